@@ -1,0 +1,84 @@
+//! The command line, merged once into a [`Config`].
+
+use crate::sources::demo::Scenario;
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "A keyboard-driven terminal dashboard for the engineer on call for a GitOps Kubernetes platform",
+    long_about = "Argo CD sync and health, Argo Rollouts canaries, Linkerd route success, CPU, error logs \
+                  and alerts on one screen, with sync, refresh, promote, abort, retry and restart one key away."
+)]
+pub struct Cli {
+    /// Run on the embedded demo platform (no cluster needed).
+    #[arg(long)]
+    pub demo: bool,
+    /// Demo scenario.
+    #[arg(long, value_enum, default_value_t = Scenario::Steady, requires = "demo")]
+    pub scenario: Scenario,
+    /// Seed of the demo simulation; the same seed gives the same platform.
+    #[arg(long, default_value_t = 1, requires = "demo")]
+    pub seed: u64,
+    /// Simulated seconds per real second in the demo; 0 freezes time.
+    #[arg(long, default_value_t = 1.0, requires = "demo", value_parser = parse_speed)]
+    pub speed: f64,
+    /// Refuse every action (sync, promote, abort, …) with a clear message.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Colour theme: dark, light (mono is used with NO_COLOR).
+    #[arg(long, default_value = "dark")]
+    pub theme: String,
+    /// Where actions are recorded (default: $XDG_STATE_HOME/opsdeck/audit.jsonl).
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
+    /// Where opsdeck's own log goes (default: $XDG_STATE_HOME/opsdeck/opsdeck.log).
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+    /// Error-log lines kept in memory.
+    #[arg(long, default_value_t = 50_000)]
+    pub log_lines: usize,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("\"{s}\" is not a number"))?;
+    if !(0.0..=1000.0).contains(&v) {
+        return Err("speed must be between 0 and 1000".into());
+    }
+    Ok(v)
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub demo: bool,
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub speed: f64,
+    pub read_only: bool,
+    pub theme: String,
+    pub no_color: bool,
+    pub audit_log: PathBuf,
+    pub log_file: PathBuf,
+    pub log_lines: usize,
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> Config {
+        let dir = crate::ops::audit::state_dir();
+        let no_color = crate::theme::no_color_requested();
+        Config {
+            demo: cli.demo,
+            scenario: cli.scenario,
+            seed: cli.seed,
+            speed: cli.speed,
+            read_only: cli.read_only,
+            theme: if no_color { "mono".into() } else { cli.theme },
+            no_color,
+            audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
+            log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
+            log_lines: cli.log_lines.clamp(100, 5_000_000),
+        }
+    }
+}

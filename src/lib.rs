@@ -1,0 +1,16 @@
+//! opsdeck: a terminal dashboard for the engineer on call for a GitOps Kubernetes platform.
+//!
+//! Data flows one way: sources → [`state::Update`] → [`state::State`] → [`ui::draw`].
+//! Keys become [`state::Intent`]s through the [`keymap`]; actions run in [`ops`] operators.
+
+pub mod app;
+pub mod config;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod ops;
+pub mod sanitize;
+pub mod sources;
+pub mod state;
+pub mod theme;
+pub mod ui;

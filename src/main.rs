@@ -1,0 +1,103 @@
+//! CLI, logging, terminal setup and restore, and the run.
+
+use clap::Parser;
+use color_eyre::eyre::{WrapErr, eyre};
+use opsdeck::app::App;
+use opsdeck::config::{Cli, Config};
+use opsdeck::keymap::Keymap;
+use opsdeck::ops::audit::AuditLog;
+use opsdeck::sources::demo::{self, DemoConfig};
+use opsdeck::state::{Context, State};
+use opsdeck::theme::Theme;
+use std::sync::Arc;
+use tracing_subscriber::prelude::*;
+
+fn init_logging(cfg: &Config) -> color_eyre::Result<()> {
+    if let Some(dir) = cfg.log_file.parent() {
+        std::fs::create_dir_all(dir)
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&cfg.log_file)
+        .wrap_err_with(|| format!("cannot open the log file {}", cfg.log_file.display()))?;
+    tui_logger::init_logger(tui_logger::LevelFilter::Debug).map_err(|e| eyre!("{e}"))?;
+    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file)),
+        )
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .try_init()
+        .map_err(|e| eyre!("{e}"))?;
+    Ok(())
+}
+
+fn main() -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    let cfg = Config::from_cli(Cli::parse());
+    if !cfg.demo {
+        eprintln!(
+            "opsdeck: this build has no live-cluster sources yet; run `opsdeck --demo` for the \
+             embedded demo platform."
+        );
+        std::process::exit(2);
+    }
+    let theme = Theme::builtin(&cfg.theme).map_err(|e| eyre!(e))?;
+    let keymap = Keymap::default_map().map_err(|e| eyre!(e))?;
+    init_logging(&cfg)?;
+    tracing::info!(?cfg, "starting");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let start = chrono::Utc::now()
+            .with_nanosecond(0)
+            .unwrap_or_else(chrono::Utc::now);
+        let operator = demo::spawn(
+            DemoConfig {
+                seed: cfg.seed,
+                scenario: cfg.scenario,
+                speed: cfg.speed,
+                start,
+            },
+            tx.clone(),
+        );
+        let context = Context {
+            name: "k3d-dev (demo)".into(),
+            namespace: "dev".into(),
+            argocd_namespace: "argocd".into(),
+            demo: true,
+            read_only: cfg.read_only,
+            log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+        };
+        let state = State::new(context, start, cfg.log_lines);
+        let app = App {
+            state,
+            theme,
+            keymap,
+            operator: Arc::new(operator),
+            audit: Arc::new(AuditLog::new(cfg.audit_log.clone())),
+            updates_tx: tx,
+            updates_rx: rx,
+        };
+        let mut terminal = ratatui::init();
+        let r = app.run(&mut terminal).await;
+        ratatui::restore();
+        r
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    tracing::info!("exited");
+    result
+}
+
+use chrono::Timelike;

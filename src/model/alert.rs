@@ -1,0 +1,62 @@
+//! Alertmanager alerts (PROTOCOLS §6).
+
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+    None,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "critical" => Self::Critical,
+            "warning" => Self::Warning,
+            "info" => Self::Info,
+            _ => Self::None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+            Self::Info => "info",
+            Self::None => "none",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertState {
+    Firing,
+    /// Silenced or inhibited.
+    Suppressed,
+    Unprocessed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub name: String,
+    pub severity: Severity,
+    pub state: AlertState,
+    pub summary: String,
+    pub labels: BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    pub fingerprint: String,
+}
+
+impl Alert {
+    /// What the alert is about: the service, pod or node it names.
+    pub fn subject(&self) -> String {
+        for key in ["service", "pod", "node", "instance", "app"] {
+            if let Some(v) = self.labels.get(key) {
+                return v.clone();
+            }
+        }
+        String::new()
+    }
+}

@@ -1,0 +1,159 @@
+//! Argo CD Applications as the dashboard shows them (PROTOCOLS §1).
+
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncStatus {
+    Synced,
+    OutOfSync,
+    Unknown,
+}
+
+impl SyncStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Synced" => Self::Synced,
+            "OutOfSync" => Self::OutOfSync,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Synced => "Synced",
+            Self::OutOfSync => "OutOfSync",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+/// App-level health; the order of the variants is Argo CD's ranking from most to least healthy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HealthStatus {
+    Healthy,
+    Suspended,
+    Progressing,
+    Missing,
+    Degraded,
+    Unknown,
+}
+
+impl HealthStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Healthy" => Self::Healthy,
+            "Suspended" => Self::Suspended,
+            "Progressing" => Self::Progressing,
+            "Missing" => Self::Missing,
+            "Degraded" => Self::Degraded,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "Healthy",
+            Self::Suspended => "Suspended",
+            Self::Progressing => "Progressing",
+            Self::Missing => "Missing",
+            Self::Degraded => "Degraded",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationPhase {
+    Running,
+    Terminating,
+    Failed,
+    Error,
+    Succeeded,
+    Unknown,
+}
+
+impl OperationPhase {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Running" => Self::Running,
+            "Terminating" => Self::Terminating,
+            "Failed" => Self::Failed,
+            "Error" => Self::Error,
+            "Succeeded" => Self::Succeeded,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "Running",
+            Self::Terminating => "Terminating",
+            Self::Failed => "Failed",
+            Self::Error => "Error",
+            Self::Succeeded => "Succeeded",
+            Self::Unknown => "Unknown",
+        }
+    }
+    /// Failed, Error and Succeeded are final; a new sync may start only after one of them.
+    pub fn is_completed(self) -> bool {
+        matches!(self, Self::Failed | Self::Error | Self::Succeeded)
+    }
+}
+
+/// The last (or running) sync operation, from `status.operationState`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    pub phase: OperationPhase,
+    pub message: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub initiated_by: String,
+}
+
+/// One deployment from `status.history[]` (oldest first; the last one is the newest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub revision: String,
+    pub deployed_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgoApp {
+    pub name: String,
+    pub namespace: String,
+    pub project: String,
+    pub sync: SyncStatus,
+    pub health: HealthStatus,
+    pub health_message: String,
+    /// The revision last compared (`status.sync.revision`), a Git SHA or a chart version.
+    pub revision: String,
+    pub target_revision: String,
+    /// Git repository or Helm chart repository.
+    pub repo: String,
+    /// Path in the repository, or the chart name.
+    pub source: String,
+    pub destination_namespace: String,
+    pub sync_wave: i32,
+    pub auto_sync: bool,
+    pub operation: Option<Operation>,
+    pub images: Vec<String>,
+    pub history: Vec<HistoryEntry>,
+    pub reconciled_at: Option<DateTime<Utc>>,
+}
+
+impl ArgoApp {
+    /// True while a sync operation is running; a new sync must be refused then.
+    pub fn operation_in_progress(&self) -> bool {
+        self.operation
+            .as_ref()
+            .is_some_and(|op| !op.phase.is_completed())
+    }
+
+    /// Short form of the revision: 7 characters of a SHA, a chart version as it is.
+    pub fn short_revision(&self) -> &str {
+        short_rev(&self.revision)
+    }
+}
+
+pub fn short_rev(rev: &str) -> &str {
+    let is_sha = rev.len() >= 12 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_sha { &rev[..7] } else { rev }
+}

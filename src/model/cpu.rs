@@ -1,0 +1,42 @@
+//! CPU time series: node busy percentage and per-service pod cores.
+
+use super::Track;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuUnit {
+    /// Busy fraction of a node, 0–100.
+    Percent,
+    /// CPU cores used.
+    Cores,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuSeries {
+    pub name: String,
+    pub track: Option<Track>,
+    pub unit: CpuUnit,
+    /// (unix seconds, value), oldest first.
+    pub points: Vec<(i64, f64)>,
+}
+
+impl CpuSeries {
+    pub fn last(&self) -> Option<f64> {
+        self.points.last().map(|p| p.1)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CpuData {
+    pub nodes: Vec<CpuSeries>,
+    /// One series per service, and per track while a canary runs.
+    pub services: Vec<CpuSeries>,
+    pub step_secs: u32,
+}
+
+impl CpuData {
+    pub fn service(&self, name: &str, track: Option<Track>) -> Option<&CpuSeries> {
+        self.services
+            .iter()
+            .find(|s| s.name == name && s.track == track)
+    }
+}

@@ -1,0 +1,216 @@
+//! Error-log lines and the bounded ring that is their only store.
+
+use super::Track;
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+    Unknown,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Self {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ERROR" | "FATAL" | "SEVERE" => Self::Error,
+            "WARN" | "WARNING" => Self::Warn,
+            "INFO" => Self::Info,
+            "DEBUG" => Self::Debug,
+            "TRACE" => Self::Trace,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "ERROR",
+            Self::Warn => "WARN",
+            Self::Info => "INFO",
+            Self::Debug => "DEBUG",
+            Self::Trace => "TRACE",
+            Self::Unknown => "?",
+        }
+    }
+}
+
+/// One log record: its first line, and the stack-trace lines folded under it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub ts: DateTime<Utc>,
+    pub level: Level,
+    pub service: String,
+    pub pod: String,
+    pub track: Option<Track>,
+    /// The logger (`c.e.store.ProductController`), empty if the line is not Spring-shaped.
+    pub logger: String,
+    /// The message after the logger, or the whole line.
+    pub message: String,
+    pub trace_id: String,
+    pub stack: Vec<String>,
+}
+
+/// The parts of a Spring Boot console line:
+/// `2026-11-22T03:41:24.123Z ERROR 1 --- [store] [nio-8080-exec-3] [trace-span] c.e.Foo : message`.
+#[derive(Debug, PartialEq)]
+pub struct SpringLine<'a> {
+    pub level: Level,
+    pub thread: &'a str,
+    pub trace_id: &'a str,
+    pub logger: &'a str,
+    pub message: &'a str,
+}
+
+pub fn parse_spring(line: &str) -> Option<SpringLine<'_>> {
+    let mut rest = line.trim_start();
+    let ts_end = rest.find(' ')?;
+    rest = rest[ts_end..].trim_start();
+    let lvl_end = rest.find(' ')?;
+    let level = Level::parse(&rest[..lvl_end]);
+    if level == Level::Unknown {
+        return None;
+    }
+    rest = &rest[lvl_end..];
+    let dashes = rest.find(" --- ")?;
+    rest = &rest[dashes + 5..];
+    let mut brackets = Vec::new();
+    loop {
+        let r = rest.trim_start();
+        if !r.starts_with('[') {
+            break;
+        }
+        let close = r.find(']')?;
+        brackets.push(r[1..close].trim());
+        rest = &r[close + 1..];
+    }
+    let sep = rest.find(" : ")?;
+    let logger = rest[..sep].trim();
+    let message = &rest[sep + 3..];
+    // [app] [thread] [trace] in Spring Boot 3.x; older lines have only [thread].
+    let (thread, trace_id) = match brackets.as_slice() {
+        [_, thread, trace, ..] => (*thread, *trace),
+        [_, thread] => (*thread, ""),
+        [thread] => (*thread, ""),
+        [] => ("", ""),
+    };
+    Some(SpringLine {
+        level,
+        thread,
+        trace_id,
+        logger,
+        message,
+    })
+}
+
+/// A bounded ring of log lines; the oldest are dropped, and counted, when it is full.
+#[derive(Clone, Debug)]
+pub struct LogRing {
+    lines: VecDeque<LogLine>,
+    cap: usize,
+    dropped: u64,
+    /// Lines the server said it could not deliver.
+    pub server_dropped: u64,
+    /// Bumped on every push so views can tell the ring moved.
+    pub generation: u64,
+}
+
+impl LogRing {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            lines: VecDeque::with_capacity(cap.min(4096)),
+            cap: cap.max(1),
+            dropped: 0,
+            server_dropped: 0,
+            generation: 0,
+        }
+    }
+    pub fn push(&mut self, line: LogLine) {
+        if self.lines.len() == self.cap {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(line);
+        self.generation += 1;
+    }
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+    pub fn get(&self, i: usize) -> Option<&LogLine> {
+        self.lines.get(i)
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogLine> + ExactSizeIterator {
+        self.lines.iter()
+    }
+}
+
+impl Default for LogRing {
+    fn default() -> Self {
+        Self::new(50_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spring_boot_3_line() {
+        let l = "2026-11-22T03:41:24.123Z ERROR 1 --- [store] [nio-8080-exec-3] [69a2f5c1,1f2e3d4c] c.e.store.ProductController : Request failed: GET /products/42";
+        let p = parse_spring(l).expect("spring line");
+        assert_eq!(p.level, Level::Error);
+        assert_eq!(p.thread, "nio-8080-exec-3");
+        assert_eq!(p.trace_id, "69a2f5c1,1f2e3d4c");
+        assert_eq!(p.logger, "c.e.store.ProductController");
+        assert_eq!(p.message, "Request failed: GET /products/42");
+    }
+
+    #[test]
+    fn parses_right_aligned_level_and_old_format() {
+        let l = "2026-02-19T12:22:37.451Z  WARN 128443 --- [main] o.s.b.App : slow start";
+        let p = parse_spring(l).expect("spring line");
+        assert_eq!(p.level, Level::Warn);
+        assert_eq!(p.thread, "main");
+        assert_eq!(p.message, "slow start");
+    }
+
+    #[test]
+    fn other_lines_are_not_spring() {
+        assert_eq!(parse_spring("just text"), None);
+        assert_eq!(parse_spring(""), None);
+        assert_eq!(parse_spring("ts ERROR no dashes : x"), None);
+        assert_eq!(parse_spring("ts ERROR 1 --- [unclosed : x"), None);
+    }
+
+    #[test]
+    fn ring_is_bounded_and_counts_drops() {
+        let mut r = LogRing::new(3);
+        for i in 0..10 {
+            r.push(LogLine {
+                ts: chrono::DateTime::from_timestamp(i, 0).unwrap_or_default(),
+                level: Level::Error,
+                service: "s".into(),
+                pod: "p".into(),
+                track: None,
+                logger: String::new(),
+                message: i.to_string(),
+                trace_id: String::new(),
+                stack: vec![],
+            });
+        }
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.dropped(), 7);
+        assert_eq!(r.get(0).map(|l| l.message.as_str()), Some("7"));
+    }
+}

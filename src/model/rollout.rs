@@ -1,0 +1,208 @@
+//! Argo Rollouts canaries, computed as the kubectl plugin computes them (PROTOCOLS §2.4–2.5).
+
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolloutPhase {
+    Healthy,
+    Progressing,
+    Paused,
+    Degraded,
+    Unknown,
+}
+
+impl RolloutPhase {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Healthy" => Self::Healthy,
+            "Progressing" => Self::Progressing,
+            "Paused" => Self::Paused,
+            "Degraded" => Self::Degraded,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "Healthy",
+            Self::Progressing => "Progressing",
+            Self::Paused => "Paused",
+            Self::Degraded => "Degraded",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+/// One step of `spec.strategy.canary.steps[]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanaryStep {
+    SetWeight(u32),
+    /// `pause: {}` waits for promote; a duration (seconds) pauses that long.
+    Pause(Option<u64>),
+    Analysis(Vec<String>),
+    Experiment,
+    SetCanaryScale(String),
+    Other(String),
+}
+
+impl CanaryStep {
+    /// The text the plugin prints for a step (`CanaryStepString`).
+    pub fn label(&self) -> String {
+        match self {
+            Self::SetWeight(w) => format!("setWeight: {w}"),
+            Self::Pause(None) => "pause".to_string(),
+            Self::Pause(Some(s)) => format!("pause: {}", fmt_secs(*s)),
+            Self::Analysis(_) => "analysis".to_string(),
+            Self::Experiment => "experiment".to_string(),
+            Self::SetCanaryScale(s) => format!("setCanaryScale{{{s}}}"),
+            Self::Other(s) => s.clone(),
+        }
+    }
+}
+
+/// `90` → `1m30s`, `60` → `60s` for pause steps the way Argo writes them.
+pub fn fmt_secs(s: u64) -> String {
+    if s < 120 || s % 60 != 0 {
+        if s >= 120 {
+            format!("{}m{}s", s / 60, s % 60)
+        } else {
+            format!("{s}s")
+        }
+    } else if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}m", s / 60)
+    }
+}
+
+/// The first of `status.pauseConditions[]` (or a manual pause).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pause {
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    /// Seconds, when the pause step has a duration.
+    pub duration: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replicas {
+    pub desired: u32,
+    pub current: u32,
+    pub updated: u32,
+    pub ready: u32,
+    pub available: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnalysisPhase {
+    Pending,
+    Running,
+    Successful,
+    Failed,
+    Error,
+    Inconclusive,
+    Unknown,
+}
+
+impl AnalysisPhase {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Pending" => Self::Pending,
+            "Running" => Self::Running,
+            "Successful" => Self::Successful,
+            "Failed" => Self::Failed,
+            "Error" => Self::Error,
+            "Inconclusive" => Self::Inconclusive,
+            _ => Self::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Running => "Running",
+            Self::Successful => "Successful",
+            Self::Failed => "Failed",
+            Self::Error => "Error",
+            Self::Inconclusive => "Inconclusive",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+/// One metric of an AnalysisRun with its measurements summarised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricResult {
+    pub name: String,
+    pub phase: AnalysisPhase,
+    pub successful: u32,
+    pub failed: u32,
+    pub inconclusive: u32,
+    pub count: u32,
+    pub last_value: String,
+    pub condition: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalysisRun {
+    pub name: String,
+    pub phase: AnalysisPhase,
+    pub message: String,
+    pub metrics: Vec<MetricResult>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rollout {
+    pub name: String,
+    pub namespace: String,
+    pub steps: Vec<CanaryStep>,
+    pub current_step_index: Option<usize>,
+    pub phase: RolloutPhase,
+    pub message: String,
+    /// Desired canary weight (`GetCurrentSetWeight`).
+    pub set_weight: u32,
+    /// Weight really served to the canary.
+    pub actual_weight: u32,
+    pub pause: Option<Pause>,
+    pub aborted: bool,
+    pub stable_hash: String,
+    /// `status.currentPodHash`: the desired (canary) pod-template-hash.
+    pub canary_hash: String,
+    pub replicas: Replicas,
+    pub analysis: Option<AnalysisRun>,
+    pub stable_image: String,
+    pub canary_image: String,
+    pub revision: u32,
+}
+
+impl Rollout {
+    /// `"1/5"`, shown only when the index is set and there are steps.
+    pub fn step_text(&self) -> Option<String> {
+        match self.current_step_index {
+            Some(i) if !self.steps.is_empty() => Some(format!("{i}/{}", self.steps.len())),
+            _ => None,
+        }
+    }
+
+    /// The step being executed; none once every step is done (`GetCurrentCanaryStep`).
+    pub fn current_step(&self) -> Option<&CanaryStep> {
+        let i = self.current_step_index.unwrap_or(0);
+        self.steps.get(i)
+    }
+
+    /// Fully promoted ⇔ `stableRS == currentPodHash`.
+    pub fn is_fully_promoted(&self) -> bool {
+        !self.stable_hash.is_empty() && self.stable_hash == self.canary_hash
+    }
+
+    /// A canary is in flight: not fully promoted and not aborted.
+    pub fn canary_active(&self) -> bool {
+        !self.is_fully_promoted() && !self.aborted && !self.canary_hash.is_empty()
+    }
+
+    /// Seconds left of a timed pause at `now` (0 when it is due).
+    pub fn pause_remaining(&self, now: DateTime<Utc>) -> Option<u64> {
+        let p = self.pause.as_ref()?;
+        let d = p.duration?;
+        let elapsed = (now - p.started_at).num_seconds().max(0) as u64;
+        Some(d.saturating_sub(elapsed))
+    }
+}

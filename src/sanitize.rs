@@ -1,0 +1,151 @@
+//! Strips control and escape sequences from remote text before it can reach the terminal.
+//!
+//! A log line, an alert summary or an object name must not be able to move the cursor,
+//! change colours, set the window title or write to the clipboard (OSC 52).
+
+use std::borrow::Cow;
+
+/// Longest line kept; longer ones are cut with [`TRUNCATED`].
+pub const MAX_LINE: usize = 64 * 1024;
+pub const TRUNCATED: &str = " …[truncated]";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Text,
+    /// After ESC.
+    Esc,
+    /// CSI: parameters until a final byte 0x40..=0x7E.
+    Csi,
+    /// OSC, DCS, SOS, PM, APC: a string until BEL or ST (ESC \).
+    Str,
+    /// ESC inside a string: `\` ends it.
+    StrEsc,
+    /// ESC followed by intermediates (0x20..=0x2F) until a final byte.
+    EscIntermediate,
+}
+
+fn is_invisible_format(c: char) -> bool {
+    // Bidirectional overrides and isolates can reorder what the user reads.
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Removes escape sequences, C0/C1 controls and bidi overrides; tabs become spaces; newlines
+/// become spaces too (one screen row per call).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let needs = s.chars().any(|c| c.is_control() || is_invisible_format(c));
+    if !needs && s.len() <= MAX_LINE {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(MAX_LINE + TRUNCATED.len()));
+    let mut mode = Mode::Text;
+    for c in s.chars() {
+        if out.len() >= MAX_LINE {
+            out.push_str(TRUNCATED);
+            return Cow::Owned(out);
+        }
+        mode = match mode {
+            Mode::Text => match c {
+                '\x1b' => Mode::Esc,
+                '\u{9b}' => Mode::Csi,
+                '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => Mode::Str,
+                '\t' => {
+                    out.push_str("    ");
+                    Mode::Text
+                }
+                '\n' | '\r' => {
+                    if !out.ends_with(' ') {
+                        out.push(' ');
+                    }
+                    Mode::Text
+                }
+                c if c.is_control() || is_invisible_format(c) => Mode::Text,
+                c => {
+                    out.push(c);
+                    Mode::Text
+                }
+            },
+            Mode::Esc => match c {
+                '[' => Mode::Csi,
+                ']' | 'P' | 'X' | '^' | '_' => Mode::Str,
+                '\x20'..='\x2f' => Mode::EscIntermediate,
+                _ => Mode::Text,
+            },
+            Mode::EscIntermediate => match c {
+                '\x20'..='\x2f' => Mode::EscIntermediate,
+                _ => Mode::Text,
+            },
+            Mode::Csi => match c {
+                '\x40'..='\x7e' => Mode::Text,
+                '\x1b' => Mode::Esc,
+                _ => Mode::Csi,
+            },
+            Mode::Str => match c {
+                '\x07' | '\u{9c}' => Mode::Text,
+                '\x1b' => Mode::StrEsc,
+                _ => Mode::Str,
+            },
+            Mode::StrEsc => match c {
+                '\\' => Mode::Text,
+                '\x1b' => Mode::StrEsc,
+                _ => Mode::Str,
+            },
+        };
+    }
+    Cow::Owned(out)
+}
+
+/// [`clean`] into an owned String.
+pub fn clean_owned(s: &str) -> String {
+    clean(s).into_owned()
+}
+
+/// Bytes that may not be UTF-8 (a log line off the wire) into clean text.
+pub fn clean_bytes(b: &[u8]) -> String {
+    clean(&String::from_utf8_lossy(b)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        assert!(matches!(clean("hello world"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn strips_csi_osc_and_controls() {
+        assert_eq!(clean("a\x1b[2Jb\x1b[31mred\x1b[0m"), "abred");
+        assert_eq!(clean("x\x1b]0;evil title\x07y"), "xy");
+        assert_eq!(clean("x\x1b]52;c;aGVsbG8=\x1b\\y"), "xy");
+        assert_eq!(clean("bell\x07 bs\x08 del\x7f"), "bell bs del");
+        assert_eq!(clean("c1\u{9b}31mcsi"), "c1csi");
+        assert_eq!(clean("dcs\x1bPq#0;2;0;0;0\x1b\\end"), "dcsend");
+        assert_eq!(clean("charset\x1b(Bok"), "charsetok");
+        assert_eq!(clean("rtl\u{202E}txt"), "rtltxt");
+    }
+
+    #[test]
+    fn tabs_and_newlines_become_spaces() {
+        assert_eq!(clean("\tat x\r\n"), "    at x ");
+    }
+
+    #[test]
+    fn unterminated_sequences_swallow_only_themselves() {
+        assert_eq!(clean("ok\x1b]0;never ends"), "ok");
+        assert_eq!(clean("ok\x1b"), "ok");
+    }
+
+    #[test]
+    fn long_lines_are_truncated_with_a_marker() {
+        let long = "x".repeat(10 * 1024 * 1024);
+        let c = clean(&long);
+        assert!(c.len() <= MAX_LINE + TRUNCATED.len());
+        assert!(c.ends_with(TRUNCATED));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(clean_bytes(b"a\xffb"), "a\u{FFFD}b");
+    }
+}

@@ -1,0 +1,398 @@
+//! A simulated Argo Rollouts controller for one service: canary steps, pauses, analysis,
+//! abort, retry, restart, promote and promote-full, as the real controller behaves.
+
+use super::catalog::ServiceDef;
+use crate::model::*;
+use chrono::{DateTime, Duration, Utc};
+
+/// One build of a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    pub tag: String,
+    pub hash: String,
+    /// A bad build fails requests (the bad-canary scenario).
+    pub bad: bool,
+    pub pods: Vec<String>,
+}
+
+/// Seconds a new set of canary pods needs before traffic shifts.
+const WEIGHT_SHIFT_SECS: i64 = 6;
+const ANALYSIS_INTERVAL_SECS: i64 = 10;
+const ANALYSIS_COUNT: u32 = 3;
+const ANALYSIS_FAILURE_LIMIT: u32 = 1;
+pub const ANALYSIS_THRESHOLD: f64 = 0.95;
+
+pub struct CanarySim {
+    pub def: &'static ServiceDef,
+    pub rollout: Rollout,
+    pub stable: Version,
+    pub canary: Option<Version>,
+    weight_ready_at: Option<DateTime<Utc>>,
+    analysis_next: Option<DateTime<Utc>>,
+    pub restart_until: Option<DateTime<Utc>>,
+}
+
+fn steps_for(def: &ServiceDef) -> Vec<CanaryStep> {
+    let mut s = vec![
+        CanaryStep::SetWeight(20),
+        CanaryStep::Pause(None),
+        CanaryStep::SetWeight(50),
+    ];
+    if def.analysis {
+        s.push(CanaryStep::Analysis(vec!["success-rate".to_string()]));
+    }
+    s.push(CanaryStep::Pause(Some(60)));
+    s.push(CanaryStep::SetWeight(100));
+    s
+}
+
+impl CanarySim {
+    pub fn new(def: &'static ServiceDef, stable: Version) -> Self {
+        let steps = steps_for(def);
+        let n = steps.len();
+        let image = format!("{}/{}:{}", super::catalog::REGISTRY, def.name, stable.tag);
+        let rollout = Rollout {
+            name: def.name.to_string(),
+            namespace: super::catalog::NAMESPACE.to_string(),
+            steps,
+            current_step_index: Some(n),
+            phase: RolloutPhase::Healthy,
+            message: String::new(),
+            set_weight: 100,
+            actual_weight: 100,
+            pause: None,
+            aborted: false,
+            stable_hash: stable.hash.clone(),
+            canary_hash: stable.hash.clone(),
+            replicas: Replicas {
+                desired: def.replicas,
+                current: def.replicas,
+                updated: def.replicas,
+                ready: def.replicas,
+                available: def.replicas,
+            },
+            analysis: None,
+            stable_image: image.clone(),
+            canary_image: image,
+            revision: 4,
+        };
+        Self {
+            def,
+            rollout,
+            stable,
+            canary: None,
+            weight_ready_at: None,
+            analysis_next: None,
+            restart_until: None,
+        }
+    }
+
+    pub fn image(&self, v: &Version) -> String {
+        format!("{}/{}:{}", super::catalog::REGISTRY, self.def.name, v.tag)
+    }
+
+    /// Share of traffic the canary pods serve now (0–1).
+    pub fn canary_share(&self) -> f64 {
+        if self.canary.is_some() && !self.rollout.aborted {
+            f64::from(self.rollout.actual_weight) / 100.0
+        } else {
+            0.0
+        }
+    }
+
+    /// Canary pods running now.
+    pub fn canary_pods(&self) -> u32 {
+        if self.canary.is_none() || self.rollout.aborted {
+            return 0;
+        }
+        let w = self.rollout.set_weight.max(self.rollout.actual_weight);
+        (self.def.replicas * w).div_ceil(100).max(1)
+    }
+
+    /// A new revision arrives (auto-sync applied a new image): the canary starts at step 0.
+    pub fn start(&mut self, v: Version, now: DateTime<Utc>) {
+        self.rollout.canary_hash = v.hash.clone();
+        self.rollout.canary_image = self.image(&v);
+        self.canary = Some(v);
+        self.rollout.revision += 1;
+        self.rollout.aborted = false;
+        self.rollout.analysis = None;
+        self.rollout.actual_weight = 0;
+        self.enter(0, now);
+    }
+
+    fn enter(&mut self, i: usize, now: DateTime<Utc>) {
+        let r = &mut self.rollout;
+        r.current_step_index = Some(i);
+        r.pause = None;
+        self.weight_ready_at = None;
+        self.analysis_next = None;
+        match r.steps.get(i).cloned() {
+            None => return self.complete(),
+            Some(CanaryStep::SetWeight(w)) => {
+                r.set_weight = w;
+                self.weight_ready_at = Some(now + Duration::seconds(WEIGHT_SHIFT_SECS));
+                r.phase = RolloutPhase::Progressing;
+                r.message = "updated replicas are still becoming available".to_string();
+            }
+            Some(CanaryStep::Pause(d)) => {
+                r.pause = Some(Pause {
+                    reason: "CanaryPauseStep".to_string(),
+                    started_at: now,
+                    duration: d,
+                });
+                r.phase = RolloutPhase::Paused;
+                r.message = "CanaryPauseStep".to_string();
+            }
+            Some(CanaryStep::Analysis(templates)) => {
+                let hash = self.rollout.canary_hash.clone();
+                let rev = self.rollout.revision;
+                let r = &mut self.rollout;
+                r.analysis = Some(AnalysisRun {
+                    name: format!("{}-{hash}-{rev}-{i}", r.name),
+                    phase: AnalysisPhase::Running,
+                    message: String::new(),
+                    metrics: templates
+                        .iter()
+                        .map(|t| MetricResult {
+                            name: t.clone(),
+                            phase: AnalysisPhase::Running,
+                            successful: 0,
+                            failed: 0,
+                            inconclusive: 0,
+                            count: 0,
+                            last_value: String::new(),
+                            condition: format!("result[0] >= {ANALYSIS_THRESHOLD}"),
+                        })
+                        .collect(),
+                });
+                self.analysis_next = Some(now + Duration::seconds(ANALYSIS_INTERVAL_SECS));
+                r.phase = RolloutPhase::Progressing;
+                r.message = String::new();
+            }
+            Some(_) => {
+                let next = i + 1;
+                return self.enter(next, now);
+            }
+        }
+        self.update_replicas();
+    }
+
+    fn complete(&mut self) {
+        if let Some(v) = self.canary.take() {
+            self.rollout.stable_image = self.image(&v);
+            self.stable = v;
+        }
+        let r = &mut self.rollout;
+        r.stable_hash = self.stable.hash.clone();
+        r.canary_hash = self.stable.hash.clone();
+        r.current_step_index = Some(r.steps.len());
+        r.set_weight = 100;
+        r.actual_weight = 100;
+        r.pause = None;
+        r.phase = RolloutPhase::Healthy;
+        r.message = String::new();
+        self.update_replicas();
+    }
+
+    fn update_replicas(&mut self) {
+        let d = self.def.replicas;
+        let canary = self.canary_pods();
+        let r = &mut self.rollout.replicas;
+        r.desired = d;
+        if self.canary.is_some() && !self.rollout.aborted {
+            r.current = d + canary;
+            r.updated = canary;
+        } else {
+            r.current = d;
+            r.updated = d;
+        }
+        r.ready = r.current;
+        r.available = r.current;
+    }
+
+    /// One simulated second. `canary_success` measures the canary for the analysis.
+    pub fn step(&mut self, now: DateTime<Utc>, canary_success: f64) {
+        if let Some(until) = self.restart_until {
+            if now >= until {
+                self.restart_until = None;
+                if !self.rollout.aborted && self.canary.is_none() {
+                    self.rollout.phase = RolloutPhase::Healthy;
+                    self.rollout.message.clear();
+                } else {
+                    self.refresh_phase_message();
+                }
+            } else {
+                self.rollout.phase = RolloutPhase::Progressing;
+                self.rollout.message = "rollout is restarting".to_string();
+                return;
+            }
+        }
+        if self.canary.is_none() || self.rollout.aborted {
+            return;
+        }
+        let i = self.rollout.current_step_index.unwrap_or(0);
+        match self.rollout.steps.get(i).cloned() {
+            Some(CanaryStep::SetWeight(w)) => {
+                if self.weight_ready_at.is_some_and(|t| now >= t) {
+                    self.rollout.actual_weight = w;
+                    self.enter(i + 1, now);
+                }
+            }
+            Some(CanaryStep::Pause(Some(d))) => {
+                if let Some(p) = &self.rollout.pause
+                    && (now - p.started_at).num_seconds() >= d as i64
+                {
+                    self.enter(i + 1, now);
+                }
+            }
+            Some(CanaryStep::Analysis(_)) => {
+                if self.analysis_next.is_some_and(|t| now >= t) {
+                    self.measure(canary_success, now, i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn measure(&mut self, value: f64, now: DateTime<Utc>, i: usize) {
+        let Some(run) = self.rollout.analysis.as_mut() else {
+            return;
+        };
+        let Some(m) = run.metrics.first_mut() else {
+            return;
+        };
+        m.count += 1;
+        m.last_value = format!("[{value:.3}]");
+        if value >= ANALYSIS_THRESHOLD {
+            m.successful += 1;
+        } else {
+            m.failed += 1;
+        }
+        if m.failed > ANALYSIS_FAILURE_LIMIT {
+            m.phase = AnalysisPhase::Failed;
+            run.phase = AnalysisPhase::Failed;
+            run.message = format!(
+                "Metric \"{}\" assessed Failed due to failed ({}) > failureLimit ({ANALYSIS_FAILURE_LIMIT})",
+                m.name, m.failed
+            );
+            let msg = run.message.clone();
+            self.abort_with(&msg);
+        } else if m.count >= ANALYSIS_COUNT {
+            m.phase = AnalysisPhase::Successful;
+            run.phase = AnalysisPhase::Successful;
+            self.enter(i + 1, now);
+        } else {
+            self.analysis_next = Some(now + Duration::seconds(ANALYSIS_INTERVAL_SECS));
+        }
+    }
+
+    fn abort_with(&mut self, why: &str) {
+        let r = &mut self.rollout;
+        r.aborted = true;
+        r.pause = None;
+        r.set_weight = 0;
+        r.actual_weight = 0;
+        r.phase = RolloutPhase::Degraded;
+        r.message = if why.is_empty() {
+            format!(
+                "RolloutAborted: Rollout aborted update to revision {}",
+                r.revision
+            )
+        } else {
+            format!(
+                "RolloutAborted: Rollout aborted update to revision {}: {why}",
+                r.revision
+            )
+        };
+        if let Some(a) = r.analysis.as_mut()
+            && a.phase == AnalysisPhase::Running
+        {
+            a.phase = AnalysisPhase::Error;
+            a.message = "run terminated".to_string();
+        }
+        self.update_replicas();
+    }
+
+    fn refresh_phase_message(&mut self) {
+        if self.rollout.aborted {
+            return;
+        }
+        let r = &mut self.rollout;
+        if r.pause.is_some() {
+            r.phase = RolloutPhase::Paused;
+            r.message = "CanaryPauseStep".to_string();
+        } else if self.canary.is_some() {
+            r.phase = RolloutPhase::Progressing;
+            r.message.clear();
+        }
+    }
+
+    pub fn promote(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        if self.rollout.aborted {
+            return Err("rollout is aborted; retry it first".to_string());
+        }
+        if self.canary.is_none() {
+            return Err("rollout is fully promoted".to_string());
+        }
+        let i = self.rollout.current_step_index.unwrap_or(0);
+        if let Some(a) = self.rollout.analysis.as_mut()
+            && a.phase == AnalysisPhase::Running
+        {
+            a.phase = AnalysisPhase::Successful;
+            a.message = "skipped by promote".to_string();
+        }
+        self.enter(i + 1, now);
+        Ok(self.describe())
+    }
+
+    pub fn promote_full(&mut self) -> Result<String, String> {
+        if self.canary.is_none() {
+            return Err("rollout is fully promoted".to_string());
+        }
+        self.rollout.aborted = false;
+        self.complete();
+        Ok(self.describe())
+    }
+
+    pub fn abort(&mut self) -> Result<String, String> {
+        if self.rollout.aborted {
+            return Err("rollout is already aborted".to_string());
+        }
+        if self.canary.is_none() {
+            return Err("no canary in progress".to_string());
+        }
+        self.abort_with("");
+        Ok(self.describe())
+    }
+
+    pub fn retry(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        if !self.rollout.aborted {
+            return Err("rollout is not aborted".to_string());
+        }
+        self.rollout.aborted = false;
+        self.rollout.analysis = None;
+        self.enter(0, now);
+        Ok(self.describe())
+    }
+
+    pub fn restart(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        let pods = self.rollout.replicas.current.max(1) as i64;
+        self.restart_until = Some(now + Duration::seconds(4 * pods));
+        self.rollout.phase = RolloutPhase::Progressing;
+        self.rollout.message = "rollout is restarting".to_string();
+        Ok(format!("restarting {pods} pods"))
+    }
+
+    /// The state in the words of the audit log: `step 2/5 setWeight: 50`.
+    pub fn describe(&self) -> String {
+        let r = &self.rollout;
+        if r.aborted {
+            return format!("aborted, weight 0%, stable {}", r.stable_hash);
+        }
+        if r.is_fully_promoted() {
+            return format!("fully promoted to {} ({})", r.stable_hash, r.stable_image);
+        }
+        crate::state::rollout_before(r)
+    }
+}

@@ -1,0 +1,148 @@
+//! Simulated telemetry: Linkerd route numbers (with retries and the retry budget), CPU,
+//! Spring Boot error logs.
+
+use super::catalog::RouteDef;
+use crate::model::*;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+pub const BUDGET: RetryBudget = RetryBudget {
+    retry_ratio: 0.2,
+    min_retries_per_second: 10,
+    ttl_secs: 10,
+};
+
+/// Failure probability of one attempt on a healthy build.
+pub const BASE_FAIL: f64 = 0.0008;
+
+/// The numbers of one route served by one set of pods.
+pub fn sample(def: &RouteDef, rps: f64, fail: f64, rng: &mut ChaCha8Rng, slow: f64) -> RouteSample {
+    if rps <= 0.0 {
+        return RouteSample::default();
+    }
+    // Retries: a retryable route retries failures within the budget (ratio of requests,
+    // with a floor of minRetriesPerSecond); the retried attempt fails again with `fail`.
+    let failing = rps * fail;
+    let retries = if def.retryable() {
+        failing.min((rps * BUDGET.retry_ratio).max(f64::from(BUDGET.min_retries_per_second)))
+    } else {
+        0.0
+    };
+    let failed_after = failing - retries * (1.0 - fail);
+    let jitter = |rng: &mut ChaCha8Rng, x: f64| x * (1.0 + rng.random_range(-0.06..0.06));
+    let effective = (1.0 - failed_after / rps).clamp(0.0, 1.0);
+    let actual = (1.0 - fail).clamp(0.0, 1.0);
+    let retry_lat = if retries > 0.0 { 1.0 + fail * 4.0 } else { 1.0 };
+    RouteSample {
+        effective_success: Some(effective),
+        actual_success: Some(actual),
+        rps: jitter(rng, rps),
+        p50_ms: jitter(rng, def.p50 * slow),
+        p95_ms: jitter(rng, def.p95 * slow * retry_lat),
+        p99_ms: jitter(rng, def.p99 * slow * retry_lat * retry_lat),
+    }
+}
+
+/// Combines the samples of the tracks of one route, weighted by their traffic.
+pub fn combine(parts: &[&RouteSample]) -> RouteSample {
+    let rps: f64 = parts.iter().map(|p| p.rps).sum();
+    if rps <= 0.0 {
+        return RouteSample::default();
+    }
+    let w = |f: &dyn Fn(&RouteSample) -> f64| parts.iter().map(|p| f(p) * p.rps).sum::<f64>() / rps;
+    let max = |f: &dyn Fn(&RouteSample) -> f64| {
+        parts
+            .iter()
+            .filter(|p| p.rps > 0.0)
+            .map(|p| f(p))
+            .fold(0.0, f64::max)
+    };
+    RouteSample {
+        effective_success: Some(w(&|p| p.effective_success.unwrap_or(1.0))),
+        actual_success: Some(w(&|p| p.actual_success.unwrap_or(1.0))),
+        rps,
+        p50_ms: w(&|p| p.p50_ms),
+        p95_ms: max(&|p| p.p95_ms),
+        p99_ms: max(&|p| p.p99_ms),
+    }
+}
+
+pub struct ErrorTemplate {
+    pub logger: &'static str,
+    pub message: &'static str,
+    pub exception: &'static str,
+    pub frames: &'static [&'static str],
+    pub cause: Option<&'static str>,
+}
+
+pub const BAD_BUILD_ERROR: ErrorTemplate = ErrorTemplate {
+    logger: "c.e.store.web.ProductController",
+    message: "Request processing failed: GET /products/{id}",
+    exception: "java.lang.IllegalStateException: Product price is null for sku {id} (catalog v2 mapping)",
+    frames: &[
+        "at com.example.store.product.PriceMapper.toDto(PriceMapper.java:57)",
+        "at com.example.store.product.ProductService.findById(ProductService.java:88)",
+        "at com.example.store.web.ProductController.get(ProductController.java:41)",
+        "at java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)",
+        "at org.springframework.web.method.support.InvocableHandlerMethod.doInvoke(InvocableHandlerMethod.java:255)",
+        "at org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)",
+        "... 48 common frames omitted",
+    ],
+    cause: None,
+};
+
+pub const NOISE_ERRORS: &[ErrorTemplate] = &[
+    ErrorTemplate {
+        logger: "c.e.{svc}.client.DownstreamClient",
+        message: "Downstream call failed after 1 attempt",
+        exception: "org.springframework.web.client.ResourceAccessException: I/O error on GET request: Connection reset",
+        frames: &[
+            "at org.springframework.web.client.RestTemplate.createResourceAccessException(RestTemplate.java:915)",
+            "at com.example.{svc}.client.DownstreamClient.fetch(DownstreamClient.java:62)",
+            "... 31 common frames omitted",
+        ],
+        cause: Some("java.net.SocketException: Connection reset"),
+    },
+    ErrorTemplate {
+        logger: "o.h.engine.jdbc.spi.SqlExceptionHelper",
+        message: "HikariPool-1 - Connection is not available, request timed out after 3000ms.",
+        exception: "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 3000ms (total=10, active=10, idle=0, waiting=3)",
+        frames: &[
+            "at com.zaxxer.hikari.pool.HikariPool.createTimeoutException(HikariPool.java:686)",
+            "at com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:179)",
+            "at com.example.{svc}.repo.JdbcRepository.query(JdbcRepository.java:44)",
+        ],
+        cause: None,
+    },
+];
+
+pub const WARNINGS: &[(&str, &str)] = &[
+    (
+        "o.s.c.c.CircuitBreaker",
+        "Circuit breaker 'downstream' is HALF_OPEN after 12 failures",
+    ),
+    (
+        "c.e.{svc}.cache.RedisCache",
+        "Cache miss storm: 143 misses in 10s, falling back to database",
+    ),
+    (
+        "o.a.c.c.C.[Tomcat].[localhost]",
+        "Request took 1870 ms, close to the 2000 ms route timeout",
+    ),
+];
+
+const HEX: &[u8] = b"0123456789abcdef";
+
+pub fn hex(rng: &mut ChaCha8Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| HEX[rng.random_range(0..16)] as char)
+        .collect()
+}
+
+/// Kubernetes' safe alphabet for pod-template-hashes and pod suffixes.
+pub fn k8s_suffix(rng: &mut ChaCha8Rng, n: usize) -> String {
+    const A: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..n)
+        .map(|_| A[rng.random_range(0..A.len())] as char)
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! Sources: tokio tasks that own their connection and send [`Update`](crate::state::Update)s.
+//! A source never touches UI state.
+
+pub mod demo;

@@ -1,0 +1,212 @@
+//! Turning "promote the selected rollout" into a PendingAction with its effect in words,
+//! or a refusal that says why.
+
+use super::{PendingAction, State};
+use crate::model::*;
+use crate::ops::{ActionKind, SyncOptions, Target};
+
+impl State {
+    /// The app an app action targets: the selected app, or the app of the selected rollout.
+    fn action_app(&self) -> Option<&ArgoApp> {
+        use crate::layout::Pane;
+        if let Some(r) = self.cockpit_rollout() {
+            return self.apps.iter().find(|a| a.name == r.name);
+        }
+        match self.ui.focus {
+            Pane::Rollouts => {
+                let r = self.selected_rollout()?;
+                self.apps.iter().find(|a| a.name == r.name)
+            }
+            _ => self.selected_app(),
+        }
+    }
+
+    /// The rollout a rollout action targets: the cockpit's, the selected one, or the selected app's.
+    fn action_rollout(&self) -> Option<&Rollout> {
+        use crate::layout::Pane;
+        if let Some(r) = self.cockpit_rollout() {
+            return Some(r);
+        }
+        match self.ui.focus {
+            Pane::Apps => {
+                let a = self.selected_app()?;
+                self.rollouts.iter().find(|r| r.name == a.name)
+            }
+            _ => self.selected_rollout(),
+        }
+    }
+
+    /// Builds the confirmation for an action, or says why it cannot run now.
+    pub(super) fn prepare(&self, kind: ActionKind) -> Result<PendingAction, String> {
+        if kind.on_app() {
+            let app = self
+                .action_app()
+                .ok_or_else(|| "select an application first".to_string())?;
+            prepare_app(kind, app)
+        } else {
+            let r = self
+                .action_rollout()
+                .ok_or_else(|| "select a rollout first".to_string())?;
+            prepare_rollout(kind, r, self.now)
+        }
+    }
+}
+
+fn app_before(app: &ArgoApp) -> String {
+    format!(
+        "{} {} @ {}",
+        app.sync.as_str(),
+        app.health.as_str(),
+        app.short_revision()
+    )
+}
+
+fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String> {
+    let before = app_before(app);
+    let effect = match kind {
+        ActionKind::Sync => {
+            if app.operation_in_progress() {
+                let op = app
+                    .operation
+                    .as_ref()
+                    .map(|o| o.phase.as_str())
+                    .unwrap_or("");
+                return Err(format!(
+                    "{}: an operation is already in progress ({op}); wait for it to finish",
+                    app.name
+                ));
+            }
+            format!(
+                "{}: {} → sync to {} ({})",
+                app.name,
+                app.sync.as_str(),
+                app.target_revision,
+                app.short_revision()
+            )
+        }
+        ActionKind::Refresh => format!("{}: compare with Git again (normal refresh)", app.name),
+        ActionKind::HardRefresh => format!(
+            "{}: drop the manifest cache and compare with Git again",
+            app.name
+        ),
+        _ => return Err(format!("{} is not an application action", kind.as_str())),
+    };
+    Ok(PendingAction {
+        kind,
+        target: Target {
+            namespace: app.namespace.clone(),
+            name: app.name.clone(),
+        },
+        sync: SyncOptions::default(),
+        before,
+        effect,
+        typed: String::new(),
+    })
+}
+
+/// `step 1/5 pause`, `step 5/5 (done)`, or the phase for a rollout without steps.
+pub fn rollout_before(r: &Rollout) -> String {
+    match (r.step_text(), r.current_step()) {
+        (Some(s), Some(step)) => format!("step {s} {}", step.label()),
+        (Some(s), None) => format!("step {s} (all steps done)"),
+        _ => r.phase.as_str().to_string(),
+    }
+}
+
+/// The step after the current one, in words.
+fn next_step_text(r: &Rollout) -> String {
+    let i = r.current_step_index.unwrap_or(0) + 1;
+    match r.steps.get(i) {
+        Some(s) => format!("step {i}/{} {}", r.steps.len(), s.label()),
+        None => format!(
+            "step {}/{} (all steps done, 100% canary)",
+            r.steps.len(),
+            r.steps.len()
+        ),
+    }
+}
+
+fn prepare_rollout(
+    kind: ActionKind,
+    r: &Rollout,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PendingAction, String> {
+    let before = rollout_before(r);
+    let n = &r.name;
+    let effect = match kind {
+        ActionKind::Promote => {
+            if r.aborted {
+                return Err(format!("{n} is aborted; retry it before promoting"));
+            }
+            if r.is_fully_promoted() {
+                return Err(format!(
+                    "{n} is fully promoted; there is nothing to promote"
+                ));
+            }
+            match (&r.pause, r.current_step()) {
+                (Some(p), _) if p.duration.is_some() => format!(
+                    "{n}: {before} (resumes by itself in {}s) → {}",
+                    r.pause_remaining(now).unwrap_or(0),
+                    next_step_text(r)
+                ),
+                (Some(_), _) => format!("{n}: {before} → {}", next_step_text(r)),
+                (None, Some(CanaryStep::Analysis(_))) => format!(
+                    "{n}: skip the running analysis, {before} → {}",
+                    next_step_text(r)
+                ),
+                _ => format!("{n}: {before} → {}", next_step_text(r)),
+            }
+        }
+        ActionKind::PromoteFull => {
+            if r.is_fully_promoted() {
+                return Err(format!(
+                    "{n} is fully promoted; there is nothing to promote"
+                ));
+            }
+            format!(
+                "{n}: skip every remaining step and analysis, 100% of traffic to canary {} ({})",
+                r.canary_hash, r.canary_image
+            )
+        }
+        ActionKind::Abort => {
+            if r.aborted {
+                return Err(format!("{n} is already aborted"));
+            }
+            if !r.canary_active() {
+                return Err(format!("{n} has no canary in progress; nothing to abort"));
+            }
+            format!(
+                "{n}: canary weight {}% → 0%, all traffic back to stable {} ({})",
+                r.actual_weight, r.stable_hash, r.stable_image
+            )
+        }
+        ActionKind::Retry => {
+            if !r.aborted {
+                return Err(format!(
+                    "{n} is not aborted; retry only restarts an aborted rollout"
+                ));
+            }
+            let first = r.steps.first().map(|s| s.label()).unwrap_or_default();
+            format!(
+                "{n}: start the canary {} again from step 0 ({first})",
+                r.canary_hash
+            )
+        }
+        ActionKind::Restart => format!(
+            "{n}: restart all {} pods one by one (spec.restartAt = now)",
+            r.replicas.current.max(r.replicas.desired)
+        ),
+        _ => return Err(format!("{} is not a rollout action", kind.as_str())),
+    };
+    Ok(PendingAction {
+        kind,
+        target: Target {
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        },
+        sync: SyncOptions::default(),
+        before,
+        effect,
+        typed: String::new(),
+    })
+}

@@ -1,0 +1,349 @@
+//! `State::handle(Intent)`: navigation, filters, overlays and the confirmation flow.
+//! Anything that needs I/O comes back as a [`Command`] for the loop.
+
+use super::{FlashKind, Intent, ListPos, Overlay, PendingAction, Screen, State, TextKey};
+use crate::layout::Pane;
+use crate::ops::audit::AuditEntry;
+use crate::ops::{ActionKind, ActionRequest, cli_equivalent};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Quit,
+    Run(ActionRequest),
+    Audit(AuditEntry),
+}
+
+impl State {
+    /// True while keys are text for an input rather than bindings.
+    pub fn text_input_active(&self) -> bool {
+        self.ui.filter_input.is_some()
+            || matches!(&self.ui.overlay, Some(Overlay::Confirm(p)) if p.needs_typing())
+    }
+
+    /// The keymap contexts in force, most specific first.
+    pub fn key_contexts(&self) -> Vec<&'static str> {
+        match &self.ui.overlay {
+            Some(Overlay::Confirm(p)) if p.kind == ActionKind::Sync => {
+                return vec!["confirm", "sync-options"];
+            }
+            Some(Overlay::Confirm(_)) => return vec!["confirm"],
+            Some(Overlay::Help { .. }) => return vec!["help", "global"],
+            Some(Overlay::InternalLog) => return vec!["internal-log", "global"],
+            None => {}
+        }
+        if matches!(self.ui.screen, Screen::Cockpit { .. }) {
+            return vec!["cockpit", "global"];
+        }
+        let pane = match self.ui.focus {
+            Pane::Apps => "apps",
+            Pane::Rollouts => "rollouts",
+            Pane::Routes => "routes",
+            Pane::Cpu => "cpu",
+            Pane::Logs => "logs",
+            Pane::Alerts => "alerts",
+        };
+        vec![pane, "list", "global"]
+    }
+
+    pub fn handle(&mut self, intent: Intent) -> Vec<Command> {
+        match intent {
+            Intent::Quit => return vec![Command::Quit],
+            Intent::Resize { width, height } => self.set_size(width, height),
+            Intent::Text(key) => return self.handle_text(key),
+            Intent::Help => {
+                self.ui.overlay = match self.ui.overlay {
+                    Some(Overlay::Help { .. }) => None,
+                    _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Intent::InternalLog => {
+                self.ui.overlay = match self.ui.overlay {
+                    Some(Overlay::InternalLog) => None,
+                    _ => Some(Overlay::InternalLog),
+                }
+            }
+            Intent::Back => self.back(),
+            Intent::FocusNext => self.focus(self.ui.focus.next()),
+            Intent::FocusPrev => self.focus(self.ui.focus.prev()),
+            Intent::Focus(p) => self.focus(p),
+            Intent::Zoom => {
+                self.ui.zoom = !self.ui.zoom;
+                self.relayout();
+            }
+            Intent::Up => self.move_by(-1),
+            Intent::Down => self.move_by(1),
+            Intent::PageUp => self.move_by(-(self.page() as isize)),
+            Intent::PageDown => self.move_by(self.page() as isize),
+            Intent::Top => self.move_to(0),
+            Intent::Bottom => {
+                let n = self.filtered_len(self.ui.focus);
+                self.move_to(n.saturating_sub(1));
+                if self.ui.focus == Pane::Logs {
+                    self.ui.log_follow = true;
+                }
+            }
+            Intent::Open => self.open(),
+            Intent::Filter => {
+                if self.ui.screen == Screen::Main {
+                    self.ui.filter_input = Some(self.ui.focus);
+                }
+            }
+            Intent::Follow => {
+                self.ui.log_follow = !self.ui.log_follow;
+                if self.ui.log_follow {
+                    let n = self.filtered_len(Pane::Logs);
+                    self.set_pos(Pane::Logs, n.saturating_sub(1));
+                }
+            }
+            Intent::Expand => {
+                if let Some(i) = self.selected_index(Pane::Logs) {
+                    let seq = self.log_seq(i);
+                    if !self.ui.expanded_logs.remove(&seq) {
+                        self.ui.expanded_logs.insert(seq);
+                    }
+                }
+            }
+            Intent::Act(kind) => return self.request(kind),
+            Intent::Confirm => return self.confirm(),
+            Intent::Cancel => {
+                if matches!(self.ui.overlay, Some(Overlay::Confirm(_))) {
+                    self.ui.overlay = None;
+                    self.flash(FlashKind::Info, "cancelled");
+                }
+            }
+            Intent::TogglePrune | Intent::ToggleDryRun => {
+                if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay
+                    && p.kind == ActionKind::Sync
+                {
+                    if intent == Intent::TogglePrune {
+                        p.sync.prune = !p.sync.prune;
+                    } else {
+                        p.sync.dry_run = !p.sync.dry_run;
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn handle_text(&mut self, key: TextKey) -> Vec<Command> {
+        if let Some(pane) = self.ui.filter_input {
+            let f = &mut self.ui.filters[pane.index()];
+            match key {
+                TextKey::Char(c) if !c.is_control() => f.push(c),
+                TextKey::Char(_) => {}
+                TextKey::Backspace => {
+                    f.pop();
+                }
+                TextKey::Enter => self.ui.filter_input = None,
+                TextKey::Esc => {
+                    f.clear();
+                    self.ui.filter_input = None;
+                }
+            }
+            self.set_pos(pane, 0);
+            if pane == Pane::Logs {
+                self.ui.log_follow = true;
+                let n = self.filtered_len(Pane::Logs);
+                self.set_pos(Pane::Logs, n.saturating_sub(1));
+            }
+            return Vec::new();
+        }
+        if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay {
+            match key {
+                TextKey::Char(c) if !c.is_control() && p.typed.len() < 256 => p.typed.push(c),
+                TextKey::Char(_) => {}
+                TextKey::Backspace => {
+                    p.typed.pop();
+                }
+                TextKey::Enter => return self.confirm(),
+                TextKey::Esc => return self.handle(Intent::Cancel),
+            }
+        }
+        Vec::new()
+    }
+
+    fn back(&mut self) {
+        if self.ui.overlay.take().is_some() {
+            return;
+        }
+        if self.ui.screen != Screen::Main {
+            self.ui.screen = Screen::Main;
+            return;
+        }
+        if self.ui.zoom {
+            self.ui.zoom = false;
+            self.relayout();
+            return;
+        }
+        let f = &mut self.ui.filters[self.ui.focus.index()];
+        if !f.is_empty() {
+            f.clear();
+            self.clamp_lists();
+        }
+    }
+
+    fn focus(&mut self, pane: Pane) {
+        if self.ui.screen != Screen::Main {
+            self.ui.screen = Screen::Main;
+        }
+        self.ui.overlay = None;
+        self.ui.focus = pane;
+        self.relayout();
+    }
+
+    fn page(&self) -> usize {
+        self.ui.layout.viewport_rows(self.ui.focus).max(1)
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        if let Some(Overlay::Help { scroll }) = &mut self.ui.overlay {
+            *scroll = scroll.saturating_add_signed(delta);
+            return;
+        }
+        let pane = self.ui.focus;
+        let cur = self.ui.lists[pane.index()].selected as isize;
+        let n = self.filtered_len(pane) as isize;
+        let to = (cur + delta).clamp(0, (n - 1).max(0));
+        if pane == Pane::Logs && delta < 0 {
+            self.ui.log_follow = false;
+        }
+        self.set_pos(pane, to as usize);
+        if pane == Pane::Logs && to == n - 1 && delta > 0 {
+            self.ui.log_follow = true;
+        }
+    }
+
+    fn move_to(&mut self, i: usize) {
+        if let Some(Overlay::Help { scroll }) = &mut self.ui.overlay {
+            *scroll = if i == 0 { 0 } else { usize::MAX / 2 };
+            return;
+        }
+        if self.ui.focus == Pane::Logs && i == 0 {
+            self.ui.log_follow = false;
+        }
+        self.set_pos(self.ui.focus, i);
+    }
+
+    /// Selects row `i` of a pane and scrolls just enough to show it.
+    pub(super) fn set_pos(&mut self, pane: Pane, i: usize) {
+        let rows = self.ui.layout.viewport_rows(pane).max(1);
+        let n = self.filtered_len(pane);
+        let l = &mut self.ui.lists[pane.index()];
+        l.selected = i.min(n.saturating_sub(1));
+        if l.selected < l.offset {
+            l.offset = l.selected;
+        } else if l.selected >= l.offset + rows {
+            l.offset = l.selected + 1 - rows;
+        }
+        l.offset = l.offset.min(n.saturating_sub(rows));
+    }
+
+    /// Keeps selections inside lists that shrank or viewports that changed.
+    pub(super) fn clamp_lists(&mut self) {
+        for pane in Pane::ALL {
+            let ListPos { selected, .. } = self.ui.lists[pane.index()];
+            self.set_pos(pane, selected);
+        }
+        if self.ui.log_follow {
+            let n = self.filtered_len(Pane::Logs);
+            self.set_pos(Pane::Logs, n.saturating_sub(1));
+        }
+    }
+
+    fn open(&mut self) {
+        match self.ui.focus {
+            Pane::Rollouts => {
+                if let Some(r) = self.selected_rollout() {
+                    self.ui.screen = Screen::Cockpit {
+                        namespace: r.namespace.clone(),
+                        name: r.name.clone(),
+                    };
+                }
+            }
+            Pane::Apps => {
+                let target = self.selected_app().and_then(|a| {
+                    self.rollouts
+                        .iter()
+                        .find(|r| r.name == a.name)
+                        .map(|r| (r.namespace.clone(), r.name.clone()))
+                });
+                match target {
+                    Some((namespace, name)) => self.ui.screen = Screen::Cockpit { namespace, name },
+                    None => self.flash(FlashKind::Info, "this application has no rollout"),
+                }
+            }
+            Pane::Logs => return self.toggle_expand(),
+            _ => {}
+        }
+    }
+
+    fn toggle_expand(&mut self) {
+        let _ = self.handle(Intent::Expand);
+    }
+
+    /// An action key: refuse (read-only, not applicable) or ask for confirmation.
+    fn request(&mut self, kind: ActionKind) -> Vec<Command> {
+        if self.ui.overlay.is_some() {
+            return Vec::new();
+        }
+        let pending = match self.prepare(kind) {
+            Ok(p) => p,
+            Err(why) => {
+                self.flash(FlashKind::Error, format!("✗ {}: {why}", kind.as_str()));
+                return Vec::new();
+            }
+        };
+        if self.context.read_only {
+            let why = "refused: read-only mode (started with --read-only)";
+            self.flash(
+                FlashKind::Error,
+                format!("✗ {} {}: {why}", kind.as_str(), pending.target.name),
+            );
+            let req = self.to_request(&pending);
+            return vec![Command::Audit(AuditEntry::new(
+                self.wall,
+                &self.context.name,
+                kind,
+                Some(&req),
+                pending.target.to_string(),
+                String::new(),
+                why.to_string(),
+            ))];
+        }
+        self.ui.overlay = Some(Overlay::Confirm(pending));
+        Vec::new()
+    }
+
+    pub fn to_request(&mut self, p: &PendingAction) -> ActionRequest {
+        ActionRequest {
+            id: self.next_action_id(),
+            kind: p.kind,
+            target: p.target.clone(),
+            sync: p.sync,
+            before: p.before.clone(),
+            effect: p.effect.clone(),
+            command: cli_equivalent(p.kind, &p.target, &self.context.argocd_namespace, p.sync),
+        }
+    }
+
+    fn confirm(&mut self) -> Vec<Command> {
+        let Some(Overlay::Confirm(p)) = &self.ui.overlay else {
+            return Vec::new();
+        };
+        if !p.typed_ok() {
+            let name = p.target.name.clone();
+            self.flash(FlashKind::Error, format!("type \"{name}\" to confirm"));
+            return Vec::new();
+        }
+        let p = p.clone();
+        self.ui.overlay = None;
+        let req = self.to_request(&p);
+        self.flash(
+            FlashKind::Info,
+            format!("… {} {}", p.kind.as_str(), p.target.name),
+        );
+        self.in_flight.push(req.clone());
+        vec![Command::Run(req)]
+    }
+}

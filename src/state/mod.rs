@@ -1,0 +1,555 @@
+//! State: plain data plus `apply(Update)` and `handle(Intent)`. No I/O, no async, no terminal.
+//!
+//! Everything the screen shows is derived from here, so behaviour is tested by driving State.
+
+mod actions;
+mod handle;
+mod view;
+
+pub use actions::rollout_before;
+pub use handle::Command;
+pub use view::{CockpitView, TrackComparison, cockpit_view};
+
+use crate::layout::{self, Pane, ScreenLayout};
+use crate::model::*;
+use crate::ops::{ActionKind, ActionOutcome, ActionRequest, SyncOptions, Target};
+use chrono::{DateTime, Timelike, Utc};
+use ratatui::layout::Rect;
+use std::collections::HashSet;
+
+/// A source of data, one per pane, each with its own health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceId {
+    Apps,
+    Rollouts,
+    Mesh,
+    Cpu,
+    Logs,
+    Alerts,
+}
+
+impl SourceId {
+    pub const ALL: [SourceId; 6] = [
+        SourceId::Apps,
+        SourceId::Rollouts,
+        SourceId::Mesh,
+        SourceId::Cpu,
+        SourceId::Logs,
+        SourceId::Alerts,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Apps => "argocd",
+            SourceId::Rollouts => "rollouts",
+            SourceId::Mesh => "mesh",
+            SourceId::Cpu => "cpu",
+            SourceId::Logs => "logs",
+            SourceId::Alerts => "alerts",
+        }
+    }
+    pub fn for_pane(p: Pane) -> SourceId {
+        match p {
+            Pane::Apps => SourceId::Apps,
+            Pane::Rollouts => SourceId::Rollouts,
+            Pane::Routes => SourceId::Mesh,
+            Pane::Cpu => SourceId::Cpu,
+            Pane::Logs => SourceId::Logs,
+            Pane::Alerts => SourceId::Alerts,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Health {
+    Connecting,
+    Ok,
+    Error(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceStatus {
+    pub health: Health,
+    /// When the source last delivered good data.
+    pub last_ok: Option<DateTime<Utc>>,
+}
+
+/// Everything a source or operator can tell State.
+#[derive(Clone, Debug)]
+pub enum Update {
+    Apps(Vec<ArgoApp>),
+    AppUpserted(ArgoApp),
+    AppDeleted {
+        namespace: String,
+        name: String,
+    },
+    Rollouts(Vec<Rollout>),
+    RolloutUpserted(Rollout),
+    RolloutDeleted {
+        namespace: String,
+        name: String,
+    },
+    Routes(Vec<RouteStats>),
+    Cpu(CpuData),
+    Logs(Vec<LogLine>),
+    LogsDroppedByServer(u64),
+    Alerts(Vec<Alert>),
+    SourceHealth {
+        source: SourceId,
+        health: Health,
+    },
+    /// The data clock: simulated time in the demo.
+    Clock(DateTime<Utc>),
+    ActionDone(ActionOutcome),
+}
+
+/// What keys (through the keymap) and the loop ask of State.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    Quit,
+    Help,
+    Back,
+    FocusNext,
+    FocusPrev,
+    Focus(Pane),
+    Zoom,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Filter,
+    Follow,
+    Expand,
+    InternalLog,
+    Act(ActionKind),
+    Confirm,
+    Cancel,
+    TogglePrune,
+    ToggleDryRun,
+    /// Raw text while an input (filter, typed confirmation) is active.
+    Text(TextKey),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TextKey {
+    Char(char),
+    Backspace,
+    Enter,
+    Esc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashKind {
+    Info,
+    Ok,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub kind: FlashKind,
+    pub until: DateTime<Utc>,
+}
+
+/// An action waiting for the user's yes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingAction {
+    pub kind: ActionKind,
+    pub target: Target,
+    pub sync: SyncOptions,
+    pub before: String,
+    pub effect: String,
+    pub typed: String,
+}
+
+impl PendingAction {
+    pub fn needs_typing(&self) -> bool {
+        self.kind.needs_typed_confirmation()
+    }
+    pub fn typed_ok(&self) -> bool {
+        !self.needs_typing() || self.typed == self.target.name
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Confirm(PendingAction),
+    InternalLog,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Screen {
+    Main,
+    Cockpit { namespace: String, name: String },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListPos {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ui {
+    pub focus: Pane,
+    pub zoom: bool,
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub lists: [ListPos; 6],
+    pub filters: [String; 6],
+    /// The pane whose filter is being typed.
+    pub filter_input: Option<Pane>,
+    pub log_follow: bool,
+    pub expanded_logs: HashSet<u64>,
+    pub size: (u16, u16),
+    pub layout: ScreenLayout,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self {
+            focus: Pane::Rollouts,
+            zoom: false,
+            screen: Screen::Main,
+            overlay: None,
+            lists: Default::default(),
+            filters: Default::default(),
+            filter_input: None,
+            log_follow: true,
+            expanded_logs: HashSet::new(),
+            size: (0, 0),
+            layout: ScreenLayout::default(),
+        }
+    }
+}
+
+/// Who we are talking to, for the header and the audit log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Context {
+    pub name: String,
+    pub namespace: String,
+    pub argocd_namespace: String,
+    pub demo: bool,
+    pub read_only: bool,
+    /// The LogQL (or demo equivalent) behind the logs pane.
+    pub log_query: String,
+}
+
+pub struct State {
+    /// The data clock (simulated time in the demo, wall time live).
+    pub now: DateTime<Utc>,
+    /// Wall time of the last tick, for flashes.
+    pub wall: DateTime<Utc>,
+    pub context: Context,
+    pub apps: Vec<ArgoApp>,
+    pub rollouts: Vec<Rollout>,
+    pub routes: Vec<RouteStats>,
+    pub cpu: CpuData,
+    pub logs: LogRing,
+    pub alerts: Vec<Alert>,
+    pub sources: [SourceStatus; 6],
+    pub ui: Ui,
+    pub flash: Option<Flash>,
+    pub in_flight: Vec<ActionRequest>,
+    next_action_id: u64,
+    next_log_seq: u64,
+    pub log_seqs: std::collections::VecDeque<u64>,
+}
+
+impl State {
+    pub fn new(context: Context, now: DateTime<Utc>, log_capacity: usize) -> Self {
+        let s = SourceStatus {
+            health: Health::Connecting,
+            last_ok: None,
+        };
+        Self {
+            now,
+            wall: now,
+            context,
+            apps: Vec::new(),
+            rollouts: Vec::new(),
+            routes: Vec::new(),
+            cpu: CpuData::default(),
+            logs: LogRing::new(log_capacity),
+            alerts: Vec::new(),
+            sources: [s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s],
+            ui: Ui::default(),
+            flash: None,
+            in_flight: Vec::new(),
+            next_action_id: 1,
+            next_log_seq: 1,
+            log_seqs: Default::default(),
+        }
+    }
+
+    pub fn source(&self, id: SourceId) -> &SourceStatus {
+        &self.sources[id as usize]
+    }
+
+    fn mark_ok(&mut self, id: SourceId) {
+        let s = &mut self.sources[id as usize];
+        s.health = Health::Ok;
+        s.last_ok = Some(self.now);
+    }
+
+    /// Applies one update; returns whether anything on screen may have changed.
+    pub fn apply(&mut self, update: Update) -> bool {
+        match update {
+            Update::Apps(mut apps) => {
+                sort_apps(&mut apps);
+                self.mark_ok(SourceId::Apps);
+                let changed = apps != self.apps;
+                self.apps = apps;
+                self.clamp_lists();
+                changed
+            }
+            Update::AppUpserted(app) => {
+                self.mark_ok(SourceId::Apps);
+                match self
+                    .apps
+                    .iter_mut()
+                    .find(|a| a.name == app.name && a.namespace == app.namespace)
+                {
+                    Some(a) if *a == app => return false,
+                    Some(a) => *a = app,
+                    None => {
+                        self.apps.push(app);
+                        sort_apps(&mut self.apps);
+                    }
+                }
+                true
+            }
+            Update::AppDeleted { namespace, name } => {
+                self.apps
+                    .retain(|a| !(a.name == name && a.namespace == namespace));
+                self.clamp_lists();
+                true
+            }
+            Update::Rollouts(mut rollouts) => {
+                rollouts.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
+                self.mark_ok(SourceId::Rollouts);
+                let changed = rollouts != self.rollouts;
+                self.rollouts = rollouts;
+                self.clamp_lists();
+                changed
+            }
+            Update::RolloutUpserted(r) => {
+                self.mark_ok(SourceId::Rollouts);
+                match self
+                    .rollouts
+                    .iter_mut()
+                    .find(|x| x.name == r.name && x.namespace == r.namespace)
+                {
+                    Some(x) if *x == r => return false,
+                    Some(x) => *x = r,
+                    None => {
+                        self.rollouts.push(r);
+                        self.rollouts
+                            .sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
+                    }
+                }
+                true
+            }
+            Update::RolloutDeleted { namespace, name } => {
+                self.rollouts
+                    .retain(|r| !(r.name == name && r.namespace == namespace));
+                self.clamp_lists();
+                true
+            }
+            Update::Routes(mut routes) => {
+                routes.sort_by(|a, b| (&a.service, &a.route).cmp(&(&b.service, &b.route)));
+                self.mark_ok(SourceId::Mesh);
+                let changed = routes != self.routes;
+                self.routes = routes;
+                self.clamp_lists();
+                changed
+            }
+            Update::Cpu(cpu) => {
+                self.mark_ok(SourceId::Cpu);
+                let changed = cpu != self.cpu;
+                self.cpu = cpu;
+                changed
+            }
+            Update::Logs(lines) => {
+                self.mark_ok(SourceId::Logs);
+                if lines.is_empty() {
+                    return false;
+                }
+                for l in lines {
+                    self.push_log(l);
+                }
+                self.after_logs_pushed();
+                true
+            }
+            Update::LogsDroppedByServer(n) => {
+                self.logs.server_dropped += n;
+                true
+            }
+            Update::Alerts(mut alerts) => {
+                alerts.sort_by(|a, b| {
+                    (
+                        a.state != AlertState::Firing,
+                        a.severity,
+                        &a.name,
+                        a.subject(),
+                    )
+                        .cmp(&(
+                            b.state != AlertState::Firing,
+                            b.severity,
+                            &b.name,
+                            b.subject(),
+                        ))
+                });
+                self.mark_ok(SourceId::Alerts);
+                let changed = alerts != self.alerts;
+                self.alerts = alerts;
+                self.clamp_lists();
+                changed
+            }
+            Update::SourceHealth { source, health } => {
+                let s = &mut self.sources[source as usize];
+                if health == Health::Ok {
+                    s.last_ok = Some(self.now);
+                }
+                let changed = s.health != health;
+                s.health = health;
+                changed
+            }
+            Update::Clock(t) => {
+                let changed = t.minute() != self.now.minute()
+                    || t.hour() != self.now.hour()
+                    || self.has_second_resolution_content();
+                self.now = t;
+                changed
+            }
+            Update::ActionDone(outcome) => {
+                self.in_flight.retain(|r| r.id != outcome.request.id);
+                let name = &outcome.request.target.name;
+                let verb = outcome.request.kind.as_str();
+                self.flash = Some(match &outcome.result {
+                    Ok(after) => Flash {
+                        text: format!("✓ {verb} {name}: {after}"),
+                        kind: FlashKind::Ok,
+                        until: self.wall + chrono::Duration::seconds(8),
+                    },
+                    Err(e) => Flash {
+                        text: format!("✗ {verb} {name} failed: {e}"),
+                        kind: FlashKind::Error,
+                        until: self.wall + chrono::Duration::seconds(15),
+                    },
+                });
+                true
+            }
+        }
+    }
+
+    fn push_log(&mut self, line: LogLine) {
+        if self.logs.len() == self.logs.capacity() {
+            if let Some(old) = self.log_seqs.pop_front() {
+                self.ui.expanded_logs.remove(&old);
+            }
+            let l = &mut self.ui.lists[Pane::Logs.index()];
+            l.selected = l.selected.saturating_sub(1);
+            l.offset = l.offset.saturating_sub(1);
+        }
+        self.logs.push(line);
+        self.log_seqs.push_back(self.next_log_seq);
+        self.next_log_seq += 1;
+    }
+
+    fn after_logs_pushed(&mut self) {
+        if self.ui.log_follow {
+            let n = self.filtered_len(Pane::Logs);
+            let rows = self.ui.layout.viewport_rows(Pane::Logs).max(1);
+            let l = &mut self.ui.lists[Pane::Logs.index()];
+            l.selected = n.saturating_sub(1);
+            l.offset = n.saturating_sub(rows);
+        }
+    }
+
+    /// The stable id of the log line at ring index `i`.
+    pub fn log_seq(&self, i: usize) -> u64 {
+        self.log_seqs.get(i).copied().unwrap_or(0)
+    }
+
+    /// Something on screen counts seconds: a timed pause, an error age, a flash.
+    pub fn has_second_resolution_content(&self) -> bool {
+        self.flash.is_some()
+            || self
+                .rollouts
+                .iter()
+                .any(|r| r.pause.as_ref().is_some_and(|p| p.duration.is_some()))
+            || self
+                .sources
+                .iter()
+                .any(|s| matches!(s.health, Health::Error(_)))
+    }
+
+    /// The 1 s wall tick; returns whether the screen must be drawn again.
+    pub fn tick(&mut self, wall: DateTime<Utc>) -> bool {
+        self.wall = wall;
+        let mut changed = false;
+        if self.flash.as_ref().is_some_and(|f| f.until <= wall) {
+            self.flash = None;
+            changed = true;
+        }
+        if !self.context.demo {
+            let minute_changed =
+                wall.minute() != self.now.minute() || wall.hour() != self.now.hour();
+            changed |= minute_changed || self.has_second_resolution_content();
+            self.now = wall;
+        }
+        changed |= matches!(self.ui.overlay, Some(Overlay::InternalLog));
+        changed
+    }
+
+    pub fn set_size(&mut self, width: u16, height: u16) {
+        self.ui.size = (width, height);
+        self.relayout();
+    }
+
+    fn relayout(&mut self) {
+        let (w, h) = self.ui.size;
+        self.ui.layout = layout::compute(Rect::new(0, 0, w, h), self.ui.focus, self.ui.zoom);
+        self.clamp_lists();
+    }
+
+    pub fn next_action_id(&mut self) -> u64 {
+        let id = self.next_action_id;
+        self.next_action_id += 1;
+        id
+    }
+
+    pub fn flash(&mut self, kind: FlashKind, text: impl Into<String>) {
+        let secs = if kind == FlashKind::Error { 12 } else { 6 };
+        self.flash = Some(Flash {
+            text: text.into(),
+            kind,
+            until: self.wall + chrono::Duration::seconds(secs),
+        });
+    }
+
+    pub fn rollout(&self, namespace: &str, name: &str) -> Option<&Rollout> {
+        self.rollouts
+            .iter()
+            .find(|r| r.name == name && r.namespace == namespace)
+    }
+}
+
+/// Sync wave first (the order Argo CD applies them), then name.
+fn sort_apps(apps: &mut [ArgoApp]) {
+    apps.sort_by(|a, b| {
+        (a.sync_wave, &a.name, &a.namespace).cmp(&(b.sync_wave, &b.name, &b.namespace))
+    });
+}
+
+#[cfg(test)]
+mod tests;

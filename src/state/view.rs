@@ -1,0 +1,212 @@
+//! Views derived from State: filtered lists, the selected objects, the cockpit comparison.
+
+use super::State;
+use crate::layout::Pane;
+use crate::model::*;
+
+/// Indices into a list after the pane's filter: all of them, or a subset.
+pub enum Indices {
+    All(usize),
+    Some(Vec<usize>),
+}
+
+impl Indices {
+    pub fn len(&self) -> usize {
+        match self {
+            Indices::All(n) => *n,
+            Indices::Some(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, k: usize) -> Option<usize> {
+        match self {
+            Indices::All(n) => (k < *n).then_some(k),
+            Indices::Some(v) => v.get(k).copied(),
+        }
+    }
+}
+
+fn matches(filter: &str, fields: &[&str]) -> bool {
+    fields.iter().any(|f| f.to_lowercase().contains(filter))
+}
+
+impl State {
+    fn filter_of(&self, pane: Pane) -> String {
+        self.ui.filters[pane.index()].to_lowercase()
+    }
+
+    /// The rows of a pane after its filter, as indices into the underlying list.
+    pub fn indices(&self, pane: Pane) -> Indices {
+        let f = self.filter_of(pane);
+        let total = match pane {
+            Pane::Apps => self.apps.len(),
+            Pane::Rollouts => self.rollouts.len(),
+            Pane::Routes => self.routes.len(),
+            Pane::Logs => self.logs.len(),
+            Pane::Alerts => self.alerts.len(),
+            Pane::Cpu => self.cpu.services.len(),
+        };
+        if f.is_empty() {
+            return Indices::All(total);
+        }
+        let keep: Vec<usize> = (0..total)
+            .filter(|&i| match pane {
+                Pane::Apps => {
+                    let a = &self.apps[i];
+                    matches(
+                        &f,
+                        &[&a.name, a.sync.as_str(), a.health.as_str(), &a.project],
+                    )
+                }
+                Pane::Rollouts => {
+                    let r = &self.rollouts[i];
+                    matches(&f, &[&r.name, r.phase.as_str(), &r.message])
+                }
+                Pane::Routes => {
+                    let r = &self.routes[i];
+                    matches(&f, &[&r.service, &r.route])
+                }
+                Pane::Logs => self.logs.get(i).is_some_and(|l| {
+                    matches(
+                        &f,
+                        &[&l.service, &l.pod, &l.logger, &l.message, l.level.as_str()],
+                    )
+                }),
+                Pane::Alerts => {
+                    let a = &self.alerts[i];
+                    matches(
+                        &f,
+                        &[&a.name, &a.summary, &a.subject(), a.severity.as_str()],
+                    )
+                }
+                Pane::Cpu => matches(&f, &[&self.cpu.services[i].name]),
+            })
+            .collect();
+        Indices::Some(keep)
+    }
+
+    pub fn filtered_len(&self, pane: Pane) -> usize {
+        self.indices(pane).len()
+    }
+
+    pub fn selected_index(&self, pane: Pane) -> Option<usize> {
+        self.indices(pane).get(self.ui.lists[pane.index()].selected)
+    }
+
+    pub fn selected_app(&self) -> Option<&ArgoApp> {
+        self.selected_index(Pane::Apps)
+            .and_then(|i| self.apps.get(i))
+    }
+
+    pub fn selected_rollout(&self) -> Option<&Rollout> {
+        self.selected_index(Pane::Rollouts)
+            .and_then(|i| self.rollouts.get(i))
+    }
+
+    /// The rollout the cockpit shows, if it is open.
+    pub fn cockpit_rollout(&self) -> Option<&Rollout> {
+        match &self.ui.screen {
+            super::Screen::Cockpit { namespace, name } => self.rollout(namespace, name),
+            super::Screen::Main => None,
+        }
+    }
+
+    /// ERROR lines per minute of one service and track over the last `window_secs` of data time.
+    pub fn error_rate(&self, service: &str, track: Option<Track>, window_secs: i64) -> f64 {
+        let since = self.now - chrono::Duration::seconds(window_secs);
+        let n = self
+            .logs
+            .iter()
+            .rev()
+            .take_while(|l| l.ts >= since)
+            .filter(|l| {
+                l.level == Level::Error
+                    && l.service == service
+                    && (track.is_none() || l.track == track)
+            })
+            .count();
+        n as f64 * 60.0 / window_secs.max(1) as f64
+    }
+}
+
+/// Canary against stable for one measure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackComparison {
+    pub label: String,
+    pub canary: Option<f64>,
+    pub stable: Option<f64>,
+}
+
+/// What the rollout cockpit shows besides the rollout itself.
+pub struct CockpitView<'a> {
+    pub rollout: &'a Rollout,
+    pub routes: Vec<&'a RouteStats>,
+    pub cpu_canary: Option<&'a CpuSeries>,
+    pub cpu_stable: Option<&'a CpuSeries>,
+    pub errors_canary: f64,
+    pub errors_stable: f64,
+    /// Findings that argue for abort, worst first; empty when the canary looks as good as stable.
+    pub concerns: Vec<String>,
+}
+
+/// Canary success below stable by this many points is a concern.
+const SUCCESS_GAP: f64 = 0.01;
+
+pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'a> {
+    let svc = rollout.name.as_str();
+    let routes: Vec<&RouteStats> = state
+        .routes
+        .iter()
+        .filter(|r| r.service == svc && r.namespace == rollout.namespace)
+        .collect();
+    let errors_canary = state.error_rate(svc, Some(Track::Canary), 300);
+    let errors_stable = state.error_rate(svc, Some(Track::Stable), 300);
+    let mut concerns = Vec::new();
+    if rollout.canary_active() {
+        for r in &routes {
+            let (Some(c), Some(s)) = (&r.canary, &r.stable) else {
+                continue;
+            };
+            if let (Some(cs), Some(ss)) = (c.effective_success, s.effective_success)
+                && ss - cs > SUCCESS_GAP
+            {
+                concerns.push(format!(
+                    "{}: canary success {:.1}% vs stable {:.1}%",
+                    r.route,
+                    cs * 100.0,
+                    ss * 100.0
+                ));
+            }
+            if s.p95_ms > 0.0 && c.p95_ms > 2.0 * s.p95_ms && c.rps > 0.0 {
+                concerns.push(format!(
+                    "{}: canary p95 {:.0} ms vs stable {:.0} ms",
+                    r.route, c.p95_ms, s.p95_ms
+                ));
+            }
+        }
+        if errors_canary > 1.0 && errors_canary > 3.0 * errors_stable.max(0.2) {
+            concerns.push(format!(
+                "errors: canary {errors_canary:.1}/min vs stable {errors_stable:.1}/min"
+            ));
+        }
+        if let Some(a) = &rollout.analysis
+            && matches!(
+                a.phase,
+                AnalysisPhase::Failed | AnalysisPhase::Error | AnalysisPhase::Inconclusive
+            )
+        {
+            concerns.push(format!("analysis {} {}", a.name, a.phase.as_str()));
+        }
+    }
+    CockpitView {
+        rollout,
+        routes,
+        cpu_canary: state.cpu.service(svc, Some(Track::Canary)),
+        cpu_stable: state.cpu.service(svc, Some(Track::Stable)),
+        errors_canary,
+        errors_stable,
+        concerns,
+    }
+}

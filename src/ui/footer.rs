@@ -1,0 +1,46 @@
+//! The footer: the filter being typed, a flash message, or key hints from the keymap.
+
+use super::View;
+use crate::state::FlashKind;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    let s = v.state;
+    let t = v.theme;
+    let w = area.width as usize;
+    let line = if let Some(p) = s.ui.filter_input {
+        Line::from(vec![
+            Span::styled(" filter ", t.badge),
+            Span::styled(format!(" /{}▌", s.ui.filters[p.index()]), t.text),
+            Span::styled("  Enter keep · Esc clear", t.muted),
+        ])
+    } else if let Some(f) = &s.flash {
+        let st = match f.kind {
+            FlashKind::Ok => t.ok,
+            FlashKind::Error => t.error,
+            FlashKind::Info => t.info,
+        };
+        Line::from(Span::styled(
+            format!(" {}", super::ellipsize(&f.text, w.saturating_sub(1))),
+            st,
+        ))
+    } else {
+        let mut spans = vec![Span::raw(" ")];
+        let mut used = 1;
+        for (key, label) in v.keymap.hints(&s.key_contexts()) {
+            let piece = key.width() + label.width() + 3;
+            if used + piece > w {
+                break;
+            }
+            spans.push(Span::styled(key, t.accent));
+            spans.push(Span::styled(format!(" {label}  "), t.muted));
+            used += piece;
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

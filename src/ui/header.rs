@@ -1,0 +1,105 @@
+//! The header: who (context, namespace), the DEMO / READ-ONLY badges, source health,
+//! pane tabs in the compact layout, and the clock at minute resolution.
+
+use super::View;
+use crate::layout::Pane;
+use crate::state::{Health, SourceId};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
+    let s = v.state;
+    let t = v.theme;
+    let mut left = vec![Span::styled(" opsdeck ", t.title)];
+    if s.context.demo {
+        left.push(Span::styled(" DEMO ", t.badge));
+        left.push(Span::raw(" "));
+    }
+    if s.context.read_only {
+        left.push(Span::styled(" READ-ONLY ", t.badge_danger));
+        left.push(Span::raw(" "));
+    }
+    left.push(Span::styled(
+        format!("{} · ns {} ", s.context.name, s.context.namespace),
+        t.text,
+    ));
+    if compact {
+        for p in Pane::ALL {
+            let shown = s.ui.layout.rect(p).is_some() || s.ui.focus == p;
+            let label = format!("{}{} ", p.index() + 1, short(p));
+            left.push(Span::styled(
+                label,
+                if s.ui.focus == p {
+                    t.selection
+                } else if shown {
+                    t.text
+                } else {
+                    t.muted
+                },
+            ));
+        }
+    }
+    let clock = format!(" {} UTC ", s.now.format("%H:%M"));
+    let health = health_spans(v, area.width as usize > 150 && !compact);
+    let used: usize = left.iter().map(|x| x.content.width()).sum::<usize>() + clock.width();
+    let hw: usize = health.iter().map(|x| x.content.width()).sum();
+    let mut spans = left;
+    let room = (area.width as usize).saturating_sub(used);
+    if hw <= room {
+        spans.push(Span::raw(" ".repeat(room - hw)));
+        spans.extend(health);
+    } else {
+        spans.push(Span::raw(" ".repeat(room)));
+    }
+    spans.push(Span::styled(clock, t.title));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}
+
+fn short(p: Pane) -> &'static str {
+    match p {
+        Pane::Apps => "Apps",
+        Pane::Rollouts => "Roll",
+        Pane::Routes => "Routes",
+        Pane::Cpu => "CPU",
+        Pane::Logs => "Logs",
+        Pane::Alerts => "Alerts",
+    }
+}
+
+/// Each source with ✓ / … / ✗ when wide; otherwise a count and the failing names.
+fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
+    let s = v.state;
+    let t = v.theme;
+    if wide {
+        let mut out = Vec::new();
+        for id in SourceId::ALL {
+            let (sym, st) = match s.source(id).health {
+                Health::Ok => ("✓", t.ok),
+                Health::Connecting => ("…", t.muted),
+                Health::Error(_) => ("✗", t.error),
+            };
+            out.push(Span::styled(format!("{} {sym} ", id.label()), st));
+        }
+        return out;
+    }
+    let failing: Vec<&str> = SourceId::ALL
+        .iter()
+        .filter(|id| matches!(s.source(**id).health, Health::Error(_)))
+        .map(|id| id.label())
+        .collect();
+    let ok = SourceId::ALL
+        .iter()
+        .filter(|id| s.source(**id).health == Health::Ok)
+        .count();
+    if failing.is_empty() {
+        vec![Span::styled(
+            format!("sources {ok}/6 ✓ "),
+            if ok == 6 { t.ok } else { t.muted },
+        )]
+    } else {
+        vec![Span::styled(format!("✗ {} ", failing.join(",")), t.error)]
+    }
+}

@@ -1,0 +1,217 @@
+//! Pure rendering: `draw(frame, &View)` never fetches, blocks or mutates.
+//! One function per pane; each pane shows Loading, Empty, Error (with the age of its last
+//! good data) or Data explicitly.
+
+mod alerts;
+mod apps;
+mod cockpit;
+mod cpu;
+mod footer;
+mod header;
+mod logs;
+mod overlays;
+mod rollouts;
+mod routes;
+
+use crate::keymap::Keymap;
+use crate::layout::{self, Pane};
+use crate::state::{Health, Screen, SourceId, State};
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+
+/// Everything a frame is drawn from.
+pub struct View<'a> {
+    pub state: &'a State,
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+}
+
+pub fn draw(frame: &mut Frame, v: &View) {
+    let area = frame.area();
+    let s = v.state;
+    let l = layout::compute(area, s.ui.focus, s.ui.zoom);
+    header::draw(frame, l.header, v, l.compact);
+    match &s.ui.screen {
+        Screen::Main => {
+            for (pane, rect) in &l.panes {
+                draw_pane(frame, *pane, *rect, v);
+            }
+        }
+        Screen::Cockpit { namespace, name } => cockpit::draw(frame, l.body, v, namespace, name),
+    }
+    footer::draw(frame, l.footer, v);
+    overlays::draw(frame, l.body, v);
+}
+
+fn draw_pane(frame: &mut Frame, pane: Pane, area: Rect, v: &View) {
+    match pane {
+        Pane::Apps => apps::draw(frame, area, v),
+        Pane::Rollouts => rollouts::draw(frame, area, v),
+        Pane::Routes => routes::draw(frame, area, v),
+        Pane::Cpu => cpu::draw(frame, area, v),
+        Pane::Logs => logs::draw(frame, area, v),
+        Pane::Alerts => alerts::draw(frame, area, v),
+    }
+}
+
+/// The bordered block of a pane: number, title, filter, the source's staleness.
+fn pane_block<'a>(v: &View, pane: Pane, extra: Vec<Span<'a>>) -> Block<'a> {
+    let s = v.state;
+    let t = v.theme;
+    let focused = s.ui.focus == pane && s.ui.screen == Screen::Main;
+    let mut title = vec![
+        Span::styled(format!(" {} ", pane.index() + 1), t.muted),
+        Span::styled(
+            pane.title().to_string(),
+            if focused { t.accent } else { t.title },
+        ),
+        Span::raw(" "),
+    ];
+    title.extend(extra);
+    let filter = &s.ui.filters[pane.index()];
+    if !filter.is_empty() || s.ui.filter_input == Some(pane) {
+        title.push(Span::styled(format!(" /{filter} "), t.highlight));
+    }
+    let src = s.source(SourceId::for_pane(pane));
+    if let Health::Error(e) = &src.health {
+        let age = src
+            .last_ok
+            .map(|t0| format!(" stale {}", fmt_age((s.now - t0).num_seconds())))
+            .unwrap_or_default();
+        title.push(Span::styled(
+            format!(" ⚠{age}: {} ", first_line(e)),
+            t.error,
+        ));
+    }
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(Line::from(title))
+}
+
+/// Draws Loading / Empty / Error in place of a pane's data; returns true if it did.
+fn draw_status(
+    frame: &mut Frame,
+    area: Rect,
+    v: &View,
+    pane: Pane,
+    is_empty: bool,
+    empty_msg: &str,
+) -> bool {
+    if !is_empty {
+        return false;
+    }
+    let s = v.state;
+    let t = v.theme;
+    let src = s.source(SourceId::for_pane(pane));
+    let filtered = !s.ui.filters[pane.index()].is_empty();
+    let (msg, style) = match &src.health {
+        Health::Connecting => (
+            format!("… loading from {}", SourceId::for_pane(pane).label()),
+            t.muted,
+        ),
+        Health::Error(e) => (
+            format!("✗ {}: {e}", SourceId::for_pane(pane).label()),
+            t.error,
+        ),
+        Health::Ok if filtered => (
+            "no rows match the filter (Esc clears it)".to_string(),
+            t.muted,
+        ),
+        Health::Ok => (empty_msg.to_string(), t.muted),
+    };
+    let block = pane_block(v, pane, vec![]);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(msg, style)).wrap(Wrap { trim: true }),
+        inner,
+    );
+    true
+}
+
+pub fn fmt_age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+pub fn fmt_pct(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x >= 0.9995 => "100%".to_string(),
+        Some(x) => format!("{:.1}%", x * 100.0),
+        None => "—".to_string(),
+    }
+}
+
+pub fn fmt_ms(v: f64) -> String {
+    if v <= 0.0 {
+        "—".to_string()
+    } else if v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+pub fn fmt_rps(v: f64) -> String {
+    if v <= 0.0 {
+        "0".to_string()
+    } else if v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Style for a success rate: ok at ≥99%, warn at ≥95%, error below.
+pub fn success_style(t: &Theme, v: Option<f64>) -> Style {
+    match v {
+        Some(x) if x >= 0.99 => t.ok,
+        Some(x) if x >= 0.95 => t.warn,
+        Some(_) => t.error,
+        None => t.muted,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// Cuts `s` to `w` display columns with an ellipsis.
+pub fn ellipsize(s: &str, w: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= w {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw + 1 > w {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Rows `offset..offset+rows` of a list of `len`.
+pub fn window(offset: usize, rows: usize, len: usize) -> std::ops::Range<usize> {
+    let start = offset.min(len);
+    start..(start + rows).min(len)
+}

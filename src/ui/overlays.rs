@@ -1,0 +1,143 @@
+//! Overlays over the body: the confirmation of an action, the help generated from the
+//! keymap, and opsdeck's own log (tui-logger).
+
+use super::View;
+use crate::ops::{ActionKind, cli_equivalent};
+use crate::state::{Overlay, PendingAction};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
+    match &v.state.ui.overlay {
+        None => {}
+        Some(Overlay::Confirm(p)) => confirm(frame, body, v, p),
+        Some(Overlay::Help { scroll }) => help(frame, body, v, *scroll),
+        Some(Overlay::InternalLog) => internal_log(frame, body, v),
+    }
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
+    let t = v.theme;
+    let s = v.state;
+    let w = 76.min(body.width.saturating_sub(2)).max(20);
+    let cmd = cli_equivalent(p.kind, &p.target, &s.context.argocd_namespace, p.sync);
+    let mut lines = vec![
+        Line::styled(p.effect.clone(), t.text),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("$ ", t.muted),
+            Span::styled(cmd, t.accent),
+        ]),
+        Line::raw(""),
+    ];
+    if p.kind == ActionKind::Sync {
+        let b = |on: bool| if on { "[x]" } else { "[ ]" };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} prune (p)   ", b(p.sync.prune)),
+                if p.sync.prune { t.warn } else { t.text },
+            ),
+            Span::styled(format!("{} dry run (d)", b(p.sync.dry_run)), t.text),
+        ]));
+    }
+    if p.needs_typing() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("Type \"{}\" to confirm: ", p.target.name), t.warn),
+            Span::styled(
+                format!("{}▌", p.typed),
+                if p.typed_ok() { t.ok } else { t.text },
+            ),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("Enter", t.accent),
+        Span::styled(" confirm   ", t.muted),
+        Span::styled("Esc", t.accent),
+        Span::styled(" cancel", t.muted),
+    ]));
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let area = centered(body, w, rows as u16 + 2);
+    let danger = p.needs_typing();
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(if danger { t.error } else { t.border_focus })
+        .title(Span::styled(
+            format!(" {} {} ", p.kind.title(), p.target),
+            if danger { t.error } else { t.title },
+        ));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
+    let t = v.theme;
+    let mut lines = Vec::new();
+    for (ctx, bindings) in &v.keymap.contexts {
+        lines.push(Line::styled(format!("{ctx}"), t.title));
+        for b in bindings {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16}", keys.join(" ")), t.accent),
+                Span::styled(b.about.to_string(), t.text),
+            ]));
+        }
+    }
+    let area = centered(body, 60, body.height);
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let max_scroll = lines.len().saturating_sub(inner_h);
+    let scroll = scroll.min(max_scroll);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.border_focus)
+        .title(Span::styled(" Keys (from the active keymap) ", t.title))
+        .title_bottom(Span::styled(" j/k scroll · ? or Esc closes ", t.muted));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((scroll as u16, 0))
+            .block(block),
+        area,
+    );
+}
+
+fn internal_log(frame: &mut Frame, body: Rect, v: &View) {
+    let t = v.theme;
+    let h = (body.height / 2).max(5).min(body.height);
+    let area = Rect::new(body.x, body.bottom().saturating_sub(h), body.width, h);
+    frame.render_widget(Clear, area);
+    let w = tui_logger::TuiLoggerWidget::default()
+        .block(
+            Block::bordered()
+                .border_style(t.border_focus)
+                .title(Span::styled(" opsdeck log (L closes) ", t.title)),
+        )
+        .style_error(t.log_error)
+        .style_warn(t.log_warn)
+        .style_info(t.log_info)
+        .style_debug(t.log_debug)
+        .output_target(false)
+        .output_file(false)
+        .output_line(false);
+    frame.render_widget(w, area);
+}
