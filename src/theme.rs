@@ -141,16 +141,7 @@ impl Theme {
                 .ok_or_else(|| format!("{file}: style role \"{role}\" is missing"))?;
             style(&f.palette, spec).map_err(|e| format!("{file}: styles.{role}: {e}"))
         };
-        let series = f
-            .series
-            .iter()
-            .map(|s| style(&f.palette, s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{file}: series: {e}"))?;
-        if series.is_empty() {
-            return Err(format!("{file}: at least one chart series style is needed"));
-        }
-        Ok(Theme {
+        let mut theme = Theme {
             mono: f.name == "mono",
             name: f.name.clone(),
             text: get("text")?,
@@ -174,8 +165,18 @@ impl Theme {
             log_warn: get("log_warn")?,
             log_info: get("log_info")?,
             log_debug: get("log_debug")?,
-            series,
-        })
+            series: Vec::new(),
+        };
+        theme.series = f
+            .series
+            .iter()
+            .map(|s| style(&f.palette, s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{file}: series: {e}"))?;
+        if theme.series.is_empty() {
+            return Err(format!("{file}: at least one chart series style is needed"));
+        }
+        Ok(theme)
     }
 
     pub fn builtin(name: &str) -> Result<Theme, String> {

@@ -9,7 +9,7 @@ use crate::state::Update;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -470,8 +470,8 @@ impl Sim {
 
     fn sample_metrics(&mut self, now: DateTime<Utc>) {
         let mut routes = Vec::new();
-        let mut svc_samples: HashMap<&'static str, Vec<(&'static str, RouteSample)>> =
-            HashMap::new();
+        let mut svc_samples: BTreeMap<&'static str, Vec<(&'static str, RouteSample)>> =
+            BTreeMap::new();
         let mut k = 0;
         for si in 0..self.svcs.len() {
             let def = self.svcs[si].def;

@@ -1,0 +1,222 @@
+//! Snapshots of every pane and overlay at 80×24, 120×40 and 200×60 on seeded demo data,
+//! a no-panic sweep over sizes, and the monochrome theme using no colour at all.
+
+mod support;
+
+use opsdeck::layout::Pane;
+use opsdeck::ops::ActionKind;
+use opsdeck::sources::demo::Scenario;
+use opsdeck::state::{Context, Health, Intent, SourceId, State, TextKey, Update};
+use opsdeck::theme::Theme;
+use ratatui::style::Color;
+use support::{Demo, render, start};
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+fn dark() -> Theme {
+    Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn select(d: &mut Demo, pane: Pane, pred: impl Fn(&State, usize) -> bool) {
+    d.state.handle(Intent::Focus(pane));
+    d.state.handle(Intent::Top);
+    for _ in 0..200 {
+        let i = d.state.ui.lists[pane.index()].selected;
+        if pred(&d.state, i) {
+            return;
+        }
+        d.state.handle(Intent::Down);
+    }
+    panic!("nothing to select");
+}
+
+fn select_rollout(d: &mut Demo, name: &str) {
+    select(d, Pane::Rollouts, |s, i| s.rollouts[i].name == name);
+}
+
+fn snap(name: &str, d: &mut Demo, setup: impl Fn(&mut Demo)) {
+    for (w, h) in SIZES {
+        d.state.set_size(w, h);
+        setup(d);
+        let text = render(&d.state, &dark(), w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn main_screen_steady() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    snap("main_steady", &mut d, |_| {});
+}
+
+#[test]
+fn main_screen_bad_canary_after_a_while() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(400);
+    snap("main_bad_canary", &mut d, |_| {});
+}
+
+#[test]
+fn every_pane_focused_and_zoomed() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    for pane in Pane::ALL {
+        snap(&format!("zoom_{}", pane.title().replace(' ', "_").to_lowercase()), &mut d, |d| {
+            d.state.handle(Intent::Focus(pane));
+            if !d.state.ui.zoom {
+                d.state.handle(Intent::Zoom);
+            }
+        });
+        d.state.handle(Intent::Zoom);
+    }
+}
+
+#[test]
+fn compact_layout_shows_rollouts_and_the_focused_pane() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.state.set_size(80, 24);
+    d.state.handle(Intent::Focus(Pane::Logs));
+    let text = render(&d.state, &dark(), 80, 24);
+    assert!(text.contains("2 Rollouts") && text.contains("5 Error logs"), "{text}");
+    assert!(!text.contains("1 Apps "), "{text}");
+    insta::assert_snapshot!("compact_logs_80x24", text);
+}
+
+#[test]
+fn cockpit_of_a_bad_canary() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    snap("cockpit_bad_canary", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("✗ canary worse: GET /products: canary success 92."), "{text}");
+}
+
+#[test]
+fn cockpit_during_analysis_and_after_abort() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.act(ActionKind::Promote, "store").unwrap_or_else(|e| panic!("{e}"));
+    d.run(25);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("success-rate: 1 measured"), "{text}");
+    insta::assert_snapshot!("cockpit_analysis_120x40", text);
+    d.run(30);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("✗ Aborted") && text.contains("canary aborted"), "{text}");
+    insta::assert_snapshot!("cockpit_aborted_120x40", text);
+}
+
+#[test]
+fn confirmations_name_target_effect_and_command() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    snap("confirm_abort_typing", &mut d, |d| {
+        d.state.ui.overlay = None;
+        d.state.handle(Intent::Act(ActionKind::Abort));
+        for c in "sto".chars() {
+            d.state.handle(Intent::Text(TextKey::Char(c)));
+        }
+    });
+    d.state.ui.overlay = None;
+    select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "store");
+    d.state.handle(Intent::Act(ActionKind::Sync));
+    d.state.handle(Intent::TogglePrune);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("$ argocd app sync store --prune") && text.contains("[x] prune (p)"), "{text}");
+    insta::assert_snapshot!("confirm_sync_120x40", text);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    snap("help", &mut d, |d| {
+        d.state.ui.overlay = None;
+        d.state.handle(Intent::Help);
+    });
+}
+
+#[test]
+fn loading_empty_and_error_states_are_explicit() {
+    let mut s = State::new(support::context(), start(), 1000);
+    s.set_size(120, 40);
+    let text = render(&s, &dark(), 120, 40);
+    assert!(text.contains("… loading from argocd"), "{text}");
+    for id in SourceId::ALL {
+        s.apply(Update::SourceHealth { source: id, health: Health::Ok });
+    }
+    s.apply(Update::Alerts(vec![]));
+    s.apply(Update::SourceHealth { source: SourceId::Logs, health: Health::Error("connection refused (loki:3100)".into()) });
+    let text = render(&s, &dark(), 120, 40);
+    assert!(text.contains("✓ no alerts firing"), "{text}");
+    assert!(text.contains("✗ logs: connection refused (loki:3100)"), "{text}");
+    insta::assert_snapshot!("states_120x40", text);
+
+    // Stale data stays on screen with its age and the error.
+    let mut d = Demo::new(1, Scenario::Steady);
+    d.state.apply(Update::SourceHealth { source: SourceId::Rollouts, health: Health::Error("403 Forbidden".into()) });
+    d.state.apply(Update::Clock(d.state.now + chrono::Duration::seconds(90)));
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("⚠ stale 1m: 403 Forbidden"), "{text}");
+    assert!(text.contains("user"), "{text}");
+}
+
+#[test]
+fn read_only_and_flash_in_header_and_footer() {
+    let ctx = Context { read_only: true, ..support::context() };
+    let mut s = State::new(ctx, start(), 1000);
+    s.set_size(80, 24);
+    let text = render(&s, &dark(), 80, 24);
+    assert!(text.contains("READ-ONLY"), "{text}");
+}
+
+#[test]
+fn no_panic_and_no_overflow_at_any_size_from_40x10() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let theme = dark();
+    let screens: [&dyn Fn(&mut Demo); 5] = [
+        &|d| d.state.handle(Intent::Back).clear(),
+        &|d| {
+            d.state.handle(Intent::Focus(Pane::Rollouts));
+            d.state.handle(Intent::Open);
+        },
+        &|d| d.state.handle(Intent::Help).clear(),
+        &|d| {
+            d.state.ui.overlay = None;
+            d.state.handle(Intent::Act(ActionKind::PromoteFull));
+        },
+        &|d| d.state.handle(Intent::InternalLog).clear(),
+    ];
+    for w in (40..=200).step_by(7) {
+        for h in (10..=60).step_by(5) {
+            d.state.set_size(w, h);
+            for setup in &screens {
+                setup(&mut d);
+                let text = render(&d.state, &theme, w, h);
+                assert_eq!(text.lines().count(), h as usize);
+            }
+            d.state.ui.overlay = None;
+            d.state.handle(Intent::Back);
+        }
+    }
+}
+
+#[test]
+fn mono_theme_uses_no_colour() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let mono = Theme::builtin("mono").unwrap_or_else(|e| panic!("{e}"));
+    let keymap = opsdeck::keymap::Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    for open in [false, true] {
+        if open {
+            select_rollout(&mut d, "store");
+            d.state.handle(Intent::Open);
+        }
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40))
+            .unwrap_or_else(|e| panic!("{e}"));
+        term.draw(|f| opsdeck::ui::draw(f, &opsdeck::ui::View { state: &d.state, theme: &mono, keymap: &keymap }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for c in term.backend().buffer().content() {
+            assert_eq!((c.fg, c.bg), (Color::Reset, Color::Reset), "coloured cell {c:?}");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Shared helpers: a seeded demo platform driven into a State, and buffer-to-text rendering.
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use opsdeck::keymap::Keymap;
+use opsdeck::ops::{ActionKind, ActionRequest, SyncOptions, Target};
+use opsdeck::sources::demo::{Scenario, Sim};
+use opsdeck::state::{Context, State};
+use opsdeck::theme::Theme;
+use opsdeck::ui::{self, View};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).single().unwrap_or_default()
+}
+
+pub fn context() -> Context {
+    Context {
+        name: "k3d-dev (demo)".into(),
+        namespace: "dev".into(),
+        argocd_namespace: "argocd".into(),
+        demo: true,
+        read_only: false,
+        log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+    }
+}
+
+pub struct Demo {
+    pub sim: Sim,
+    pub state: State,
+}
+
+impl Demo {
+    pub fn new(seed: u64, scenario: Scenario) -> Demo {
+        let mut sim = Sim::new(seed, scenario, start());
+        let mut state = State::new(context(), start(), 50_000);
+        state.set_size(120, 40);
+        for u in sim.snapshot() {
+            state.apply(u);
+        }
+        Demo { sim, state }
+    }
+
+    /// Advances the platform by `secs` simulated seconds and feeds State.
+    pub fn run(&mut self, secs: u32) {
+        for _ in 0..secs {
+            self.sim.step();
+            for u in self.sim.drain() {
+                self.state.apply(u);
+            }
+        }
+    }
+
+    pub fn act(&mut self, kind: ActionKind, name: &str) -> Result<String, String> {
+        let req = ActionRequest {
+            id: 1,
+            kind,
+            target: Target { namespace: if kind.on_app() { "argocd".into() } else { "dev".into() }, name: name.into() },
+            sync: SyncOptions::default(),
+            before: String::new(),
+            effect: String::new(),
+            command: String::new(),
+        };
+        let r = self.sim.act(&req);
+        for u in self.sim.drain() {
+            self.state.apply(u);
+        }
+        r
+    }
+
+    pub fn rollout(&self, name: &str) -> &opsdeck::model::Rollout {
+        self.state.rollout("dev", name).unwrap_or_else(|| panic!("no rollout {name}"))
+    }
+
+    pub fn route(&self, service: &str, route: &str) -> &opsdeck::model::RouteStats {
+        self.state
+            .routes
+            .iter()
+            .find(|r| r.service == service && r.route == route)
+            .unwrap_or_else(|| panic!("no route {service} {route}"))
+    }
+}
+
+/// Renders a frame and returns it as text, one line per row, trailing spaces kept.
+pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
+    let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+    term.draw(|f| ui::draw(f, &View { state, theme, keymap: &keymap }))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            out.push_str(sym);
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+        }
+        out.push('\n');
+    }
+    out
+}
