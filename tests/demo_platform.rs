@@ -32,26 +32,52 @@ fn steady_starts_healthy_with_one_canary_waiting_for_promote() {
         assert_eq!(r.phase, RolloutPhase::Healthy, "{}", r.name);
         assert!(r.is_fully_promoted());
     }
-    let user_app = d.state.apps.iter().find(|a| a.name == "user").map(|a| a.health);
-    assert_eq!(user_app, Some(HealthStatus::Suspended), "Argo CD shows a paused rollout as Suspended");
+    let user_app = d
+        .state
+        .apps
+        .iter()
+        .find(|a| a.name == "user")
+        .map(|a| a.health);
+    assert_eq!(
+        user_app,
+        Some(HealthStatus::Suspended),
+        "Argo CD shows a paused rollout as Suspended"
+    );
     assert!(d.state.apps.iter().all(|a| a.sync == SyncStatus::Synced));
     // Routes come from the ServiceProfiles: GET retryable with 1 s, writes 2 s.
     let products = d.route("store", "GET /products");
     assert!(products.retryable && products.timeout_ms == 1000);
     let points = d.route("store", "POST /points");
     assert!(!points.retryable && points.timeout_ms == 2000);
-    assert_eq!(d.state.routes.iter().filter(|r| r.service == "gateway").count(), 5);
+    assert_eq!(
+        d.state
+            .routes
+            .iter()
+            .filter(|r| r.service == "gateway")
+            .count(),
+        5
+    );
     assert_eq!(d.state.cpu.nodes.len(), 3);
 }
 
 #[test]
 fn a_promoted_canary_walks_every_step_to_fully_promoted() {
     let mut d = Demo::new(1, Scenario::Steady);
-    assert_eq!(d.act(ActionKind::Promote, "user").as_deref(), Ok("step 2/5 setWeight: 50"));
-    assert_eq!(d.rollout("user").actual_weight, 20, "traffic shifts only once pods are ready");
+    assert_eq!(
+        d.act(ActionKind::Promote, "user").as_deref(),
+        Ok("step 2/5 setWeight: 50")
+    );
+    assert_eq!(
+        d.rollout("user").actual_weight,
+        20,
+        "traffic shifts only once pods are ready"
+    );
     d.run(6);
     let u = d.rollout("user");
-    assert_eq!((u.step_text().as_deref(), u.actual_weight), (Some("3/5"), 50));
+    assert_eq!(
+        (u.step_text().as_deref(), u.actual_weight),
+        (Some("3/5"), 50)
+    );
     assert_eq!(u.pause.as_ref().and_then(|p| p.duration), Some(60));
     assert_eq!(u.pause_remaining(d.state.now), Some(60));
     d.run(30);
@@ -60,7 +86,12 @@ fn a_promoted_canary_walks_every_step_to_fully_promoted() {
     let u = d.rollout("user");
     assert!(u.is_fully_promoted(), "{u:?}");
     assert_eq!(u.phase, RolloutPhase::Healthy);
-    let app = d.state.apps.iter().find(|a| a.name == "user").map(|a| a.health);
+    let app = d
+        .state
+        .apps
+        .iter()
+        .find(|a| a.name == "user")
+        .map(|a| a.health);
     assert_eq!(app, Some(HealthStatus::Healthy));
 }
 
@@ -68,21 +99,49 @@ fn a_promoted_canary_walks_every_step_to_fully_promoted() {
 fn bad_canary_fails_products_and_abort_recovers() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     let products = d.route("store", "GET /products");
-    let canary = products.canary.as_ref().and_then(|c| c.effective_success).unwrap_or(1.0);
-    let stable = products.stable.as_ref().and_then(|c| c.effective_success).unwrap_or(0.0);
+    let canary = products
+        .canary
+        .as_ref()
+        .and_then(|c| c.effective_success)
+        .unwrap_or(1.0);
+    let stable = products
+        .stable
+        .as_ref()
+        .and_then(|c| c.effective_success)
+        .unwrap_or(0.0);
     assert!((0.90..0.94).contains(&canary), "canary success {canary}");
     assert!(stable > 0.998, "stable success {stable}");
-    let actual = products.canary.as_ref().and_then(|c| c.actual_success).unwrap_or(1.0);
-    assert!(actual < canary, "retries hide failures: actual {actual} < effective {canary}");
-    assert!(d.state.alerts.iter().any(|a| a.name == "SpringErrorLogs" && a.subject() == "store"));
-    assert!(d.state.error_rate("store", Some(opsdeck::model::Track::Canary), 60) > 60.0);
+    let actual = products
+        .canary
+        .as_ref()
+        .and_then(|c| c.actual_success)
+        .unwrap_or(1.0);
+    assert!(
+        actual < canary,
+        "retries hide failures: actual {actual} < effective {canary}"
+    );
+    assert!(
+        d.state
+            .alerts
+            .iter()
+            .any(|a| a.name == "SpringErrorLogs" && a.subject() == "store")
+    );
+    assert!(
+        d.state
+            .error_rate("store", Some(opsdeck::model::Track::Canary), 60)
+            > 60.0
+    );
 
-    d.act(ActionKind::Abort, "store").unwrap_or_else(|e| panic!("{e}"));
+    d.act(ActionKind::Abort, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     let r = d.rollout("store");
     assert!(r.aborted && r.actual_weight == 0 && r.phase == RolloutPhase::Degraded);
     assert!(r.message.starts_with("RolloutAborted"), "{}", r.message);
     d.run(120);
-    assert!(!d.state.alerts.iter().any(|a| a.name == "SpringErrorLogs"), "errors stop after abort");
+    assert!(
+        !d.state.alerts.iter().any(|a| a.name == "SpringErrorLogs"),
+        "errors stop after abort"
+    );
     let products = d.route("store", "GET /products");
     assert!(products.overall.effective_success.unwrap_or(0.0) > 0.998);
     // The fix arrives as a new revision and starts a healthy canary.
@@ -94,35 +153,56 @@ fn bad_canary_fails_products_and_abort_recovers() {
 #[test]
 fn promoting_the_bad_canary_spreads_errors_until_analysis_aborts_it() {
     let mut d = Demo::new(1, Scenario::BadCanary);
-    let before = d.route("store", "GET /products").overall.effective_success.unwrap_or(0.0);
-    d.act(ActionKind::Promote, "store").unwrap_or_else(|e| panic!("{e}"));
+    let before = d
+        .route("store", "GET /products")
+        .overall
+        .effective_success
+        .unwrap_or(0.0);
+    d.act(ActionKind::Promote, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     d.run(15);
-    let during = d.route("store", "GET /products").overall.effective_success.unwrap_or(1.0);
-    assert!(during < before - 0.01, "50% to the bad canary: {before} → {during}");
+    let during = d
+        .route("store", "GET /products")
+        .overall
+        .effective_success
+        .unwrap_or(1.0);
+    assert!(
+        during < before - 0.01,
+        "50% to the bad canary: {before} → {during}"
+    );
     let a = d.rollout("store").analysis.clone();
     assert!(a.is_some_and(|a| a.phase == AnalysisPhase::Running));
     d.run(30);
     let r = d.rollout("store");
     assert!(r.aborted, "failed analysis aborts: {r:?}");
     let a = r.analysis.as_ref().map(|a| (a.phase, a.message.clone()));
-    assert!(matches!(&a, Some((AnalysisPhase::Failed, m)) if m.contains("failureLimit")), "{a:?}");
+    assert!(
+        matches!(&a, Some((AnalysisPhase::Failed, m)) if m.contains("failureLimit")),
+        "{a:?}"
+    );
 }
 
 #[test]
 fn promote_full_makes_the_bad_build_stable() {
     let mut d = Demo::new(1, Scenario::BadCanary);
-    d.act(ActionKind::PromoteFull, "store").unwrap_or_else(|e| panic!("{e}"));
+    d.act(ActionKind::PromoteFull, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     d.run(11);
     let r = d.rollout("store");
     assert!(r.is_fully_promoted());
-    let s = d.route("store", "GET /products").overall.effective_success.unwrap_or(1.0);
+    let s = d
+        .route("store", "GET /products")
+        .overall
+        .effective_success
+        .unwrap_or(1.0);
     assert!(s < 0.95, "all traffic on the bad build: {s}");
 }
 
 #[test]
 fn image_bumps_go_out_of_sync_then_auto_sync_starts_a_canary() {
     let mut d = Demo::new(3, Scenario::Steady);
-    let revisions = |d: &Demo| -> Vec<u32> { d.state.rollouts.iter().map(|r| r.revision).collect() };
+    let revisions =
+        |d: &Demo| -> Vec<u32> { d.state.rollouts.iter().map(|r| r.revision).collect() };
     let before = revisions(&d);
     let mut saw_out_of_sync = false;
     let mut saw_running = false;
@@ -138,9 +218,13 @@ fn image_bumps_go_out_of_sync_then_auto_sync_starts_a_canary() {
 #[test]
 fn refresh_notices_a_new_commit_at_once_and_sync_dry_run_changes_nothing() {
     let mut d = Demo::new(1, Scenario::Steady);
-    let r = d.act(ActionKind::Refresh, "store").unwrap_or_else(|e| panic!("{e}"));
+    let r = d
+        .act(ActionKind::Refresh, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(r.contains("Synced"), "{r}");
-    let r = d.act(ActionKind::HardRefresh, "store").unwrap_or_else(|e| panic!("{e}"));
+    let r = d
+        .act(ActionKind::HardRefresh, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(r.contains("manifest cache dropped"), "{r}");
     assert!(d.act(ActionKind::Promote, "nope").is_err());
 }
@@ -148,12 +232,20 @@ fn refresh_notices_a_new_commit_at_once_and_sync_dry_run_changes_nothing() {
 #[test]
 fn restart_and_retry() {
     let mut d = Demo::new(1, Scenario::BadCanary);
-    assert!(d.act(ActionKind::Retry, "store").is_err(), "retry needs an aborted rollout");
-    d.act(ActionKind::Abort, "store").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(d.act(ActionKind::Retry, "store").as_deref(), Ok("step 0/6 setWeight: 20"));
+    assert!(
+        d.act(ActionKind::Retry, "store").is_err(),
+        "retry needs an aborted rollout"
+    );
+    d.act(ActionKind::Abort, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        d.act(ActionKind::Retry, "store").as_deref(),
+        Ok("step 0/6 setWeight: 20")
+    );
     d.run(7);
     assert_eq!(d.rollout("store").step_text().as_deref(), Some("1/6"));
-    d.act(ActionKind::Restart, "gateway").unwrap_or_else(|e| panic!("{e}"));
+    d.act(ActionKind::Restart, "gateway")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.rollout("gateway").message, "rollout is restarting");
     d.run(30);
     assert_eq!(d.rollout("gateway").phase, RolloutPhase::Healthy);

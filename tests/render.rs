@@ -60,12 +60,16 @@ fn main_screen_bad_canary_after_a_while() {
 fn every_pane_focused_and_zoomed() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     for pane in Pane::ALL {
-        snap(&format!("zoom_{}", pane.title().replace(' ', "_").to_lowercase()), &mut d, |d| {
-            d.state.handle(Intent::Focus(pane));
-            if !d.state.ui.zoom {
-                d.state.handle(Intent::Zoom);
-            }
-        });
+        snap(
+            &format!("zoom_{}", pane.title().replace(' ', "_").to_lowercase()),
+            &mut d,
+            |d| {
+                d.state.handle(Intent::Focus(pane));
+                if !d.state.ui.zoom {
+                    d.state.handle(Intent::Zoom);
+                }
+            },
+        );
         d.state.handle(Intent::Zoom);
     }
 }
@@ -76,7 +80,10 @@ fn compact_layout_shows_rollouts_and_the_focused_pane() {
     d.state.set_size(80, 24);
     d.state.handle(Intent::Focus(Pane::Logs));
     let text = render(&d.state, &dark(), 80, 24);
-    assert!(text.contains("2 Rollouts") && text.contains("5 Error logs"), "{text}");
+    assert!(
+        text.contains("2 Rollouts") && text.contains("5 Error logs"),
+        "{text}"
+    );
     assert!(!text.contains("1 Apps "), "{text}");
     insta::assert_snapshot!("compact_logs_80x24", text);
 }
@@ -88,13 +95,17 @@ fn cockpit_of_a_bad_canary() {
     d.state.handle(Intent::Open);
     snap("cockpit_bad_canary", &mut d, |_| {});
     let text = render(&d.state, &dark(), 120, 40);
-    assert!(text.contains("✗ canary worse: GET /products: canary success 92."), "{text}");
+    assert!(
+        text.contains("✗ canary worse: GET /products: canary success 92."),
+        "{text}"
+    );
 }
 
 #[test]
 fn cockpit_during_analysis_and_after_abort() {
     let mut d = Demo::new(1, Scenario::BadCanary);
-    d.act(ActionKind::Promote, "store").unwrap_or_else(|e| panic!("{e}"));
+    d.act(ActionKind::Promote, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
     d.run(25);
     select_rollout(&mut d, "store");
     d.state.handle(Intent::Open);
@@ -103,7 +114,10 @@ fn cockpit_during_analysis_and_after_abort() {
     insta::assert_snapshot!("cockpit_analysis_120x40", text);
     d.run(30);
     let text = render(&d.state, &dark(), 120, 40);
-    assert!(text.contains("✗ Aborted") && text.contains("canary aborted"), "{text}");
+    assert!(
+        text.contains("✗ Aborted") && text.contains("canary aborted"),
+        "{text}"
+    );
     insta::assert_snapshot!("cockpit_aborted_120x40", text);
 }
 
@@ -123,7 +137,10 @@ fn confirmations_name_target_effect_and_command() {
     d.state.handle(Intent::Act(ActionKind::Sync));
     d.state.handle(Intent::TogglePrune);
     let text = render(&d.state, &dark(), 120, 40);
-    assert!(text.contains("$ argocd app sync store --prune") && text.contains("[x] prune (p)"), "{text}");
+    assert!(
+        text.contains("$ argocd app sync store --prune") && text.contains("[x] prune (p)"),
+        "{text}"
+    );
     insta::assert_snapshot!("confirm_sync_120x40", text);
 }
 
@@ -143,19 +160,32 @@ fn loading_empty_and_error_states_are_explicit() {
     let text = render(&s, &dark(), 120, 40);
     assert!(text.contains("… loading from argocd"), "{text}");
     for id in SourceId::ALL {
-        s.apply(Update::SourceHealth { source: id, health: Health::Ok });
+        s.apply(Update::SourceHealth {
+            source: id,
+            health: Health::Ok,
+        });
     }
     s.apply(Update::Alerts(vec![]));
-    s.apply(Update::SourceHealth { source: SourceId::Logs, health: Health::Error("connection refused (loki:3100)".into()) });
+    s.apply(Update::SourceHealth {
+        source: SourceId::Logs,
+        health: Health::Error("connection refused (loki:3100)".into()),
+    });
     let text = render(&s, &dark(), 120, 40);
     assert!(text.contains("✓ no alerts firing"), "{text}");
-    assert!(text.contains("✗ logs: connection refused (loki:3100)"), "{text}");
+    assert!(
+        text.contains("✗ logs: connection refused (loki:3100)"),
+        "{text}"
+    );
     insta::assert_snapshot!("states_120x40", text);
 
     // Stale data stays on screen with its age and the error.
     let mut d = Demo::new(1, Scenario::Steady);
-    d.state.apply(Update::SourceHealth { source: SourceId::Rollouts, health: Health::Error("403 Forbidden".into()) });
-    d.state.apply(Update::Clock(d.state.now + chrono::Duration::seconds(90)));
+    d.state.apply(Update::SourceHealth {
+        source: SourceId::Rollouts,
+        health: Health::Error("403 Forbidden".into()),
+    });
+    d.state
+        .apply(Update::Clock(d.state.now + chrono::Duration::seconds(90)));
     let text = render(&d.state, &dark(), 120, 40);
     assert!(text.contains("⚠ stale 1m: 403 Forbidden"), "{text}");
     assert!(text.contains("user"), "{text}");
@@ -163,7 +193,10 @@ fn loading_empty_and_error_states_are_explicit() {
 
 #[test]
 fn read_only_and_flash_in_header_and_footer() {
-    let ctx = Context { read_only: true, ..support::context() };
+    let ctx = Context {
+        read_only: true,
+        ..support::context()
+    };
     let mut s = State::new(ctx, start(), 1000);
     s.set_size(80, 24);
     let text = render(&s, &dark(), 80, 24);
@@ -213,10 +246,23 @@ fn mono_theme_uses_no_colour() {
         }
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40))
             .unwrap_or_else(|e| panic!("{e}"));
-        term.draw(|f| opsdeck::ui::draw(f, &opsdeck::ui::View { state: &d.state, theme: &mono, keymap: &keymap }))
-            .unwrap_or_else(|e| panic!("{e}"));
+        term.draw(|f| {
+            opsdeck::ui::draw(
+                f,
+                &opsdeck::ui::View {
+                    state: &d.state,
+                    theme: &mono,
+                    keymap: &keymap,
+                },
+            )
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         for c in term.backend().buffer().content() {
-            assert_eq!((c.fg, c.bg), (Color::Reset, Color::Reset), "coloured cell {c:?}");
+            assert_eq!(
+                (c.fg, c.bg),
+                (Color::Reset, Color::Reset),
+                "coloured cell {c:?}"
+            );
         }
     }
 }

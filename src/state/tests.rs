@@ -3,7 +3,9 @@ use crate::sources::demo::{Scenario, Sim};
 use chrono::TimeZone;
 
 fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn context(read_only: bool) -> Context {
@@ -29,7 +31,11 @@ fn demo(scenario: Scenario, read_only: bool) -> (State, Sim) {
 
 fn select_rollout(s: &mut State, name: &str) {
     s.handle(Intent::Focus(Pane::Rollouts));
-    let i = s.rollouts.iter().position(|r| r.name == name).unwrap_or(usize::MAX);
+    let i = s
+        .rollouts
+        .iter()
+        .position(|r| r.name == name)
+        .unwrap_or(usize::MAX);
     s.handle(Intent::Top);
     for _ in 0..i {
         s.handle(Intent::Down);
@@ -59,7 +65,9 @@ fn promote_asks_first_then_runs_the_plugin_equivalent() {
     assert_eq!(p.effect, "user: step 1/5 pause → step 2/5 setWeight: 50");
     assert!(!p.needs_typing());
     let cmds = s.handle(Intent::Confirm);
-    let [Command::Run(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Run(req)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(req.command, "kubectl argo rollouts promote user -n dev");
     assert_eq!(req.before, "step 1/5 pause");
     assert_eq!(req.target.to_string(), "dev/user");
@@ -73,15 +81,23 @@ fn abort_needs_the_name_typed() {
     select_rollout(&mut s, "store");
     s.handle(Intent::Act(ActionKind::Abort));
     assert!(s.text_input_active());
-    assert!(s.handle(Intent::Text(TextKey::Enter)).is_empty(), "must not run untyped");
+    assert!(
+        s.handle(Intent::Text(TextKey::Enter)).is_empty(),
+        "must not run untyped"
+    );
     assert!(matches!(s.ui.overlay, Some(Overlay::Confirm(_))));
     for c in "stor".chars() {
         s.handle(Intent::Text(TextKey::Char(c)));
     }
-    assert!(s.handle(Intent::Text(TextKey::Enter)).is_empty(), "must not run on a prefix");
+    assert!(
+        s.handle(Intent::Text(TextKey::Enter)).is_empty(),
+        "must not run on a prefix"
+    );
     s.handle(Intent::Text(TextKey::Char('e')));
     let cmds = s.handle(Intent::Text(TextKey::Enter));
-    let [Command::Run(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Run(req)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(req.kind, ActionKind::Abort);
     assert_eq!(req.command, "kubectl argo rollouts abort store -n dev");
 }
@@ -91,12 +107,18 @@ fn read_only_refuses_and_audits_the_refusal() {
     let (mut s, _) = demo(Scenario::Steady, true);
     select_rollout(&mut s, "user");
     let cmds = s.handle(Intent::Act(ActionKind::Promote));
-    let [Command::Audit(e)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Audit(e)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(e.action, "promote");
     assert_eq!(e.target, "dev/user");
     assert!(e.result.contains("read-only"), "{}", e.result);
     assert!(s.ui.overlay.is_none());
-    assert!(s.flash.as_ref().is_some_and(|f| f.kind == FlashKind::Error && f.text.contains("read-only")));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.kind == FlashKind::Error && f.text.contains("read-only"))
+    );
 }
 
 #[test]
@@ -123,7 +145,9 @@ fn sync_is_refused_while_an_operation_runs() {
     s.handle(Intent::Act(ActionKind::Sync));
     s.handle(Intent::TogglePrune);
     let cmds = s.handle(Intent::Confirm);
-    let [Command::Run(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Run(req)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(req.command, "argocd app sync store --prune");
     assert!(sim.act(req).is_ok());
     for u in sim.drain() {
@@ -212,7 +236,11 @@ fn logs_follow_until_the_user_scrolls_up() {
     for u in sim.drain() {
         s.apply(u);
     }
-    assert_eq!(s.ui.lists[Pane::Logs.index()].selected, sel, "paused view must not move");
+    assert_eq!(
+        s.ui.lists[Pane::Logs.index()].selected,
+        sel,
+        "paused view must not move"
+    );
     s.handle(Intent::Follow);
     assert_eq!(s.ui.lists[Pane::Logs.index()].selected, s.logs.len() - 1);
 }
@@ -250,15 +278,23 @@ fn action_outcomes_flash_and_clear_in_flight() {
     select_rollout(&mut s, "user");
     s.handle(Intent::Act(ActionKind::Promote));
     let cmds = s.handle(Intent::Confirm);
-    let [Command::Run(req)] = cmds.as_slice() else { panic!() };
+    let [Command::Run(req)] = cmds.as_slice() else {
+        panic!()
+    };
     let result = sim.act(req);
     assert_eq!(result.as_deref(), Ok("step 2/5 setWeight: 50"));
-    s.apply(Update::ActionDone(crate::ops::ActionOutcome { request: req.clone(), result }));
+    s.apply(Update::ActionDone(crate::ops::ActionOutcome {
+        request: req.clone(),
+        result,
+    }));
     assert!(s.in_flight.is_empty());
     let f = s.flash.clone().map(|f| f.text).unwrap_or_default();
     assert_eq!(f, "✓ promote user: step 2/5 setWeight: 50");
     for u in sim.drain() {
         s.apply(u);
     }
-    assert_eq!(s.rollout("dev", "user").and_then(|r| r.step_text()), Some("2/5".into()));
+    assert_eq!(
+        s.rollout("dev", "user").and_then(|r| r.step_text()),
+        Some("2/5".into())
+    );
 }

@@ -133,9 +133,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     draw_steps(frame, steps_area, v, r);
     draw_routes(frame, routes_area, v, &cv.routes);
 
-    let [cpu_area, err_area] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-        .spacing(2)
-        .areas(bottom);
+    let [cpu_area, err_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .spacing(2)
+            .areas(bottom);
     draw_pair(
         frame,
         cpu_area,

@@ -12,7 +12,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 pub fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 pub fn context() -> Context {
@@ -56,7 +58,14 @@ impl Demo {
         let req = ActionRequest {
             id: 1,
             kind,
-            target: Target { namespace: if kind.on_app() { "argocd".into() } else { "dev".into() }, name: name.into() },
+            target: Target {
+                namespace: if kind.on_app() {
+                    "argocd".into()
+                } else {
+                    "dev".into()
+                },
+                name: name.into(),
+            },
             sync: SyncOptions::default(),
             before: String::new(),
             effect: String::new(),
@@ -70,7 +79,9 @@ impl Demo {
     }
 
     pub fn rollout(&self, name: &str) -> &opsdeck::model::Rollout {
-        self.state.rollout("dev", name).unwrap_or_else(|| panic!("no rollout {name}"))
+        self.state
+            .rollout("dev", name)
+            .unwrap_or_else(|| panic!("no rollout {name}"))
     }
 
     pub fn route(&self, service: &str, route: &str) -> &opsdeck::model::RouteStats {
@@ -86,8 +97,17 @@ impl Demo {
 pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
     let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-    term.draw(|f| ui::draw(f, &View { state, theme, keymap: &keymap }))
-        .unwrap_or_else(|e| panic!("{e}"));
+    term.draw(|f| {
+        ui::draw(
+            f,
+            &View {
+                state,
+                theme,
+                keymap: &keymap,
+            },
+        )
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     let buf = term.backend().buffer();
     let mut out = String::new();
     for y in 0..buf.area.height {
