@@ -3,6 +3,8 @@
 //! Data flows one way: sources → [`state::Update`] → [`state::State`] → [`ui::draw`].
 //! Keys become [`state::Intent`]s through the [`keymap`]; actions run in [`ops`] operators.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod app;
 pub mod config;
 pub mod keymap;

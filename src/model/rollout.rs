@@ -59,19 +59,28 @@ impl CanaryStep {
     }
 }
 
-/// `90` → `1m30s`, `60` → `60s` for pause steps the way Argo writes them.
+/// `90` → `1m30s`, `60` → `60s`, `300` → `5m`, `3600` → `1h`, as Argo writes pause durations.
 pub fn fmt_secs(s: u64) -> String {
-    if s < 120 || s % 60 != 0 {
-        if s >= 120 {
-            format!("{}m{}s", s / 60, s % 60)
-        } else {
-            format!("{s}s")
-        }
-    } else if s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else {
+    } else if s >= 120 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
+    } else if s >= 120 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
     }
+}
+
+#[cfg(test)]
+#[test]
+fn pause_durations_read_like_argo() {
+    assert_eq!(fmt_secs(10), "10s");
+    assert_eq!(fmt_secs(60), "60s");
+    assert_eq!(fmt_secs(90), "90s");
+    assert_eq!(fmt_secs(150), "2m30s");
+    assert_eq!(fmt_secs(300), "5m");
+    assert_eq!(fmt_secs(7200), "2h");
 }
 
 /// The first of `status.pauseConditions[]` (or a manual pause).

@@ -273,7 +273,7 @@ impl State {
                     None => self.flash(FlashKind::Info, "this application has no rollout"),
                 }
             }
-            Pane::Logs => return self.toggle_expand(),
+            Pane::Logs => self.toggle_expand(),
             _ => {}
         }
     }

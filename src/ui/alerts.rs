@@ -1,12 +1,12 @@
 //! Alertmanager alerts: firing first, by severity; what they are about and for how long.
 
-use super::{View, ellipsize, fmt_age, pane_block, window};
+use super::text::{self, Col};
+use super::{View, ellipsize, fmt_age, pane_frame, window};
 use crate::layout::Pane;
 use crate::model::{AlertState, Severity};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row, Table};
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
@@ -31,67 +31,64 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         format!("{firing} firing "),
         if firing > 0 { t.error } else { t.muted },
     )];
-    let block = pane_block(v, Pane::Alerts, extra);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Alerts, extra);
     let pos = &s.ui.lists[Pane::Alerts.index()];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Alerts;
     let wide = inner.width >= 70;
-    let rows: Vec<Row> = window(pos.offset, rows_h, idx.len())
-        .filter_map(|k| idx.get(k).map(|i| (k, &s.alerts[i])))
-        .map(|(k, a)| {
-            let sev = match a.severity {
-                Severity::Critical => t.error,
-                Severity::Warning => t.warn,
-                _ => t.info,
-            };
-            let state = match a.state {
-                AlertState::Firing => "●",
-                AlertState::Suppressed => "◌",
-                AlertState::Unprocessed => "?",
-            };
-            let mut cells = vec![
-                Cell::from(format!("{state} {}", a.severity.as_str())).style(sev),
-                Cell::from(a.name.as_str()),
-                Cell::from(a.subject()).style(t.text),
-                Cell::from(fmt_age((s.now - a.starts_at).num_seconds())).style(t.muted),
-            ];
-            if wide {
-                cells.push(
-                    Cell::from(ellipsize(
-                        &a.summary,
-                        inner.width.saturating_sub(60) as usize,
-                    ))
-                    .style(t.muted),
-                );
-            }
-            let row = Row::new(cells);
-            let row = if a.state != AlertState::Firing {
-                row.style(t.muted)
-            } else {
-                row
-            };
-            if focused && k == pos.selected {
-                row.style(t.selection)
-            } else {
-                row
-            }
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Length(10),
-        Constraint::Length(16),
-        Constraint::Min(12),
-        Constraint::Length(4),
+    let subject_w = s
+        .alerts
+        .iter()
+        .map(|a| a.subject().len())
+        .max()
+        .unwrap_or(7)
+        .clamp(7, 40) as u16;
+    let mut spec = vec![
+        Col::Fixed(10),
+        Col::Fixed(16),
+        Col::Fixed(subject_w),
+        Col::Fixed(4),
     ];
     let mut header = vec!["SEVERITY", "ALERT", "SUBJECT", "FOR"];
     if wide {
-        widths.push(Constraint::Fill(1));
+        spec.push(Col::Flex(0));
         header.push("SUMMARY");
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.muted))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
+    let cols = text::columns(inner, &spec, 1);
+    let sum_w = cols.get(4).map(|c| c.1 as usize).unwrap_or(0);
+    let buf = frame.buffer_mut();
+    let head: Vec<Span> = header
+        .into_iter()
+        .map(|h| Span::styled(h, t.muted))
+        .collect();
+    text::row(buf, inner.y, inner, &cols, &head, None);
+    for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
+        let Some(a) = idx.get(k).map(|i| &s.alerts[i]) else {
+            continue;
+        };
+        let firing = a.state == AlertState::Firing;
+        let sev = match a.severity {
+            _ if !firing => t.muted,
+            Severity::Critical => t.error,
+            Severity::Warning => t.warn,
+            _ => t.info,
+        };
+        let state = match a.state {
+            AlertState::Firing => "●",
+            AlertState::Suppressed => "◌",
+            AlertState::Unprocessed => "?",
+        };
+        let body = if firing { t.text } else { t.muted };
+        let mut cells = vec![
+            Span::styled(format!("{state} {}", a.severity.as_str()), sev),
+            Span::styled(a.name.as_str(), body),
+            Span::styled(a.subject(), body),
+            Span::styled(fmt_age((s.now - a.starts_at).num_seconds()), t.muted),
+        ];
+        if wide {
+            cells.push(Span::styled(ellipsize(&a.summary, sum_w), t.muted));
+        }
+        let sel = (focused && k == pos.selected).then_some(t.selection);
+        text::row(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
+    }
 }

@@ -1,14 +1,14 @@
 //! Argo CD applications: sync, health, revision, wave and the last operation.
 
-use super::{View, fmt_age, pane_block, window};
+use super::text::{self, Col};
+use super::{View, fmt_age, pane_frame, window};
 use crate::layout::Pane;
 use crate::model::{ArgoApp, HealthStatus, OperationPhase, SyncStatus};
 use crate::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row, Table};
 
 pub fn sync_cell(t: &Theme, s: SyncStatus) -> (String, Style) {
     match s {
@@ -94,51 +94,42 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             if unhealthy > 0 { t.warn } else { t.muted },
         ),
     ];
-    let block = pane_block(v, Pane::Apps, extra);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Apps, extra);
     let wide = inner.width >= 90;
     let pos = &s.ui.lists[Pane::Apps.index()];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Apps;
-    let rows: Vec<Row> = window(pos.offset, rows_h, idx.len())
-        .filter_map(|k| idx.get(k).map(|i| (k, &s.apps[i])))
-        .map(|(k, a)| {
-            let (sync, sync_st) = sync_cell(t, a.sync);
-            let (health, health_st) = health_cell(t, a.health);
-            let mut cells = vec![
-                Cell::from(a.name.as_str()),
-                Cell::from(sync).style(sync_st),
-                Cell::from(health).style(health_st),
-                Cell::from(a.short_revision().to_string()).style(t.muted),
-            ];
-            if wide {
-                let (op, op_st) = op_cell(v, a);
-                cells.push(Cell::from(a.sync_wave.to_string()).style(t.muted));
-                cells.push(Cell::from(op).style(op_st));
-            }
-            let row = Row::new(cells);
-            if focused && k == pos.selected {
-                row.style(t.selection)
-            } else {
-                row
-            }
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Min(14),
-        Constraint::Length(11),
-        Constraint::Length(13),
-        Constraint::Length(9),
-    ];
+    let mut spec = vec![Col::Flex(14), Col::Fixed(11), Col::Fixed(13), Col::Fixed(9)];
     let mut header = vec!["APP", "SYNC", "HEALTH", "REV"];
     if wide {
-        widths.push(Constraint::Length(5));
-        widths.push(Constraint::Min(18));
+        spec.extend([Col::Fixed(5), Col::Flex(18)]);
         header.extend(["WAVE", "LAST OPERATION"]);
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.muted))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
+    let cols = text::columns(inner, &spec, 1);
+    let buf = frame.buffer_mut();
+    let head: Vec<Span> = header
+        .into_iter()
+        .map(|h| Span::styled(h, t.muted))
+        .collect();
+    text::row(buf, inner.y, inner, &cols, &head, None);
+    for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
+        let Some(a) = idx.get(k).map(|i| &s.apps[i]) else {
+            continue;
+        };
+        let (sync, sync_st) = sync_cell(t, a.sync);
+        let (health, health_st) = health_cell(t, a.health);
+        let mut cells = vec![
+            Span::styled(a.name.as_str(), t.text),
+            Span::styled(sync, sync_st),
+            Span::styled(health, health_st),
+            Span::styled(a.short_revision(), t.muted),
+        ];
+        if wide {
+            let (op, op_st) = op_cell(v, a);
+            cells.push(Span::styled(a.sync_wave.to_string(), t.muted));
+            cells.push(Span::styled(op, op_st));
+        }
+        let sel = (focused && k == pos.selected).then_some(t.selection);
+        text::row(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
+    }
 }

@@ -1,14 +1,14 @@
 //! CPU: a braille line chart of node busy % with axes and legend, then a sparkline and the
 //! current value per service.
 
-use super::{View, pane_block};
+use super::text;
+use super::{View, pane_frame};
 use crate::layout::Pane;
 use crate::model::CpuSeries;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline};
+use ratatui::widgets::{Paragraph, Sparkline};
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
@@ -23,9 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let block = pane_block(v, Pane::Cpu, vec![]);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Cpu, vec![]);
     let services: Vec<&CpuSeries> = {
         let idx = s.indices(Pane::Cpu);
         (0..idx.len())
@@ -96,51 +94,108 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
 fn draw_chart(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
     let t = v.theme;
-    if area.height < 3 || s.cpu.nodes.is_empty() {
+    if area.height < 3 || area.width < 12 || s.cpu.nodes.is_empty() {
         return;
     }
     let now = s.now.timestamp() as f64;
     let window = 30.0 * 60.0;
-    let data: Vec<Vec<(f64, f64)>> = s
+    let buf = frame.buffer_mut();
+    let plot = Rect::new(area.x + 5, area.y, area.width - 5, area.height - 2);
+    // Y axis with labels, X axis with labels.
+    for y in plot.y..plot.bottom() {
+        buf[(area.x + 4, y)].set_char('│').set_style(t.muted);
+    }
+    text::put(buf, area.x, plot.y, "100%", 4, t.muted);
+    if plot.height >= 5 {
+        text::put(buf, area.x + 1, plot.y + plot.height / 2, " 50", 3, t.muted);
+    }
+    text::put(buf, area.x + 2, plot.bottom() - 1, "0%", 2, t.muted);
+    let axis_y = plot.bottom();
+    buf[(area.x + 4, axis_y)].set_char('└').set_style(t.muted);
+    for x in plot.x..plot.right() {
+        buf[(x, axis_y)].set_char('─').set_style(t.muted);
+    }
+    let ly = axis_y + 1;
+    text::put(buf, plot.x, ly, "-30m", 4, t.muted);
+    text::put(buf, plot.x + plot.width / 2 - 2, ly, "-15m", 4, t.muted);
+    text::put(buf, plot.right().saturating_sub(3), ly, "now", 3, t.muted);
+    let series: Vec<(Vec<(f64, f64)>, ratatui::style::Style)> = s
         .cpu
         .nodes
         .iter()
-        .map(|n| {
-            n.points
+        .enumerate()
+        .map(|(i, n)| {
+            let pts = n
+                .points
                 .iter()
                 .filter(|p| p.0 as f64 >= now - window)
-                .map(|p| (p.0 as f64 - now, p.1))
-                .collect()
+                .map(|p| ((p.0 as f64 - now + window) / window, p.1 / 100.0))
+                .collect();
+            (pts, t.series(i))
         })
         .collect();
-    let datasets: Vec<Dataset> = data
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            Dataset::default()
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(t.series(i))
-                .data(d)
-        })
-        .collect();
-    let chart = Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .bounds([-window, 0.0])
-                .labels(vec![
-                    Line::from("-30m"),
-                    Line::from("-15m"),
-                    Line::from("now"),
-                ])
-                .style(t.muted),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, 100.0])
-                .labels(vec![Line::from("0%"), Line::from("50"), Line::from("100")])
-                .style(t.muted),
-        )
-        .legend_position(None);
-    frame.render_widget(chart, area);
+    braille_lines(buf, plot, &series);
+}
+
+/// Plots series of (x, y) in 0..=1 as braille lines (2×4 dots a cell); where series cross,
+/// the later one's colour wins.
+fn braille_lines(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    series: &[(Vec<(f64, f64)>, ratatui::style::Style)],
+) {
+    let (w, h) = (area.width as usize, area.height as usize);
+    if w == 0 || h == 0 {
+        return;
+    }
+    let (dw, dh) = (w * 2, h * 4);
+    let mut dots = vec![0u8; w * h];
+    let mut owner = vec![usize::MAX; w * h];
+    const BITS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
+    let to_dot = |(x, y): (f64, f64)| -> (i64, i64) {
+        let dx = (x.clamp(0.0, 1.0) * (dw - 1) as f64).round() as i64;
+        let dy = ((1.0 - y.clamp(0.0, 1.0)) * (dh - 1) as f64).round() as i64;
+        (dx, dy)
+    };
+    for (si, (pts, _)) in series.iter().enumerate() {
+        let mut prev: Option<(i64, i64)> = None;
+        for p in pts {
+            let cur = to_dot(*p);
+            let (mut x0, mut y0) = prev.unwrap_or(cur);
+            let (x1, y1) = cur;
+            // Bresenham from the previous dot to this one.
+            let (ddx, ddy) = ((x1 - x0).abs(), -(y1 - y0).abs());
+            let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
+            let mut err = ddx + ddy;
+            loop {
+                let (cx, cy) = (x0 as usize / 2, y0 as usize / 4);
+                if cx < w && cy < h {
+                    let i = cy * w + cx;
+                    dots[i] |= BITS[x0 as usize % 2][y0 as usize % 4];
+                    owner[i] = si;
+                }
+                if x0 == x1 && y0 == y1 {
+                    break;
+                }
+                let e2 = 2 * err;
+                if e2 >= ddy {
+                    err += ddy;
+                    x0 += sx;
+                }
+                if e2 <= ddx {
+                    err += ddx;
+                    y0 += sy;
+                }
+            }
+            prev = Some(cur);
+        }
+    }
+    for (i, bits) in dots.iter().enumerate() {
+        if *bits == 0 {
+            continue;
+        }
+        let c = char::from_u32(0x2800 + u32::from(*bits)).unwrap_or(' ');
+        let (x, y) = (area.x + (i % w) as u16, area.y + (i / w) as u16);
+        buf[(x, y)].set_char(c).set_style(series[owner[i]].1);
+    }
 }

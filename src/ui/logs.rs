@@ -1,15 +1,16 @@
 //! Error logs: a tail with level colours, source labels (service, canary/stable, pod),
 //! follow/pause, scroll, and stack traces folded under their first line.
 
-use super::{View, pane_block};
+use super::{View, pane_frame, text};
 use crate::layout::Pane;
 use crate::model::{Level, LogLine, Track};
 use crate::theme::Theme;
+use chrono::Timelike;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::text::Span;
 
 pub fn level_style(t: &Theme, l: Level) -> Style {
     match l {
@@ -24,41 +25,66 @@ fn short_logger(l: &str) -> &str {
     l.rsplit('.').next().unwrap_or(l)
 }
 
-fn record_line(v: &View, l: &LogLine, selected: bool, expanded: bool) -> Line<'static> {
+/// Writes one record at row y: time, service, track, pod, level, logger, message, fold mark.
+fn put_record(
+    buf: &mut Buffer,
+    area: Rect,
+    y: u16,
+    v: &View,
+    l: &LogLine,
+    selected: bool,
+    expanded: bool,
+) {
     let t = v.theme;
-    let pod = l.pod.rsplit('-').next().unwrap_or(&l.pod);
+    if selected {
+        buf.set_style(Rect::new(area.x, y, area.width, 1), t.selection);
+    }
     let (track, tst) = match l.track {
         Some(Track::Canary) => ("canary", t.canary),
         Some(Track::Stable) => ("stable", t.stable),
         None => ("", t.muted),
     };
-    let mut spans = vec![
-        Span::styled(l.ts.format("%H:%M:%S ").to_string(), t.muted),
-        Span::styled(format!("{:<9} ", l.service), t.text),
-        Span::styled(format!("{track:<6} "), tst),
-        Span::styled(format!("{pod:<5} "), t.muted),
-        Span::styled(format!("{:<5} ", l.level.as_str()), level_style(t, l.level)),
-    ];
-    if !l.logger.is_empty() {
-        spans.push(Span::styled(
-            format!("{}: ", short_logger(&l.logger)),
-            t.muted,
-        ));
+    let pod = l.pod.rsplit('-').next().unwrap_or(&l.pod);
+    let tm = l.ts.time();
+    let mut clock = [b'0'; 8];
+    for (i, n) in [tm.hour(), tm.minute(), tm.second()]
+        .into_iter()
+        .enumerate()
+    {
+        clock[i * 3] = b'0' + (n / 10) as u8;
+        clock[i * 3 + 1] = b'0' + (n % 10) as u8;
     }
-    spans.push(Span::styled(l.message.clone(), t.text));
-    if !l.stack.is_empty() {
+    clock[2] = b':';
+    clock[5] = b':';
+    let fields: [(&str, u16, ratatui::style::Style); 5] = [
+        (std::str::from_utf8(&clock).unwrap_or(""), 9, t.muted),
+        (&l.service, 10, t.text),
+        (track, 7, tst),
+        (pod, 6, t.muted),
+        (l.level.as_str(), 6, level_style(t, l.level)),
+    ];
+    let mut x = area.x;
+    let right = area.right();
+    for (text, width, st) in fields {
+        if x >= right {
+            return;
+        }
+        text::put(buf, x, y, text, width.min(right - x).saturating_sub(1), st);
+        x = (x + width).min(right);
+    }
+    if !l.logger.is_empty() {
+        let logger = short_logger(&l.logger);
+        x += text::put(buf, x, y, logger, right - x, t.muted);
+        x += text::put(buf, x, y, ": ", right - x, t.muted);
+    }
+    x += text::put(buf, x, y, &l.message, right - x, t.text);
+    if !l.stack.is_empty() && x + 2 < right {
         let mark = if expanded {
             " ▾".to_string()
         } else {
             format!(" ▸+{}", l.stack.len())
         };
-        spans.push(Span::styled(mark, t.accent));
-    }
-    let line = Line::from(spans);
-    if selected {
-        line.style(t.selection)
-    } else {
-        line
+        text::put(buf, x, y, &mark, right - x, t.accent);
     }
 }
 
@@ -86,54 +112,56 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let block = pane_block(v, Pane::Logs, extra);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Logs, extra);
     let rows = inner.height as usize;
     if rows == 0 {
         return;
     }
     let pos = &s.ui.lists[Pane::Logs.index()];
     let focused = s.ui.focus == Pane::Logs;
-    let render = |k: usize, out: &mut Vec<Line>| {
-        let Some(i) = idx.get(k) else { return };
-        let Some(l) = s.logs.get(i) else { return };
+    // Rows each record needs: 1, plus its stack when expanded.
+    let height = |k: usize| -> usize {
+        idx.get(k)
+            .filter(|&i| s.ui.expanded_logs.contains(&s.log_seq(i)))
+            .and_then(|i| s.logs.get(i))
+            .map_or(1, |l| 1 + l.stack.len())
+    };
+    let first = if s.ui.log_follow {
+        let mut k = idx.len();
+        let mut used = 0;
+        while k > 0 && used + height(k - 1) <= rows {
+            k -= 1;
+            used += height(k);
+        }
+        k
+    } else {
+        pos.offset
+    };
+    let buf = frame.buffer_mut();
+    let mut y = inner.y;
+    let mut k = first;
+    while k < idx.len() && y < inner.bottom() {
+        let Some(i) = idx.get(k) else { break };
+        let Some(l) = s.logs.get(i) else { break };
         let expanded = s.ui.expanded_logs.contains(&s.log_seq(i));
-        out.push(record_line(v, l, focused && k == pos.selected, expanded));
+        put_record(buf, inner, y, v, l, focused && k == pos.selected, expanded);
+        y += 1;
         if expanded {
             for st in &l.stack {
-                out.push(Line::from(Span::styled(
-                    format!("           {st}"),
+                if y >= inner.bottom() {
+                    break;
+                }
+                text::put(
+                    buf,
+                    inner.x + 11,
+                    y,
+                    st,
+                    inner.width.saturating_sub(11),
                     t.muted,
-                )));
+                );
+                y += 1;
             }
         }
-    };
-    let mut lines: Vec<Line> = Vec::with_capacity(rows);
-    if s.ui.log_follow {
-        // Fill from the newest upwards.
-        let mut k = idx.len();
-        let mut blocks: Vec<Vec<Line>> = Vec::new();
-        let mut used = 0;
-        while k > 0 && used < rows {
-            k -= 1;
-            let mut b = Vec::new();
-            render(k, &mut b);
-            used += b.len();
-            blocks.push(b);
-        }
-        for b in blocks.into_iter().rev() {
-            lines.extend(b);
-        }
-        let skip = lines.len().saturating_sub(rows);
-        lines.drain(..skip);
-    } else {
-        let mut k = pos.offset;
-        while k < idx.len() && lines.len() < rows {
-            render(k, &mut lines);
-            k += 1;
-        }
-        lines.truncate(rows);
+        k += 1;
     }
-    frame.render_widget(Paragraph::new(lines), inner);
 }

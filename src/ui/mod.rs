@@ -12,6 +12,7 @@ mod logs;
 mod overlays;
 mod rollouts;
 mod routes;
+mod text;
 
 use crate::keymap::Keymap;
 use crate::layout::{self, Pane};
@@ -21,7 +22,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// Everything a frame is drawn from.
 pub struct View<'a> {
@@ -58,17 +59,15 @@ fn draw_pane(frame: &mut Frame, pane: Pane, area: Rect, v: &View) {
     }
 }
 
-/// The bordered block of a pane: number, title, filter, the source's staleness.
-fn pane_block<'a>(v: &View, pane: Pane, extra: Vec<Span<'a>>) -> Block<'a> {
+/// Draws a pane's border with its number, title, filter and the source's staleness; returns
+/// the inner area.
+fn pane_frame(frame: &mut Frame, area: Rect, v: &View, pane: Pane, extra: Vec<Span>) -> Rect {
     let s = v.state;
     let t = v.theme;
     let focused = s.ui.focus == pane && s.ui.screen == Screen::Main;
     let mut title = vec![
         Span::styled(format!(" {} ", pane.index() + 1), t.muted),
-        Span::styled(
-            pane.title().to_string(),
-            if focused { t.accent } else { t.title },
-        ),
+        Span::styled(pane.title(), if focused { t.accent } else { t.title }),
         Span::raw(" "),
     ];
     title.extend(extra);
@@ -87,14 +86,19 @@ fn pane_block<'a>(v: &View, pane: Pane, extra: Vec<Span<'a>>) -> Block<'a> {
             t.error,
         ));
     }
-    Block::bordered()
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused { t.border_focus } else { t.border })
-        .title(Line::from(title))
+    text::border(
+        frame.buffer_mut(),
+        area,
+        focused,
+        if focused { t.border_focus } else { t.border },
+        &title,
+    );
+    Rect::new(
+        area.x.saturating_add(1),
+        area.y.saturating_add(1),
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    )
 }
 
 /// Draws Loading / Empty / Error in place of a pane's data; returns true if it did.
@@ -128,9 +132,7 @@ fn draw_status(
         ),
         Health::Ok => (empty_msg.to_string(), t.muted),
     };
-    let block = pane_block(v, pane, vec![]);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, pane, vec![]);
     frame.render_widget(
         Paragraph::new(Line::styled(msg, style)).wrap(Wrap { trim: true }),
         inner,

@@ -1,16 +1,16 @@
 //! Argo Rollouts: status, `Step n/N` with a step timeline, set vs actual weight, the pause
 //! countdown and the message.
 
-use super::{View, ellipsize, pane_block, window};
+use super::text::{self, Col};
+use super::{View, ellipsize, pane_frame, window};
 use crate::layout::Pane;
 use crate::model::{CanaryStep, Rollout, RolloutPhase};
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::text::Span;
 
 pub fn phase_cell(t: &Theme, r: &Rollout) -> (String, Style) {
     if r.aborted {
@@ -93,62 +93,65 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             if paused > 0 { t.warn } else { t.muted },
         ),
     ];
-    let block = pane_block(v, Pane::Rollouts, extra);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Rollouts, extra);
     let pos = &s.ui.lists[Pane::Rollouts.index()];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Rollouts;
-    let msg_w = inner.width.saturating_sub(12 + 14 + 5 + 8 + 8 + 9 + 6) as usize;
-    let rows: Vec<Row> = window(pos.offset, rows_h, idx.len())
-        .filter_map(|k| idx.get(k).map(|i| (k, &s.rollouts[i])))
-        .map(|(k, r)| {
-            let (phase, phase_st) = phase_cell(t, r);
-            let step = r.step_text().unwrap_or_else(|| "—".into());
-            let pause = pause_text(r, s.now);
-            let row = Row::new(vec![
-                Cell::from(r.name.as_str()),
-                Cell::from(phase).style(phase_st),
-                Cell::from(step),
-                Cell::from(Line::from(timeline(t, r))),
-                Cell::from(weight_text(r)).style(if r.canary_active() {
-                    t.canary
-                } else {
-                    t.muted
-                }),
-                Cell::from(pause).style(t.warn),
-                Cell::from(if msg_w >= 6 {
+    let name_w = s
+        .rollouts
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(7)
+        .clamp(7, 30) as u16
+        + 1;
+    let spec = [
+        Col::Fixed(name_w),
+        Col::Fixed(13),
+        Col::Fixed(5),
+        Col::Fixed(7),
+        Col::Fixed(8),
+        Col::Fixed(8),
+        Col::Flex(0),
+    ];
+    let cols = text::columns(inner, &spec, 1);
+    let msg_w = cols[6].1 as usize;
+    let buf = frame.buffer_mut();
+    let head: Vec<Span> = [
+        "ROLLOUT", "STATUS", "STEP", "STEPS", "SET/ACT", "PAUSE", "MESSAGE",
+    ]
+    .into_iter()
+    .map(|h| Span::styled(h, t.muted))
+    .collect();
+    text::row(buf, inner.y, inner, &cols, &head, None);
+    for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
+        let Some(r) = idx.get(k).map(|i| &s.rollouts[i]) else {
+            continue;
+        };
+        let (phase, phase_st) = phase_cell(t, r);
+        let cells = vec![
+            vec![Span::styled(r.name.as_str(), t.text)],
+            vec![Span::styled(phase, phase_st)],
+            vec![Span::styled(
+                r.step_text().unwrap_or_else(|| "—".into()),
+                t.text,
+            )],
+            timeline(t, r),
+            vec![Span::styled(
+                weight_text(r),
+                if r.canary_active() { t.canary } else { t.muted },
+            )],
+            vec![Span::styled(pause_text(r, s.now), t.warn)],
+            vec![Span::styled(
+                if msg_w >= 6 {
                     ellipsize(&r.message, msg_w)
                 } else {
                     String::new()
-                })
-                .style(t.muted),
-            ]);
-            if focused && k == pos.selected {
-                row.style(t.selection)
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(10),
-            Constraint::Length(13),
-            Constraint::Length(5),
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(
-        Row::new([
-            "ROLLOUT", "STATUS", "STEP", "STEPS", "SET/ACT", "PAUSE", "MESSAGE",
-        ])
-        .style(t.muted),
-    )
-    .column_spacing(1);
-    frame.render_widget(table, inner);
+                },
+                t.muted,
+            )],
+        ];
+        let sel = (focused && k == pos.selected).then_some(t.selection);
+        text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
+    }
 }

@@ -1,12 +1,12 @@
 //! Linkerd routes: effective and actual success (retries are the difference), RPS,
 //! p50/p95/p99, timeout and retryability, and the canary's success next to stable's.
 
-use super::{View, fmt_ms, fmt_pct, fmt_rps, pane_block, success_style, window};
+use super::text::{self, Col};
+use super::{View, fmt_ms, fmt_pct, fmt_rps, pane_frame, success_style, window};
 use crate::layout::Pane;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::layout::Rect;
+use ratatui::text::Span;
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
@@ -36,79 +36,85 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             t.muted,
         ));
     }
-    let block = pane_block(v, Pane::Routes, extra);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane_frame(frame, area, v, Pane::Routes, extra);
     let wide = inner.width >= 86;
     let any_canary = s.routes.iter().any(|r| r.canary.is_some());
     let pos = &s.ui.lists[Pane::Routes.index()];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Routes;
-    let rows: Vec<Row> = window(pos.offset, rows_h, idx.len())
-        .filter_map(|k| idx.get(k).map(|i| (k, &s.routes[i])))
-        .map(|(k, r)| {
-            let o = &r.overall;
-            let retry = if r.retryable { "↻" } else { " " };
-            let mut cells = vec![
-                Cell::from(r.service.as_str()),
-                Cell::from(r.route.as_str()),
-                Cell::from(fmt_pct(o.effective_success))
-                    .style(success_style(t, o.effective_success)),
-                Cell::from(fmt_pct(o.actual_success)).style(success_style(t, o.actual_success)),
-                Cell::from(fmt_rps(o.rps)),
-                Cell::from(fmt_ms(o.p95_ms)),
-            ];
-            if wide {
-                cells.insert(5, Cell::from(fmt_ms(o.p50_ms)).style(t.muted));
-                cells.push(Cell::from(fmt_ms(o.p99_ms)).style(t.muted));
-                cells.push(Cell::from(format!("{retry}{}s", r.timeout_ms / 1000)).style(t.muted));
-            }
-            if any_canary {
-                let c = match (&r.canary, &r.stable) {
-                    (Some(c), Some(st)) => Line::from(vec![
-                        Span::styled(
-                            pct_num(c.effective_success),
-                            success_style(t, c.effective_success).patch(t.canary),
-                        ),
-                        Span::styled("/", t.muted),
-                        Span::styled(pct_num(st.effective_success), t.stable),
-                    ]),
-                    _ => Line::from(""),
-                };
-                cells.push(Cell::from(c));
-            }
-            let row = Row::new(cells);
-            if focused && k == pos.selected {
-                row.style(t.selection)
-            } else {
-                row
-            }
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Length(9),
-        Constraint::Min(16),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(5),
+    let mut spec = vec![
+        Col::Fixed(9),
+        Col::Flex(16),
+        Col::Fixed(6),
+        Col::Fixed(6),
+        Col::Fixed(5),
     ];
-    let mut header = vec!["SERVICE", "ROUTE", "SUCC", "ACTUAL", "RPS", "P95"];
+    let mut header = vec!["SERVICE", "ROUTE", "SUCC", "ACTUAL", "RPS"];
     if wide {
-        widths.insert(5, Constraint::Length(5));
-        header.insert(5, "P50");
-        widths.push(Constraint::Length(5));
-        widths.push(Constraint::Length(5));
+        spec.push(Col::Fixed(5));
+        header.push("P50");
+    }
+    spec.push(Col::Fixed(5));
+    header.push("P95");
+    if wide {
+        spec.extend([Col::Fixed(5), Col::Fixed(5)]);
         header.extend(["P99", "T/O"]);
     }
     if any_canary {
-        widths.push(Constraint::Length(11));
+        spec.push(Col::Fixed(11));
         header.push("CANARY/STBL");
     }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.muted))
-        .column_spacing(1);
-    frame.render_widget(table, inner);
+    let cols = text::columns(inner, &spec, 1);
+    let buf = frame.buffer_mut();
+    let head: Vec<Vec<Span>> = header
+        .into_iter()
+        .map(|h| vec![Span::styled(h, t.muted)])
+        .collect();
+    text::row_spans(buf, inner.y, inner, &cols, &head, None);
+    for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
+        let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
+            continue;
+        };
+        let o = &r.overall;
+        let one = |text: String, st| vec![Span::styled(text, st)];
+        let mut cells = vec![
+            vec![Span::styled(r.service.as_str(), t.text)],
+            vec![Span::styled(r.route.as_str(), t.text)],
+            one(
+                fmt_pct(o.effective_success),
+                success_style(t, o.effective_success),
+            ),
+            one(
+                fmt_pct(o.actual_success),
+                success_style(t, o.actual_success),
+            ),
+            one(fmt_rps(o.rps), t.text),
+        ];
+        if wide {
+            cells.push(one(fmt_ms(o.p50_ms), t.muted));
+        }
+        cells.push(one(fmt_ms(o.p95_ms), t.text));
+        if wide {
+            let retry = if r.retryable { "↻" } else { " " };
+            cells.push(one(fmt_ms(o.p99_ms), t.muted));
+            cells.push(one(format!("{retry}{}s", r.timeout_ms / 1000), t.muted));
+        }
+        if any_canary {
+            cells.push(match (&r.canary, &r.stable) {
+                (Some(c), Some(st)) => vec![
+                    Span::styled(
+                        pct_num(c.effective_success),
+                        success_style(t, c.effective_success).patch(t.canary),
+                    ),
+                    Span::styled("/", t.muted),
+                    Span::styled(pct_num(st.effective_success), t.stable),
+                ],
+                _ => vec![],
+            });
+        }
+        let sel = (focused && k == pos.selected).then_some(t.selection);
+        text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
+    }
 }
 
 /// `92.1` for the narrow canary/stable column (the header says it is %).

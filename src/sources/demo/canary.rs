@@ -233,11 +233,9 @@ impl CanarySim {
         }
         let i = self.rollout.current_step_index.unwrap_or(0);
         match self.rollout.steps.get(i).cloned() {
-            Some(CanaryStep::SetWeight(w)) => {
-                if self.weight_ready_at.is_some_and(|t| now >= t) {
-                    self.rollout.actual_weight = w;
-                    self.enter(i + 1, now);
-                }
+            Some(CanaryStep::SetWeight(w)) if self.weight_ready_at.is_some_and(|t| now >= t) => {
+                self.rollout.actual_weight = w;
+                self.enter(i + 1, now);
             }
             Some(CanaryStep::Pause(Some(d))) => {
                 if let Some(p) = &self.rollout.pause
@@ -246,10 +244,8 @@ impl CanarySim {
                     self.enter(i + 1, now);
                 }
             }
-            Some(CanaryStep::Analysis(_)) => {
-                if self.analysis_next.is_some_and(|t| now >= t) {
-                    self.measure(canary_success, now, i);
-                }
+            Some(CanaryStep::Analysis(_)) if self.analysis_next.is_some_and(|t| now >= t) => {
+                self.measure(canary_success, now, i);
             }
             _ => {}
         }

@@ -680,7 +680,7 @@ impl Sim {
     fn step_logs(&mut self, now: DateTime<Utc>) {
         let sec = now.timestamp();
         let mut counts = vec![0u32; self.svcs.len()];
-        for si in 0..self.svcs.len() {
+        for (si, count) in counts.iter_mut().enumerate() {
             let s = &self.svcs[si];
             let products = s.def.routes.iter().max_by(|a, b| a.rps.total_cmp(&b.rps));
             let rps = products.map(|r| r.rps).unwrap_or(0.0);
@@ -701,7 +701,7 @@ impl Sim {
                 let n = poisson_ish(&mut self.rng, rate);
                 for _ in 0..n {
                     let line = self.error_line(si, track, now);
-                    counts[si] += 1;
+                    *count += 1;
                     self.logs.push(line);
                 }
             }
