@@ -23,8 +23,12 @@ pub enum Scenario {
 const WARMUP_SECS: i64 = 1800;
 /// The scenario's canary starts this long before the start.
 const CANARY_LEAD_SECS: i64 = 300;
+/// Route metrics refresh as linkerd-viz's Prometheus scrapes (10 s); CPU as
+/// kube-prometheus-stack does (30 s).
 const METRICS_EVERY_SECS: i64 = 10;
-const CPU_POINTS: usize = 180;
+const CPU_EVERY_SECS: i64 = 30;
+/// An hour of CPU history.
+const CPU_POINTS: usize = 120;
 const ERROR_ALERT_PER_SEC: f64 = 0.5;
 const NODE_ALERT_PCT: f64 = 80.0;
 const POD_ALERT_CORES: f64 = 0.8;
@@ -63,6 +67,7 @@ pub struct Sim {
     dirty_apps: bool,
     dirty_rollouts: bool,
     dirty_metrics: bool,
+    dirty_cpu: bool,
     dirty_alerts: bool,
 }
 
@@ -217,7 +222,7 @@ impl Sim {
             svcs,
             routes: Vec::new(),
             cpu: CpuData {
-                step_secs: METRICS_EVERY_SECS as u32,
+                step_secs: CPU_EVERY_SECS as u32,
                 ..Default::default()
             },
             logs: Vec::new(),
@@ -229,6 +234,7 @@ impl Sim {
             dirty_apps: true,
             dirty_rollouts: true,
             dirty_metrics: true,
+            dirty_cpu: true,
             dirty_alerts: true,
         };
         for _ in 0..(WARMUP_SECS - CANARY_LEAD_SECS) {
@@ -573,7 +579,9 @@ impl Sim {
             }
         }
         self.routes = routes;
-        self.sample_cpu(now);
+        if now.timestamp() % CPU_EVERY_SECS < METRICS_EVERY_SECS {
+            self.sample_cpu(now);
+        }
         self.dirty_metrics = true;
     }
 
@@ -584,6 +592,7 @@ impl Sim {
     }
 
     fn sample_cpu(&mut self, now: DateTime<Utc>) {
+        self.dirty_cpu = true;
         let ts = now.timestamp();
         let total_rps: f64 = self
             .routes
@@ -920,6 +929,7 @@ impl Sim {
         self.dirty_apps = true;
         self.dirty_rollouts = true;
         self.dirty_metrics = true;
+        self.dirty_cpu = true;
         self.dirty_alerts = true;
         self.drain()
     }
@@ -939,6 +949,8 @@ impl Sim {
         }
         if std::mem::take(&mut self.dirty_metrics) {
             out.push(Update::Routes(self.routes.clone()));
+        }
+        if std::mem::take(&mut self.dirty_cpu) {
             out.push(Update::Cpu(self.cpu.clone()));
         }
         if !self.logs.is_empty() {
