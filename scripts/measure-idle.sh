@@ -35,6 +35,7 @@ measure() { # name speed max_cpu_pct max_bytes_per_s
   c0=$(read_cpu); w0=$(read_w)
   sleep "$secs"
   c1=$(read_cpu); w1=$(read_w)
+  local rss; rss=$(awk '/^VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$pid/status")
   tmux -L "$sock" send-keys -t "$name" q
   local cpu bps
   cpu=$(awk -v d=$((c1 - c0)) -v t="$tck" -v s="$secs" 'BEGIN{printf "%.3f", d / t / s * 100}')
@@ -43,8 +44,8 @@ measure() { # name speed max_cpu_pct max_bytes_per_s
   if awk -v c="$cpu" -v m="$max_cpu" -v b="$bps" -v mb="$max_bps" 'BEGIN{exit !(c > m || b > mb)}'; then
     ok=OVER; fail=1
   fi
-  printf '%-8s speed %-3s  cpu %7s%% of a core (limit %s%%)  written %8s B/s (limit %s)  %s\n' \
-    "$name" "$speed" "$cpu" "$max_cpu" "$bps" "$max_bps" "$ok"
+  printf '%-8s speed %-3s  cpu %7s%% of a core (limit %s%%)  written %8s B/s (limit %s)  peak RSS %s  %s\n' \
+    "$name" "$speed" "$cpu" "$max_cpu" "$bps" "$max_bps" "$rss" "$ok"
   sleep 0.5
 }
 

@@ -639,12 +639,12 @@ impl Sim {
             let mut noise = || self.rng.random_range(-0.015..0.015);
             let stable_per_pod = 0.04
                 + rps * (1.0 - share) * per_req / f64::from(stable_pods)
-                + if s.stable.bad { 0.6 } else { 0.0 }
+                + if s.stable.bad { 0.74 } else { 0.0 }
                 + noise();
             let canary_per_pod = (canary_pods > 0).then(|| {
                 0.04 + rps * share * per_req / f64::from(canary_pods)
                     + if s.canary.as_ref().is_some_and(|v| v.bad) {
-                        0.62
+                        0.74
                     } else {
                         0.0
                     }
