@@ -104,6 +104,73 @@ pub fn clean_bytes(b: &[u8]) -> String {
     clean(&String::from_utf8_lossy(b)).into_owned()
 }
 
+/// Cleans every free-text field of a value that came from a remote system.
+pub trait Sanitize {
+    fn sanitize(&mut self);
+}
+
+fn fix(s: &mut String) {
+    if let Cow::Owned(c) = clean(s) {
+        *s = c;
+    }
+}
+
+impl Sanitize for crate::model::LogLine {
+    fn sanitize(&mut self) {
+        fix(&mut self.service);
+        fix(&mut self.pod);
+        fix(&mut self.logger);
+        fix(&mut self.message);
+        fix(&mut self.trace_id);
+        self.stack.iter_mut().for_each(fix);
+    }
+}
+
+impl Sanitize for crate::model::Alert {
+    fn sanitize(&mut self) {
+        fix(&mut self.name);
+        fix(&mut self.summary);
+        self.labels.values_mut().for_each(fix);
+    }
+}
+
+impl Sanitize for crate::model::ArgoApp {
+    fn sanitize(&mut self) {
+        fix(&mut self.name);
+        fix(&mut self.health_message);
+        fix(&mut self.revision);
+        fix(&mut self.target_revision);
+        fix(&mut self.source);
+        self.images.iter_mut().for_each(fix);
+        if let Some(op) = self.operation.as_mut() {
+            fix(&mut op.message);
+            fix(&mut op.initiated_by);
+        }
+    }
+}
+
+impl Sanitize for crate::model::Rollout {
+    fn sanitize(&mut self) {
+        fix(&mut self.name);
+        fix(&mut self.message);
+        fix(&mut self.stable_image);
+        fix(&mut self.canary_image);
+        if let Some(a) = self.analysis.as_mut() {
+            fix(&mut a.message);
+            for m in &mut a.metrics {
+                fix(&mut m.last_value);
+            }
+        }
+    }
+}
+
+impl Sanitize for crate::model::RouteStats {
+    fn sanitize(&mut self) {
+        fix(&mut self.service);
+        fix(&mut self.route);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,3 +266,51 @@ fn mono_theme_uses_no_colour() {
         }
     }
 }
+
+#[test]
+fn hostile_log_lines_reach_the_screen_harmless() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    let mut line = d
+        .state
+        .logs
+        .get(0)
+        .cloned()
+        .unwrap_or_else(|| panic!("no logs"));
+    line.ts = d.state.now;
+    line.message = format!(
+        "title\x1b]0;pwned\x07 clear\x1b[2J clip\x1b]52;c;cm0gLXJmIH4=\x1b\\ bell\x07 {}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    line.stack = vec!["\x1b[31mred\x1b[0m\tat X".into()];
+    d.state.apply(Update::Logs(vec![line]));
+    let stored = d
+        .state
+        .logs
+        .iter()
+        .last()
+        .map(|l| l.message.clone())
+        .unwrap_or_default();
+    assert!(
+        stored.starts_with("title clear clip bell xxx"),
+        "{}",
+        &stored[..40]
+    );
+    assert!(
+        stored.len() <= 64 * 1024 + 32,
+        "cut to 64 KiB: {}",
+        stored.len()
+    );
+    assert!(stored.ends_with("…[truncated]"));
+    d.state.handle(Intent::Focus(Pane::Logs));
+    d.state.handle(Intent::Expand);
+    for (w, h) in SIZES {
+        d.state.set_size(w, h);
+        let text = render(&d.state, &dark(), w, h);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "control character on screen"
+        );
+        assert!(!text.contains("pwned") && !text.contains("cm0g"), "{text}");
+        assert!(text.contains("title clear"), "{text}");
+    }
+}

@@ -301,7 +301,9 @@ impl State {
     }
 
     /// Applies one update; returns whether anything on screen may have changed.
-    pub fn apply(&mut self, update: Update) -> bool {
+    /// Remote text is cleaned of escape and control sequences here, whatever the source.
+    pub fn apply(&mut self, mut update: Update) -> bool {
+        clean_update(&mut update);
         match update {
             Update::Apps(mut apps) => {
                 sort_apps(&mut apps);
@@ -541,6 +543,28 @@ impl State {
         self.rollouts
             .iter()
             .find(|r| r.name == name && r.namespace == namespace)
+    }
+}
+
+fn clean_update(u: &mut Update) {
+    use crate::sanitize::Sanitize;
+    match u {
+        Update::Apps(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::AppUpserted(a) => a.sanitize(),
+        Update::Rollouts(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::RolloutUpserted(r) => r.sanitize(),
+        Update::Routes(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::SourceHealth {
+            health: Health::Error(e),
+            ..
+        } => *e = crate::sanitize::clean_owned(e),
+        Update::ActionDone(o) => {
+            let (Err(e) | Ok(e)) = &mut o.result;
+            *e = crate::sanitize::clean_owned(e);
+        }
+        _ => {}
     }
 }
 

@@ -17,7 +17,11 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, w: u16, style: Style) -> u
     if w == 0 || s.is_empty() {
         return 0;
     }
-    let narrow = s.is_ascii() || s.chars().all(|c| UnicodeWidthChar::width(c) == Some(1));
+    // Printable ASCII, or characters one column wide; controls (ESC, BEL, …) have no width and
+    // take the slow path, where ratatui drops them, so remote text can never emit a sequence.
+    let narrow = s.bytes().all(|b| (0x20..0x7f).contains(&b))
+        || s.chars()
+            .all(|c| !c.is_control() && UnicodeWidthChar::width(c) == Some(1));
     if narrow {
         let mut n = 0;
         for c in s.chars() {
@@ -172,6 +176,26 @@ mod tests {
             1,
         );
         assert_eq!(c, vec![(0, 12), (13, 4), (18, 13)]);
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_buffer() {
+        let mut b = Buffer::empty(Rect::new(0, 0, 40, 1));
+        put(
+            &mut b,
+            0,
+            0,
+            "a\x1b[2J\x1b]0;title\x07b\u{9b}c\u{85}",
+            40,
+            Style::default(),
+        );
+        for x in 0..40 {
+            let sym = b[(x, 0)].symbol();
+            assert!(
+                !sym.chars().any(char::is_control),
+                "control in cell {x}: {sym:?}"
+            );
+        }
     }
 
     #[test]
