@@ -305,66 +305,45 @@ impl State {
     pub fn apply(&mut self, mut update: Update) -> bool {
         clean_update(&mut update);
         match update {
-            Update::Apps(mut apps) => {
-                sort_apps(&mut apps);
+            Update::Apps(apps) => {
                 self.mark_ok(SourceId::Apps);
-                let changed = apps != self.apps;
-                self.apps = apps;
+                let changed = replace_all(&mut self.apps, apps, sort_apps);
                 self.clamp_lists();
                 changed
             }
             Update::AppUpserted(app) => {
                 self.mark_ok(SourceId::Apps);
-                match self
-                    .apps
-                    .iter_mut()
-                    .find(|a| a.name == app.name && a.namespace == app.namespace)
-                {
-                    Some(a) if *a == app => return false,
-                    Some(a) => *a = app,
-                    None => {
-                        self.apps.push(app);
-                        sort_apps(&mut self.apps);
-                    }
-                }
-                true
+                upsert(
+                    &mut self.apps,
+                    app,
+                    |a, b| a.name == b.name && a.namespace == b.namespace,
+                    sort_apps,
+                )
             }
             Update::AppDeleted { namespace, name } => {
                 self.apps
                     .retain(|a| !(a.name == name && a.namespace == namespace));
-                self.clamp_lists();
-                true
+                self.clamp_lists_changed()
             }
-            Update::Rollouts(mut rollouts) => {
-                rollouts.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
+            Update::Rollouts(rollouts) => {
                 self.mark_ok(SourceId::Rollouts);
-                let changed = rollouts != self.rollouts;
-                self.rollouts = rollouts;
+                let changed = replace_all(&mut self.rollouts, rollouts, sort_rollouts);
                 self.clamp_lists();
                 changed
             }
             Update::RolloutUpserted(r) => {
                 self.mark_ok(SourceId::Rollouts);
-                match self
-                    .rollouts
-                    .iter_mut()
-                    .find(|x| x.name == r.name && x.namespace == r.namespace)
-                {
-                    Some(x) if *x == r => return false,
-                    Some(x) => *x = r,
-                    None => {
-                        self.rollouts.push(r);
-                        self.rollouts
-                            .sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
-                    }
-                }
-                true
+                upsert(
+                    &mut self.rollouts,
+                    r,
+                    |a, b| a.name == b.name && a.namespace == b.namespace,
+                    sort_rollouts,
+                )
             }
             Update::RolloutDeleted { namespace, name } => {
                 self.rollouts
                     .retain(|r| !(r.name == name && r.namespace == namespace));
-                self.clamp_lists();
-                true
+                self.clamp_lists_changed()
             }
             Update::Routes(mut routes) => {
                 routes.sort_by(|a, b| (&a.service, &a.route).cmp(&(&b.service, &b.route)));
@@ -518,6 +497,12 @@ impl State {
         self.relayout();
     }
 
+    /// Clamps selections after a list changed; true, for use in `apply`.
+    fn clamp_lists_changed(&mut self) -> bool {
+        self.clamp_lists();
+        true
+    }
+
     fn relayout(&mut self) {
         let (w, h) = self.ui.size;
         self.ui.layout = layout::compute(Rect::new(0, 0, w, h), self.ui.focus, self.ui.zoom);
@@ -566,6 +551,39 @@ fn clean_update(u: &mut Update) {
         }
         _ => {}
     }
+}
+
+/// Replaces a whole list (a snapshot); true if it differs from what was shown.
+fn replace_all<T: PartialEq>(list: &mut Vec<T>, mut new: Vec<T>, sort: fn(&mut [T])) -> bool {
+    sort(&mut new);
+    let changed = *list != new;
+    *list = new;
+    changed
+}
+
+/// Inserts or replaces one object; true if the list changed.
+fn upsert<T: PartialEq>(
+    list: &mut Vec<T>,
+    item: T,
+    same: fn(&T, &T) -> bool,
+    sort: fn(&mut [T]),
+) -> bool {
+    match list.iter_mut().find(|x| same(x, &item)) {
+        Some(x) if *x == item => false,
+        Some(x) => {
+            *x = item;
+            true
+        }
+        None => {
+            list.push(item);
+            sort(list);
+            true
+        }
+    }
+}
+
+fn sort_rollouts(r: &mut [Rollout]) {
+    r.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
 }
 
 /// Sync wave first (the order Argo CD applies them), then name.

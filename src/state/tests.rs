@@ -298,3 +298,16 @@ fn action_outcomes_flash_and_clear_in_flight() {
         Some("2/5".into())
     );
 }
+
+#[test]
+fn an_unchanged_snapshot_does_not_redraw() {
+    let (mut s, _) = demo(Scenario::Steady, false);
+    let apps = s.apps.clone();
+    let rollouts = s.rollouts.clone();
+    assert!(!s.apply(Update::Apps(apps.clone())));
+    assert!(!s.apply(Update::Rollouts(rollouts.clone())));
+    assert!(!s.apply(Update::AppUpserted(apps[3].clone())));
+    let mut changed = rollouts[0].clone();
+    changed.message = "x".into();
+    assert!(s.apply(Update::RolloutUpserted(changed)));
+}

@@ -57,11 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let cols = text::columns(inner, &spec, 1);
     let sum_w = cols.get(4).map(|c| c.1 as usize).unwrap_or(0);
     let buf = frame.buffer_mut();
-    let head: Vec<Span> = header
-        .into_iter()
-        .map(|h| Span::styled(h, t.muted))
-        .collect();
-    text::row(buf, inner.y, inner, &cols, &head, None);
+    text::header(buf, inner, &cols, &header, t.muted);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(a) = idx.get(k).map(|i| &s.alerts[i]) else {
             continue;

@@ -107,11 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
-    let head: Vec<Span> = header
-        .into_iter()
-        .map(|h| Span::styled(h, t.muted))
-        .collect();
-    text::row(buf, inner.y, inner, &cols, &head, None);
+    text::header(buf, inner, &cols, &header, t.muted);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(a) = idx.get(k).map(|i| &s.apps[i]) else {
             continue;

@@ -117,13 +117,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let cols = text::columns(inner, &spec, 1);
     let msg_w = cols[6].1 as usize;
     let buf = frame.buffer_mut();
-    let head: Vec<Span> = [
+    let names = [
         "ROLLOUT", "STATUS", "STEP", "STEPS", "SET/ACT", "PAUSE", "MESSAGE",
-    ]
-    .into_iter()
-    .map(|h| Span::styled(h, t.muted))
-    .collect();
-    text::row(buf, inner.y, inner, &cols, &head, None);
+    ];
+    text::header(buf, inner, &cols, &names, t.muted);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.rollouts[i]) else {
             continue;

@@ -66,11 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
-    let head: Vec<Vec<Span>> = header
-        .into_iter()
-        .map(|h| vec![Span::styled(h, t.muted)])
-        .collect();
-    text::row_spans(buf, inner.y, inner, &cols, &head, None);
+    text::header(buf, inner, &cols, &header, t.muted);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;

@@ -139,6 +139,13 @@ pub fn row(
     }
 }
 
+/// The header row of a table: column names in one style.
+pub fn header(buf: &mut Buffer, area: Rect, cols: &[(u16, u16)], names: &[&str], style: Style) {
+    for ((x, w), name) in cols.iter().zip(names) {
+        put(buf, *x, area.y, name, *w, style);
+    }
+}
+
 /// A row whose cells are each several spans.
 pub fn row_spans(
     buf: &mut Buffer,
