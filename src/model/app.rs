@@ -134,6 +134,8 @@ pub struct ArgoApp {
     pub sync_wave: i32,
     pub auto_sync: bool,
     pub operation: Option<Operation>,
+    /// The top-level `operation` field is set: a sync was requested and not yet finished.
+    pub operation_requested: bool,
     pub images: Vec<String>,
     pub history: Vec<HistoryEntry>,
     pub reconciled_at: Option<DateTime<Utc>>,
@@ -142,9 +144,11 @@ pub struct ArgoApp {
 impl ArgoApp {
     /// True while a sync operation is running; a new sync must be refused then.
     pub fn operation_in_progress(&self) -> bool {
-        self.operation
-            .as_ref()
-            .is_some_and(|op| !op.phase.is_completed())
+        self.operation_requested
+            || self
+                .operation
+                .as_ref()
+                .is_some_and(|op| !op.phase.is_completed())
     }
 
     /// Short form of the revision: 7 characters of a SHA, a chart version as it is.

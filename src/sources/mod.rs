@@ -2,3 +2,4 @@
 //! A source never touches UI state.
 
 pub mod demo;
+pub mod kube;

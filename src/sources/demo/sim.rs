@@ -122,6 +122,7 @@ impl Sim {
                     finished_at: Some(origin - Duration::hours(20) + Duration::seconds(9)),
                     initiated_by: "automated".into(),
                 }),
+                operation_requested: false,
                 images: vec![],
                 history: vec![HistoryEntry {
                     id: 1,
@@ -162,6 +163,7 @@ impl Sim {
                         finished_at: Some(deployed + Duration::seconds(7)),
                         initiated_by: "automated".into(),
                     }),
+                    operation_requested: false,
                     images: inf.images.iter().map(|s| s.to_string()).collect(),
                     history: vec![HistoryEntry {
                         id: 1,
@@ -201,6 +203,7 @@ impl Sim {
                         finished_at: Some(deployed + Duration::seconds(5)),
                         initiated_by: "automated".into(),
                     }),
+                    operation_requested: false,
                     images: vec![c.image(&v)],
                     history: vec![HistoryEntry {
                         id: 3,

@@ -1,0 +1,115 @@
+//! Tolerant reading of Kubernetes JSON: a missing or odd-typed field is "absent", never a panic.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .filter(|v| !v.is_null())
+}
+
+/// A string field, or "" when absent or not a string.
+pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    at(v, path).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An integer written as a number or as a numeric string (`observedGeneration: "5"`).
+pub fn int_at(v: &Value, path: &[&str]) -> Option<i64> {
+    match at(v, path)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub fn bool_at(v: &Value, path: &[&str]) -> bool {
+    at(v, path).and_then(Value::as_bool).unwrap_or(false)
+}
+
+pub fn time_at(v: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
+    let s = at(v, path)?.as_str()?;
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub fn array_at<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
+    at(v, path)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// A Go duration or a bare number of seconds (`10`, `"10"`, `"10s"`, `"1m30s"`, `"1h"`).
+pub fn duration_secs(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => parse_duration(s),
+        _ => None,
+    }
+}
+
+fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n);
+    }
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+        total += n * unit;
+        any = true;
+    }
+    if !num.is_empty() || !any {
+        return None;
+    }
+    Some(total.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn durations_as_argo_accepts_them() {
+        assert_eq!(duration_secs(&json!(10)), Some(10));
+        assert_eq!(duration_secs(&json!("10")), Some(10));
+        assert_eq!(duration_secs(&json!("10s")), Some(10));
+        assert_eq!(duration_secs(&json!("1m30s")), Some(90));
+        assert_eq!(duration_secs(&json!("1h")), Some(3600));
+        assert_eq!(duration_secs(&json!("soon")), None);
+        assert_eq!(duration_secs(&json!("5x")), None);
+        assert_eq!(duration_secs(&json!(null)), None);
+    }
+
+    #[test]
+    fn odd_types_are_absent() {
+        let v = json!({"a": {"b": 5, "c": "7", "d": [1], "e": null}});
+        assert_eq!(int_at(&v, &["a", "b"]), Some(5));
+        assert_eq!(int_at(&v, &["a", "c"]), Some(7));
+        assert_eq!(str_at(&v, &["a", "b"]), "");
+        assert_eq!(array_at(&v, &["a", "d"]).len(), 1);
+        assert!(at(&v, &["a", "e"]).is_none());
+        assert!(at(&v, &["x", "y"]).is_none());
+    }
+}

@@ -1,0 +1,4 @@
+//! The live cluster: Argo CD Applications and Argo Rollouts over the Kubernetes API.
+
+pub mod json;
+pub mod parse;

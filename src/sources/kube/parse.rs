@@ -1,0 +1,446 @@
+//! Applications, Rollouts, ReplicaSets and AnalysisRuns from raw API JSON into `model/`,
+//! computed as `argocd` and the Argo Rollouts kubectl plugin compute them (PROTOCOLS §1, §2).
+//! Missing fields become Unknown/empty; only an object without a name is rejected.
+
+use super::json::*;
+use crate::model::*;
+use serde_json::Value;
+
+fn name_of(obj: &Value, kind: &str) -> Result<(String, String), String> {
+    let name = str_at(obj, &["metadata", "name"]);
+    if name.is_empty() {
+        return Err(format!("{kind} without metadata.name"));
+    }
+    Ok((
+        str_at(obj, &["metadata", "namespace"]).to_string(),
+        name.to_string(),
+    ))
+}
+
+pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
+    let (namespace, name) = name_of(obj, "Application")?;
+    let source = at(obj, &["spec", "source"])
+        .or_else(|| array_at(obj, &["spec", "sources"]).first())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let path = str_at(&source, &["path"]);
+    let chart = str_at(&source, &["chart"]);
+    let target = str_at(&source, &["targetRevision"]);
+    let revision = match str_at(obj, &["status", "sync", "revision"]) {
+        "" => array_at(obj, &["status", "sync", "revisions"])
+            .first()
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+        r => r,
+    };
+    let op = at(obj, &["status", "operationState"]).map(|o| Operation {
+        phase: OperationPhase::parse(str_at(o, &["phase"])),
+        message: str_at(o, &["message"]).to_string(),
+        started_at: time_at(o, &["startedAt"]).unwrap_or_default(),
+        finished_at: time_at(o, &["finishedAt"]),
+        initiated_by: if bool_at(o, &["operation", "initiatedBy", "automated"]) {
+            "automated".to_string()
+        } else {
+            str_at(o, &["operation", "initiatedBy", "username"]).to_string()
+        },
+    });
+    let automated = at(obj, &["spec", "syncPolicy", "automated"])
+        .is_some_and(|a| at(a, &["enabled"]).and_then(Value::as_bool) != Some(false));
+    Ok(ArgoApp {
+        name,
+        namespace,
+        project: match str_at(obj, &["spec", "project"]) {
+            "" => "default".to_string(),
+            p => p.to_string(),
+        },
+        sync: SyncStatus::parse(str_at(obj, &["status", "sync", "status"])),
+        health: HealthStatus::parse(str_at(obj, &["status", "health", "status"])),
+        health_message: str_at(obj, &["status", "health", "message"]).to_string(),
+        revision: revision.to_string(),
+        target_revision: if target.is_empty() {
+            "HEAD".into()
+        } else {
+            target.into()
+        },
+        repo: str_at(&source, &["repoURL"]).to_string(),
+        source: if chart.is_empty() {
+            path.into()
+        } else {
+            chart.into()
+        },
+        destination_namespace: str_at(obj, &["spec", "destination", "namespace"]).to_string(),
+        sync_wave: str_at(
+            obj,
+            &["metadata", "annotations", "argocd.argoproj.io/sync-wave"],
+        )
+        .trim()
+        .parse()
+        .unwrap_or(0),
+        auto_sync: automated,
+        operation: op,
+        operation_requested: at(obj, &["operation"]).is_some(),
+        images: array_at(obj, &["status", "summary", "images"])
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        history: array_at(obj, &["status", "history"])
+            .iter()
+            .map(|h| HistoryEntry {
+                id: int_at(h, &["id"]).unwrap_or(0),
+                revision: match str_at(h, &["revision"]) {
+                    "" => array_at(h, &["revisions"])
+                        .first()
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    r => r.to_string(),
+                },
+                deployed_at: time_at(h, &["deployedAt"]).unwrap_or_default(),
+            })
+            .collect(),
+        reconciled_at: time_at(obj, &["status", "reconciledAt"]),
+    })
+}
+
+fn parse_step(s: &Value) -> CanaryStep {
+    if let Some(w) = int_at(s, &["setWeight"]) {
+        return CanaryStep::SetWeight(w.clamp(0, 100) as u32);
+    }
+    if let Some(p) = s.get("pause") {
+        return CanaryStep::Pause(p.get("duration").and_then(duration_secs));
+    }
+    if let Some(a) = at(s, &["analysis"]) {
+        let names = array_at(a, &["templates"])
+            .iter()
+            .map(|t| str_at(t, &["templateName"]).to_string())
+            .collect();
+        return CanaryStep::Analysis(names);
+    }
+    if at(s, &["experiment"]).is_some() {
+        return CanaryStep::Experiment;
+    }
+    if let Some(c) = at(s, &["setCanaryScale"]) {
+        let what = if let Some(w) = int_at(c, &["weight"]) {
+            format!("weight: {w}")
+        } else if let Some(r) = int_at(c, &["replicas"]) {
+            format!("replicas: {r}")
+        } else {
+            "matchTrafficWeight: true".to_string()
+        };
+        return CanaryStep::SetCanaryScale(what);
+    }
+    if let Some(h) = at(s, &["setHeaderRoute"]) {
+        return CanaryStep::Other(format!("setHeaderRoute: {}", str_at(h, &["name"])));
+    }
+    if let Some(m) = at(s, &["setMirrorRoute"]) {
+        return CanaryStep::Other(format!("setMirrorRoute: {}", str_at(m, &["name"])));
+    }
+    if let Some(p) = at(s, &["plugin"]) {
+        return CanaryStep::Other(format!("plugin: {}", str_at(p, &["name"])));
+    }
+    CanaryStep::Other("unknown step".into())
+}
+
+/// `GetRolloutPhase` of the plugin: the status shown by `kubectl argo rollouts get`.
+fn displayed_phase(obj: &Value) -> (RolloutPhase, String) {
+    let st = at(obj, &["status"]).cloned().unwrap_or(Value::Null);
+    let generation = int_at(obj, &["metadata", "generation"]);
+    if let (Some(observed), Some(g)) = (int_at(&st, &["observedGeneration"]), generation)
+        && observed < g
+    {
+        return (
+            RolloutPhase::Progressing,
+            "waiting for rollout spec update to be observed".into(),
+        );
+    }
+    let pause_conditions = array_at(&st, &["pauseConditions"]);
+    if bool_at(&st, &["controllerPause"]) && pause_conditions.is_empty() {
+        return (
+            RolloutPhase::Progressing,
+            "waiting for rollout to unpause".into(),
+        );
+    }
+    if at(obj, &["spec", "workloadRef"]).is_some() {
+        let want = str_at(
+            obj,
+            &[
+                "metadata",
+                "annotations",
+                "rollout.argoproj.io/workload-generation",
+            ],
+        );
+        let seen = str_at(&st, &["workloadObservedGeneration"]);
+        if want != seen {
+            return (
+                RolloutPhase::Progressing,
+                "waiting for rollout spec update to be observed".into(),
+            );
+        }
+    }
+    let phase = str_at(&st, &["phase"]);
+    if !phase.is_empty() {
+        return (
+            RolloutPhase::parse(phase),
+            str_at(&st, &["message"]).to_string(),
+        );
+    }
+    // CalculateRolloutPhase, as the controller fills `phase`.
+    let conditions = array_at(&st, &["conditions"]);
+    for c in conditions {
+        if str_at(c, &["type"]) == "InvalidSpec" {
+            return (
+                RolloutPhase::Degraded,
+                format!("InvalidSpec: {}", str_at(c, &["message"])),
+            );
+        }
+    }
+    for c in conditions {
+        let reason = str_at(c, &["reason"]);
+        if reason == "RolloutAborted" || reason == "ProgressDeadlineExceeded" {
+            return (
+                RolloutPhase::Degraded,
+                format!("{reason}: {}", str_at(c, &["message"])),
+            );
+        }
+    }
+    if bool_at(obj, &["spec", "paused"]) {
+        return (RolloutPhase::Paused, "manually paused".into());
+    }
+    if let Some(p) = pause_conditions.first() {
+        return (RolloutPhase::Paused, str_at(p, &["reason"]).to_string());
+    }
+    let restart_at = str_at(obj, &["spec", "restartAt"]);
+    if !restart_at.is_empty() && restart_at != str_at(&st, &["restartedAt"]) {
+        return (RolloutPhase::Progressing, "rollout is restarting".into());
+    }
+    let desired = int_at(obj, &["spec", "replicas"]).unwrap_or(1);
+    let updated = int_at(&st, &["updatedReplicas"]).unwrap_or(0);
+    let available = int_at(&st, &["availableReplicas"]).unwrap_or(0);
+    let replicas = int_at(&st, &["replicas"]).unwrap_or(0);
+    if updated < desired {
+        return (
+            RolloutPhase::Progressing,
+            "more replicas need to be updated".into(),
+        );
+    }
+    if available < updated {
+        return (
+            RolloutPhase::Progressing,
+            "updated replicas are still becoming available".into(),
+        );
+    }
+    let traffic_routing = at(obj, &["spec", "strategy", "canary", "trafficRouting"]).is_some();
+    if at(obj, &["spec", "strategy", "canary"]).is_some() && !traffic_routing && replicas > updated
+    {
+        return (
+            RolloutPhase::Progressing,
+            "old replicas are pending termination".into(),
+        );
+    }
+    let stable = stable_hash(&st);
+    if stable.is_empty() || stable != str_at(&st, &["currentPodHash"]) {
+        return (
+            RolloutPhase::Progressing,
+            "waiting for all steps to complete".into(),
+        );
+    }
+    (RolloutPhase::Healthy, String::new())
+}
+
+/// `status.stableRS`, or the pre-1.0 `status.canary.stableRS`.
+fn stable_hash(st: &Value) -> &str {
+    match str_at(st, &["stableRS"]) {
+        "" => str_at(st, &["canary", "stableRS"]),
+        s => s,
+    }
+}
+
+fn pod_hash(rs: &Value) -> &str {
+    str_at(rs, &["metadata", "labels", "rollouts-pod-template-hash"])
+}
+
+fn first_image(v: &Value, path: &[&str]) -> String {
+    array_at(v, path)
+        .first()
+        .map(|c| str_at(c, &["image"]).to_string())
+        .unwrap_or_default()
+}
+
+/// An AnalysisRun with its metrics summarised (last measurement, counts, condition).
+pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
+    let (_, name) = name_of(obj, "AnalysisRun")?;
+    let conditions: Vec<(String, String)> = array_at(obj, &["spec", "metrics"])
+        .iter()
+        .map(|m| {
+            (
+                str_at(m, &["name"]).to_string(),
+                str_at(m, &["successCondition"]).to_string(),
+            )
+        })
+        .collect();
+    let metrics = array_at(obj, &["status", "metricResults"])
+        .iter()
+        .map(|m| {
+            let mname = str_at(m, &["name"]).to_string();
+            let last = array_at(m, &["measurements"]).last();
+            MetricResult {
+                condition: conditions
+                    .iter()
+                    .find(|c| c.0 == mname)
+                    .map(|c| c.1.clone())
+                    .unwrap_or_default(),
+                phase: AnalysisPhase::parse(str_at(m, &["phase"])),
+                successful: int_at(m, &["successful"]).unwrap_or(0).max(0) as u32,
+                failed: int_at(m, &["failed"]).unwrap_or(0).max(0) as u32,
+                inconclusive: int_at(m, &["inconclusive"]).unwrap_or(0).max(0) as u32,
+                count: int_at(m, &["count"]).unwrap_or(0).max(0) as u32,
+                last_value: last
+                    .map(|l| str_at(l, &["value"]).to_string())
+                    .unwrap_or_default(),
+                name: mname,
+            }
+        })
+        .collect();
+    Ok(AnalysisRun {
+        name,
+        phase: AnalysisPhase::parse(str_at(obj, &["status", "phase"])),
+        message: str_at(obj, &["status", "message"]).to_string(),
+        metrics,
+    })
+}
+
+/// A Rollout with the ReplicaSets and AnalysisRuns of its namespace, as the plugin shows it.
+pub fn parse_rollout(
+    obj: &Value,
+    replica_sets: &[Value],
+    analysis_runs: &[Value],
+) -> Result<Rollout, String> {
+    let (namespace, name) = name_of(obj, "Rollout")?;
+    let st = at(obj, &["status"]).cloned().unwrap_or(Value::Null);
+    let canary = at(obj, &["spec", "strategy", "canary"]);
+    let steps: Vec<CanaryStep> = canary
+        .map(|c| array_at(c, &["steps"]).iter().map(parse_step).collect())
+        .unwrap_or_default();
+    let index = int_at(&st, &["currentStepIndex"]).map(|i| i.max(0) as usize);
+    // GetCurrentCanaryStep: none without steps or past the last one.
+    let current = if steps.is_empty() {
+        None
+    } else {
+        steps.get(index.unwrap_or(0))
+    };
+    let max_weight = canary
+        .and_then(|c| int_at(c, &["trafficRouting", "maxTrafficWeight"]))
+        .unwrap_or(100)
+        .max(0) as u32;
+    let aborted = bool_at(&st, &["abort"]);
+    let set_weight = if aborted {
+        0
+    } else if current.is_none() {
+        max_weight
+    } else {
+        let i = index.unwrap_or(0).min(steps.len() - 1);
+        steps[..=i]
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                CanaryStep::SetWeight(w) => Some(*w),
+                _ => None,
+            })
+            .unwrap_or(0)
+    };
+    let stable = stable_hash(&st).to_string();
+    let current_hash = str_at(&st, &["currentPodHash"]).to_string();
+    let uid = str_at(obj, &["metadata", "uid"]);
+    let owned: Vec<&Value> = replica_sets
+        .iter()
+        .filter(|rs| {
+            str_at(rs, &["metadata", "namespace"]) == namespace
+                && array_at(rs, &["metadata", "ownerReferences"])
+                    .iter()
+                    .any(|o| !uid.is_empty() && str_at(o, &["uid"]) == uid)
+        })
+        .collect();
+    let available = int_at(&st, &["availableReplicas"]).unwrap_or(0).max(0) as u32;
+    let traffic_routing = canary.and_then(|c| at(c, &["trafficRouting"])).is_some();
+    let canary_available = owned
+        .iter()
+        .find(|rs| pod_hash(rs) == current_hash && pod_hash(rs) != stable)
+        .and_then(|rs| int_at(rs, &["status", "availableReplicas"]))
+        .unwrap_or(0)
+        .max(0) as u32;
+    let actual_weight = if current.is_none() {
+        max_weight
+    } else if available == 0 {
+        0
+    } else if traffic_routing {
+        int_at(&st, &["canary", "weights", "canary", "weight"])
+            .map(|w| w.max(0) as u32)
+            .unwrap_or(set_weight)
+    } else {
+        (canary_available * max_weight)
+            .checked_div(available)
+            .unwrap_or(0)
+    };
+    let (phase, message) = displayed_phase(obj);
+    let pause = array_at(&st, &["pauseConditions"]).first().map(|p| Pause {
+        reason: str_at(p, &["reason"]).to_string(),
+        started_at: time_at(p, &["startTime"]).unwrap_or_default(),
+        duration: match current {
+            Some(CanaryStep::Pause(d)) => *d,
+            _ => None,
+        },
+    });
+    let analysis_status = at(&st, &["canary", "currentStepAnalysisRunStatus"])
+        .or_else(|| at(&st, &["canary", "currentBackgroundAnalysisRunStatus"]));
+    let analysis = analysis_status.map(|a| {
+        let run_name = str_at(a, &["name"]);
+        analysis_runs
+            .iter()
+            .find(|r| {
+                str_at(r, &["metadata", "name"]) == run_name
+                    && str_at(r, &["metadata", "namespace"]) == namespace
+            })
+            .and_then(|r| parse_analysis_run(r).ok())
+            .unwrap_or_else(|| AnalysisRun {
+                name: run_name.to_string(),
+                phase: AnalysisPhase::parse(str_at(a, &["status"])),
+                message: str_at(a, &["message"]).to_string(),
+                metrics: Vec::new(),
+            })
+    });
+    let stable_rs = owned.iter().find(|rs| pod_hash(rs) == stable);
+    let canary_image = first_image(obj, &["spec", "template", "spec", "containers"]);
+    Ok(Rollout {
+        name,
+        namespace,
+        current_step_index: if steps.is_empty() { None } else { index },
+        steps,
+        phase,
+        message,
+        set_weight,
+        actual_weight,
+        pause,
+        aborted,
+        stable_hash: stable,
+        canary_hash: current_hash,
+        replicas: Replicas {
+            desired: int_at(obj, &["spec", "replicas"]).unwrap_or(1).max(0) as u32,
+            current: int_at(&st, &["replicas"]).unwrap_or(0).max(0) as u32,
+            updated: int_at(&st, &["updatedReplicas"]).unwrap_or(0).max(0) as u32,
+            ready: int_at(&st, &["readyReplicas"]).unwrap_or(0).max(0) as u32,
+            available,
+        },
+        analysis,
+        stable_image: stable_rs
+            .map(|rs| first_image(rs, &["spec", "template", "spec", "containers"]))
+            .unwrap_or_else(|| canary_image.clone()),
+        canary_image,
+        revision: str_at(
+            obj,
+            &["metadata", "annotations", "rollout.argoproj.io/revision"],
+        )
+        .parse()
+        .unwrap_or(0),
+    })
+}
