@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod kube;
 
 use futures::future::BoxFuture;
 
