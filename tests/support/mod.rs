@@ -125,3 +125,5 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
     }
     out
 }
+
+pub mod fake_kube;

@@ -1,0 +1,589 @@
+//! A fake Kubernetes API server that speaks the real protocol for the resources opsdeck uses:
+//! list with resourceVersion, chunked watch streams (ADDED/MODIFIED/DELETED/BOOKMARK), 410 Gone
+//! for an expired resourceVersion, PUT with conflict detection, merge patch and JSON patch,
+//! the Rollout `/status` subresource and none for Applications. It records every request.
+#![allow(dead_code)]
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub content_type: String,
+    pub body: Value,
+}
+
+#[derive(Clone, Debug)]
+struct Event {
+    rv: u64,
+    plural: String,
+    kind: &'static str,
+    object: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    rv: u64,
+    /// (plural, namespace, name) → object
+    objects: BTreeMap<(String, String, String), Value>,
+    history: Vec<Event>,
+    /// Watches from before this resourceVersion get 410 Gone.
+    oldest: u64,
+    requests: Vec<Recorded>,
+    forbidden: Vec<(String, String)>,
+    /// Rollouts before v0.10: no status subresource.
+    legacy_rollouts: bool,
+    /// The next PUT answers 409, as if someone wrote in between.
+    conflict_once: bool,
+}
+
+pub struct FakeKube {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+    events: broadcast::Sender<Event>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+type Shared = (Arc<Mutex<Inner>>, broadcast::Sender<Event>);
+
+fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn status(code: u16, reason: &str, message: &str) -> Response {
+    let body = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": message, "reason": reason, "code": code});
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn kind_of(plural: &str) -> &'static str {
+    match plural {
+        "applications" => "Application",
+        "rollouts" => "Rollout",
+        "analysisruns" => "AnalysisRun",
+        "replicasets" => "ReplicaSet",
+        _ => "Object",
+    }
+}
+
+/// RFC 7386 merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            for (k, v) in p {
+                if v.is_null() {
+                    if let Some(t) = target.as_object_mut() {
+                        t.remove(k);
+                    }
+                } else if let Some(t) = target.as_object_mut() {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// RFC 6902 JSON patch: add, replace, remove (enough for what clients send here).
+fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
+    for op in ops.as_array().ok_or("a JSON patch is an array")? {
+        let path = op["path"].as_str().ok_or("op without path")?;
+        let ptr: Vec<String> = path
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let (last, parents) = ptr.split_last().ok_or("empty path")?;
+        let mut cur = &mut *target;
+        for p in parents {
+            cur = cur.get_mut(p).ok_or_else(|| format!("no {p} in {path}"))?;
+        }
+        match op["op"].as_str() {
+            Some("add") | Some("replace") => {
+                cur[last.as_str()] = op["value"].clone();
+            }
+            Some("remove") => {
+                cur.as_object_mut()
+                    .and_then(|o| o.remove(last))
+                    .ok_or_else(|| format!("nothing at {path}"))?;
+            }
+            o => return Err(format!("unsupported op {o:?}")),
+        }
+    }
+    Ok(())
+}
+
+impl FakeKube {
+    pub async fn start() -> FakeKube {
+        let (tx, _) = broadcast::channel(4096);
+        let mut f = FakeKube {
+            addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            inner: Arc::default(),
+            events: tx,
+            server: None,
+        };
+        f.listen().await;
+        f
+    }
+
+    async fn listen(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .unwrap_or_else(|e| panic!("bind {}: {e}", self.addr));
+        self.addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state((self.inner.clone(), self.events.clone()));
+        self.server = Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }));
+    }
+
+    /// Stops serving (open watches end) and serves again on the same port with the same data.
+    pub async fn restart(&mut self) {
+        self.stop();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.listen().await;
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.abort();
+        }
+        // Ending open watch streams: a broadcast sender is kept, so send a poison pill.
+        let _ = self.events.send(Event {
+            rv: 0,
+            plural: String::new(),
+            kind: "CLOSE",
+            object: Value::Null,
+        });
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.inner).requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.inner).requests.clear();
+    }
+
+    /// Answer 403 to `method` on `path`.
+    pub fn forbid(&self, method: &str, path: &str) {
+        lock(&self.inner)
+            .forbidden
+            .push((method.into(), path.into()));
+    }
+
+    pub fn legacy_rollouts(&self) {
+        lock(&self.inner).legacy_rollouts = true;
+    }
+
+    pub fn conflict_once(&self) {
+        lock(&self.inner).conflict_once = true;
+    }
+
+    /// Forgets watch history: watches from an older resourceVersion get 410 Gone.
+    pub fn compact(&self) {
+        let mut i = lock(&self.inner);
+        i.oldest = i.rv + 1;
+        i.history.clear();
+    }
+
+    pub fn bookmark(&self, plural: &str) {
+        let mut i = lock(&self.inner);
+        i.rv += 1;
+        let rv = i.rv;
+        drop(i);
+        let _ = self.events.send(Event {
+            rv,
+            plural: plural.into(),
+            kind: "BOOKMARK",
+            object: json!({"metadata": {"resourceVersion": rv.to_string()}}),
+        });
+    }
+
+    /// Creates or replaces an object as a controller would (status included).
+    pub fn put(&self, plural: &str, mut obj: Value) {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let ev = {
+            let mut i = lock(&self.inner);
+            i.rv += 1;
+            let rv = i.rv;
+            obj["metadata"]["resourceVersion"] = rv.to_string().into();
+            let key = (plural.to_string(), ns, name);
+            let kind = if i.objects.contains_key(&key) {
+                "MODIFIED"
+            } else {
+                "ADDED"
+            };
+            i.objects.insert(key, obj.clone());
+            let ev = Event {
+                rv,
+                plural: plural.into(),
+                kind,
+                object: obj,
+            };
+            i.history.push(ev.clone());
+            ev
+        };
+        let _ = self.events.send(ev);
+    }
+
+    pub fn delete(&self, plural: &str, ns: &str, name: &str) {
+        let ev = {
+            let mut i = lock(&self.inner);
+            let Some(mut obj) = i.objects.remove(&(plural.into(), ns.into(), name.into())) else {
+                return;
+            };
+            i.rv += 1;
+            obj["metadata"]["resourceVersion"] = i.rv.to_string().into();
+            let ev = Event {
+                rv: i.rv,
+                plural: plural.into(),
+                kind: "DELETED",
+                object: obj,
+            };
+            i.history.push(ev.clone());
+            ev
+        };
+        let _ = self.events.send(ev);
+    }
+
+    pub fn get(&self, plural: &str, ns: &str, name: &str) -> Option<Value> {
+        lock(&self.inner)
+            .objects
+            .get(&(plural.into(), ns.into(), name.into()))
+            .cloned()
+    }
+
+    /// A kube client pointed at this server.
+    pub fn client(&self) -> kube::Client {
+        let cfg = kube::Config::new(self.url().parse().unwrap_or_else(|e| panic!("{e}")));
+        kube::Client::try_from(cfg).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+struct Path {
+    plural: String,
+    ns: Option<String>,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+fn parse_path(p: &str) -> Option<Path> {
+    let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+    // /apis/{group}/{version}/… or /api/v1/…
+    let rest = match parts.first() {
+        Some(&"apis") => parts.get(3..)?,
+        Some(&"api") => parts.get(2..)?,
+        _ => return None,
+    };
+    let (ns, rest) = if rest.first() == Some(&"namespaces") && rest.len() >= 3 {
+        (Some(rest[1].to_string()), &rest[2..])
+    } else {
+        (None, rest)
+    };
+    Some(Path {
+        plural: rest.first()?.to_string(),
+        ns,
+        name: rest.get(1).map(|s| s.to_string()),
+        sub: rest.get(2).map(|s| s.to_string()),
+    })
+}
+
+fn query_param<'a>(q: &'a str, key: &str) -> Option<&'a str> {
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+}
+
+async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = axum::body::to_bytes(req.into_body(), 64 << 20)
+        .await
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    {
+        let mut i = lock(&inner);
+        i.requests.push(Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            content_type: content_type.clone(),
+            body: body.clone(),
+        });
+        if i.forbidden
+            .iter()
+            .any(|(m, p)| *m == method.as_str() && *p == path)
+        {
+            let verb = if method == Method::PATCH {
+                "patch"
+            } else {
+                "update"
+            };
+            return status(
+                403,
+                "Forbidden",
+                &format!("{verb} is forbidden: User \"alice\" cannot {verb} resource"),
+            );
+        }
+    }
+    let Some(p) = parse_path(&path) else {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    };
+    let watch = matches!(query_param(&query, "watch"), Some("1") | Some("true"));
+    let (legacy, conflict) = {
+        let mut i = lock(&inner);
+        let conflict = method == Method::PUT && std::mem::take(&mut i.conflict_once);
+        (i.legacy_rollouts, conflict)
+    };
+    match (&method, &p.name) {
+        (&Method::GET, None) if watch => watch_stream(&inner, &events, &p, &query),
+        (&Method::GET, None) => list(&inner, &p),
+        (&Method::GET, Some(name)) => {
+            let i = lock(&inner);
+            match i.objects.get(&(
+                p.plural.clone(),
+                p.ns.clone().unwrap_or_default(),
+                name.clone(),
+            )) {
+                Some(o) => (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    o.to_string(),
+                )
+                    .into_response(),
+                None => status(
+                    404,
+                    "NotFound",
+                    &format!("{} \"{name}\" not found", p.plural),
+                ),
+            }
+        }
+        (&Method::PUT, Some(name)) => write(&inner, &events, &p, name, |cur, plural| {
+            if conflict || body["metadata"]["resourceVersion"] != cur["metadata"]["resourceVersion"]
+            {
+                return Err((409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again".to_string()));
+            }
+            let mut new = body.clone();
+            if plural == "rollouts" {
+                new["status"] = cur["status"].clone();
+            }
+            Ok(new)
+        }),
+        (&Method::PATCH, Some(name)) => write(&inner, &events, &p, name, |cur, plural| {
+            let mut new = cur.clone();
+            match content_type.as_str() {
+                "application/merge-patch+json" => merge_patch(&mut new, &body),
+                "application/json-patch+json" => {
+                    json_patch(&mut new, &body).map_err(|e| (422, "Invalid", e))?
+                }
+                ct => {
+                    return Err((
+                        415,
+                        "UnsupportedMediaType",
+                        format!("the body of the request was in an unknown format: {ct}"),
+                    ));
+                }
+            }
+            let on_status = p.sub.as_deref() == Some("status");
+            if plural == "rollouts" && !legacy {
+                // With a status subresource, the main resource ignores status and /status ignores the rest.
+                if on_status {
+                    let mut only = cur.clone();
+                    only["status"] = new["status"].clone();
+                    new = only;
+                } else {
+                    new["status"] = cur["status"].clone();
+                }
+            }
+            Ok(new)
+        }),
+        _ => status(405, "MethodNotAllowed", "method not allowed"),
+    }
+}
+
+type WriteErr = (u16, &'static str, String);
+
+fn write(
+    inner: &Arc<Mutex<Inner>>,
+    events: &broadcast::Sender<Event>,
+    p: &Path,
+    name: &str,
+    f: impl FnOnce(&Value, &str) -> Result<Value, WriteErr>,
+) -> Response {
+    let legacy = lock(inner).legacy_rollouts;
+    // `f` runs under the lock: it must not lock again.
+    if let Some(sub) = &p.sub
+        && !(sub == "status" && p.plural == "rollouts" && !legacy)
+    {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    }
+    let key = (
+        p.plural.clone(),
+        p.ns.clone().unwrap_or_default(),
+        name.to_string(),
+    );
+    let ev = {
+        let mut i = lock(inner);
+        let Some(cur) = i.objects.get(&key).cloned() else {
+            return status(
+                404,
+                "NotFound",
+                &format!("{}.argoproj.io \"{name}\" not found", p.plural),
+            );
+        };
+        let mut new = match f(&cur, &p.plural) {
+            Ok(n) => n,
+            Err((code, reason, msg)) => return status(code, reason, &msg),
+        };
+        i.rv += 1;
+        new["metadata"]["resourceVersion"] = i.rv.to_string().into();
+        i.objects.insert(key, new.clone());
+        let ev = Event {
+            rv: i.rv,
+            plural: p.plural.clone(),
+            kind: "MODIFIED",
+            object: new,
+        };
+        i.history.push(ev.clone());
+        ev
+    };
+    let body = ev.object.to_string();
+    let _ = events.send(ev);
+    (StatusCode::OK, [("content-type", "application/json")], body).into_response()
+}
+
+fn list(inner: &Arc<Mutex<Inner>>, p: &Path) -> Response {
+    let i = lock(inner);
+    let items: Vec<Value> = i
+        .objects
+        .iter()
+        .filter(|((pl, ns, _), _)| *pl == p.plural && p.ns.as_ref().is_none_or(|n| n == ns))
+        .map(|(_, o)| o.clone())
+        .collect();
+    let body = json!({"apiVersion": "v1", "kind": format!("{}List", kind_of(&p.plural)),
+                      "metadata": {"resourceVersion": i.rv.to_string()}, "items": items});
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn watch_stream(
+    inner: &Arc<Mutex<Inner>>,
+    events: &broadcast::Sender<Event>,
+    p: &Path,
+    query: &str,
+) -> Response {
+    let from: u64 = query_param(query, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let (backlog, rx) = {
+        let i = lock(inner);
+        if from != 0 && from + 1 < i.oldest {
+            return status(
+                410,
+                "Expired",
+                &format!("too old resource version: {from} ({})", i.oldest),
+            );
+        }
+        let backlog: Vec<Event> = i
+            .history
+            .iter()
+            .filter(|e| e.rv > from && e.plural == p.plural)
+            .cloned()
+            .collect();
+        (backlog, events.subscribe())
+    };
+    let plural = p.plural.clone();
+    let ns = p.ns.clone();
+    let line = |e: &Event| -> Bytes {
+        let mut s = json!({"type": e.kind, "object": e.object}).to_string();
+        s.push('\n');
+        Bytes::from(s)
+    };
+    let first: Vec<Result<Bytes, std::io::Error>> = backlog
+        .iter()
+        .filter(|e| {
+            ns.as_ref()
+                .is_none_or(|n| e.object["metadata"]["namespace"] == n.as_str())
+        })
+        .map(|e| Ok(line(e)))
+        .collect();
+    let rest = futures::stream::unfold(rx, move |mut rx| {
+        let plural = plural.clone();
+        let ns = ns.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.kind == "CLOSE" => return None,
+                    Ok(e)
+                        if e.plural == plural
+                            && (e.kind == "BOOKMARK"
+                                || ns.as_ref().is_none_or(|n| {
+                                    e.object["metadata"]["namespace"] == n.as_str()
+                                })) =>
+                    {
+                        let mut s = json!({"type": e.kind, "object": e.object}).to_string();
+                        s.push('\n');
+                        return Some((Ok::<Bytes, std::io::Error>(Bytes::from(s)), rx));
+                    }
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return None,
+                }
+            }
+        }
+    });
+    let stream = futures::StreamExt::chain(futures::stream::iter(first), rest);
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
