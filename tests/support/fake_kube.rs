@@ -45,6 +45,8 @@ struct Inner {
     legacy_rollouts: bool,
     /// The next PUT answers 409, as if someone wrote in between.
     conflict_once: bool,
+    /// New watch requests wait while this is set.
+    frozen: bool,
 }
 
 pub struct FakeKube {
@@ -198,6 +200,22 @@ impl FakeKube {
 
     pub fn legacy_rollouts(&self) {
         lock(&self.inner).legacy_rollouts = true;
+    }
+
+    /// Holds new watch requests until [`FakeKube::thaw`], and ends the open ones: changes
+    /// made meanwhile are seen by no watch.
+    pub fn freeze_watches(&self) {
+        lock(&self.inner).frozen = true;
+        let _ = self.events.send(Event {
+            rv: 0,
+            plural: String::new(),
+            kind: "CLOSE",
+            object: Value::Null,
+        });
+    }
+
+    pub fn thaw(&self) {
+        lock(&self.inner).frozen = false;
     }
 
     pub fn conflict_once(&self) {
@@ -375,7 +393,12 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         (i.legacy_rollouts, conflict)
     };
     match (&method, &p.name) {
-        (&Method::GET, None) if watch => watch_stream(&inner, &events, &p, &query),
+        (&Method::GET, None) if watch => {
+            while lock(&inner).frozen {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            watch_stream(&inner, &events, &p, &query)
+        }
         (&Method::GET, None) => list(&inner, &p),
         (&Method::GET, Some(name)) => {
             let i = lock(&inner);
@@ -525,11 +548,16 @@ fn watch_stream(
     let (backlog, rx) = {
         let i = lock(inner);
         if from != 0 && from + 1 < i.oldest {
-            return status(
-                410,
-                "Expired",
-                &format!("too old resource version: {from} ({})", i.oldest),
-            );
+            // As the real API server does for a watch: HTTP 200, then one ERROR event.
+            let err = json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
+                "metadata": {}, "status": "Failure", "reason": "Expired", "code": 410,
+                "message": format!("too old resource version: {from} ({})", i.oldest)}});
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                format!("{err}\n"),
+            )
+                .into_response();
         }
         let backlog: Vec<Event> = i
             .history
