@@ -25,6 +25,18 @@ pub struct Cli {
     /// Simulated seconds per real second in the demo; 0 freezes time.
     #[arg(long, default_value_t = 1.0, requires = "demo", value_parser = parse_speed)]
     pub speed: f64,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, conflicts_with = "demo")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, conflicts_with = "demo")]
+    pub context: Option<String>,
+    /// Namespace of Rollouts to watch; repeat for more (default: all namespaces).
+    #[arg(short = 'n', long = "namespace", conflicts_with = "demo")]
+    pub namespaces: Vec<String>,
+    /// Namespace where Argo CD keeps its Applications.
+    #[arg(long, default_value = "argocd")]
+    pub argocd_namespace: String,
     /// Refuse every action (sync, promote, abort, …) with a clear message.
     #[arg(long)]
     pub read_only: bool,
@@ -53,6 +65,10 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub demo: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespaces: Vec<String>,
+    pub argocd_namespace: String,
     pub scenario: Scenario,
     pub seed: u64,
     pub speed: f64,
@@ -70,6 +86,10 @@ impl Config {
         let no_color = crate::theme::no_color_requested();
         Config {
             demo: cli.demo,
+            kubeconfig: cli.kubeconfig,
+            context: cli.context,
+            namespaces: cli.namespaces,
+            argocd_namespace: cli.argocd_namespace,
             scenario: cli.scenario,
             seed: cli.seed,
             speed: cli.speed,

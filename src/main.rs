@@ -40,16 +40,102 @@ fn init_logging(cfg: &Config) -> color_eyre::Result<()> {
     Ok(())
 }
 
+/// What the loop drives: the operator, who we talk to, and the data clock's start.
+struct Platform {
+    operator: Arc<dyn Operator>,
+    context: Context,
+    start: chrono::DateTime<chrono::Utc>,
+}
+
+/// The embedded demo platform.
+fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
+    let start = chrono::Utc::now()
+        .with_nanosecond(0)
+        .unwrap_or_else(chrono::Utc::now);
+    let operator = demo::spawn(
+        DemoConfig {
+            seed: cfg.seed,
+            scenario: cfg.scenario,
+            speed: cfg.speed,
+            start,
+        },
+        tx,
+    );
+    Platform {
+        operator: Arc::new(operator),
+        context: Context {
+            name: "k3d-dev (demo)".into(),
+            namespace: "dev".into(),
+            argocd_namespace: "argocd".into(),
+            demo: true,
+            read_only: cfg.read_only,
+            log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+        },
+        start,
+    }
+}
+
+/// A live cluster: watches Argo CD and Argo Rollouts; the other sources are not built yet.
+async fn live_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Result<Platform, String> {
+    let conn = connect(cfg.kubeconfig.as_deref(), cfg.context.as_deref()).await?;
+    tracing::info!(context = %conn.context, server = %conn.server, "connected");
+    watch::spawn(
+        conn.client.clone(),
+        WatchConfig {
+            namespaces: cfg.namespaces.clone(),
+            argocd_namespace: cfg.argocd_namespace.clone(),
+        },
+        tx.clone(),
+    );
+    for (source, what) in [
+        (
+            SourceId::Mesh,
+            "Linkerd route metrics need the Prometheus source, not in this build yet",
+        ),
+        (
+            SourceId::Cpu,
+            "CPU needs the Prometheus source, not in this build yet",
+        ),
+        (
+            SourceId::Logs,
+            "error logs need the Loki source, not in this build yet",
+        ),
+        (
+            SourceId::Alerts,
+            "alerts need the Alertmanager source, not in this build yet",
+        ),
+    ] {
+        let _ = tx
+            .send(Update::SourceHealth {
+                source,
+                health: Health::Off(what.into()),
+            })
+            .await;
+    }
+    Ok(Platform {
+        operator: Arc::new(KubeOperator {
+            client: conn.client,
+            user: local_user(),
+        }),
+        context: Context {
+            name: conn.context,
+            namespace: if cfg.namespaces.is_empty() {
+                "all".into()
+            } else {
+                cfg.namespaces.join(",")
+            },
+            argocd_namespace: cfg.argocd_namespace.clone(),
+            demo: false,
+            read_only: cfg.read_only,
+            log_query: String::new(),
+        },
+        start: chrono::Utc::now(),
+    })
+}
+
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cfg = Config::from_cli(Cli::parse());
-    if !cfg.demo {
-        eprintln!(
-            "opsdeck: this build has no live-cluster sources yet; run `opsdeck --demo` for the \
-             embedded demo platform."
-        );
-        std::process::exit(2);
-    }
     let theme = Theme::builtin(&cfg.theme).map_err(|e| eyre!(e))?;
     let keymap = Keymap::default_map().map_err(|e| eyre!(e))?;
     init_logging(&cfg)?;
@@ -60,33 +146,28 @@ fn main() -> color_eyre::Result<()> {
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        let start = chrono::Utc::now()
-            .with_nanosecond(0)
-            .unwrap_or_else(chrono::Utc::now);
-        let operator = demo::spawn(
-            DemoConfig {
-                seed: cfg.seed,
-                scenario: cfg.scenario,
-                speed: cfg.speed,
-                start,
-            },
-            tx.clone(),
-        );
-        let context = Context {
-            name: "k3d-dev (demo)".into(),
-            namespace: "dev".into(),
-            argocd_namespace: "argocd".into(),
-            demo: true,
-            read_only: cfg.read_only,
-            log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+        let (tx, rx) = mpsc::channel(1024);
+        let platform = if cfg.demo {
+            demo_platform(&cfg, tx.clone())
+        } else {
+            match live_platform(&cfg, tx.clone()).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("opsdeck: {e}");
+                    eprintln!(
+                        "  Run `opsdeck --demo` to see opsdeck on its embedded demo platform."
+                    );
+                    std::process::exit(1);
+                }
+            }
         };
-        let state = State::new(context, start, cfg.log_lines);
+        let state = State::new(platform.context, platform.start, cfg.log_lines);
         let app = App {
             state,
             theme,
             keymap,
-            operator: Arc::new(operator),
+            operator: platform.operator,
             audit: Arc::new(AuditLog::new(cfg.audit_log.clone())),
             updates_tx: tx,
             updates_rx: rx,
@@ -102,3 +183,10 @@ fn main() -> color_eyre::Result<()> {
 }
 
 use chrono::Timelike;
+use opsdeck::ops::Operator;
+use opsdeck::ops::audit::local_user;
+use opsdeck::ops::kube::KubeOperator;
+use opsdeck::sources::kube::connect::connect;
+use opsdeck::sources::kube::watch::{self, WatchConfig};
+use opsdeck::state::{Health, SourceId, Update};
+use tokio::sync::mpsc;

@@ -64,6 +64,8 @@ pub enum Health {
     Connecting,
     Ok,
     Error(String),
+    /// Not configured or not available in this build; the reason, in words.
+    Off(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]

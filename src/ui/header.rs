@@ -80,6 +80,7 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
                 Health::Ok => ("✓", t.ok),
                 Health::Connecting => ("…", t.muted),
                 Health::Error(_) => ("✗", t.error),
+                Health::Off(_) => ("–", t.muted),
             };
             out.push(Span::styled(format!("{} {sym} ", id.label()), st));
         }
@@ -94,9 +95,18 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
         .iter()
         .filter(|id| s.source(**id).health == Health::Ok)
         .count();
+    let off = SourceId::ALL
+        .iter()
+        .filter(|id| matches!(s.source(**id).health, Health::Off(_)))
+        .count();
     if failing.is_empty() {
+        let off_text = if off > 0 {
+            format!(", {off} off")
+        } else {
+            String::new()
+        };
         vec![Span::styled(
-            format!("sources {ok}/6 ✓ "),
+            format!("sources {ok}/6 ✓{off_text} "),
             if ok == 6 { t.ok } else { t.muted },
         )]
     } else {

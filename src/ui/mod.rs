@@ -126,6 +126,7 @@ fn draw_status(
             format!("✗ {}: {e}", SourceId::for_pane(pane).label()),
             t.error,
         ),
+        Health::Off(why) => (format!("– {why}"), t.muted),
         Health::Ok if filtered => (
             "no rows match the filter (Esc clears it)".to_string(),
             t.muted,

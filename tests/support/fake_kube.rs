@@ -379,6 +379,15 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
             );
         }
     }
+    if path == "/version" {
+        let v = json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake", "platform": "linux/amd64"});
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            v.to_string(),
+        )
+            .into_response();
+    }
     let Some(p) = parse_path(&path) else {
         return status(
             404,
