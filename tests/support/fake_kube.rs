@@ -408,7 +408,7 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
             }
             watch_stream(&inner, &events, &p, &query)
         }
-        (&Method::GET, None) => list(&inner, &p),
+        (&Method::GET, None) => list(&inner, &p, &query),
         (&Method::GET, Some(name)) => {
             let i = lock(&inner);
             match i.objects.get(&(
@@ -527,16 +527,31 @@ fn write(
     (StatusCode::OK, [("content-type", "application/json")], body).into_response()
 }
 
-fn list(inner: &Arc<Mutex<Inner>>, p: &Path) -> Response {
+/// A LIST, paged like the real server: `limit` items from the `continue` token, which here
+/// is the offset and the resourceVersion of the first page.
+fn list(inner: &Arc<Mutex<Inner>>, p: &Path, query: &str) -> Response {
     let i = lock(inner);
-    let items: Vec<Value> = i
+    let limit: usize = query_param(query, "limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let (offset, rv) = match query_param(query, "continue").and_then(|c| c.split_once('-')) {
+        Some((o, rv)) => (o.parse().unwrap_or(0), rv.to_string()),
+        None => (0, i.rv.to_string()),
+    };
+    let all: Vec<&Value> = i
         .objects
         .iter()
         .filter(|((pl, ns, _), _)| *pl == p.plural && p.ns.as_ref().is_none_or(|n| n == ns))
-        .map(|(_, o)| o.clone())
+        .map(|(_, o)| o)
         .collect();
+    let items: Vec<&Value> = all.iter().skip(offset).take(limit).copied().collect();
+    let mut meta = json!({"resourceVersion": rv});
+    if offset + items.len() < all.len() {
+        meta["continue"] = format!("{}-{rv}", offset + items.len()).into();
+    }
     let body = json!({"apiVersion": "v1", "kind": format!("{}List", kind_of(&p.plural)),
-                      "metadata": {"resourceVersion": i.rv.to_string()}, "items": items});
+                      "metadata": meta, "items": items});
     (
         StatusCode::OK,
         [("content-type", "application/json")],

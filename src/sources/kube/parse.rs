@@ -311,10 +311,10 @@ pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
 }
 
 /// A Rollout with the ReplicaSets and AnalysisRuns of its namespace, as the plugin shows it.
-pub fn parse_rollout(
+pub fn parse_rollout<'a>(
     obj: &Value,
-    replica_sets: &[Value],
-    analysis_runs: &[Value],
+    replica_sets: impl IntoIterator<Item = &'a Value>,
+    analysis_runs: impl IntoIterator<Item = &'a Value>,
 ) -> Result<Rollout, String> {
     let (namespace, name) = name_of(obj, "Rollout")?;
     let st = at(obj, &["status"]).cloned().unwrap_or(Value::Null);
@@ -353,7 +353,7 @@ pub fn parse_rollout(
     let current_hash = str_at(&st, &["currentPodHash"]).to_string();
     let uid = str_at(obj, &["metadata", "uid"]);
     let owned: Vec<&Value> = replica_sets
-        .iter()
+        .into_iter()
         .filter(|rs| {
             str_at(rs, &["metadata", "namespace"]) == namespace
                 && array_at(rs, &["metadata", "ownerReferences"])
@@ -396,7 +396,7 @@ pub fn parse_rollout(
     let analysis = analysis_status.map(|a| {
         let run_name = str_at(a, &["name"]);
         analysis_runs
-            .iter()
+            .into_iter()
             .find(|r| {
                 str_at(r, &["metadata", "name"]) == run_name
                     && str_at(r, &["metadata", "namespace"]) == namespace

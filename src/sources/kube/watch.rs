@@ -8,8 +8,8 @@ use futures::{Stream, StreamExt};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
-use serde_json::Value;
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use tokio::sync::mpsc;
 
@@ -26,6 +26,8 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
 }
 
 type Key = (String, String);
+
+const PAGE: u32 = 100;
 type Events =
     Pin<Box<dyn Stream<Item = (Kind, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
 
@@ -48,6 +50,88 @@ fn to_value(o: &DynamicObject) -> Value {
     serde_json::to_value(o).unwrap_or(Value::Null)
 }
 
+/// Copies only `paths` of `v` (each a list of keys) into a new object.
+fn keep(v: &Value, paths: &[&[&str]]) -> Value {
+    let mut out = json!({});
+    for path in paths {
+        let Some(found) = path.iter().try_fold(v, |v, k| v.get(k)) else {
+            continue;
+        };
+        // Indexing a null with a key makes it an object; `out` only ever holds objects here.
+        let slot = path.iter().fold(&mut out, |cur, k| &mut cur[*k]);
+        *slot = found.clone();
+    }
+    out
+}
+
+/// What the plugin's computation reads of each kind; the rest (pod templates, managedFields,
+/// every measurement but the last) is dropped so a thousand rollouts stay small.
+fn slim(kind: Kind, v: &Value) -> Value {
+    let mut out = match kind {
+        Kind::Rollout => keep(
+            v,
+            &[
+                &["metadata", "name"],
+                &["metadata", "namespace"],
+                &["metadata", "uid"],
+                &["metadata", "generation"],
+                &["metadata", "annotations"],
+                &["spec", "replicas"],
+                &["spec", "paused"],
+                &["spec", "restartAt"],
+                &["spec", "workloadRef"],
+                &["spec", "strategy"],
+                &["status"],
+            ],
+        ),
+        Kind::ReplicaSet => keep(
+            v,
+            &[
+                &["metadata", "name"],
+                &["metadata", "namespace"],
+                &["metadata", "ownerReferences"],
+                &["metadata", "labels", "rollouts-pod-template-hash"],
+                &["status", "availableReplicas"],
+            ],
+        ),
+        Kind::AnalysisRun => keep(
+            v,
+            &[
+                &["metadata", "name"],
+                &["metadata", "namespace"],
+                &["metadata", "ownerReferences"],
+                &["spec", "metrics"],
+                &["status"],
+            ],
+        ),
+    };
+    // Images: only each container's image.
+    let images: Vec<Value> = v["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .map(|cs| cs.iter().map(|c| json!({"image": c["image"]})).collect())
+        .unwrap_or_default();
+    if !images.is_empty() {
+        out["spec"]["template"] = json!({"spec": {"containers": images}});
+    }
+    if kind == Kind::Rollout
+        && let Some(a) = out["metadata"]["annotations"].as_object_mut()
+    {
+        a.retain(|k, _| k.starts_with("rollout.argoproj.io/"));
+    }
+    if kind == Kind::AnalysisRun
+        && let Some(results) = out["status"]["metricResults"].as_array_mut()
+    {
+        for r in results {
+            if let Some(m) = r["measurements"].as_array_mut() {
+                let last = m.pop();
+                m.clear();
+                m.extend(last);
+            }
+        }
+    }
+    out
+}
+
 fn describe(e: &watcher::Error) -> String {
     crate::sanitize::clean_owned(&e.to_string())
 }
@@ -60,11 +144,10 @@ fn watch_all(
     tag: Kind,
 ) -> Vec<Events> {
     let make = |api: Api<DynamicObject>| -> Events {
-        Box::pin(
-            watcher(api, watcher::Config::default())
-                .default_backoff()
-                .map(move |e| (tag, e)),
-        )
+        // Pages of 100: a list of thousands arrives in small pieces, so the first rows show
+        // early and the peak memory of one page stays small.
+        let cfg = watcher::Config::default().page_size(PAGE);
+        Box::pin(watcher(api, cfg).default_backoff().map(move |e| (tag, e)))
     };
     if namespaces.is_empty() {
         vec![make(Api::all_with(client.clone(), ar))]
@@ -105,7 +188,9 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
     .into_iter()
     .next()
     .unwrap_or_else(|| Box::pin(futures::stream::empty()));
-    let mut initial: Vec<Value> = Vec::new();
+    // Parsed as they arrive: a list of thousands keeps only the small models, not the JSON.
+    let mut initial: Vec<crate::model::ArgoApp> = Vec::new();
+    let mut listed_once = false;
     while let Some((_, ev)) = stream.next().await {
         let update = match ev {
             Ok(Event::Init) => {
@@ -113,18 +198,23 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                initial.push(to_value(&o));
+                match parse_application(&to_value(&o)) {
+                    Ok(a) => initial.push(a),
+                    Err(e) => tracing::warn!("skipping an Application: {e}"),
+                }
+                // The first list shows its first page at once, the rest when it is complete; a
+                // relist replaces only at the end, so nothing flickers away meanwhile.
+                if !listed_once
+                    && initial.len() == PAGE as usize
+                    && tx.send(Update::Apps(initial.clone())).await.is_err()
+                {
+                    return;
+                }
                 continue;
             }
             Ok(Event::InitDone) => {
-                let apps = std::mem::take(&mut initial)
-                    .iter()
-                    .filter_map(|v| {
-                        parse_application(v)
-                            .map_err(|e| tracing::warn!("skipping an Application: {e}"))
-                            .ok()
-                    })
-                    .collect();
+                listed_once = true;
+                let apps = std::mem::take(&mut initial);
                 if !health(&tx, SourceId::Apps, Health::Ok).await {
                     return;
                 }
@@ -156,28 +246,39 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
 }
 
 /// Rollouts with their ReplicaSets and AnalysisRuns: a change to any of them recomputes the
-/// rollout it belongs to, as the plugin computes it.
+/// rollout it belongs to, as the plugin computes it. Children are indexed by their owner's uid
+/// so recomputing one rollout never scans the others' ReplicaSets.
+#[derive(Default)]
 struct RolloutStores {
     rollouts: BTreeMap<Key, Value>,
-    /// By namespace: ReplicaSets and AnalysisRuns.
-    replica_sets: BTreeMap<String, BTreeMap<String, Value>>,
-    analysis_runs: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Children (ReplicaSets, AnalysisRuns) by key, and their keys by owner uid.
+    children: [BTreeMap<Key, Value>; 2],
+    by_owner: [HashMap<String, BTreeSet<Key>>; 2],
+}
+
+fn owners(v: &Value) -> Vec<String> {
+    v["metadata"]["ownerReferences"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["uid"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl RolloutStores {
     fn compute(&self, k: &Key) -> Option<crate::model::Rollout> {
         let obj = self.rollouts.get(k)?;
-        let rs: Vec<Value> = self
-            .replica_sets
-            .get(&k.0)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
-        let ar: Vec<Value> = self
-            .analysis_runs
-            .get(&k.0)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
-        parse_rollout(obj, &rs, &ar)
+        let uid = obj["metadata"]["uid"].as_str().unwrap_or("");
+        let kids = |i: usize| {
+            self.by_owner[i]
+                .get(uid)
+                .into_iter()
+                .flatten()
+                .filter_map(move |key| self.children[i].get(key))
+        };
+        parse_rollout(obj, kids(0), kids(1))
             .map_err(|e| tracing::warn!("skipping a Rollout: {e}"))
             .ok()
     }
@@ -189,18 +290,34 @@ impl RolloutStores {
             .collect()
     }
 
-    /// The rollout that owns an object (by ownerReferences uid), if we know it.
-    fn owner_of(&self, obj: &Value) -> Option<Key> {
-        let owners: Vec<&str> = obj["metadata"]["ownerReferences"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|o| o["uid"].as_str()).collect())
-            .unwrap_or_default();
+    fn insert_child(&mut self, i: usize, v: Value) {
+        let k = key(&v);
+        self.remove_child(i, &k);
+        for uid in owners(&v) {
+            self.by_owner[i].entry(uid).or_default().insert(k.clone());
+        }
+        self.children[i].insert(k, v);
+    }
+
+    fn remove_child(&mut self, i: usize, k: &Key) {
+        if let Some(old) = self.children[i].remove(k) {
+            for uid in owners(&old) {
+                if let Some(set) = self.by_owner[i].get_mut(&uid) {
+                    set.remove(k);
+                }
+            }
+        }
+    }
+
+    /// The rollout that owns a child (by ownerReferences uid), if we know it.
+    fn owner_of(&self, child: &Value) -> Option<Key> {
+        let uids = owners(child);
         self.rollouts
             .iter()
             .find(|(_, r)| {
                 r["metadata"]["uid"]
                     .as_str()
-                    .is_some_and(|u| owners.contains(&u))
+                    .is_some_and(|u| uids.iter().any(|x| x == u))
             })
             .map(|(k, _)| k.clone())
     }
@@ -214,15 +331,13 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
     streams.extend(watch_all(&client, &rs, &cfg.namespaces, Kind::ReplicaSet));
     streams.extend(watch_all(&client, &ar, &cfg.namespaces, Kind::AnalysisRun));
     let mut merged = futures::stream::select_all(streams);
-    let mut s = RolloutStores {
-        rollouts: BTreeMap::new(),
-        replica_sets: BTreeMap::new(),
-        analysis_runs: BTreeMap::new(),
-    };
+    let mut s = RolloutStores::default();
     let mut initial: [Vec<Value>; 3] = Default::default();
     let mut ready = [false; 3];
     while let Some((kind, ev)) = merged.next().await {
         let slot = kind as usize;
+        // Children stores: 0 = ReplicaSets, 1 = AnalysisRuns.
+        let child = slot.checked_sub(1);
         let mut touched: Option<Key> = None;
         let mut snapshot = false;
         let mut deleted: Option<Key> = None;
@@ -232,27 +347,20 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                initial[slot].push(to_value(&o));
+                initial[slot].push(slim(kind, &to_value(&o)));
                 continue;
             }
             Ok(Event::InitDone) => {
                 let items = std::mem::take(&mut initial[slot]);
                 // A relist (after 410 Gone, or a reconnect) replaces what we had: no duplicates,
                 // nothing deleted meanwhile survives.
-                match kind {
-                    Kind::Rollout => s.rollouts = items.into_iter().map(|v| (key(&v), v)).collect(),
-                    Kind::ReplicaSet => {
-                        s.replica_sets.clear();
+                match child {
+                    None => s.rollouts = items.into_iter().map(|v| (key(&v), v)).collect(),
+                    Some(c) => {
+                        s.children[c].clear();
+                        s.by_owner[c].clear();
                         for v in items {
-                            let (ns, name) = key(&v);
-                            s.replica_sets.entry(ns).or_default().insert(name, v);
-                        }
-                    }
-                    Kind::AnalysisRun => {
-                        s.analysis_runs.clear();
-                        for v in items {
-                            let (ns, name) = key(&v);
-                            s.analysis_runs.entry(ns).or_default().insert(name, v);
+                            s.insert_child(c, v);
                         }
                     }
                 }
@@ -260,42 +368,30 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 snapshot = ready[Kind::Rollout as usize];
             }
             Ok(Event::Apply(o)) => {
-                let v = to_value(&o);
-                let k = key(&v);
-                match kind {
-                    Kind::Rollout => {
+                let v = slim(kind, &to_value(&o));
+                match child {
+                    None => {
+                        let k = key(&v);
                         s.rollouts.insert(k.clone(), v);
                         touched = Some(k);
                     }
-                    Kind::ReplicaSet | Kind::AnalysisRun => {
+                    Some(c) => {
                         touched = s.owner_of(&v);
-                        let store = if kind == Kind::ReplicaSet {
-                            &mut s.replica_sets
-                        } else {
-                            &mut s.analysis_runs
-                        };
-                        store.entry(k.0).or_default().insert(k.1, v);
+                        s.insert_child(c, v);
                     }
                 }
             }
             Ok(Event::Delete(o)) => {
                 let v = to_value(&o);
                 let k = key(&v);
-                match kind {
-                    Kind::Rollout => {
+                match child {
+                    None => {
                         s.rollouts.remove(&k);
                         deleted = Some(k);
                     }
-                    Kind::ReplicaSet | Kind::AnalysisRun => {
+                    Some(c) => {
                         touched = s.owner_of(&v);
-                        let store = if kind == Kind::ReplicaSet {
-                            &mut s.replica_sets
-                        } else {
-                            &mut s.analysis_runs
-                        };
-                        if let Some(m) = store.get_mut(&k.0) {
-                            m.remove(&k.1);
-                        }
+                        s.remove_child(c, &k);
                     }
                 }
             }
