@@ -17,7 +17,7 @@ fake=$!
 trap 'kill $fake 2>/dev/null || true; tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 200); do [ -s "$dir/kc" ] && break; sleep 0.05; done
 runs=(); firsts=()
-for run in 1 2 3 4 5; do
+for run in $(seq "${RUNS:-5}"); do
   t0=$(date +%s%N)
   tmux -L "$sock" -f /dev/null new-session -d -s "r$run" -x 200 -y 60 \
     "env XDG_STATE_HOME='$dir' '$PWD/target/release/opsdeck' --kubeconfig '$dir/kc'"

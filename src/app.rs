@@ -5,11 +5,12 @@
 use crate::keymap::{Key, Keymap};
 use crate::ops::audit::{AuditEntry, AuditLog};
 use crate::ops::{ActionOutcome, Operator};
-use crate::state::{Command, Intent, State, TextKey, Update};
+use crate::state::{Command, FlashKind, Intent, State, TextKey, Update};
 use crate::theme::Theme;
 use crate::ui::{self, View};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use ratatui::DefaultTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +39,25 @@ pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Int
     keymap.resolve(Key::from_event(k), &state.key_contexts())
 }
 
+/// A live platform set up for another context or namespaces, not started yet.
+pub struct LiveSetup {
+    pub operator: Arc<dyn Operator>,
+    pub context: crate::state::Context,
+    /// Starts the watches; called only after State has dropped the old context's data.
+    pub start: Box<dyn FnOnce(mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> + Send>,
+}
+
+/// Where `:ctx` / `:ns` should point.
+#[derive(Clone, Debug)]
+pub struct SwitchRequest {
+    pub context: String,
+    pub namespaces: Vec<String>,
+}
+
+/// Connects to a context (bounded) and prepares its watches.
+pub type Switcher =
+    Arc<dyn Fn(SwitchRequest) -> BoxFuture<'static, Result<LiveSetup, String>> + Send + Sync>;
+
 pub struct App {
     pub state: State,
     pub theme: Theme,
@@ -46,6 +66,10 @@ pub struct App {
     pub audit: Arc<AuditLog>,
     pub updates_tx: mpsc::Sender<Update>,
     pub updates_rx: mpsc::Receiver<Update>,
+    /// The watch tasks of the live platform (empty in the demo).
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Present on a live cluster: how to switch context or namespaces.
+    pub switcher: Option<Switcher>,
 }
 
 impl App {
@@ -84,10 +108,42 @@ impl App {
     }
 
     /// Runs commands from State; returns false when it is time to quit.
-    fn run_commands(&mut self, cmds: Vec<Command>) -> bool {
+    fn run_commands(
+        &mut self,
+        cmds: Vec<Command>,
+        switched: &mpsc::Sender<Result<LiveSetup, String>>,
+    ) -> bool {
         for c in cmds {
             match c {
                 Command::Quit => return false,
+                Command::Switch {
+                    context,
+                    namespaces,
+                } => {
+                    let Some(switcher) = self.switcher.clone() else {
+                        self.state.flash(
+                            FlashKind::Error,
+                            "✗ the demo platform has one context and one namespace",
+                        );
+                        continue;
+                    };
+                    let current = &self.state.context;
+                    let req = SwitchRequest {
+                        context: context.unwrap_or_else(|| current.name.clone()),
+                        namespaces: namespaces.unwrap_or_else(|| {
+                            match current.namespace.as_str() {
+                                "all" => Vec::new(),
+                                ns => ns.split(',').map(str::to_string).collect(),
+                            }
+                        }),
+                    };
+                    self.state
+                        .flash(FlashKind::Info, format!("… connecting to {}", req.context));
+                    let tx = switched.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(switcher(req).await).await;
+                    });
+                }
                 Command::Audit(e) => self.write_audit(e),
                 Command::Run(req) => {
                     tracing::info!(action = req.kind.as_str(), target = %req.target, "action confirmed");
@@ -121,6 +177,7 @@ impl App {
             height: size.height,
         });
         let (mut sigterm, mut sighup) = signals();
+        let (switched_tx, mut switched_rx) = mpsc::channel::<Result<LiveSetup, String>>(4);
         let mut dirty = true;
         let mut last_draw = Instant::now() - FRAME;
         loop {
@@ -141,7 +198,7 @@ impl App {
                         if let Some(intent) = intent_for_key(&self.state, &self.keymap, k) {
                             let cmds = self.state.handle(intent);
                             dirty = true;
-                            if !self.run_commands(cmds) {
+                            if !self.run_commands(cmds, &switched_tx) {
                                 return Ok(());
                             }
                         }
@@ -164,6 +221,10 @@ impl App {
                         dirty |= self.apply(u);
                     }
                 }
+                Some(result) = switched_rx.recv() => {
+                    self.switch_to(result);
+                    dirty = true;
+                }
                 _ = tick.tick() => {
                     tui_logger::move_events();
                     dirty |= self.state.tick(chrono::Utc::now());
@@ -179,6 +240,48 @@ impl App {
                 }
             }
         }
+    }
+}
+
+impl App {
+    /// Cancels the old watches, forgets their data and queued updates, starts the new ones.
+    fn switch_to(&mut self, result: Result<LiveSetup, String>) {
+        let setup = match result {
+            Ok(s) => s,
+            Err(e) => {
+                let now = &self.state.context;
+                self.state.flash(
+                    FlashKind::Error,
+                    format!(
+                        "✗ switch failed, still watching {} · ns {}: {e}",
+                        now.name, now.namespace
+                    ),
+                );
+                return;
+            }
+        };
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        // What the old watches had queued belongs to the old context.
+        while let Ok(u) = self.updates_rx.try_recv() {
+            if !matches!(
+                u,
+                Update::Apps(_)
+                    | Update::AppUpserted(_)
+                    | Update::AppDeleted { .. }
+                    | Update::Rollouts(_)
+                    | Update::RolloutUpserted(_)
+                    | Update::RolloutDeleted { .. }
+                    | Update::SourceHealth { .. }
+            ) {
+                self.apply(u);
+            }
+        }
+        tracing::info!(context = %setup.context.name, namespaces = %setup.context.namespace, "switched");
+        self.operator = setup.operator;
+        self.state.switch_context(setup.context);
+        self.tasks = (setup.start)(self.updates_tx.clone());
     }
 }
 

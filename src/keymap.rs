@@ -52,6 +52,7 @@ pub fn actions() -> Vec<(&'static str, &'static str, Intent)> {
         ("page-up", "page up", Intent::PageUp),
         ("page-down", "page down", Intent::PageDown),
         ("filter", "filter", Intent::Filter),
+        ("command", "command (:ctx, :ns)", Intent::CommandLine),
         ("open", "cockpit", Intent::Open),
         ("follow", "follow", Intent::Follow),
         ("expand", "stack trace", Intent::Expand),

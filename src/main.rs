@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
-use opsdeck::app::App;
+use opsdeck::app::{App, LiveSetup, SwitchRequest, Switcher};
 use opsdeck::config::{Cli, Config};
 use opsdeck::keymap::Keymap;
 use opsdeck::ops::audit::AuditLog;
@@ -45,6 +45,8 @@ struct Platform {
     operator: Arc<dyn Operator>,
     context: Context,
     start: chrono::DateTime<chrono::Utc>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    switcher: Option<Switcher>,
 }
 
 /// The embedded demo platform.
@@ -72,21 +74,74 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
             log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
         },
         start,
+        tasks: Vec::new(),
+        switcher: None,
     }
+}
+
+/// Connects to a context and prepares (but does not start) its watches.
+async fn live_setup(
+    kubeconfig: Option<std::path::PathBuf>,
+    context: Option<String>,
+    namespaces: Vec<String>,
+    argocd_namespace: String,
+    read_only: bool,
+) -> Result<LiveSetup, String> {
+    let conn = connect(kubeconfig.as_deref(), context.as_deref()).await?;
+    tracing::info!(context = %conn.context, server = %conn.server, "connected");
+    let client = conn.client.clone();
+    let watch_cfg = WatchConfig {
+        namespaces: namespaces.clone(),
+        argocd_namespace: argocd_namespace.clone(),
+    };
+    Ok(LiveSetup {
+        operator: Arc::new(KubeOperator {
+            client: conn.client,
+            user: local_user(),
+        }),
+        context: Context {
+            name: conn.context,
+            namespace: if namespaces.is_empty() {
+                "all".into()
+            } else {
+                namespaces.join(",")
+            },
+            argocd_namespace,
+            demo: false,
+            read_only,
+            log_query: String::new(),
+        },
+        start: Box::new(move |tx| watch::spawn(client, watch_cfg, tx)),
+    })
+}
+
+/// `:ctx` / `:ns` on a live cluster.
+fn switcher(cfg: &Config) -> Switcher {
+    let kubeconfig = cfg.kubeconfig.clone();
+    let argocd_namespace = cfg.argocd_namespace.clone();
+    let read_only = cfg.read_only;
+    Arc::new(move |req: SwitchRequest| {
+        Box::pin(live_setup(
+            kubeconfig.clone(),
+            Some(req.context),
+            req.namespaces,
+            argocd_namespace.clone(),
+            read_only,
+        ))
+    })
 }
 
 /// A live cluster: watches Argo CD and Argo Rollouts; the other sources are not built yet.
 async fn live_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Result<Platform, String> {
-    let conn = connect(cfg.kubeconfig.as_deref(), cfg.context.as_deref()).await?;
-    tracing::info!(context = %conn.context, server = %conn.server, "connected");
-    watch::spawn(
-        conn.client.clone(),
-        WatchConfig {
-            namespaces: cfg.namespaces.clone(),
-            argocd_namespace: cfg.argocd_namespace.clone(),
-        },
-        tx.clone(),
-    );
+    let setup = live_setup(
+        cfg.kubeconfig.clone(),
+        cfg.context.clone(),
+        cfg.namespaces.clone(),
+        cfg.argocd_namespace.clone(),
+        cfg.read_only,
+    )
+    .await?;
+    let tasks = (setup.start)(tx.clone());
     for (source, what) in [
         (
             SourceId::Mesh,
@@ -113,23 +168,11 @@ async fn live_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Result<Platfor
             .await;
     }
     Ok(Platform {
-        operator: Arc::new(KubeOperator {
-            client: conn.client,
-            user: local_user(),
-        }),
-        context: Context {
-            name: conn.context,
-            namespace: if cfg.namespaces.is_empty() {
-                "all".into()
-            } else {
-                cfg.namespaces.join(",")
-            },
-            argocd_namespace: cfg.argocd_namespace.clone(),
-            demo: false,
-            read_only: cfg.read_only,
-            log_query: String::new(),
-        },
+        operator: setup.operator,
+        context: setup.context,
         start: chrono::Utc::now(),
+        tasks,
+        switcher: Some(switcher(cfg)),
     })
 }
 
@@ -171,6 +214,8 @@ fn main() -> color_eyre::Result<()> {
             audit: Arc::new(AuditLog::new(cfg.audit_log.clone())),
             updates_tx: tx,
             updates_rx: rx,
+            tasks: platform.tasks,
+            switcher: platform.switcher,
         };
         let mut terminal = ratatui::init();
         let r = app.run(&mut terminal).await;

@@ -180,3 +180,106 @@ async fn watch_show_and_promote_on_a_live_cluster() {
     );
     tmux.run(&["send-keys", "-t", "app", "q"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_namespace_and_context_inside_the_app() {
+    let fake = FakeKube::start().await;
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    fake.put("rollouts", load(&format!("{dir}/rollout.yaml")));
+    let mut store = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    store["metadata"]["namespace"] = "dev".into();
+    store["metadata"]["name"] = "store".into();
+    fake.put("rollouts", store);
+    let tmp = temp_dir("switch");
+    let kc = kubeconfig(&tmp, &fake.url());
+    let tmux = Tmux(format!("opsdeck-switch-{}", std::process::id()));
+    let cmd = format!(
+        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
+        tmp.display(),
+        env!("CARGO_BIN_EXE_opsdeck"),
+        kc.display()
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.0,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &cmd,
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "tmux is needed for this test");
+    let screen = tmux.wait_for("canary-demo").await;
+    assert!(
+        screen.contains("store") && screen.contains("ns all"),
+        "{screen}"
+    );
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "app",
+        ":",
+        "n",
+        "s",
+        " ",
+        "d",
+        "e",
+        "v",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("ns dev").await;
+    let t0 = Instant::now();
+    let mut screen = screen;
+    while screen.contains("canary-demo") || !screen.contains("store") {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "only dev should show:\n{screen}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        screen = tmux.screen();
+    }
+    let watches: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/namespaces/dev/rollouts"))
+        .map(|r| r.query)
+        .collect();
+    assert!(
+        !watches.is_empty(),
+        "new watches are scoped to the namespace"
+    );
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "app",
+        ":",
+        "c",
+        "t",
+        "x",
+        " ",
+        "n",
+        "o",
+        "p",
+        "e",
+        "Enter",
+    ]);
+    let screen = tmux
+        .wait_for("✗ switch failed, still watching k3d-test · ns dev")
+        .await;
+    assert!(
+        screen.contains("context \"nope\""),
+        "names the context that failed:\n{screen}"
+    );
+    assert!(screen.contains("store"), "{screen}");
+    tmux.run(&["send-keys", "-t", "app", "q"]);
+}

@@ -11,12 +11,18 @@ pub enum Command {
     Quit,
     Run(ActionRequest),
     Audit(AuditEntry),
+    /// Watch another context and/or other namespaces (None keeps the current one).
+    Switch {
+        context: Option<String>,
+        namespaces: Option<Vec<String>>,
+    },
 }
 
 impl State {
     /// True while keys are text for an input rather than bindings.
     pub fn text_input_active(&self) -> bool {
         self.ui.filter_input.is_some()
+            || self.ui.command_input.is_some()
             || matches!(&self.ui.overlay, Some(Overlay::Confirm(p)) if p.needs_typing())
     }
 
@@ -83,6 +89,7 @@ impl State {
                 }
             }
             Intent::Open => self.open(),
+            Intent::CommandLine => self.ui.command_input = Some(String::new()),
             Intent::Filter => {
                 if self.ui.screen == Screen::Main {
                     self.ui.filter_input = Some(self.ui.focus);
@@ -127,6 +134,21 @@ impl State {
     }
 
     fn handle_text(&mut self, key: TextKey) -> Vec<Command> {
+        if let Some(line) = &mut self.ui.command_input {
+            match key {
+                TextKey::Char(c) if !c.is_control() && line.len() < 256 => line.push(c),
+                TextKey::Char(_) => {}
+                TextKey::Backspace => {
+                    line.pop();
+                }
+                TextKey::Esc => self.ui.command_input = None,
+                TextKey::Enter => {
+                    let line = self.ui.command_input.take().unwrap_or_default();
+                    return self.run_command_line(&line);
+                }
+            }
+            return Vec::new();
+        }
         if let Some(pane) = self.ui.filter_input {
             let f = &mut self.ui.filters[pane.index()];
             match key {
@@ -161,6 +183,47 @@ impl State {
             }
         }
         Vec::new()
+    }
+
+    /// `:ctx NAME`, `:ns NAME[,NAME…]` or `:ns all`, `:q`.
+    fn run_command_line(&mut self, line: &str) -> Vec<Command> {
+        let mut words = line.split_whitespace();
+        let (verb, arg) = (words.next().unwrap_or(""), words.next());
+        match (verb, arg) {
+            ("", _) => Vec::new(),
+            ("q" | "quit", _) => vec![Command::Quit],
+            ("ctx" | "context", Some(name)) => {
+                vec![Command::Switch {
+                    context: Some(name.to_string()),
+                    namespaces: None,
+                }]
+            }
+            ("ns" | "namespace", Some(ns)) => {
+                let list = if ns == "all" {
+                    Vec::new()
+                } else {
+                    ns.split(',')
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                };
+                vec![Command::Switch {
+                    context: None,
+                    namespaces: Some(list),
+                }]
+            }
+            ("ctx" | "context" | "ns" | "namespace", None) => {
+                self.flash(FlashKind::Error, format!("✗ :{verb} needs a name"));
+                Vec::new()
+            }
+            _ => {
+                self.flash(
+                    FlashKind::Error,
+                    format!("✗ unknown command :{verb} (known: :ctx NAME, :ns NAME|all, :q)"),
+                );
+                Vec::new()
+            }
+        }
     }
 
     fn back(&mut self) {

@@ -122,6 +122,8 @@ pub enum Intent {
     PageDown,
     Open,
     Filter,
+    /// Open the `:` command line.
+    CommandLine,
     Follow,
     Expand,
     InternalLog,
@@ -209,6 +211,8 @@ pub struct Ui {
     pub filters: [String; 6],
     /// The pane whose filter is being typed.
     pub filter_input: Option<Pane>,
+    /// The `:` command line being typed.
+    pub command_input: Option<String>,
     pub log_follow: bool,
     pub expanded_logs: HashSet<u64>,
     pub size: (u16, u16),
@@ -225,6 +229,7 @@ impl Default for Ui {
             lists: Default::default(),
             filters: Default::default(),
             filter_input: None,
+            command_input: None,
             log_follow: true,
             expanded_logs: HashSet::new(),
             size: (0, 0),
@@ -524,6 +529,26 @@ impl State {
             kind,
             until: self.wall + chrono::Duration::seconds(secs),
         });
+    }
+
+    /// Another context or namespaces: what was shown of the old one goes, its sources restart.
+    pub fn switch_context(&mut self, context: Context) {
+        self.flash(
+            FlashKind::Ok,
+            format!("✓ watching {} · ns {}", context.name, context.namespace),
+        );
+        self.context = context;
+        self.apps.clear();
+        self.rollouts.clear();
+        for id in [SourceId::Apps, SourceId::Rollouts] {
+            self.sources[id as usize] = SourceStatus {
+                health: Health::Connecting,
+                last_ok: None,
+            };
+        }
+        self.ui.screen = Screen::Main;
+        self.ui.lists = Default::default();
+        self.clamp_lists();
     }
 
     pub fn rollout(&self, namespace: &str, name: &str) -> Option<&Rollout> {

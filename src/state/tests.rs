@@ -311,3 +311,45 @@ fn an_unchanged_snapshot_does_not_redraw() {
     changed.message = "x".into();
     assert!(s.apply(Update::RolloutUpserted(changed)));
 }
+
+#[test]
+fn the_command_line_switches_context_and_namespace() {
+    let (mut s, _) = demo(Scenario::Steady, false);
+    let type_line = |s: &mut State, text: &str| {
+        s.handle(Intent::CommandLine);
+        assert!(s.text_input_active());
+        for c in text.chars() {
+            s.handle(Intent::Text(TextKey::Char(c)));
+        }
+        s.handle(Intent::Text(TextKey::Enter))
+    };
+    assert_eq!(
+        type_line(&mut s, "ns dev,prod"),
+        vec![Command::Switch {
+            context: None,
+            namespaces: Some(vec!["dev".into(), "prod".into()])
+        }]
+    );
+    assert_eq!(
+        type_line(&mut s, "ns all"),
+        vec![Command::Switch {
+            context: None,
+            namespaces: Some(vec![])
+        }]
+    );
+    assert_eq!(
+        type_line(&mut s, "ctx k3d-dev"),
+        vec![Command::Switch {
+            context: Some("k3d-dev".into()),
+            namespaces: None
+        }]
+    );
+    assert_eq!(type_line(&mut s, "q"), vec![Command::Quit]);
+    assert!(type_line(&mut s, "frobnicate").is_empty());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("unknown command :frobnicate"))
+    );
+    assert!(!s.text_input_active());
+}

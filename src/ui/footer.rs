@@ -12,7 +12,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
     let t = v.theme;
     let w = area.width as usize;
-    let line = if let Some(p) = s.ui.filter_input {
+    let line = if let Some(cmd) = &s.ui.command_input {
+        Line::from(vec![
+            Span::styled(format!(":{cmd}▌"), t.text),
+            Span::styled(
+                "  :ctx NAME · :ns NAME|all · Enter run · Esc cancel",
+                t.muted,
+            ),
+        ])
+    } else if let Some(p) = s.ui.filter_input {
         Line::from(vec![
             Span::styled(" filter ", t.badge),
             Span::styled(format!(" /{}▌", s.ui.filters[p.index()]), t.text),
