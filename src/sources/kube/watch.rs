@@ -27,7 +27,7 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
 
 type Key = (String, String);
 
-const PAGE: u32 = 100;
+const PAGE: u32 = 50;
 type Events =
     Pin<Box<dyn Stream<Item = (Kind, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
 
@@ -46,8 +46,15 @@ fn key(v: &Value) -> Key {
     )
 }
 
-fn to_value(o: &DynamicObject) -> Value {
-    serde_json::to_value(o).unwrap_or(Value::Null)
+/// The object as JSON, moving its (large) data rather than copying it: a 12 KB object held as
+/// a `serde_json::Value` is ~120 KB, so copies of thousands of them add up.
+fn into_value(o: DynamicObject) -> Value {
+    let mut v = o.data;
+    if !v.is_object() {
+        v = json!({});
+    }
+    v["metadata"] = serde_json::to_value(&o.metadata).unwrap_or(Value::Null);
+    v
 }
 
 /// Copies only `paths` of `v` (each a list of keys) into a new object.
@@ -144,7 +151,7 @@ fn watch_all(
     tag: Kind,
 ) -> Vec<Events> {
     let make = |api: Api<DynamicObject>| -> Events {
-        // Pages of 100: a list of thousands arrives in small pieces, so the first rows show
+        // Pages of 50: a list of thousands arrives in small pieces, so the first rows show
         // early and the peak memory of one page stays small.
         let cfg = watcher::Config::default().page_size(PAGE);
         Box::pin(watcher(api, cfg).default_backoff().map(move |e| (tag, e)))
@@ -198,7 +205,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                match parse_application(&to_value(&o)) {
+                match parse_application(&into_value(o)) {
                     Ok(a) => initial.push(a),
                     Err(e) => tracing::warn!("skipping an Application: {e}"),
                 }
@@ -220,7 +227,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
                 }
                 Update::Apps(apps)
             }
-            Ok(Event::Apply(o)) => match parse_application(&to_value(&o)) {
+            Ok(Event::Apply(o)) => match parse_application(&into_value(o)) {
                 Ok(a) => Update::AppUpserted(a),
                 Err(e) => {
                     tracing::warn!("skipping an Application: {e}");
@@ -228,7 +235,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
                 }
             },
             Ok(Event::Delete(o)) => {
-                let (namespace, name) = key(&to_value(&o));
+                let (namespace, name) = key(&into_value(o));
                 Update::AppDeleted { namespace, name }
             }
             Err(e) => {
@@ -250,9 +257,12 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
 /// so recomputing one rollout never scans the others' ReplicaSets.
 #[derive(Default)]
 struct RolloutStores {
-    rollouts: BTreeMap<Key, Value>,
+    /// Stored as compact JSON text (a few KB each) and parsed when a rollout is recomputed:
+    /// held as `serde_json::Value` a thousand rollouts would cost ~30 MB.
+    rollouts: BTreeMap<Key, Box<str>>,
+    uids: HashMap<String, Key>,
     /// Children (ReplicaSets, AnalysisRuns) by key, and their keys by owner uid.
-    children: [BTreeMap<Key, Value>; 2],
+    children: [BTreeMap<Key, Box<str>>; 2],
     by_owner: [HashMap<String, BTreeSet<Key>>; 2],
 }
 
@@ -267,18 +277,28 @@ fn owners(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn text(v: &Value) -> Box<str> {
+    v.to_string().into_boxed_str()
+}
+
+fn parsed(t: &str) -> Value {
+    serde_json::from_str(t).unwrap_or(Value::Null)
+}
+
 impl RolloutStores {
     fn compute(&self, k: &Key) -> Option<crate::model::Rollout> {
-        let obj = self.rollouts.get(k)?;
+        let obj = parsed(self.rollouts.get(k)?);
         let uid = obj["metadata"]["uid"].as_str().unwrap_or("");
-        let kids = |i: usize| {
+        let kids = |i: usize| -> Vec<Value> {
             self.by_owner[i]
                 .get(uid)
                 .into_iter()
                 .flatten()
-                .filter_map(move |key| self.children[i].get(key))
+                .filter_map(|key| self.children[i].get(key).map(|t| parsed(t)))
+                .collect()
         };
-        parse_rollout(obj, kids(0), kids(1))
+        let (rs, ar) = (kids(0), kids(1));
+        parse_rollout(&obj, &rs, &ar)
             .map_err(|e| tracing::warn!("skipping a Rollout: {e}"))
             .ok()
     }
@@ -290,18 +310,32 @@ impl RolloutStores {
             .collect()
     }
 
+    fn insert_rollout(&mut self, v: Value) -> Key {
+        let k = key(&v);
+        if let Some(uid) = v["metadata"]["uid"].as_str() {
+            self.uids.insert(uid.to_string(), k.clone());
+        }
+        self.rollouts.insert(k.clone(), text(&v));
+        k
+    }
+
+    fn remove_rollout(&mut self, k: &Key) {
+        self.rollouts.remove(k);
+        self.uids.retain(|_, v| v != k);
+    }
+
     fn insert_child(&mut self, i: usize, v: Value) {
         let k = key(&v);
         self.remove_child(i, &k);
         for uid in owners(&v) {
             self.by_owner[i].entry(uid).or_default().insert(k.clone());
         }
-        self.children[i].insert(k, v);
+        self.children[i].insert(k, text(&v));
     }
 
     fn remove_child(&mut self, i: usize, k: &Key) {
         if let Some(old) = self.children[i].remove(k) {
-            for uid in owners(&old) {
+            for uid in owners(&parsed(&old)) {
                 if let Some(set) = self.by_owner[i].get_mut(&uid) {
                     set.remove(k);
                 }
@@ -311,15 +345,7 @@ impl RolloutStores {
 
     /// The rollout that owns a child (by ownerReferences uid), if we know it.
     fn owner_of(&self, child: &Value) -> Option<Key> {
-        let uids = owners(child);
-        self.rollouts
-            .iter()
-            .find(|(_, r)| {
-                r["metadata"]["uid"]
-                    .as_str()
-                    .is_some_and(|u| uids.iter().any(|x| x == u))
-            })
-            .map(|(k, _)| k.clone())
+        owners(child).iter().find_map(|u| self.uids.get(u).cloned())
     }
 }
 
@@ -347,7 +373,7 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                initial[slot].push(slim(kind, &to_value(&o)));
+                initial[slot].push(slim(kind, &into_value(o)));
                 continue;
             }
             Ok(Event::InitDone) => {
@@ -355,7 +381,13 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 // A relist (after 410 Gone, or a reconnect) replaces what we had: no duplicates,
                 // nothing deleted meanwhile survives.
                 match child {
-                    None => s.rollouts = items.into_iter().map(|v| (key(&v), v)).collect(),
+                    None => {
+                        s.rollouts.clear();
+                        s.uids.clear();
+                        for v in items {
+                            s.insert_rollout(v);
+                        }
+                    }
                     Some(c) => {
                         s.children[c].clear();
                         s.by_owner[c].clear();
@@ -368,13 +400,9 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 snapshot = ready[Kind::Rollout as usize];
             }
             Ok(Event::Apply(o)) => {
-                let v = slim(kind, &to_value(&o));
+                let v = slim(kind, &into_value(o));
                 match child {
-                    None => {
-                        let k = key(&v);
-                        s.rollouts.insert(k.clone(), v);
-                        touched = Some(k);
-                    }
+                    None => touched = Some(s.insert_rollout(v)),
                     Some(c) => {
                         touched = s.owner_of(&v);
                         s.insert_child(c, v);
@@ -382,11 +410,11 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 }
             }
             Ok(Event::Delete(o)) => {
-                let v = to_value(&o);
+                let v = into_value(o);
                 let k = key(&v);
                 match child {
                     None => {
-                        s.rollouts.remove(&k);
+                        s.remove_rollout(&k);
                         deleted = Some(k);
                     }
                     Some(c) => {
