@@ -184,8 +184,9 @@ fn main() -> color_eyre::Result<()> {
     init_logging(&cfg)?;
     tracing::info!(?cfg, "starting");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: everything here waits on I/O, and with one thread glibc keeps one malloc
+    // arena instead of one per worker (measured: a third less resident memory at scale).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
