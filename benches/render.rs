@@ -13,7 +13,9 @@ use opsdeck::ui::{self, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-fn big_state() -> State {
+/// A seeded demo platform grown to `apps` Applications, `rollouts` Rollouts, 300 routes and
+/// 10,000 log lines.
+fn big_state(n_apps: usize, n_rollouts: usize) -> State {
     let start = Utc
         .with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
         .single()
@@ -46,7 +48,7 @@ fn big_state() -> State {
             }
         }
     }
-    let apps: Vec<_> = grow(2000, apps.len())
+    let apps: Vec<_> = grow(n_apps, apps.len())
         .enumerate()
         .map(|(k, i)| {
             let mut a = apps[i].clone();
@@ -54,7 +56,7 @@ fn big_state() -> State {
             a
         })
         .collect();
-    let rollouts: Vec<_> = grow(500, rollouts.len())
+    let rollouts: Vec<_> = grow(n_rollouts, rollouts.len())
         .enumerate()
         .map(|(k, i)| {
             let mut r = rollouts[i].clone();
@@ -86,7 +88,7 @@ fn big_state() -> State {
             state.routes.len(),
             state.logs.len()
         ),
-        (2000, 500, 300, 10_000)
+        (n_apps, n_rollouts, 300, 10_000)
     );
     state
 }
@@ -97,7 +99,23 @@ fn grow(n: usize, len: usize) -> impl Iterator<Item = usize> {
 }
 
 fn bench(c: &mut Criterion) {
-    let state = big_state();
+    let big = big_state(5000, 1000);
+    let theme = Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap_or_else(|e| panic!("{e}"));
+    let view = View {
+        state: &big,
+        theme: &theme,
+        keymap: &keymap,
+    };
+    c.bench_function("full_frame_200x60_5000_apps_1000_rollouts", |b| {
+        b.iter(|| {
+            term.current_buffer_mut().reset();
+            let mut f = term.get_frame();
+            ui::draw(&mut f, &view);
+        })
+    });
+    let state = big_state(2000, 500);
     let theme = Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
     let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap_or_else(|e| panic!("{e}"));
