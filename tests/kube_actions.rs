@@ -1,19 +1,14 @@
 //! Every action plans exactly the requests of PROTOCOLS §1.5, §1.6 and §2.6: method, path,
 //! content type and body, and the main-resource fallback when `/status` answers 404.
 
+mod support;
+
 use chrono::TimeZone;
 use opsdeck::ops::kube::{MERGE_PATCH, Planned, Request, explain, plan_app, plan_rollout};
 use opsdeck::ops::{ActionKind, SyncOptions};
 use serde_json::{Value, json};
 
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixture as load;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc

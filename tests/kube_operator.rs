@@ -8,14 +8,7 @@ use opsdeck::ops::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
 use serde_json::{Value, json};
 use support::fake_kube::FakeKube;
 
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixture as load;
 
 fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionRequest {
     ActionRequest {
@@ -269,5 +262,26 @@ async fn refresh_sends_the_annotation() {
     assert_eq!(
         last.body,
         json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}})
+    );
+}
+
+#[tokio::test]
+async fn the_fake_applies_json_patches_as_the_api_server_does() {
+    let (fake, _op) = setup().await;
+    let body = serde_json::to_vec(&json!([
+        {"op": "replace", "path": "/spec/paused", "value": true},
+        {"op": "add", "path": "/metadata/labels/team", "value": "store"}
+    ]))
+    .unwrap_or_default();
+    let r = http::Request::patch(STORE)
+        .header("Content-Type", "application/json-patch+json")
+        .body(body)
+        .unwrap_or_default();
+    let out = fake.client().request_text(r).await;
+    assert!(out.is_ok(), "{out:?}");
+    let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
+    assert_eq!(
+        (&now["spec"]["paused"], &now["metadata"]["labels"]["team"]),
+        (&json!(true), &json!("store"))
     );
 }

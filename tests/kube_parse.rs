@@ -1,20 +1,15 @@
 //! The real upstream objects in tests/fixtures parse without panic and show what `argocd`
 //! and the Argo Rollouts kubectl plugin show for them.
 
+mod support;
+
 use opsdeck::model::{
     AnalysisPhase, CanaryStep, HealthStatus, OperationPhase, RolloutPhase, SyncStatus,
 };
 use opsdeck::sources::kube::parse::{parse_analysis_run, parse_application, parse_rollout};
 use serde_json::Value;
 
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixture as load;
 
 #[test]
 fn every_fixture_parses() {

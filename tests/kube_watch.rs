@@ -6,19 +6,11 @@ mod support;
 
 use opsdeck::sources::kube::watch::{self, WatchConfig};
 use opsdeck::state::{Health, SourceId, State, Update};
-use serde_json::Value;
 use std::time::Duration;
 use support::fake_kube::FakeKube;
 use tokio::sync::mpsc;
 
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixture as load;
 
 struct Live {
     fake: FakeKube,

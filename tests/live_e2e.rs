@@ -23,14 +23,7 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
     d
 }
 
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixture as load;
 
 #[test]
 fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
@@ -58,6 +51,38 @@ fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
 }
 
 struct Tmux(String);
+
+/// opsdeck on the kubeconfig `kc`, in a 160×45 tmux pane on its own server.
+fn launch(tag: &str, tmp: &std::path::Path, kc: &std::path::Path) -> Tmux {
+    let tmux = Tmux(format!("{tag}-{}", std::process::id()));
+    let cmd = format!(
+        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
+        tmp.display(),
+        env!("CARGO_BIN_EXE_opsdeck"),
+        kc.display()
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.0,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &cmd,
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "tmux is needed for this test");
+    tmux
+}
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
@@ -113,33 +138,7 @@ async fn watch_show_and_promote_on_a_live_cluster() {
 
     let tmp = temp_dir("e2e");
     let kc = kubeconfig(&tmp, &fake.url());
-    let tmux = Tmux(format!("opsdeck-live-{}", std::process::id()));
-    let cmd = format!(
-        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
-        tmp.display(),
-        env!("CARGO_BIN_EXE_opsdeck"),
-        kc.display()
-    );
-    let ok = Command::new("tmux")
-        .args([
-            "-L",
-            &tmux.0,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "app",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            &cmd,
-        ])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "tmux is needed for this test");
+    let tmux = launch("opsdeck-live", &tmp, &kc);
     let screen = tmux.wait_for("canary-demo").await;
     assert!(
         screen.contains("k3d-test") && !screen.contains("DEMO"),
@@ -192,33 +191,7 @@ async fn switching_namespace_and_context_inside_the_app() {
     fake.put("rollouts", store);
     let tmp = temp_dir("switch");
     let kc = kubeconfig(&tmp, &fake.url());
-    let tmux = Tmux(format!("opsdeck-switch-{}", std::process::id()));
-    let cmd = format!(
-        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
-        tmp.display(),
-        env!("CARGO_BIN_EXE_opsdeck"),
-        kc.display()
-    );
-    let ok = Command::new("tmux")
-        .args([
-            "-L",
-            &tmux.0,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "app",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            &cmd,
-        ])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "tmux is needed for this test");
+    let tmux = launch("opsdeck-switch", &tmp, &kc);
     let screen = tmux.wait_for("canary-demo").await;
     assert!(
         screen.contains("store") && screen.contains("ns all"),

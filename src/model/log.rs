@@ -113,8 +113,6 @@ pub struct LogRing {
     dropped: u64,
     /// Lines the server said it could not deliver.
     pub server_dropped: u64,
-    /// Bumped on every push so views can tell the ring moved.
-    pub generation: u64,
 }
 
 impl LogRing {
@@ -124,7 +122,6 @@ impl LogRing {
             cap: cap.max(1),
             dropped: 0,
             server_dropped: 0,
-            generation: 0,
         }
     }
     pub fn push(&mut self, line: LogLine) {
@@ -133,7 +130,6 @@ impl LogRing {
             self.dropped += 1;
         }
         self.lines.push_back(line);
-        self.generation += 1;
     }
     pub fn len(&self) -> usize {
         self.lines.len()

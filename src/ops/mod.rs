@@ -1,10 +1,10 @@
 //! Operators run the actions (sync, refresh, promote, abort, …) and report the outcome.
 //!
-//! There is one operator per platform (demo, live cluster) behind [`Operator`]; State only
+//! There is one operator per platform behind [`Operator`]: [`kube::KubeOperator`] here, and the
+//! demo's, which lives with the simulation it drives (`sources::demo::DemoOperator`). State only
 //! builds [`ActionRequest`]s, and the loop hands them to the operator in a task.
 
 pub mod audit;
-pub mod demo;
 pub mod kube;
 
 use futures::future::BoxFuture;

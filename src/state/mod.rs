@@ -8,7 +8,7 @@ mod view;
 
 pub use actions::rollout_before;
 pub use handle::Command;
-pub use view::{CockpitView, TrackComparison, cockpit_view};
+pub use view::{CockpitView, cockpit_view};
 
 use crate::layout::{self, Pane, ScreenLayout};
 use crate::model::*;

@@ -131,14 +131,6 @@ impl State {
     }
 }
 
-/// Canary against stable for one measure.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrackComparison {
-    pub label: String,
-    pub canary: Option<f64>,
-    pub stable: Option<f64>,
-}
-
 /// What the rollout cockpit shows besides the rollout itself.
 pub struct CockpitView<'a> {
     pub rollout: &'a Rollout,

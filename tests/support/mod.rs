@@ -11,6 +11,13 @@ use opsdeck::ui::{self, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// A fixture from tests/fixtures (YAML) as JSON.
+pub fn fixture(path: &str) -> serde_json::Value {
+    let p = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
 pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
         .single()
