@@ -22,7 +22,7 @@ for run in $(seq "${RUNS:-5}"); do
   tmux -L "$sock" -f /dev/null new-session -d -s "r$run" -x 200 -y 60 \
     "env XDG_STATE_HOME='$dir' '$PWD/target/release/opsdeck' --kubeconfig '$dir/kc'"
   first=""
-  until tmux -L "$sock" capture-pane -p -t "r$run" > "$dir/screen" && grep -q "Apps $apps .*Rollouts $rollouts " "$dir/screen"; do
+  until tmux -L "$sock" capture-pane -p -t "r$run" > "$dir/screen" && grep -q "Apps $apps · .*Rollouts $rollouts · " "$dir/screen"; do
     if [ -z "$first" ] && grep -q "app-0" "$dir/screen"; then first=$(( ($(date +%s%N) - t0) / 1000000 )); fi
     sleep 0.005
     if [ $(( ($(date +%s%N) - t0) / 1000000 )) -gt 20000 ]; then echo "no data after 20 s" >&2; exit 1; fi

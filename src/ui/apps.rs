@@ -84,9 +84,9 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let extra = vec![
-        Span::styled(format!("{} ", s.apps.len()), t.muted),
+        Span::styled(format!("{} · ", s.apps.len()), t.muted),
         Span::styled(
-            format!("{out_of_sync} out of sync "),
+            format!("{out_of_sync} out of sync · "),
             if out_of_sync > 0 { t.warn } else { t.muted },
         ),
         Span::styled(

@@ -70,22 +70,20 @@ fn pane_frame(frame: &mut Frame, area: Rect, v: &View, pane: Pane, extra: Vec<Sp
         Span::styled(pane.title(), if focused { t.accent } else { t.title }),
         Span::raw(" "),
     ];
-    title.extend(extra);
-    let filter = &s.ui.filters[pane.index()];
-    if !filter.is_empty() || s.ui.filter_input == Some(pane) {
-        title.push(Span::styled(format!(" /{filter} "), t.highlight));
-    }
+    // Most important first: a narrow title cuts from the right.
     let src = s.source(SourceId::for_pane(pane));
     if let Health::Error(e) = &src.health {
         let age = src
             .last_ok
             .map(|t0| format!(" stale {}", fmt_age((s.now - t0).num_seconds())))
             .unwrap_or_default();
-        title.push(Span::styled(
-            format!(" ⚠{age}: {} ", first_line(e)),
-            t.error,
-        ));
+        title.push(Span::styled(format!("⚠{age}: {} ", first_line(e)), t.error));
     }
+    let filter = &s.ui.filters[pane.index()];
+    if !filter.is_empty() || s.ui.filter_input == Some(pane) {
+        title.push(Span::styled(format!("/{filter} "), t.highlight));
+    }
+    title.extend(extra);
     text::border(
         frame.buffer_mut(),
         area,

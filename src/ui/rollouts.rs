@@ -84,9 +84,9 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .count();
     let canaries = s.rollouts.iter().filter(|r| r.canary_active()).count();
     let extra = vec![
-        Span::styled(format!("{} ", s.rollouts.len()), t.muted),
+        Span::styled(format!("{} · ", s.rollouts.len()), t.muted),
         Span::styled(
-            format!("{canaries} canary "),
+            format!("{canaries} canary · "),
             if canaries > 0 { t.canary } else { t.muted },
         ),
         Span::styled(
