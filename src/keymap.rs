@@ -20,6 +20,7 @@ pub const CONTEXTS: &[&str] = &[
     "alerts",
     "cockpit",
     "help",
+    "app-detail",
     "internal-log",
     "confirm",
     "sync-options",

@@ -314,3 +314,39 @@ fn hostile_log_lines_reach_the_screen_harmless() {
         assert!(text.contains("title clear"), "{text}");
     }
 }
+
+#[test]
+fn application_detail_shows_what_the_source_knows() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "store");
+    d.state.handle(Intent::Open);
+    let text = render(&d.state, &dark(), 120, 40);
+    for want in [
+        "argocd/store",
+        "project",
+        "services",
+        "automated, wave 5",
+        "registry.dev.local:5000/store:",
+        "history",
+        "deployed",
+        "⏸ Suspended",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    insta::assert_snapshot!("app_detail_120x40", text);
+    // From the detail: s opens the sync confirmation for this app; Enter goes to the cockpit.
+    d.state.handle(Intent::Act(ActionKind::Sync));
+    assert!(render(&d.state, &dark(), 120, 40).contains("$ argocd app sync store"));
+    d.state.handle(Intent::Cancel);
+    d.state.handle(Intent::Open);
+    d.state.handle(Intent::Open);
+    assert!(matches!(
+        d.state.ui.screen,
+        opsdeck::state::Screen::Cockpit { .. }
+    ));
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("pods ") && text.contains("available"),
+        "{text}"
+    );
+}

@@ -9,6 +9,12 @@ impl State {
     /// The app an app action targets: the selected app, or the app of the selected rollout.
     fn action_app(&self) -> Option<&ArgoApp> {
         use crate::layout::Pane;
+        if let Some(super::Overlay::AppDetail { namespace, name }) = &self.ui.overlay {
+            return self
+                .apps
+                .iter()
+                .find(|a| &a.name == name && &a.namespace == namespace);
+        }
         if let Some(r) = self.cockpit_rollout() {
             return self.apps.iter().find(|a| a.name == r.name);
         }

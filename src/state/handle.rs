@@ -34,6 +34,7 @@ impl State {
             }
             Some(Overlay::Confirm(_)) => return vec!["confirm"],
             Some(Overlay::Help { .. }) => return vec!["help", "global"],
+            Some(Overlay::AppDetail { .. }) => return vec!["app-detail", "global"],
             Some(Overlay::InternalLog) => return vec!["internal-log", "global"],
             None => {}
         }
@@ -315,6 +316,20 @@ impl State {
     }
 
     fn open(&mut self) {
+        // From the application detail, Enter goes on to its rollout's cockpit.
+        if let Some(Overlay::AppDetail { name, .. }) = &self.ui.overlay {
+            let target = self
+                .rollouts
+                .iter()
+                .find(|r| &r.name == name)
+                .map(|r| (r.namespace.clone(), r.name.clone()));
+            self.ui.overlay = None;
+            match target {
+                Some((namespace, name)) => self.ui.screen = Screen::Cockpit { namespace, name },
+                None => self.flash(FlashKind::Info, "this application has no rollout"),
+            }
+            return;
+        }
         match self.ui.focus {
             Pane::Rollouts => {
                 if let Some(r) = self.selected_rollout() {
@@ -325,15 +340,11 @@ impl State {
                 }
             }
             Pane::Apps => {
-                let target = self.selected_app().and_then(|a| {
-                    self.rollouts
-                        .iter()
-                        .find(|r| r.name == a.name)
-                        .map(|r| (r.namespace.clone(), r.name.clone()))
-                });
-                match target {
-                    Some((namespace, name)) => self.ui.screen = Screen::Cockpit { namespace, name },
-                    None => self.flash(FlashKind::Info, "this application has no rollout"),
+                if let Some(a) = self.selected_app() {
+                    self.ui.overlay = Some(Overlay::AppDetail {
+                        namespace: a.namespace.clone(),
+                        name: a.name.clone(),
+                    });
                 }
             }
             Pane::Logs => self.toggle_expand(),
@@ -347,7 +358,8 @@ impl State {
 
     /// An action key: refuse (read-only, not applicable) or ask for confirmation.
     fn request(&mut self, kind: ActionKind) -> Vec<Command> {
-        if self.ui.overlay.is_some() {
+        if self.ui.overlay.is_some() && !matches!(self.ui.overlay, Some(Overlay::AppDetail { .. }))
+        {
             return Vec::new();
         }
         let pending = match self.prepare(kind) {

@@ -184,7 +184,14 @@ impl PendingAction {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// Everything about one Argo CD application.
+    AppDetail {
+        namespace: String,
+        name: String,
+    },
     Confirm(PendingAction),
     InternalLog,
 }

@@ -74,6 +74,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
             t.text,
         ),
         Span::styled(format!("  weight set/actual {}", weight_text(r)), t.canary),
+        Span::styled(
+            format!(
+                "  pods {}/{} available, {} updated",
+                r.replicas.available,
+                r.replicas.current.max(r.replicas.desired),
+                r.replicas.updated
+            ),
+            t.text,
+        ),
     ];
     let pause = pause_text(r, s.now);
     if !pause.is_empty() {

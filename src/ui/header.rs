@@ -86,10 +86,18 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
         }
         return out;
     }
-    let failing: Vec<&str> = SourceId::ALL
+    // A failing source with the age of its last good data: `✗ rollouts 2m`.
+    let failing: Vec<String> = SourceId::ALL
         .iter()
         .filter(|id| matches!(s.source(**id).health, Health::Error(_)))
-        .map(|id| id.label())
+        .map(|id| match s.source(*id).last_ok {
+            Some(t0) => format!(
+                "{} {}",
+                id.label(),
+                super::fmt_age((s.now - t0).num_seconds())
+            ),
+            None => id.label().to_string(),
+        })
         .collect();
     let ok = SourceId::ALL
         .iter()

@@ -14,6 +14,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         None => {}
         Some(Overlay::Confirm(p)) => confirm(frame, body, v, p),
         Some(Overlay::Help { scroll }) => help(frame, body, v, *scroll),
+        Some(Overlay::AppDetail { namespace, name }) => app_detail(frame, body, v, namespace, name),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
     }
 }
@@ -116,6 +117,117 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
     frame.render_widget(
         Paragraph::new(lines)
             .scroll((scroll as u16, 0))
+            .block(block),
+        area,
+    );
+}
+
+/// Everything the Application says about itself: source, destination, policy, health,
+/// the last operation, images, and the deployment history (newest first).
+fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str) {
+    let t = v.theme;
+    let s = v.state;
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.border_focus)
+        .title(Span::styled(format!(" {namespace}/{name} "), t.title))
+        .title_bottom(Span::styled(
+            " s sync · r refresh · R hard refresh · Enter cockpit · Esc close ",
+            t.muted,
+        ));
+    let Some(a) = s
+        .apps
+        .iter()
+        .find(|a| a.name == name && a.namespace == namespace)
+    else {
+        let area = centered(body, 90.min(body.width), 3);
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(Line::styled("this application is gone", t.error)).block(block),
+            area,
+        );
+        return;
+    };
+    let (sync, sync_st) = super::apps::sync_cell(t, a.sync);
+    let (health, health_st) = super::apps::health_cell(t, a.health);
+    let field = |k: &str, val: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<12}"), t.muted),
+            Span::styled(val, t.text),
+        ])
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<12}", "status"), t.muted),
+            Span::styled(sync, sync_st),
+            Span::raw("  "),
+            Span::styled(health, health_st),
+            Span::styled(
+                if a.health_message.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", a.health_message)
+                },
+                t.muted,
+            ),
+        ]),
+        field("project", a.project.clone()),
+        field("source", format!("{} {}", a.repo, a.source)),
+        field(
+            "revision",
+            format!("{} (target {})", a.revision, a.target_revision),
+        ),
+        field("destination", a.destination_namespace.clone()),
+        field(
+            "sync policy",
+            format!(
+                "{}, wave {}",
+                if a.auto_sync { "automated" } else { "manual" },
+                a.sync_wave
+            ),
+        ),
+    ];
+    if let Some(op) = &a.operation {
+        let when = match op.finished_at {
+            Some(f) => format!("finished {} ago", super::fmt_age((s.now - f).num_seconds())),
+            None => format!(
+                "running for {}",
+                super::fmt_age((s.now - op.started_at).num_seconds())
+            ),
+        };
+        let by = if op.initiated_by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", op.initiated_by)
+        };
+        lines.push(field(
+            "operation",
+            format!("{} {when}{by}: {}", op.phase.as_str(), op.message),
+        ));
+    }
+    for (i, img) in a.images.iter().enumerate() {
+        lines.push(field(if i == 0 { "images" } else { "" }, img.clone()));
+    }
+    for (i, h) in a.history.iter().rev().take(5).enumerate() {
+        let rev = crate::model::app::short_rev(&h.revision).to_string();
+        lines.push(field(
+            if i == 0 { "history" } else { "" },
+            format!(
+                "#{} {rev} deployed {} ago",
+                h.id,
+                super::fmt_age((s.now - h.deployed_at).num_seconds())
+            ),
+        ));
+    }
+    let area = centered(
+        body,
+        96.min(body.width),
+        (lines.len() as u16 + 2).min(body.height),
+    );
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
             .block(block),
         area,
     );
