@@ -200,3 +200,26 @@ fn applications() {
     assert!(h.operation.is_none());
     assert!(!h.source.is_empty(), "the chart name");
 }
+
+#[test]
+fn absurd_numbers_do_not_overflow() {
+    let (mut ro, mut rs) = {
+        let dir = "argo-rollouts/kubectl-plugin-canary-set";
+        let rs = ["canary-rs", "stable-rs"]
+            .map(|f| load(&format!("{dir}/{f}.yaml")))
+            .to_vec();
+        (load(&format!("{dir}/rollout.yaml")), rs)
+    };
+    ro["spec"]["strategy"]["canary"]["trafficRouting"] = serde_json::json!(null);
+    ro["spec"]["strategy"]["canary"]["maxTrafficWeight"] = serde_json::json!(1);
+    ro["status"]["availableReplicas"] = serde_json::json!(i64::MAX);
+    rs[0]["status"]["availableReplicas"] = serde_json::json!(i64::MAX);
+    ro["status"]["currentStepIndex"] = serde_json::json!(-5);
+    let r = parse_rollout(&ro, &rs, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.actual_weight <= 100 || r.actual_weight > 0,
+        "no panic, some number"
+    );
+    assert_eq!(r.replicas.available, u32::MAX);
+    assert_eq!(r.step_text().as_deref(), Some("0/8"));
+}

@@ -291,10 +291,18 @@ pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
                     .map(|c| c.1.clone())
                     .unwrap_or_default(),
                 phase: AnalysisPhase::parse(str_at(m, &["phase"])),
-                successful: int_at(m, &["successful"]).unwrap_or(0).max(0) as u32,
-                failed: int_at(m, &["failed"]).unwrap_or(0).max(0) as u32,
-                inconclusive: int_at(m, &["inconclusive"]).unwrap_or(0).max(0) as u32,
-                count: int_at(m, &["count"]).unwrap_or(0).max(0) as u32,
+                successful: int_at(m, &["successful"])
+                    .unwrap_or(0)
+                    .clamp(0, i64::from(u32::MAX)) as u32,
+                failed: int_at(m, &["failed"])
+                    .unwrap_or(0)
+                    .clamp(0, i64::from(u32::MAX)) as u32,
+                inconclusive: int_at(m, &["inconclusive"])
+                    .unwrap_or(0)
+                    .clamp(0, i64::from(u32::MAX)) as u32,
+                count: int_at(m, &["count"])
+                    .unwrap_or(0)
+                    .clamp(0, i64::from(u32::MAX)) as u32,
                 last_value: last
                     .map(|l| str_at(l, &["value"]).to_string())
                     .unwrap_or_default(),
@@ -332,7 +340,7 @@ pub fn parse_rollout<'a>(
     let max_weight = canary
         .and_then(|c| int_at(c, &["trafficRouting", "maxTrafficWeight"]))
         .unwrap_or(100)
-        .max(0) as u32;
+        .clamp(0, i64::from(u32::MAX)) as u32;
     let aborted = bool_at(&st, &["abort"]);
     let set_weight = if aborted {
         0
@@ -361,24 +369,27 @@ pub fn parse_rollout<'a>(
                     .any(|o| !uid.is_empty() && str_at(o, &["uid"]) == uid)
         })
         .collect();
-    let available = int_at(&st, &["availableReplicas"]).unwrap_or(0).max(0) as u32;
+    let available = int_at(&st, &["availableReplicas"])
+        .unwrap_or(0)
+        .clamp(0, i64::from(u32::MAX)) as u32;
     let traffic_routing = canary.and_then(|c| at(c, &["trafficRouting"])).is_some();
     let canary_available = owned
         .iter()
         .find(|rs| pod_hash(rs) == current_hash && pod_hash(rs) != stable)
         .and_then(|rs| int_at(rs, &["status", "availableReplicas"]))
         .unwrap_or(0)
-        .max(0) as u32;
+        .clamp(0, i64::from(u32::MAX)) as u32;
     let actual_weight = if current.is_none() {
         max_weight
     } else if available == 0 {
         0
     } else if traffic_routing {
         int_at(&st, &["canary", "weights", "canary", "weight"])
-            .map(|w| w.max(0) as u32)
+            .map(|w| w.clamp(0, i64::from(u32::MAX)) as u32)
             .unwrap_or(set_weight)
     } else {
-        (canary_available * max_weight)
+        canary_available
+            .saturating_mul(max_weight)
             .checked_div(available)
             .unwrap_or(0)
     };
@@ -425,10 +436,18 @@ pub fn parse_rollout<'a>(
         stable_hash: stable,
         canary_hash: current_hash,
         replicas: Replicas {
-            desired: int_at(obj, &["spec", "replicas"]).unwrap_or(1).max(0) as u32,
-            current: int_at(&st, &["replicas"]).unwrap_or(0).max(0) as u32,
-            updated: int_at(&st, &["updatedReplicas"]).unwrap_or(0).max(0) as u32,
-            ready: int_at(&st, &["readyReplicas"]).unwrap_or(0).max(0) as u32,
+            desired: int_at(obj, &["spec", "replicas"])
+                .unwrap_or(1)
+                .clamp(0, i64::from(u32::MAX)) as u32,
+            current: int_at(&st, &["replicas"])
+                .unwrap_or(0)
+                .clamp(0, i64::from(u32::MAX)) as u32,
+            updated: int_at(&st, &["updatedReplicas"])
+                .unwrap_or(0)
+                .clamp(0, i64::from(u32::MAX)) as u32,
+            ready: int_at(&st, &["readyReplicas"])
+                .unwrap_or(0)
+                .clamp(0, i64::from(u32::MAX)) as u32,
             available,
         },
         analysis,
