@@ -25,6 +25,10 @@ fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionReque
     }
 }
 
+async fn act(op: &KubeOperator, kind: ActionKind, ns: &str, name: &str) -> Result<String, String> {
+    op.run(req(kind, ns, name, SyncOptions::default())).await
+}
+
 async fn setup() -> (FakeKube, KubeOperator) {
     let fake = FakeKube::start().await;
     let mut ro = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
@@ -45,14 +49,7 @@ const STORE: &str = "/apis/argoproj.io/v1alpha1/namespaces/dev/rollouts/store";
 #[tokio::test]
 async fn promote_patches_status_and_the_pause_is_gone() {
     let (fake, op) = setup().await;
-    let r = op
-        .run(req(
-            ActionKind::Promote,
-            "dev",
-            "store",
-            SyncOptions::default(),
-        ))
-        .await;
+    let r = act(&op, ActionKind::Promote, "dev", "store").await;
     assert!(r.is_ok(), "{r:?}");
     let sent = fake.requests();
     let methods: Vec<(String, String)> = sent
@@ -76,14 +73,7 @@ async fn promote_patches_status_and_the_pause_is_gone() {
 async fn abort_falls_back_to_the_main_resource_without_a_status_subresource() {
     let (fake, op) = setup().await;
     fake.legacy_rollouts();
-    let r = op
-        .run(req(
-            ActionKind::Abort,
-            "dev",
-            "store",
-            SyncOptions::default(),
-        ))
-        .await;
+    let r = act(&op, ActionKind::Abort, "dev", "store").await;
     assert!(r.is_ok(), "{r:?}");
     let sent: Vec<(String, String, Value)> = fake
         .requests()
@@ -143,14 +133,7 @@ async fn a_status_change_sent_to_the_main_resource_is_ignored_as_a_real_server_d
 async fn forbidden_says_which_verb_resource_and_namespace() {
     let (fake, op) = setup().await;
     fake.forbid("PATCH", &format!("{STORE}/status"));
-    let r = op
-        .run(req(
-            ActionKind::Abort,
-            "dev",
-            "store",
-            SyncOptions::default(),
-        ))
-        .await;
+    let r = act(&op, ActionKind::Abort, "dev", "store").await;
     assert_eq!(
         r,
         Err("forbidden: you may not patch rollouts/status in namespace dev (RBAC)".into())
@@ -165,14 +148,7 @@ async fn forbidden_says_which_verb_resource_and_namespace() {
 #[tokio::test]
 async fn a_gone_object_is_said_to_be_gone() {
     let (_fake, op) = setup().await;
-    let r = op
-        .run(req(
-            ActionKind::Promote,
-            "dev",
-            "nope",
-            SyncOptions::default(),
-        ))
-        .await;
+    let r = act(&op, ActionKind::Promote, "dev", "nope").await;
     assert_eq!(
         r,
         Err("dev/nope is gone: the rollouts object no longer exists".into())
@@ -229,9 +205,7 @@ async fn sync_puts_the_operation_rereads_on_conflict_and_refuses_a_second_one() 
             || stored["status"]["operationState"].is_null()
     );
     fake.clear_requests();
-    let r = op
-        .run(req(ActionKind::Sync, &ns, &name, SyncOptions::default()))
-        .await;
+    let r = act(&op, ActionKind::Sync, &ns, &name).await;
     assert_eq!(r, Err("another operation is already in progress".into()));
     assert!(
         fake.requests().iter().all(|r| r.method == "GET"),
@@ -242,14 +216,7 @@ async fn sync_puts_the_operation_rereads_on_conflict_and_refuses_a_second_one() 
 #[tokio::test]
 async fn refresh_sends_the_annotation() {
     let (fake, op) = setup().await;
-    let r = op
-        .run(req(
-            ActionKind::HardRefresh,
-            "argo-cd",
-            "velero-test",
-            SyncOptions::default(),
-        ))
-        .await;
+    let r = act(&op, ActionKind::HardRefresh, "argo-cd", "velero-test").await;
     assert!(r.is_ok(), "{r:?}");
     let last = fake
         .requests()

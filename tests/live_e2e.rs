@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::fake_kube::FakeKube;
+use support::temp_dir;
 
 fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
     let path = dir.join("kubeconfig");
@@ -14,13 +15,6 @@ fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
     );
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     path
-}
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("opsdeck-live-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
-    d
 }
 
 use support::fixture as load;

@@ -1,7 +1,10 @@
 //! End to end in a real terminal (tmux): start the demo, promote a paused rollout through
 //! the confirmation, quit, and check the terminal was restored. Needs tmux (CI installs it).
 
-use std::path::PathBuf;
+mod support;
+
+use support::temp_dir;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -114,13 +117,6 @@ impl Drop for Tmux {
             .args(["-L", &self.socket, "kill-server"])
             .status();
     }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("opsdeck-e2e-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
-    d
 }
 
 #[test]

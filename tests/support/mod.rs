@@ -11,6 +11,14 @@ use opsdeck::ui::{self, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// A fresh, empty directory for one test.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("opsdeck-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    d
+}
+
 /// A fixture from tests/fixtures (YAML) as JSON.
 pub fn fixture(path: &str) -> serde_json::Value {
     let p = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));

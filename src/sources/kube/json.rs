@@ -23,6 +23,11 @@ pub fn int_at(v: &Value, path: &[&str]) -> Option<i64> {
     }
 }
 
+/// A count or replica number: clamped into `u32`, `default` when absent.
+pub fn u32_at(v: &Value, path: &[&str], default: u32) -> u32 {
+    int_at(v, path).map_or(default, |n| n.clamp(0, i64::from(u32::MAX)) as u32)
+}
+
 pub fn bool_at(v: &Value, path: &[&str]) -> bool {
     at(v, path).and_then(Value::as_bool).unwrap_or(false)
 }

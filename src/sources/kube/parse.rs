@@ -291,18 +291,10 @@ pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
                     .map(|c| c.1.clone())
                     .unwrap_or_default(),
                 phase: AnalysisPhase::parse(str_at(m, &["phase"])),
-                successful: int_at(m, &["successful"])
-                    .unwrap_or(0)
-                    .clamp(0, i64::from(u32::MAX)) as u32,
-                failed: int_at(m, &["failed"])
-                    .unwrap_or(0)
-                    .clamp(0, i64::from(u32::MAX)) as u32,
-                inconclusive: int_at(m, &["inconclusive"])
-                    .unwrap_or(0)
-                    .clamp(0, i64::from(u32::MAX)) as u32,
-                count: int_at(m, &["count"])
-                    .unwrap_or(0)
-                    .clamp(0, i64::from(u32::MAX)) as u32,
+                successful: u32_at(m, &["successful"], 0),
+                failed: u32_at(m, &["failed"], 0),
+                inconclusive: u32_at(m, &["inconclusive"], 0),
+                count: u32_at(m, &["count"], 0),
                 last_value: last
                     .map(|l| str_at(l, &["value"]).to_string())
                     .unwrap_or_default(),
@@ -337,10 +329,9 @@ pub fn parse_rollout<'a>(
     } else {
         steps.get(index.unwrap_or(0))
     };
-    let max_weight = canary
-        .and_then(|c| int_at(c, &["trafficRouting", "maxTrafficWeight"]))
-        .unwrap_or(100)
-        .clamp(0, i64::from(u32::MAX)) as u32;
+    let max_weight = canary.map_or(100, |c| {
+        u32_at(c, &["trafficRouting", "maxTrafficWeight"], 100)
+    });
     let aborted = bool_at(&st, &["abort"]);
     let set_weight = if aborted {
         0
@@ -369,24 +360,18 @@ pub fn parse_rollout<'a>(
                     .any(|o| !uid.is_empty() && str_at(o, &["uid"]) == uid)
         })
         .collect();
-    let available = int_at(&st, &["availableReplicas"])
-        .unwrap_or(0)
-        .clamp(0, i64::from(u32::MAX)) as u32;
+    let available = u32_at(&st, &["availableReplicas"], 0);
     let traffic_routing = canary.and_then(|c| at(c, &["trafficRouting"])).is_some();
     let canary_available = owned
         .iter()
         .find(|rs| pod_hash(rs) == current_hash && pod_hash(rs) != stable)
-        .and_then(|rs| int_at(rs, &["status", "availableReplicas"]))
-        .unwrap_or(0)
-        .clamp(0, i64::from(u32::MAX)) as u32;
+        .map_or(0, |rs| u32_at(rs, &["status", "availableReplicas"], 0));
     let actual_weight = if current.is_none() {
         max_weight
     } else if available == 0 {
         0
     } else if traffic_routing {
-        int_at(&st, &["canary", "weights", "canary", "weight"])
-            .map(|w| w.clamp(0, i64::from(u32::MAX)) as u32)
-            .unwrap_or(set_weight)
+        u32_at(&st, &["canary", "weights", "canary", "weight"], set_weight)
     } else {
         canary_available
             .saturating_mul(max_weight)
@@ -436,18 +421,10 @@ pub fn parse_rollout<'a>(
         stable_hash: stable,
         canary_hash: current_hash,
         replicas: Replicas {
-            desired: int_at(obj, &["spec", "replicas"])
-                .unwrap_or(1)
-                .clamp(0, i64::from(u32::MAX)) as u32,
-            current: int_at(&st, &["replicas"])
-                .unwrap_or(0)
-                .clamp(0, i64::from(u32::MAX)) as u32,
-            updated: int_at(&st, &["updatedReplicas"])
-                .unwrap_or(0)
-                .clamp(0, i64::from(u32::MAX)) as u32,
-            ready: int_at(&st, &["readyReplicas"])
-                .unwrap_or(0)
-                .clamp(0, i64::from(u32::MAX)) as u32,
+            desired: u32_at(obj, &["spec", "replicas"], 1),
+            current: u32_at(&st, &["replicas"], 0),
+            updated: u32_at(&st, &["updatedReplicas"], 0),
+            ready: u32_at(&st, &["readyReplicas"], 0),
             available,
         },
         analysis,
