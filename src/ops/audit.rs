@@ -43,11 +43,14 @@ impl AuditEntry {
     }
 }
 
-/// The local user name for the audit log and Argo's `initiatedBy`.
+/// The local user name for the audit log and Argo's `initiatedBy`: the account the process
+/// runs as (environment variables can be unset, e.g. in containers and under tmux).
 pub fn local_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_string())
+    whoami::username()
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// `$XDG_STATE_HOME/opsdeck`, else `~/.local/state/opsdeck`.

@@ -72,15 +72,11 @@ fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String>
     let effect = match kind {
         ActionKind::Sync => {
             if app.operation_in_progress() {
-                let op = app
-                    .operation
-                    .as_ref()
-                    .map(|o| o.phase.as_str())
-                    .unwrap_or("");
-                return Err(format!(
-                    "{}: an operation is already in progress ({op}); wait for it to finish",
-                    app.name
-                ));
+                let what = match app.operation.as_ref().filter(|o| !o.phase.is_completed()) {
+                    Some(op) => format!("an operation is {}", op.phase.as_str()),
+                    None => "a sync was requested and has not started yet".to_string(),
+                };
+                return Err(format!("{}: {what}; wait for it to finish", app.name));
             }
             format!(
                 "{}: {} → sync to {} ({})",

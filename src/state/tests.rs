@@ -156,7 +156,20 @@ fn sync_is_refused_while_an_operation_runs() {
     s.handle(Intent::Act(ActionKind::Sync));
     assert!(s.ui.overlay.is_none());
     let f = s.flash.clone().map(|f| f.text).unwrap_or_default();
-    assert!(f.contains("already in progress"), "{f}");
+    assert!(
+        f.contains("store: an operation is Running; wait for it to finish"),
+        "{f}"
+    );
+    // Requested (the `operation` field is set) but not started by the controller yet.
+    let i = s.apps.iter().position(|a| a.name == "store").unwrap_or(0);
+    s.apps[i].operation = None;
+    s.apps[i].operation_requested = true;
+    s.handle(Intent::Act(ActionKind::Sync));
+    let f = s.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert!(
+        f.contains("a sync was requested and has not started yet"),
+        "{f}"
+    );
 }
 
 #[test]
