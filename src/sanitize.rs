@@ -122,6 +122,7 @@ impl Sanitize for crate::model::LogLine {
         fix(&mut self.logger);
         fix(&mut self.message);
         fix(&mut self.trace_id);
+        fix(&mut self.thread);
         self.stack.iter_mut().for_each(fix);
     }
 }

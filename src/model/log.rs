@@ -50,6 +50,7 @@ pub struct LogLine {
     /// The message after the logger, or the whole line.
     pub message: String,
     pub trace_id: String,
+    pub thread: String,
     pub stack: Vec<String>,
 }
 
@@ -202,6 +203,7 @@ mod tests {
                 logger: String::new(),
                 message: i.to_string(),
                 trace_id: String::new(),
+                thread: String::new(),
                 stack: vec![],
             });
         }

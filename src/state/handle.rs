@@ -366,7 +366,25 @@ impl State {
             Ok(p) => p,
             Err(why) => {
                 self.flash(FlashKind::Error, format!("✗ {}: {why}", kind.as_str()));
-                return Vec::new();
+                // Refused before it was sent; audited all the same.
+                let target = match kind.on_app() {
+                    true => self
+                        .selected_app()
+                        .map(|a| format!("{}/{}", a.namespace, a.name)),
+                    false => self
+                        .cockpit_rollout()
+                        .or(self.selected_rollout())
+                        .map(|r| format!("{}/{}", r.namespace, r.name)),
+                };
+                return vec![Command::Audit(AuditEntry::new(
+                    self.wall,
+                    &self.context.name,
+                    kind,
+                    None,
+                    target.unwrap_or_default(),
+                    String::new(),
+                    format!("refused: {why}"),
+                ))];
             }
         };
         if self.context.read_only {

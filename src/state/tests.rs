@@ -125,7 +125,15 @@ fn read_only_refuses_and_audits_the_refusal() {
 fn actions_that_make_no_sense_are_refused_with_a_reason() {
     let (mut s, _) = demo(Scenario::Steady, false);
     select_rollout(&mut s, "store");
-    s.handle(Intent::Act(ActionKind::Promote));
+    let cmds = s.handle(Intent::Act(ActionKind::Promote));
+    let [Command::Audit(e)] = cmds.as_slice() else {
+        panic!("a refusal is audited: {cmds:?}")
+    };
+    assert_eq!((e.action, e.target.as_str()), ("promote", "dev/store"));
+    assert_eq!(
+        e.result,
+        "refused: store is fully promoted; there is nothing to promote"
+    );
     assert!(s.ui.overlay.is_none());
     let f = s.flash.clone().map(|f| f.text).unwrap_or_default();
     assert!(f.contains("fully promoted"), "{f}");
@@ -271,6 +279,7 @@ fn a_full_log_ring_drops_the_oldest_and_keeps_the_selection_on_its_line() {
         logger: String::new(),
         message: format!("line {i}"),
         trace_id: String::new(),
+        thread: String::new(),
         stack: vec![],
     };
     s.apply(Update::Logs((0..100).map(line).collect()));

@@ -119,12 +119,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let pos = &s.ui.lists[Pane::Logs.index()];
     let focused = s.ui.focus == Pane::Logs;
-    // Rows each record needs: 1, plus its stack when expanded.
+    // Rows each record needs: 1, plus its details and stack when expanded.
     let height = |k: usize| -> usize {
         idx.get(k)
             .filter(|&i| s.ui.expanded_logs.contains(&s.log_seq(i)))
             .and_then(|i| s.logs.get(i))
-            .map_or(1, |l| 1 + l.stack.len())
+            .map_or(1, |l| 2 + l.stack.len())
     };
     let first = if s.ui.log_follow {
         let mut k = idx.len();
@@ -147,6 +147,18 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         put_record(buf, inner, y, v, l, focused && k == pos.selected, expanded);
         y += 1;
         if expanded {
+            if (!l.thread.is_empty() || !l.trace_id.is_empty()) && y < inner.bottom() {
+                let meta = format!("thread {} · trace {} · pod {}", l.thread, l.trace_id, l.pod);
+                text::put(
+                    buf,
+                    inner.x + 11,
+                    y,
+                    &meta,
+                    inner.width.saturating_sub(11),
+                    t.accent,
+                );
+                y += 1;
+            }
             for st in &l.stack {
                 if y >= inner.bottom() {
                     break;

@@ -777,6 +777,7 @@ impl Sim {
             logger: fill(tpl.logger),
             message: fill(tpl.message),
             trace_id: hex(&mut self.rng, 32),
+            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)),
             stack,
         }
     }
@@ -796,6 +797,7 @@ impl Sim {
             logger: logger.replace("{svc}", svc),
             message: msg.to_string(),
             trace_id: hex(&mut self.rng, 32),
+            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)),
             stack: vec![],
         }
     }
