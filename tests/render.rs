@@ -350,3 +350,20 @@ fn application_detail_shows_what_the_source_knows() {
         "{text}"
     );
 }
+
+#[test]
+fn an_expanded_stack_trace_near_the_bottom_scrolls_into_view() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.state.set_size(120, 30);
+    d.state.handle(Intent::Focus(Pane::Logs));
+    d.state.handle(Intent::Zoom);
+    d.state.handle(Intent::Up);
+    d.state.handle(Intent::Expand);
+    let text = render(&d.state, &dark(), 120, 30);
+    assert!(text.contains("thread http-nio-8080-exec-"), "{text}");
+    assert!(text.contains("java.lang.IllegalStateException"), "{text}");
+    assert!(
+        text.contains("... 48 common frames omitted"),
+        "the whole trace fits:\n{text}"
+    );
+}

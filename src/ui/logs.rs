@@ -135,7 +135,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         }
         k
     } else {
-        pos.offset
+        // Scroll just enough that the selected record, expanded or not, fits.
+        let mut first = pos.offset.min(pos.selected);
+        let mut used: usize = (first..=pos.selected).map(height).sum();
+        while used > rows && first < pos.selected {
+            used -= height(first);
+            first += 1;
+        }
+        first
     };
     let buf = frame.buffer_mut();
     let mut y = inner.y;
