@@ -334,6 +334,14 @@ fn application_detail_shows_what_the_source_knows() {
         assert!(text.contains(want), "{want}:\n{text}");
     }
     insta::assert_snapshot!("app_detail_120x40", text);
+    // At 80×24 long fields wrap; the box grows with them, so the history still shows.
+    d.state.set_size(80, 24);
+    let text = render(&d.state, &dark(), 80, 24);
+    assert!(
+        text.contains("history") && text.contains("deployed"),
+        "{text}"
+    );
+    d.state.set_size(120, 40);
     // From the detail: s opens the sync confirmation for this app; Enter goes to the cockpit.
     d.state.handle(Intent::Act(ActionKind::Sync));
     assert!(render(&d.state, &dark(), 120, 40).contains("$ argocd app sync store"));

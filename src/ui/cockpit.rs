@@ -40,15 +40,21 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
         return;
     };
     let cv = cockpit_view(s, r);
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", r.name), t.title),
-        Span::styled("canary ", t.canary),
-        Span::styled(format!("{} ", tag_of(&r.canary_image)), t.canary),
-        Span::styled(format!("{} ", r.canary_hash), t.muted),
-        Span::styled("vs stable ", t.stable),
+    let mut title = vec![Span::styled(format!(" {} ", r.name), t.title)];
+    if !r.is_fully_promoted() {
+        title.extend([
+            Span::styled("canary ", t.canary),
+            Span::styled(format!("{} ", tag_of(&r.canary_image)), t.canary),
+            Span::styled(format!("{} ", r.canary_hash), t.muted),
+            Span::styled("vs ", t.muted),
+        ]);
+    }
+    title.extend([
+        Span::styled("stable ", t.stable),
         Span::styled(format!("{} ", tag_of(&r.stable_image)), t.stable),
         Span::styled(format!("{} ", r.stable_hash), t.muted),
     ]);
+    let title = Line::from(title);
     let block = Block::bordered()
         .border_type(BorderType::Thick)
         .border_style(t.border_focus)

@@ -19,6 +19,17 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
     }
 }
 
+/// A centred box `w` wide and just tall enough for `lines` wrapped inside its border.
+fn fitted(body: Rect, w: u16, lines: &[Line]) -> Rect {
+    let w = w.min(body.width);
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    centered(body, w, (rows as u16).saturating_add(2))
+}
+
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
         .flex(Flex::Center)
@@ -68,12 +79,7 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
         Span::styled("Esc", t.accent),
         Span::styled(" cancel", t.muted),
     ]));
-    let inner_w = w.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
-        .sum();
-    let area = centered(body, w, rows as u16 + 2);
+    let area = fitted(body, w, &lines);
     let danger = p.needs_typing();
     let block = Block::bordered()
         .border_type(BorderType::Double)
@@ -219,11 +225,7 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
             ),
         ));
     }
-    let area = centered(
-        body,
-        96.min(body.width),
-        (lines.len() as u16 + 2).min(body.height),
-    );
+    let area = fitted(body, 96, &lines);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
