@@ -5,6 +5,7 @@
 use crate::keymap::{Key, Keymap};
 use crate::ops::audit::{AuditEntry, AuditLog};
 use crate::ops::{ActionOutcome, Operator};
+use crate::sources::demand::Demand;
 use crate::state::{Command, FlashKind, Intent, State, TextKey, Update};
 use crate::theme::Theme;
 use crate::ui::{self, View};
@@ -14,7 +15,7 @@ use futures::future::BoxFuture;
 use ratatui::DefaultTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// The shortest time between two frames (~30 fps).
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -39,12 +40,18 @@ pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Int
     keymap.resolve(Key::from_event(k), &state.key_contexts())
 }
 
+/// Starts a live platform's tasks: updates go to the sender, the pollers read the demand.
+pub type StartFn = Box<
+    dyn FnOnce(mpsc::Sender<Update>, watch::Receiver<Demand>) -> Vec<tokio::task::JoinHandle<()>>
+        + Send,
+>;
+
 /// A live platform set up for another context or namespaces, not started yet.
 pub struct LiveSetup {
     pub operator: Arc<dyn Operator>,
     pub context: crate::state::Context,
-    /// Starts the watches; called only after State has dropped the old context's data.
-    pub start: Box<dyn FnOnce(mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> + Send>,
+    /// Starts the watches and pollers; called only after State has dropped the old context's data.
+    pub start: StartFn,
 }
 
 /// Where `:ctx` / `:ns` should point.
@@ -70,6 +77,8 @@ pub struct App {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Present on a live cluster: how to switch context or namespaces.
     pub switcher: Option<Switcher>,
+    /// What the polling sources should fetch; published after every change of State.
+    pub demand: watch::Sender<Demand>,
 }
 
 impl App {
@@ -181,6 +190,9 @@ impl App {
         let mut dirty = true;
         let mut last_draw = Instant::now() - FRAME;
         loop {
+            if dirty {
+                self.publish_demand();
+            }
             if dirty && last_draw.elapsed() >= FRAME {
                 let view = View {
                     state: &self.state,
@@ -281,7 +293,20 @@ impl App {
         tracing::info!(context = %setup.context.name, namespaces = %setup.context.namespace, "switched");
         self.operator = setup.operator;
         self.state.switch_context(setup.context);
-        self.tasks = (setup.start)(self.updates_tx.clone());
+        self.tasks = (setup.start)(self.updates_tx.clone(), self.demand.subscribe());
+    }
+
+    /// Tells the pollers what is on screen now, if that changed.
+    fn publish_demand(&self) {
+        let now = self.state.demand();
+        self.demand.send_if_modified(|d| {
+            if *d == now {
+                false
+            } else {
+                *d = now;
+                true
+            }
+        });
     }
 }
 

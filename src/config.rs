@@ -49,9 +49,58 @@ pub struct Cli {
     /// Where opsdeck's own log goes (default: $XDG_STATE_HOME/opsdeck/opsdeck.log).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// Prometheus URL for CPU (default: found through the API server in --monitoring-namespace).
+    /// `https://user:pass@host/` gives basic auth.
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub prometheus: Option<String>,
+    /// The Prometheus Service to use through the API server: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "prometheus"])]
+    pub prometheus_service: Option<String>,
+    /// Bearer token for --prometheus (and --mesh-prometheus unless it has its own).
+    #[arg(
+        long,
+        env = "OPSDECK_PROMETHEUS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub prometheus_token: Option<String>,
+    /// Prometheus URL with Linkerd's metrics (default: linkerd-viz's Prometheus through the API
+    /// server, then the main Prometheus if it has Linkerd's metrics).
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub mesh_prometheus: Option<String>,
+    /// The Prometheus Service with Linkerd's metrics: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "mesh_prometheus"])]
+    pub mesh_prometheus_service: Option<String>,
+    /// Bearer token for --mesh-prometheus.
+    #[arg(
+        long,
+        env = "OPSDECK_MESH_PROMETHEUS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub mesh_prometheus_token: Option<String>,
+    /// Namespace of kube-prometheus-stack (Prometheus, Alertmanager) and Loki.
+    #[arg(long, default_value = "monitoring", value_name = "NS")]
+    pub monitoring_namespace: String,
+    /// Namespace of linkerd-viz.
+    #[arg(long, default_value = "linkerd-viz", value_name = "NS")]
+    pub viz_namespace: String,
+    /// Timeout of every Prometheus, Loki and Alertmanager request, in seconds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "SECS")]
+    pub query_timeout: u64,
     /// Error-log lines kept in memory.
     #[arg(long, default_value_t = 50_000)]
     pub log_lines: usize,
+}
+
+/// A credential: never printed, not even in opsdeck's own log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -78,6 +127,15 @@ pub struct Config {
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
     pub log_lines: usize,
+    pub prometheus: Option<String>,
+    pub prometheus_service: Option<String>,
+    pub prometheus_token: Option<Secret>,
+    pub mesh_prometheus: Option<String>,
+    pub mesh_prometheus_service: Option<String>,
+    pub mesh_prometheus_token: Option<Secret>,
+    pub monitoring_namespace: String,
+    pub viz_namespace: String,
+    pub query_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -99,6 +157,15 @@ impl Config {
             audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
             log_lines: cli.log_lines.clamp(100, 5_000_000),
+            prometheus: cli.prometheus,
+            prometheus_service: cli.prometheus_service,
+            prometheus_token: cli.prometheus_token.map(Secret),
+            mesh_prometheus: cli.mesh_prometheus,
+            mesh_prometheus_service: cli.mesh_prometheus_service,
+            mesh_prometheus_token: cli.mesh_prometheus_token.map(Secret),
+            monitoring_namespace: cli.monitoring_namespace,
+            viz_namespace: cli.viz_namespace,
+            query_timeout: std::time::Duration::from_secs(cli.query_timeout),
         }
     }
 }

@@ -79,21 +79,52 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
     }
 }
 
-/// Connects to a context and prepares (but does not start) its watches.
+/// Where Prometheus is, from the flags.
+fn prom_setup(cfg: &Config, kube: kube::Client) -> Result<PromSetup, String> {
+    let token = cfg.prometheus_token.as_ref().map(|s| s.0.clone());
+    let mesh_token = cfg
+        .mesh_prometheus_token
+        .as_ref()
+        .map(|s| s.0.clone())
+        .or(token.clone());
+    let cpu = match (&cfg.prometheus, &cfg.prometheus_service) {
+        (Some(url), _) => Location::Url(Endpoint::direct(url, token)?),
+        (None, Some(s)) => Location::Service(ServiceRef::parse(s)?),
+        (None, None) => Location::Discover,
+    };
+    let mesh = match (&cfg.mesh_prometheus, &cfg.mesh_prometheus_service) {
+        (Some(url), _) => Location::Url(Endpoint::direct(url, mesh_token)?),
+        (None, Some(s)) => Location::Service(ServiceRef::parse(s)?),
+        // One Prometheus given by URL serves both unless told otherwise.
+        (None, None) if cfg.prometheus.is_some() => cpu.clone(),
+        (None, None) => Location::Discover,
+    };
+    Ok(PromSetup {
+        cpu,
+        mesh,
+        kube: Some(kube),
+        monitoring_namespace: cfg.monitoring_namespace.clone(),
+        viz_namespace: cfg.viz_namespace.clone(),
+        timeout: cfg.query_timeout,
+        refresh: opsdeck::sources::prometheus::REFRESH,
+    })
+}
+
+/// Connects to a context and prepares (but does not start) its watches and pollers.
 async fn live_setup(
-    kubeconfig: Option<std::path::PathBuf>,
+    cfg: Config,
     context: Option<String>,
     namespaces: Vec<String>,
-    argocd_namespace: String,
-    read_only: bool,
 ) -> Result<LiveSetup, String> {
-    let conn = connect(kubeconfig.as_deref(), context.as_deref()).await?;
+    let conn = connect(cfg.kubeconfig.as_deref(), context.as_deref()).await?;
     tracing::info!(context = %conn.context, server = %conn.server, "connected");
     let client = conn.client.clone();
     let watch_cfg = WatchConfig {
         namespaces: namespaces.clone(),
-        argocd_namespace: argocd_namespace.clone(),
+        argocd_namespace: cfg.argocd_namespace.clone(),
     };
+    let prom = prom_setup(&cfg, client.clone())?;
+    let stats = Arc::new(PromStats::default());
     Ok(LiveSetup {
         operator: Arc::new(KubeOperator {
             client: conn.client,
@@ -106,51 +137,36 @@ async fn live_setup(
             } else {
                 namespaces.join(",")
             },
-            argocd_namespace,
+            argocd_namespace: cfg.argocd_namespace.clone(),
             demo: false,
-            read_only,
+            read_only: cfg.read_only,
             log_query: String::new(),
         },
-        start: Box::new(move |tx| watch::spawn(client, watch_cfg, tx)),
+        start: Box::new(move |tx, demand| {
+            let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
+            tasks.extend(prometheus::spawn(prom, demand, tx, stats));
+            tasks
+        }),
     })
 }
 
 /// `:ctx` / `:ns` on a live cluster.
 fn switcher(cfg: &Config) -> Switcher {
-    let kubeconfig = cfg.kubeconfig.clone();
-    let argocd_namespace = cfg.argocd_namespace.clone();
-    let read_only = cfg.read_only;
+    let cfg = cfg.clone();
     Arc::new(move |req: SwitchRequest| {
-        Box::pin(live_setup(
-            kubeconfig.clone(),
-            Some(req.context),
-            req.namespaces,
-            argocd_namespace.clone(),
-            read_only,
-        ))
+        Box::pin(live_setup(cfg.clone(), Some(req.context), req.namespaces))
     })
 }
 
-/// A live cluster: watches Argo CD and Argo Rollouts; the other sources are not built yet.
-async fn live_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Result<Platform, String> {
-    let setup = live_setup(
-        cfg.kubeconfig.clone(),
-        cfg.context.clone(),
-        cfg.namespaces.clone(),
-        cfg.argocd_namespace.clone(),
-        cfg.read_only,
-    )
-    .await?;
-    let tasks = (setup.start)(tx.clone());
+/// A live cluster: Argo CD, Argo Rollouts and Prometheus; logs and alerts are not built yet.
+async fn live_platform(
+    cfg: &Config,
+    tx: mpsc::Sender<Update>,
+    demand: tokio::sync::watch::Receiver<Demand>,
+) -> Result<Platform, String> {
+    let setup = live_setup(cfg.clone(), cfg.context.clone(), cfg.namespaces.clone()).await?;
+    let tasks = (setup.start)(tx.clone(), demand);
     for (source, what) in [
-        (
-            SourceId::Mesh,
-            "Linkerd route metrics need the Prometheus source, not in this build yet",
-        ),
-        (
-            SourceId::Cpu,
-            "CPU needs the Prometheus source, not in this build yet",
-        ),
         (
             SourceId::Logs,
             "error logs need the Loki source, not in this build yet",
@@ -191,10 +207,11 @@ fn main() -> color_eyre::Result<()> {
         .build()?;
     let result = runtime.block_on(async {
         let (tx, rx) = mpsc::channel(1024);
+        let (demand_tx, demand_rx) = tokio::sync::watch::channel(Demand::default());
         let platform = if cfg.demo {
             demo_platform(&cfg, tx.clone())
         } else {
-            match live_platform(&cfg, tx.clone()).await {
+            match live_platform(&cfg, tx.clone(), demand_rx).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!("{e}");
@@ -217,6 +234,7 @@ fn main() -> color_eyre::Result<()> {
             updates_rx: rx,
             tasks: platform.tasks,
             switcher: platform.switcher,
+            demand: demand_tx,
         };
         let mut terminal = ratatui::init();
         let r = app.run(&mut terminal).await;
@@ -232,7 +250,10 @@ use chrono::Timelike;
 use opsdeck::ops::Operator;
 use opsdeck::ops::audit::local_user;
 use opsdeck::ops::kube::KubeOperator;
+use opsdeck::sources::demand::Demand;
+use opsdeck::sources::http::{Endpoint, ServiceRef};
 use opsdeck::sources::kube::connect::connect;
 use opsdeck::sources::kube::watch::{self, WatchConfig};
+use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::{Health, SourceId, Update};
 use tokio::sync::mpsc;

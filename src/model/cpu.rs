@@ -31,6 +31,8 @@ pub struct CpuData {
     /// One series per service, and per track while a canary runs.
     pub services: Vec<CpuSeries>,
     pub step_secs: u32,
+    /// The span the series cover (5m, 15m, 1h, 6h).
+    pub window_secs: u32,
 }
 
 impl CpuData {

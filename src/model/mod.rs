@@ -14,7 +14,7 @@ pub use log::{Level, LogLine, LogRing};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, Replicas, Rollout, RolloutPhase,
 };
-pub use route::{RetryBudget, RouteSample, RouteStats};
+pub use route::{MeshNote, RetryBudget, RouteSample, RouteStats};
 
 /// Which set of pods of a canary rollout a number or a log line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

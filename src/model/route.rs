@@ -35,3 +35,11 @@ pub struct RouteStats {
     pub canary: Option<RouteSample>,
     pub stable: Option<RouteSample>,
 }
+
+/// Why a service in scope has no route rows: not meshed, no profile, no traffic in the window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeshNote {
+    pub namespace: String,
+    pub service: String,
+    pub reason: String,
+}

@@ -1,5 +1,8 @@
 //! Sources: tokio tasks that own their connection and send [`Update`](crate::state::Update)s.
 //! A source never touches UI state.
 
+pub mod demand;
 pub mod demo;
+pub mod http;
 pub mod kube;
+pub mod prometheus;

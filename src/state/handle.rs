@@ -103,6 +103,32 @@ impl State {
                     self.set_pos(Pane::Logs, n.saturating_sub(1));
                 }
             }
+            Intent::Window => {
+                let target = match &self.ui.screen {
+                    Screen::Cockpit { .. } => Pane::Routes,
+                    Screen::Main => self.ui.focus,
+                };
+                match target {
+                    Pane::Cpu => {
+                        self.ui.cpu_window = (self.ui.cpu_window + 1) % super::CPU_WINDOWS.len();
+                        let w = super::CPU_WINDOWS[self.ui.cpu_window];
+                        self.flash(
+                            FlashKind::Info,
+                            format!("CPU window {}", crate::ui::fmt_window(w)),
+                        );
+                    }
+                    Pane::Routes => {
+                        self.ui.route_window =
+                            (self.ui.route_window + 1) % super::ROUTE_WINDOWS.len();
+                        let w = super::ROUTE_WINDOWS[self.ui.route_window];
+                        self.flash(
+                            FlashKind::Info,
+                            format!("route window {}", crate::ui::fmt_window(w)),
+                        );
+                    }
+                    _ => {}
+                }
+            }
             Intent::Expand => {
                 if let Some(i) = self.selected_index(Pane::Logs) {
                     let seq = self.log_seq(i);

@@ -91,6 +91,8 @@ pub enum Update {
         name: String,
     },
     Routes(Vec<RouteStats>),
+    /// Why services in scope have no route rows.
+    MeshNotes(Vec<MeshNote>),
     Cpu(CpuData),
     Logs(Vec<LogLine>),
     LogsDroppedByServer(u64),
@@ -126,6 +128,8 @@ pub enum Intent {
     CommandLine,
     Follow,
     Expand,
+    /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
+    Window,
     InternalLog,
     Act(ActionKind),
     Confirm,
@@ -222,6 +226,10 @@ pub struct Ui {
     pub command_input: Option<String>,
     pub log_follow: bool,
     pub expanded_logs: HashSet<u64>,
+    /// Index into [`CPU_WINDOWS`].
+    pub cpu_window: usize,
+    /// Index into [`ROUTE_WINDOWS`].
+    pub route_window: usize,
     pub size: (u16, u16),
     pub layout: ScreenLayout,
 }
@@ -239,6 +247,8 @@ impl Default for Ui {
             command_input: None,
             log_follow: true,
             expanded_logs: HashSet::new(),
+            cpu_window: 1,
+            route_window: 0,
             size: (0, 0),
             layout: ScreenLayout::default(),
         }
@@ -257,6 +267,11 @@ pub struct Context {
     pub log_query: String,
 }
 
+/// CPU chart windows in seconds: 5m, 15m, 1h, 6h.
+pub const CPU_WINDOWS: [u32; 4] = [300, 900, 3600, 21_600];
+/// Route table windows in seconds: 1m (as `linkerd viz routes`), 5m, 15m.
+pub const ROUTE_WINDOWS: [u32; 3] = [60, 300, 900];
+
 pub struct State {
     /// The data clock (simulated time in the demo, wall time live).
     pub now: DateTime<Utc>,
@@ -266,6 +281,7 @@ pub struct State {
     pub apps: Vec<ArgoApp>,
     pub rollouts: Vec<Rollout>,
     pub routes: Vec<RouteStats>,
+    pub mesh_notes: Vec<MeshNote>,
     pub cpu: CpuData,
     pub logs: LogRing,
     pub alerts: Vec<Alert>,
@@ -291,6 +307,7 @@ impl State {
             apps: Vec::new(),
             rollouts: Vec::new(),
             routes: Vec::new(),
+            mesh_notes: Vec::new(),
             cpu: CpuData::default(),
             logs: LogRing::new(log_capacity),
             alerts: Vec::new(),
@@ -365,6 +382,11 @@ impl State {
                 let changed = routes != self.routes;
                 self.routes = routes;
                 self.clamp_lists();
+                changed
+            }
+            Update::MeshNotes(notes) => {
+                let changed = notes != self.mesh_notes;
+                self.mesh_notes = notes;
                 changed
             }
             Update::Cpu(cpu) => {
@@ -547,7 +569,15 @@ impl State {
         self.context = context;
         self.apps.clear();
         self.rollouts.clear();
-        for id in [SourceId::Apps, SourceId::Rollouts] {
+        self.routes.clear();
+        self.mesh_notes.clear();
+        self.cpu = CpuData::default();
+        for id in [
+            SourceId::Apps,
+            SourceId::Rollouts,
+            SourceId::Mesh,
+            SourceId::Cpu,
+        ] {
             self.sources[id as usize] = SourceStatus {
                 health: Health::Connecting,
                 last_ok: None,
@@ -573,6 +603,12 @@ fn clean_update(u: &mut Update) {
         Update::Rollouts(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::RolloutUpserted(r) => r.sanitize(),
         Update::Routes(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::MeshNotes(v) => {
+            for n in v {
+                n.service = crate::sanitize::clean_owned(&n.service);
+                n.namespace = crate::sanitize::clean_owned(&n.namespace);
+            }
+        }
         Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::SourceHealth {

@@ -202,3 +202,47 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
         concerns,
     }
 }
+
+impl State {
+    /// What the polling sources should fetch for the screen as it is now.
+    pub fn demand(&self) -> crate::sources::demand::Demand {
+        use super::Screen;
+        use crate::sources::demand::{Demand, Tracked};
+        let layout = &self.ui.layout;
+        let cockpit = matches!(self.ui.screen, Screen::Cockpit { .. });
+        let cpu_rect = layout.rect(Pane::Cpu).filter(|_| !cockpit);
+        let namespaces = if self.context.namespace == "all" || self.context.namespace.is_empty() {
+            Vec::new()
+        } else {
+            self.context
+                .namespace
+                .split(',')
+                .map(str::to_string)
+                .collect()
+        };
+        Demand {
+            cpu: cockpit || cpu_rect.is_some(),
+            routes: cockpit || layout.rect(Pane::Routes).is_some(),
+            cpu_window_secs: super::CPU_WINDOWS[self.ui.cpu_window % super::CPU_WINDOWS.len()],
+            route_window_secs: super::ROUTE_WINDOWS
+                [self.ui.route_window % super::ROUTE_WINDOWS.len()],
+            // Braille: two dots per cell, less the y-axis labels and the border.
+            cpu_points: u32::from(
+                cpu_rect
+                    .map_or(self.ui.size.0 / 2, |r| r.width)
+                    .saturating_sub(7),
+            ) * 2,
+            namespaces,
+            rollouts: self
+                .rollouts
+                .iter()
+                .map(|r| Tracked {
+                    namespace: r.namespace.clone(),
+                    name: r.name.clone(),
+                    stable_hash: r.stable_hash.clone(),
+                    canary_hash: r.canary_hash.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! CPU: a braille line chart of node busy % with axes and legend, then a sparkline and the
 //! current value per service.
 
+use super::fmt_window;
 use super::text;
 use super::{View, pane_frame};
 use crate::layout::Pane;
@@ -23,7 +24,13 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let inner = pane_frame(frame, area, v, Pane::Cpu, vec![]);
+    let window = crate::state::CPU_WINDOWS[s.ui.cpu_window];
+    let mut extra = vec![Span::styled(format!("{} ", fmt_window(window)), t.muted)];
+    if s.cpu.step_secs > 0 {
+        extra.push(Span::styled(format!("step {}s ", s.cpu.step_secs), t.muted));
+    }
+    let inner = pane_frame(frame, area, v, Pane::Cpu, extra);
+    let since = s.now.timestamp() - i64::from(window);
     let services: Vec<&CpuSeries> = {
         let idx = s.indices(Pane::Cpu);
         (0..idx.len())
@@ -62,13 +69,17 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             name,
         );
         let w = spark.width as usize;
-        let pts: Vec<u64> = svc
-            .points
+        let first = svc.points.partition_point(|p| p.0 < since);
+        let pts: Vec<u64> = svc.points[first..]
             .iter()
             .rev()
             .take(w)
             .rev()
             .map(|p| (p.1 * 1000.0).max(0.0) as u64)
+            .collect();
+        // Fewer points than columns: the newest at the right edge, blanks on the left.
+        let pts: Vec<u64> = std::iter::repeat_n(0, w.saturating_sub(pts.len()))
+            .chain(pts)
             .collect();
         // Scale from the series' own floor so a busy but steady service is not a flat block.
         let (lo, hi) = svc.points.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), p| {
@@ -98,7 +109,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let now = s.now.timestamp() as f64;
-    let window = 30.0 * 60.0;
+    let window = f64::from(crate::state::CPU_WINDOWS[s.ui.cpu_window]);
     let buf = frame.buffer_mut();
     let plot = Rect::new(area.x + 5, area.y, area.width - 5, area.height - 2);
     // Y axis with labels, X axis with labels.
@@ -116,8 +127,14 @@ fn draw_chart(frame: &mut Frame, area: Rect, v: &View) {
         buf[(x, axis_y)].set_char('─').set_style(t.muted);
     }
     let ly = axis_y + 1;
-    text::put(buf, plot.x, ly, "-30m", 4, t.muted);
-    text::put(buf, plot.x + plot.width / 2 - 2, ly, "-15m", 4, t.muted);
+    let (full, half) = (
+        format!("-{}", fmt_window(window as u32)),
+        format!("-{}", fmt_window(window as u32 / 2)),
+    );
+    text::put(buf, plot.x, ly, &full, 6, t.muted);
+    if plot.width > 24 {
+        text::put(buf, plot.x + plot.width / 2 - 3, ly, &half, 6, t.muted);
+    }
     text::put(buf, plot.right().saturating_sub(3), ly, "now", 3, t.muted);
     let series: Vec<(Vec<(f64, f64)>, ratatui::style::Style)> = s
         .cpu

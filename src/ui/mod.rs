@@ -149,6 +149,16 @@ pub fn fmt_age(secs: i64) -> String {
     }
 }
 
+/// A time window: `1m`, `15m`, `1h`, `6h`, `7m30s`.
+pub fn fmt_window(secs: u32) -> String {
+    match secs {
+        s if s >= 3600 && s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s >= 60 && s.is_multiple_of(60) => format!("{}m", s / 60),
+        s if s >= 60 => format!("{}m{}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
 pub fn fmt_pct(v: Option<f64>) -> String {
     match v {
         Some(x) if x >= 0.9995 => "100%".to_string(),

@@ -17,12 +17,13 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         area,
         v,
         Pane::Routes,
-        idx.is_empty(),
+        idx.is_empty() && s.mesh_notes.is_empty(),
         "no ServiceProfile routes with traffic",
     ) {
         return;
     }
-    let mut extra = Vec::new();
+    let w = crate::state::ROUTE_WINDOWS[s.ui.route_window];
+    let mut extra = vec![Span::styled(format!("{} ", super::fmt_window(w)), t.muted)];
     if let Some(b) = s.routes.first().and_then(|r| r.budget.as_ref())
         && s.routes.iter().all(|r| r.budget.as_ref() == Some(b))
     {
@@ -57,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     spec.push(Col::Fixed(5));
     header.push("P95");
     if wide {
-        spec.extend([Col::Fixed(5), Col::Fixed(5)]);
+        spec.extend([Col::Fixed(5), Col::Fixed(6)]);
         header.extend(["P99", "T/O"]);
     }
     if any_canary {
@@ -93,7 +94,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         if wide {
             let retry = if r.retryable { "↻" } else { " " };
             cells.push(one(fmt_ms(o.p99_ms), t.muted));
-            cells.push(one(format!("{retry}{}s", r.timeout_ms / 1000), t.muted));
+            cells.push(one(
+                format!("{retry}{}", fmt_timeout(r.timeout_ms)),
+                t.muted,
+            ));
         }
         if any_canary {
             cells.push(match (&r.canary, &r.stable) {
@@ -110,6 +114,27 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         }
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
+    }
+    // Below the rows: why services in scope have none.
+    let shown = window(pos.offset, rows_h, idx.len()).len();
+    for (i, n) in s.mesh_notes.iter().enumerate() {
+        let line = shown + i;
+        if line >= rows_h {
+            break;
+        }
+        let y = inner.y + 1 + line as u16;
+        let text = format!("{:<9}– {}", n.service, n.reason);
+        text::put(buf, inner.x, y, &text, inner.width, t.muted);
+    }
+}
+
+/// `300ms`, `2s`, `1.5s`; `—` for none.
+fn fmt_timeout(ms: u64) -> String {
+    match ms {
+        0 => "—".to_string(),
+        1..=999 => format!("{ms}ms"),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{:.1}s", ms as f64 / 1000.0),
     }
 }
 

@@ -47,6 +47,19 @@ struct Inner {
     conflict_once: bool,
     /// New watch requests wait while this is set.
     frozen: bool,
+    /// Services reachable through `/api/v1/namespaces/NS/services/NAME:PORT/proxy/…`.
+    proxies: BTreeMap<String, Proxy>,
+}
+
+/// What the service proxy does for one Service.
+#[derive(Clone, Debug)]
+pub enum Proxy {
+    /// Forwards to this base URL (a real server on loopback).
+    To(String),
+    /// Answers with this status and plain-text body, as linkerd-viz's policy does with 403.
+    Refuse(u16, String),
+    /// The Service exists but has no ready endpoints (503 from the API server).
+    NoEndpoints,
 }
 
 pub struct FakeKube {
@@ -79,6 +92,7 @@ fn kind_of(plural: &str) -> &'static str {
         "rollouts" => "Rollout",
         "analysisruns" => "AnalysisRun",
         "replicasets" => "ReplicaSet",
+        "serviceprofiles" => "ServiceProfile",
         _ => "Object",
     }
 }
@@ -189,6 +203,11 @@ impl FakeKube {
 
     pub fn clear_requests(&self) {
         lock(&self.inner).requests.clear();
+    }
+
+    /// Makes `ns/name:port` reachable through the service proxy.
+    pub fn proxy(&self, service: &str, p: Proxy) {
+        lock(&self.inner).proxies.insert(service.into(), p);
     }
 
     /// Answer 403 to `method` on `path`.
@@ -378,6 +397,18 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
                 &format!("{verb} is forbidden: User \"alice\" cannot {verb} resource"),
             );
         }
+    }
+    if let Some(resp) = service_proxy(
+        &inner,
+        &method,
+        &path,
+        &query,
+        &content_type,
+        bytes.to_vec(),
+    )
+    .await
+    {
+        return resp;
     }
     if path == "/version" {
         let v = json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake", "platform": "linux/amd64"});
@@ -638,4 +669,72 @@ fn watch_stream(
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// The API server's service proxy: `/api/v1/namespaces/NS/services/NAME:PORT/proxy/REST`.
+async fn service_proxy(
+    inner: &Arc<Mutex<Inner>>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Option<Response> {
+    let rest = path.strip_prefix("/api/v1/namespaces/")?;
+    let (ns, rest) = rest.split_once("/services/")?;
+    let (svc, rest) = rest.split_once("/proxy")?;
+    let key = format!("{ns}/{svc}");
+    let target = lock(inner).proxies.get(&key).cloned();
+    let name = svc.split(':').next().unwrap_or(svc);
+    Some(match target {
+        None => status(404, "NotFound", &format!("services \"{name}\" not found")),
+        Some(Proxy::NoEndpoints) => status(
+            503,
+            "ServiceUnavailable",
+            &format!("no endpoints available for service \"{name}\""),
+        ),
+        Some(Proxy::Refuse(code, text)) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::FORBIDDEN),
+            [("content-type", "text/plain")],
+            text,
+        )
+            .into_response(),
+        Some(Proxy::To(base)) => {
+            let mut url = format!("{base}{rest}");
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(query);
+            }
+            let client = reqwest::Client::new();
+            let m = reqwest::Method::from_bytes(method.as_str().as_bytes())
+                .unwrap_or(reqwest::Method::GET);
+            let mut req = client.request(m, &url).body(body);
+            if !content_type.is_empty() {
+                req = req.header("content-type", content_type);
+            }
+            match req.send().await {
+                Ok(r) => {
+                    let code = r.status().as_u16();
+                    let ct = r
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("text/plain")
+                        .to_string();
+                    let bytes = r.bytes().await.unwrap_or_default();
+                    (
+                        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
+                        [("content-type", ct)],
+                        bytes.to_vec(),
+                    )
+                        .into_response()
+                }
+                Err(e) => status(
+                    503,
+                    "ServiceUnavailable",
+                    &format!("error trying to reach service: {e}"),
+                ),
+            }
+        }
+    })
 }

@@ -142,3 +142,4 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
 }
 
 pub mod fake_kube;
+pub mod servers;

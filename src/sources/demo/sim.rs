@@ -226,6 +226,7 @@ impl Sim {
             routes: Vec::new(),
             cpu: CpuData {
                 step_secs: CPU_EVERY_SECS as u32,
+                window_secs: (CPU_EVERY_SECS as usize * CPU_POINTS) as u32,
                 ..Default::default()
             },
             logs: Vec::new(),

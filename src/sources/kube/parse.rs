@@ -440,3 +440,88 @@ pub fn parse_rollout<'a>(
         .unwrap_or(0),
     })
 }
+
+/// One route of a ServiceProfile (linkerd.io/v1alpha2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileRoute {
+    pub name: String,
+    /// `timeout`, default 10 s (Linkerd's default route timeout).
+    pub timeout_ms: u64,
+    pub retryable: bool,
+}
+
+/// A ServiceProfile: named `<service>.<namespace>.svc.<cluster domain>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceProfile {
+    /// The profile's name, the authority its routes match (`store.dev.svc.cluster.local`).
+    pub fqdn: String,
+    pub service: String,
+    pub namespace: String,
+    pub routes: Vec<ProfileRoute>,
+    pub budget: Option<RetryBudget>,
+}
+
+/// Linkerd's default route timeout when `timeout` is not set.
+pub const DEFAULT_ROUTE_TIMEOUT_MS: u64 = 10_000;
+
+/// A Go duration (`300ms`, `1.5s`, `1m30s`) in milliseconds.
+pub fn go_duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s == "0" {
+        return Some(0);
+    }
+    let mut total = 0.0_f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let ms = match &rest[..unit_len] {
+            "ns" => 1e-6,
+            "us" | "µs" => 1e-3,
+            "ms" => 1.0,
+            "s" => 1e3,
+            "m" => 60e3,
+            "h" => 3600e3,
+            _ => return None,
+        };
+        total += n * ms;
+        rest = &rest[unit_len..];
+    }
+    Some(total.round() as u64)
+}
+
+pub fn parse_service_profile(obj: &Value) -> Result<ServiceProfile, String> {
+    let (namespace, fqdn) = name_of(obj, "ServiceProfile")?;
+    let service = fqdn.split('.').next().unwrap_or("").to_string();
+    let routes = array_at(obj, &["spec", "routes"])
+        .iter()
+        .map(|r| ProfileRoute {
+            name: str_at(r, &["name"]).to_string(),
+            timeout_ms: go_duration_ms(str_at(r, &["timeout"])).unwrap_or(DEFAULT_ROUTE_TIMEOUT_MS),
+            retryable: bool_at(r, &["isRetryable"]),
+        })
+        .collect();
+    let budget = at(obj, &["spec", "retryBudget"]).map(|b| RetryBudget {
+        retry_ratio: at(b, &["retryRatio"])
+            .and_then(Value::as_f64)
+            .unwrap_or(0.2),
+        min_retries_per_second: u32_at(b, &["minRetriesPerSecond"], 10),
+        ttl_secs: go_duration_ms(str_at(b, &["ttl"])).unwrap_or(10_000) / 1000,
+    });
+    Ok(ServiceProfile {
+        fqdn,
+        service,
+        namespace,
+        routes,
+        budget,
+    })
+}

@@ -1,0 +1,44 @@
+//! What the screen needs from the polling sources right now: which panes are visible, their
+//! windows, the chart's width and the canaries to split by. State computes it after every change
+//! ([`crate::state::State::demand`]); the loop publishes it on a `watch` channel, so a hidden
+//! pane costs no queries and a changed window is fetched at once.
+
+/// A rollout whose pods are told apart by `rollouts_pod_template_hash`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tracked {
+    pub namespace: String,
+    pub name: String,
+    pub stable_hash: String,
+    pub canary_hash: String,
+}
+
+impl Tracked {
+    /// A canary runs while its pods differ from the stable ones.
+    pub fn canary_running(&self) -> bool {
+        !self.canary_hash.is_empty()
+            && !self.stable_hash.is_empty()
+            && self.canary_hash != self.stable_hash
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Demand {
+    /// The CPU chart (pane or cockpit) is on screen.
+    pub cpu: bool,
+    /// The routes (pane or cockpit) are on screen.
+    pub routes: bool,
+    pub cpu_window_secs: u32,
+    pub route_window_secs: u32,
+    /// Points across the chart (two per cell: braille).
+    pub cpu_points: u32,
+    /// Namespaces in scope; empty means all.
+    pub namespaces: Vec<String>,
+    pub rollouts: Vec<Tracked>,
+}
+
+impl Demand {
+    /// The query step for the CPU chart: one point per braille dot column, never under 5 s.
+    pub fn cpu_step(&self) -> u32 {
+        (self.cpu_window_secs / self.cpu_points.max(1)).max(5)
+    }
+}

@@ -1,0 +1,193 @@
+//! The Prometheus HTTP API (PROTOCOLS §4): `query` and `query_range`, their envelope, and
+//! errors in words. Samples are JSON strings ("NaN", "+Inf" included), times JSON numbers.
+
+use crate::sources::http::Endpoint;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// One series of an instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    pub value: f64,
+}
+
+/// One series of a range query, oldest point first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Prometheus {
+    pub endpoint: Endpoint,
+}
+
+impl Prometheus {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+
+    /// An instant query at the server's now.
+    pub async fn query(&self, q: &str) -> Result<Vec<Sample>, String> {
+        let timeout = format!("{}s", self.endpoint.timeout().as_secs().max(1));
+        let body = self
+            .get(
+                "api/v1/query",
+                &[("query", q.to_string()), ("timeout", timeout)],
+            )
+            .await?;
+        parse_vector(&body).map_err(|e| format!("{e} (query: {q})"))
+    }
+
+    /// A range query; `start`/`end` in unix seconds, both inclusive.
+    pub async fn query_range(
+        &self,
+        q: &str,
+        start: i64,
+        end: i64,
+        step: u32,
+    ) -> Result<Vec<Series>, String> {
+        let timeout = format!("{}s", self.endpoint.timeout().as_secs().max(1));
+        let body = self
+            .get(
+                "api/v1/query_range",
+                &[
+                    ("query", q.to_string()),
+                    ("start", start.to_string()),
+                    ("end", end.to_string()),
+                    ("step", step.max(1).to_string()),
+                    ("timeout", timeout),
+                ],
+            )
+            .await?;
+        parse_matrix(&body).map_err(|e| format!("{e} (query: {q})"))
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<String, String> {
+        match self.endpoint.get(path, query).await {
+            Ok(r) => Ok(r.body),
+            // Prometheus answers its own errors (400, 422, 503) as a JSON envelope: its words
+            // beat the raw body. A proxy's or an auth layer's answer is shown as it came.
+            Err(e) => match result_of(&e.body, "") {
+                Err(m) if m.starts_with("Prometheus error") => Err(m),
+                _ => Err(e.message),
+            },
+        }
+    }
+}
+
+/// The `data.result` of a success envelope, or the error the envelope carries.
+fn result_of(body: &str, want: &str) -> Result<Vec<Value>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        format!(
+            "not a Prometheus API answer: {}",
+            crate::sources::http::short_body(body)
+        )
+    })?;
+    match v["status"].as_str() {
+        Some("success") => {}
+        Some("error") => {
+            return Err(format!(
+                "Prometheus error {}: {}",
+                v["errorType"].as_str().unwrap_or("?"),
+                v["error"].as_str().unwrap_or("")
+            ));
+        }
+        _ => return Err("not a Prometheus API answer (no status)".into()),
+    }
+    let rt = v["data"]["resultType"].as_str().unwrap_or("");
+    if rt != want {
+        return Err(format!("expected a {want}, Prometheus answered a {rt}"));
+    }
+    match &v["data"]["result"] {
+        Value::Array(a) => Ok(a.clone()),
+        _ => Err("Prometheus answer without data.result".into()),
+    }
+}
+
+fn labels(v: &Value) -> Labels {
+    v["metric"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `[1724930400.123, "0.0421"]` → (seconds, value).
+fn point(p: &Value) -> Option<(f64, f64)> {
+    let t = p.get(0)?.as_f64()?;
+    let v = p.get(1)?.as_str()?.parse::<f64>().ok()?;
+    Some((t, v))
+}
+
+pub fn parse_vector(body: &str) -> Result<Vec<Sample>, String> {
+    Ok(result_of(body, "vector")?
+        .iter()
+        .filter_map(|s| {
+            let (_, value) = point(&s["value"])?;
+            Some(Sample {
+                labels: labels(s),
+                value,
+            })
+        })
+        .collect())
+}
+
+pub fn parse_matrix(body: &str) -> Result<Vec<Series>, String> {
+    Ok(result_of(body, "matrix")?
+        .iter()
+        .map(|s| Series {
+            labels: labels(s),
+            points: s["values"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(point)
+                        .filter(|(_, v)| v.is_finite())
+                        .map(|(t, v)| (t.round() as i64, v))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_parse_as_documented() {
+        let v = parse_vector(
+            r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"namespace":"dev","pod":"web-7d9f-abc"},"value":[1724930400.123,"0.0421"]},
+            {"metric":{},"value":[1724930400,"NaN"]},
+            {"metric":{"x":"y"},"histogram":[1724930400,{"count":"3"}]}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].labels["pod"], "web-7d9f-abc");
+        assert_eq!(v[0].value, 0.0421);
+        assert!(v[1].value.is_nan());
+        let m = parse_matrix(r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"instance":"10.0.0.5:9100"},"values":[[1724930400,"0.31"],[1724930415,"0.29"],[1724930430,"NaN"],[1724930445,"+Inf"]]}]}}"#).unwrap();
+        assert_eq!(m[0].points, vec![(1724930400, 0.31), (1724930415, 0.29)]);
+        let e = parse_vector(r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": parse error"}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "Prometheus error bad_data: invalid parameter \"query\": parse error"
+        );
+        let e = parse_vector("<html>502 Bad Gateway</html>").unwrap_err();
+        assert!(e.starts_with("not a Prometheus API answer: <html>"), "{e}");
+        let e = parse_vector(r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#)
+            .unwrap_err();
+        assert_eq!(e, "expected a vector, Prometheus answered a matrix");
+    }
+}

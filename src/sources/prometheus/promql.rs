@@ -1,0 +1,252 @@
+//! PromQL text. Every label value that reaches a query goes through [`quote`] (and, for `=~`,
+//! [`regex_literal`] first), so a name with quotes, backslashes or newlines cannot change a query.
+
+/// A PromQL double-quoted string literal of `s` (Go escapes: `\\`, `\"`, `\n`, `\uXXXX`).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `s` as an RE2 pattern matching exactly `s` (metacharacters escaped).
+pub fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `label="value"`.
+pub fn eq(label: &str, value: &str) -> String {
+    format!("{label}={}", quote(value))
+}
+
+/// `label=~"a|b"` matching any of `values` exactly; `None` for no values (no restriction).
+pub fn any_of(label: &str, values: &[String]) -> Option<String> {
+    if values.is_empty() {
+        return None;
+    }
+    let alts: Vec<String> = values.iter().map(|v| regex_literal(v)).collect();
+    Some(format!("{label}=~{}", quote(&alts.join("|"))))
+}
+
+/// `{a, b, c}` from matchers, skipping absent ones.
+pub fn selector(matchers: &[Option<String>]) -> String {
+    let m: Vec<&str> = matchers.iter().flatten().map(String::as_str).collect();
+    format!("{{{}}}", m.join(", "))
+}
+
+/// A range for `rate()`: at least four steps and a minute, like Grafana's `$__rate_interval`.
+pub fn rate_range(step: u32) -> String {
+    format!("{}s", (step.saturating_mul(4)).max(60))
+}
+
+/// Node busy percentage per node (kube-prometheus' `instance:node_cpu_utilisation:rate5m`,
+/// as a percentage).
+pub fn node_cpu(range: &str) -> String {
+    format!(
+        "100 * (1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{{mode=~\"idle|iowait|steal\"}}[{range}]))))"
+    )
+}
+
+/// How per-pod CPU is read: a kube-prometheus-stack recording rule, or cAdvisor directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodCpuSource {
+    RuleRate5m,
+    RuleIrate,
+    Cadvisor,
+}
+
+pub const RULE_RATE5M: &str =
+    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m";
+pub const RULE_IRATE: &str =
+    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate";
+
+/// CPU cores per pod in `namespaces` (all when empty).
+pub fn pod_cpu(source: PodCpuSource, namespaces: &[String], range: &str) -> String {
+    let ns = any_of("namespace", namespaces);
+    match source {
+        PodCpuSource::RuleRate5m | PodCpuSource::RuleIrate => {
+            let rule = if source == PodCpuSource::RuleRate5m {
+                RULE_RATE5M
+            } else {
+                RULE_IRATE
+            };
+            format!(
+                "sum by (namespace, pod) ({rule}{})",
+                selector(&[ns, Some("container!=\"\"".into())])
+            )
+        }
+        PodCpuSource::Cadvisor => format!(
+            "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{}[{range}]))",
+            selector(&[
+                ns,
+                Some("container!=\"\"".into()),
+                Some("image!=\"\"".into())
+            ])
+        ),
+    }
+}
+
+/// The ServiceProfile route queries of `linkerd viz routes` (PROTOCOLS §3.3), for every
+/// profile in scope at once, split by pod template hash on the server side.
+pub struct RouteQueries {
+    /// Inbound (server side: every attempt), by dst, route, classification and pod hash.
+    pub inbound: String,
+    /// Outbound `route_response_total` (what callers saw after retries).
+    pub effective: String,
+    /// Outbound `route_actual_response_total` (every attempt, retries included).
+    pub actual: String,
+    /// Inbound latency quantiles (0.5, 0.95, 0.99), overall and per pod hash.
+    pub latency: Vec<(f64, String)>,
+    pub latency_by_hash: Vec<(f64, String)>,
+}
+
+pub const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
+
+pub fn route_queries(namespaces: &[String], window: u32) -> RouteQueries {
+    let ns = any_of("namespace", namespaces);
+    let w = format!("{window}s");
+    let inbound_sel = selector(&[Some(eq("direction", "inbound")), ns.clone()]);
+    // Outbound series carry the caller's namespace; scope them by the destination instead.
+    let dst = if namespaces.is_empty() {
+        None
+    } else {
+        let alts: Vec<String> = namespaces
+            .iter()
+            .map(|n| format!("[^.]+\\.{}\\.svc\\..*", regex_literal(n)))
+            .collect();
+        Some(format!("dst=~{}", quote(&alts.join("|"))))
+    };
+    let outbound_sel = selector(&[Some(eq("direction", "outbound")), dst]);
+    let lat = |by: &str| -> Vec<(f64, String)> {
+        QUANTILES
+            .iter()
+            .map(|q| {
+                (
+                    *q,
+                    format!(
+                        "histogram_quantile({q}, sum(irate(route_response_latency_ms_bucket{inbound_sel}[{w}])) by (le, dst, rt_route{by}))"
+                    ),
+                )
+            })
+            .collect()
+    };
+    RouteQueries {
+        inbound: format!(
+            "sum(increase(route_response_total{inbound_sel}[{w}])) by (dst, rt_route, classification, rollouts_pod_template_hash)"
+        ),
+        effective: format!(
+            "sum(increase(route_response_total{outbound_sel}[{w}])) by (dst, rt_route, classification)"
+        ),
+        actual: format!(
+            "sum(increase(route_actual_response_total{outbound_sel}[{w}])) by (dst, rt_route, classification)"
+        ),
+        latency: lat(""),
+        latency_by_hash: lat(", rollouts_pod_template_hash"),
+    }
+}
+
+/// HTTPRoute (policy router) outbound queries (PROTOCOLS §3.5) for services without a profile.
+pub struct HttpRouteQueries {
+    pub statuses: String,
+    pub backend_statuses: String,
+    pub latency: Vec<(f64, String)>,
+}
+
+pub fn http_route_queries(namespaces: &[String], window: u32) -> HttpRouteQueries {
+    let sel = selector(&[any_of("parent_namespace", namespaces)]);
+    let w = format!("{window}s");
+    HttpRouteQueries {
+        statuses: format!(
+            "sum(increase(outbound_http_route_request_statuses_total{sel}[{w}])) by (parent_namespace, parent_name, route_name, http_status, error)"
+        ),
+        backend_statuses: format!(
+            "sum(increase(outbound_http_route_backend_response_statuses_total{sel}[{w}])) by (parent_namespace, parent_name, route_name, backend_name, http_status, error)"
+        ),
+        latency: QUANTILES
+            .iter()
+            .map(|q| {
+                (
+                    *q,
+                    format!(
+                        "histogram_quantile({q}, sum(irate(outbound_http_route_request_duration_seconds_bucket{sel}[{w}])) by (le, parent_namespace, parent_name, route_name))"
+                    ),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Which workloads have meshed pods answering requests (to say "not meshed" when none).
+pub fn meshed_workloads(namespaces: &[String]) -> String {
+    format!(
+        "count by (namespace, deployment, replicaset, statefulset) (request_total{})",
+        selector(&[
+            Some(eq("direction", "inbound")),
+            any_of("namespace", namespaces)
+        ])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_cannot_break_out_of_their_string() {
+        assert_eq!(quote("dev"), "\"dev\"");
+        assert_eq!(quote(r#"a"b"#), r#""a\"b""#);
+        assert_eq!(quote(r"a\b"), r#""a\\b""#);
+        assert_eq!(quote("a\nb\u{7}"), r#""a\nb\u0007""#);
+        assert_eq!(
+            eq("namespace", "x\"} or vector(1) #"),
+            r#"namespace="x\"} or vector(1) #""#
+        );
+        assert_eq!(regex_literal("a.b|c"), r"a\.b\|c");
+        assert_eq!(
+            any_of("namespace", &["dev".into(), "a.b\"".into()]).unwrap(),
+            r#"namespace=~"dev|a\\.b\"""#
+        );
+        assert_eq!(any_of("namespace", &[]), None);
+    }
+
+    #[test]
+    fn queries_have_the_documented_shape() {
+        let q = route_queries(&["dev".into()], 60);
+        assert_eq!(
+            q.inbound,
+            r#"sum(increase(route_response_total{direction="inbound", namespace=~"dev"}[60s])) by (dst, rt_route, classification, rollouts_pod_template_hash)"#
+        );
+        assert_eq!(
+            q.latency[1].1,
+            r#"histogram_quantile(0.95, sum(irate(route_response_latency_ms_bucket{direction="inbound", namespace=~"dev"}[60s])) by (le, dst, rt_route))"#
+        );
+        assert_eq!(
+            q.actual,
+            r#"sum(increase(route_actual_response_total{direction="outbound", dst=~"[^.]+\\.dev\\.svc\\..*"}[60s])) by (dst, rt_route, classification)"#
+        );
+        assert_eq!(
+            pod_cpu(PodCpuSource::Cadvisor, &["dev".into()], "60s"),
+            r#"sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{namespace=~"dev", container!="", image!=""}[60s]))"#
+        );
+        assert_eq!(rate_range(5), "60s");
+        assert_eq!(rate_range(60), "240s");
+    }
+}
