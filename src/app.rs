@@ -34,6 +34,7 @@ pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Int
             KeyCode::Backspace => Some(Intent::Text(TextKey::Backspace)),
             KeyCode::Enter => Some(Intent::Text(TextKey::Enter)),
             KeyCode::Esc => Some(Intent::Text(TextKey::Esc)),
+            KeyCode::Tab => Some(Intent::Text(TextKey::Tab)),
             _ => None,
         };
     }

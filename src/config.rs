@@ -79,6 +79,20 @@ pub struct Cli {
         value_name = "TOKEN"
     )]
     pub mesh_prometheus_token: Option<String>,
+    /// Alertmanager URL (default: monitoring/alertmanager-operated:9093 through the API server).
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub alertmanager: Option<String>,
+    /// The Alertmanager Service to use through the API server: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "alertmanager"])]
+    pub alertmanager_service: Option<String>,
+    /// Bearer token for --alertmanager.
+    #[arg(
+        long,
+        env = "OPSDECK_ALERTMANAGER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub alertmanager_token: Option<String>,
     /// Namespace of kube-prometheus-stack (Prometheus, Alertmanager) and Loki.
     #[arg(long, default_value = "monitoring", value_name = "NS")]
     pub monitoring_namespace: String,
@@ -136,6 +150,9 @@ pub struct Config {
     pub monitoring_namespace: String,
     pub viz_namespace: String,
     pub query_timeout: std::time::Duration,
+    pub alertmanager: Option<String>,
+    pub alertmanager_service: Option<String>,
+    pub alertmanager_token: Option<Secret>,
 }
 
 impl Config {
@@ -166,6 +183,9 @@ impl Config {
             monitoring_namespace: cli.monitoring_namespace,
             viz_namespace: cli.viz_namespace,
             query_timeout: std::time::Duration::from_secs(cli.query_timeout),
+            alertmanager: cli.alertmanager,
+            alertmanager_service: cli.alertmanager_service,
+            alertmanager_token: cli.alertmanager_token.map(Secret),
         }
     }
 }

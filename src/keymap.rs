@@ -22,6 +22,7 @@ pub const CONTEXTS: &[&str] = &[
     "help",
     "app-detail",
     "internal-log",
+    "timeline",
     "confirm",
     "sync-options",
 ];
@@ -58,6 +59,12 @@ pub fn actions() -> Vec<(&'static str, &'static str, Intent)> {
         ("follow", "follow", Intent::Follow),
         ("expand", "stack trace", Intent::Expand),
         ("window", "time window", Intent::Window),
+        ("timeline", "change timeline", Intent::Timeline),
+        (
+            "toggle-silenced",
+            "show silenced alerts",
+            Intent::ToggleSuppressed,
+        ),
         ("confirm", "confirm", Intent::Confirm),
         ("cancel", "cancel", Intent::Cancel),
         ("toggle-prune", "prune", Intent::TogglePrune),

@@ -125,9 +125,28 @@ async fn live_setup(
     };
     let prom = prom_setup(&cfg, client.clone())?;
     let stats = Arc::new(PromStats::default());
+    let am_location = match (&cfg.alertmanager, &cfg.alertmanager_service) {
+        (Some(url), _) => alertmanager::Location::Url(Endpoint::direct(
+            url,
+            cfg.alertmanager_token.as_ref().map(|s| s.0.clone()),
+        )?),
+        (None, Some(s)) => alertmanager::Location::Service(ServiceRef::parse(s)?),
+        (None, None) => alertmanager::Location::Discover,
+    };
+    let am = Alertmanager::new(alertmanager::endpoint(
+        &am_location,
+        Some(&client),
+        &cfg.monitoring_namespace,
+        cfg.query_timeout,
+    )?);
+    let am_poll = am.clone();
     Ok(LiveSetup {
-        operator: Arc::new(KubeOperator {
-            client: conn.client,
+        operator: Arc::new(AlertRouter {
+            inner: Arc::new(KubeOperator {
+                client: conn.client,
+                user: local_user(),
+            }),
+            alertmanager: Some(am),
             user: local_user(),
         }),
         context: Context {
@@ -144,7 +163,8 @@ async fn live_setup(
         },
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
-            tasks.extend(prometheus::spawn(prom, demand, tx, stats));
+            tasks.extend(prometheus::spawn(prom, demand, tx.clone(), stats));
+            tasks.push(alertmanager::spawn(am_poll, alertmanager::REFRESH, tx));
             tasks
         }),
     })
@@ -158,7 +178,7 @@ fn switcher(cfg: &Config) -> Switcher {
     })
 }
 
-/// A live cluster: Argo CD, Argo Rollouts and Prometheus; logs and alerts are not built yet.
+/// A live cluster: Argo CD, Argo Rollouts, Prometheus and Alertmanager; logs are not built yet.
 async fn live_platform(
     cfg: &Config,
     tx: mpsc::Sender<Update>,
@@ -166,16 +186,10 @@ async fn live_platform(
 ) -> Result<Platform, String> {
     let setup = live_setup(cfg.clone(), cfg.context.clone(), cfg.namespaces.clone()).await?;
     let tasks = (setup.start)(tx.clone(), demand);
-    for (source, what) in [
-        (
-            SourceId::Logs,
-            "error logs need the Loki source, not in this build yet",
-        ),
-        (
-            SourceId::Alerts,
-            "alerts need the Alertmanager source, not in this build yet",
-        ),
-    ] {
+    for (source, what) in [(
+        SourceId::Logs,
+        "error logs need the Loki source, not in this build yet",
+    )] {
         let _ = tx
             .send(Update::SourceHealth {
                 source,
@@ -250,6 +264,7 @@ use chrono::Timelike;
 use opsdeck::ops::Operator;
 use opsdeck::ops::audit::local_user;
 use opsdeck::ops::kube::KubeOperator;
+use opsdeck::sources::alertmanager::{self, AlertRouter, Alertmanager};
 use opsdeck::sources::demand::Demand;
 use opsdeck::sources::http::{Endpoint, ServiceRef};
 use opsdeck::sources::kube::connect::connect;

@@ -131,6 +131,9 @@ impl Sanitize for crate::model::Alert {
     fn sanitize(&mut self) {
         fix(&mut self.name);
         fix(&mut self.summary);
+        fix(&mut self.description);
+        fix(&mut self.fingerprint);
+        self.silenced_by.iter_mut().for_each(fix);
         self.labels.values_mut().for_each(fix);
     }
 }

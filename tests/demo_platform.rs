@@ -250,3 +250,96 @@ fn restart_and_retry() {
     d.run(30);
     assert_eq!(d.rollout("gateway").phase, RolloutPhase::Healthy);
 }
+
+#[test]
+fn the_timeline_puts_what_changed_before_what_broke() {
+    use opsdeck::state::{ChangeKind, Intent, Overlay};
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    // At start: the last syncs and the waiting canaries, at their own times.
+    assert!(d.state.timeline.iter().any(|c| c.kind == ChangeKind::Sync));
+    assert!(
+        d.state
+            .timeline
+            .iter()
+            .any(|c| c.kind == ChangeKind::Rollout && c.subject == "store"),
+        "{:?}",
+        d.state.timeline
+    );
+    // Promote the bad canary: a step, errors, an alert, the analysis aborts.
+    let result = d.act(ActionKind::Promote, "store");
+    // The loop reports an action's outcome to State; the timeline records it as ours.
+    let req = opsdeck::ops::ActionRequest {
+        id: 1,
+        kind: ActionKind::Promote,
+        target: opsdeck::ops::Target {
+            namespace: "dev".into(),
+            name: "store".into(),
+        },
+        sync: Default::default(),
+        before: String::new(),
+        effect: String::new(),
+        command: String::new(),
+        silence: None,
+    };
+    d.state.apply(opsdeck::state::Update::ActionDone(
+        opsdeck::ops::ActionOutcome {
+            request: req,
+            result,
+        },
+    ));
+    d.run(240);
+    let tl = &d.state.timeline;
+    assert!(
+        tl.iter()
+            .any(|c| c.kind == ChangeKind::Action && c.text.starts_with("you: promote ✓")),
+        "{tl:?}"
+    );
+    assert!(
+        tl.iter()
+            .any(|c| c.subject == "store" && c.text.starts_with("step 2/6")),
+        "{tl:?}"
+    );
+    assert!(
+        tl.iter()
+            .any(|c| c.subject == "store" && c.text.starts_with("aborted")),
+        "the analysis abort, seen through the watch: {tl:?}"
+    );
+    assert!(
+        tl.iter().zip(tl.iter().skip(1)).all(|(a, b)| a.at <= b.at),
+        "in time order"
+    );
+    let broke = tl
+        .iter()
+        .rposition(|c| c.kind.breaks())
+        .unwrap_or_else(|| panic!("nothing broke: {tl:?}"));
+    let before = d.state.changes_before(broke);
+    assert!(
+        before
+            .iter()
+            .any(|&i| tl[i].subject == "store" && tl[i].kind == ChangeKind::Rollout),
+        "the store canary is among what changed before {:?}: {before:?}",
+        tl[broke]
+    );
+    // The overlay opens on the newest entry and moves like a list.
+    d.state.handle(Intent::Timeline);
+    let n = d.state.timeline.len();
+    assert_eq!(
+        d.state.ui.overlay,
+        Some(Overlay::Timeline { selected: n - 1 })
+    );
+    d.state.handle(Intent::Up);
+    assert_eq!(
+        d.state.ui.overlay,
+        Some(Overlay::Timeline { selected: n - 2 })
+    );
+    let theme = opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    d.state.handle(Intent::Top);
+    let mut sel = 0;
+    while !d.state.timeline[sel].kind.breaks() {
+        d.state.handle(Intent::Down);
+        sel += 1;
+    }
+    let screen = support::render(&d.state, &theme, 120, 40);
+    assert!(screen.contains("Change timeline"), "{screen}");
+    assert!(screen.contains("in the 30 minutes before"), "{screen}");
+}

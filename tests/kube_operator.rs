@@ -22,6 +22,7 @@ fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionReque
         before: String::new(),
         effect: String::new(),
         command: String::new(),
+        silence: None,
     }
 }
 

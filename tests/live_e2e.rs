@@ -147,8 +147,15 @@ async fn watch_show_and_promote_on_a_live_cluster() {
         "as the plugin shows it:\n{screen}"
     );
     assert!(
-        screen.contains("– alerts need the Alertmanager source"),
+        screen.contains("– error logs need the Loki source"),
         "sources not built yet say so:\n{screen}"
+    );
+    // No Prometheus or Alertmanager in this cluster: the panes say where they looked.
+    let screen = tmux.wait_for("alertmanager-operated").await;
+    assert!(
+        screen.contains("no Prometheus found through the API server")
+            && screen.contains("services \"prometheus-operated\" not found"),
+        "{screen}"
     );
 
     // Promote `store` (second row, paused): confirmation, then the PATCH the plugin sends.

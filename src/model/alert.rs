@@ -47,9 +47,24 @@ pub struct Alert {
     pub labels: BTreeMap<String, String>,
     pub starts_at: DateTime<Utc>,
     pub fingerprint: String,
+    /// The `description` annotation.
+    pub description: String,
+    /// Ids of the silences that mute it.
+    pub silenced_by: Vec<String>,
+    /// Fingerprints of the alerts that inhibit it.
+    pub inhibited_by: Vec<String>,
 }
 
 impl Alert {
+    /// The labels a silence for this alert matches on: all but severity-like noise.
+    pub fn silence_matchers(&self) -> Vec<(String, String)> {
+        self.labels
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "severity" | "prometheus" | "receive_resolver"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// What the alert is about: the service, pod or node it names.
     pub fn subject(&self) -> String {
         for key in ["service", "pod", "node", "instance", "app"] {

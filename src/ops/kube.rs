@@ -367,6 +367,7 @@ fn done_text(kind: ActionKind, sync: SyncOptions) -> String {
         ActionKind::Abort => "aborted; traffic goes back to stable".into(),
         ActionKind::Retry => "retry requested".into(),
         ActionKind::Restart => "restart requested".into(),
+        ActionKind::Silence | ActionKind::Expire => "sent to Alertmanager".into(),
     }
 }
 

@@ -19,10 +19,14 @@ pub enum ActionKind {
     Abort,
     Retry,
     Restart,
+    /// Silence an alert in Alertmanager.
+    Silence,
+    /// Expire the silences that mute an alert.
+    Expire,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 10] = [
         Self::Sync,
         Self::Refresh,
         Self::HardRefresh,
@@ -31,6 +35,8 @@ impl ActionKind {
         Self::Abort,
         Self::Retry,
         Self::Restart,
+        Self::Silence,
+        Self::Expire,
     ];
 
     /// The verb as the audit log and the keymap write it.
@@ -44,6 +50,8 @@ impl ActionKind {
             Self::Abort => "abort",
             Self::Retry => "retry",
             Self::Restart => "restart",
+            Self::Silence => "silence",
+            Self::Expire => "expire-silence",
         }
     }
 
@@ -57,12 +65,19 @@ impl ActionKind {
             Self::Abort => "Abort rollout",
             Self::Retry => "Retry rollout",
             Self::Restart => "Restart rollout",
+            Self::Silence => "Silence alert",
+            Self::Expire => "Expire silence",
         }
     }
 
     /// Acts on an Argo CD Application (else on a Rollout).
     pub fn on_app(self) -> bool {
         matches!(self, Self::Sync | Self::Refresh | Self::HardRefresh)
+    }
+
+    /// Acts on an Alertmanager alert.
+    pub fn on_alert(self) -> bool {
+        matches!(self, Self::Silence | Self::Expire)
     }
 
     /// Needs the target's name typed before it runs.
@@ -102,6 +117,21 @@ pub struct ActionRequest {
     pub effect: String,
     /// The equivalent CLI command.
     pub command: String,
+    /// For silence and expire: what to silence, or which silences to expire.
+    pub silence: Option<SilenceSpec>,
+}
+
+/// A silence to create (matchers, how long, why) or the silences to expire.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SilenceSpec {
+    /// Equality matchers, label = value.
+    pub matchers: Vec<(String, String)>,
+    pub duration_secs: u64,
+    pub comment: String,
+    /// The user, as `createdBy`.
+    pub created_by: String,
+    /// Silence ids to expire.
+    pub ids: Vec<String>,
 }
 
 /// What an operator reports back: the state after, or why it failed.
@@ -146,5 +176,7 @@ pub fn cli_equivalent(
         ActionKind::Abort => format!("kubectl argo rollouts abort {n} -n {ns}"),
         ActionKind::Retry => format!("kubectl argo rollouts retry rollout {n} -n {ns}"),
         ActionKind::Restart => format!("kubectl argo rollouts restart {n} -n {ns}"),
+        ActionKind::Silence => format!("amtool silence add alertname={n} --duration=… --comment=…"),
+        ActionKind::Expire => "amtool silence expire ID…".to_string(),
     }
 }

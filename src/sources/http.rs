@@ -394,8 +394,18 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The first line of a body, at most 300 characters (servers answer errors as text or JSON).
+/// The first line of a body, at most 300 characters (servers answer errors as text or JSON);
+/// for a JSON error (a Kubernetes Status, an Alertmanager string) its message.
 pub fn short_body(body: &str) -> String {
+    let msg = match serde_json::from_str::<serde_json::Value>(body.trim()) {
+        Ok(serde_json::Value::String(m)) => Some(m),
+        Ok(v) => v["message"]
+            .as_str()
+            .or(v["error"].as_str())
+            .map(str::to_string),
+        Err(_) => None,
+    };
+    let body = msg.as_deref().unwrap_or(body);
     let line = body.trim().lines().next().unwrap_or("").trim();
     let mut s: String = line.chars().take(300).collect();
     if line.chars().count() > 300 {

@@ -44,6 +44,12 @@ impl State {
 
     /// Builds the confirmation for an action, or says why it cannot run now.
     pub(super) fn prepare(&self, kind: ActionKind) -> Result<PendingAction, String> {
+        if kind.on_alert() {
+            let a = self
+                .selected_alert()
+                .ok_or_else(|| "select an alert in the Alerts pane first".to_string())?;
+            return prepare_alert(kind, a);
+        }
         if kind.on_app() {
             let app = self
                 .action_app()
@@ -56,6 +62,57 @@ impl State {
             prepare_rollout(kind, r, self.now)
         }
     }
+}
+
+fn prepare_alert(kind: ActionKind, a: &Alert) -> Result<PendingAction, String> {
+    let target = Target {
+        namespace: a.labels.get("namespace").cloned().unwrap_or_default(),
+        name: a.name.clone(),
+    };
+    let matchers = a.silence_matchers();
+    let shown: Vec<String> = matchers
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{v}\""))
+        .collect();
+    let (effect, form) = match kind {
+        ActionKind::Silence => (
+            format!(
+                "mute every alert matching {{{}}} until it expires",
+                shown.join(", ")
+            ),
+            super::SilenceForm {
+                matchers,
+                duration: super::SILENCE_DURATIONS[0].to_string(),
+                ..Default::default()
+            },
+        ),
+        ActionKind::Expire => {
+            if a.silenced_by.is_empty() {
+                return Err(format!("{} is not silenced", a.name));
+            }
+            (
+                format!(
+                    "expire silence {}: {} notifies again",
+                    a.silenced_by.join(", "),
+                    a.name
+                ),
+                super::SilenceForm {
+                    ids: a.silenced_by.clone(),
+                    ..Default::default()
+                },
+            )
+        }
+        _ => return Err(format!("{} is not an alert action", kind.as_str())),
+    };
+    Ok(PendingAction {
+        kind,
+        target,
+        sync: SyncOptions::default(),
+        before: format!("{} {}", a.name, a.subject()),
+        effect,
+        typed: String::new(),
+        silence: Some(form),
+    })
 }
 
 fn app_before(app: &ArgoApp) -> String {
@@ -103,6 +160,7 @@ fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String>
         before,
         effect,
         typed: String::new(),
+        silence: None,
     })
 }
 
@@ -210,5 +268,6 @@ fn prepare_rollout(
         before,
         effect,
         typed: String::new(),
+        silence: None,
     })
 }

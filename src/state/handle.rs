@@ -36,6 +36,7 @@ impl State {
             Some(Overlay::Help { .. }) => return vec!["help", "global"],
             Some(Overlay::AppDetail { .. }) => return vec!["app-detail", "global"],
             Some(Overlay::InternalLog) => return vec!["internal-log", "global"],
+            Some(Overlay::Timeline { .. }) => return vec!["timeline", "global"],
             None => {}
         }
         if matches!(self.ui.screen, Screen::Cockpit { .. }) {
@@ -68,6 +69,32 @@ impl State {
                     Some(Overlay::InternalLog) => None,
                     _ => Some(Overlay::InternalLog),
                 }
+            }
+            Intent::Timeline => {
+                self.ui.overlay = match self.ui.overlay {
+                    Some(Overlay::Timeline { .. }) => None,
+                    _ => Some(Overlay::Timeline {
+                        selected: self.timeline.len().saturating_sub(1),
+                    }),
+                }
+            }
+            Intent::ToggleSuppressed => {
+                self.ui.show_suppressed = !self.ui.show_suppressed;
+                let n = self
+                    .alerts
+                    .iter()
+                    .filter(|a| a.state == crate::model::AlertState::Suppressed)
+                    .count();
+                let what = if self.ui.show_suppressed {
+                    "shown, dimmed"
+                } else {
+                    "hidden"
+                };
+                self.flash(
+                    FlashKind::Info,
+                    format!("{n} silenced or inhibited alerts {what}"),
+                );
+                self.set_pos(Pane::Alerts, 0);
             }
             Intent::Back => self.back(),
             Intent::FocusNext => self.focus(self.ui.focus.next()),
@@ -169,6 +196,7 @@ impl State {
                     line.pop();
                 }
                 TextKey::Esc => self.ui.command_input = None,
+                TextKey::Tab => {}
                 TextKey::Enter => {
                     let line = self.ui.command_input.take().unwrap_or_default();
                     return self.run_command_line(&line);
@@ -185,6 +213,7 @@ impl State {
                     f.pop();
                 }
                 TextKey::Enter => self.ui.filter_input = None,
+                TextKey::Tab => {}
                 TextKey::Esc => {
                     f.clear();
                     self.ui.filter_input = None;
@@ -199,11 +228,20 @@ impl State {
             return Vec::new();
         }
         if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay {
+            let field = match &mut p.silence {
+                Some(f) if f.editing_duration => &mut f.duration,
+                _ => &mut p.typed,
+            };
             match key {
-                TextKey::Char(c) if !c.is_control() && p.typed.len() < 256 => p.typed.push(c),
+                TextKey::Char(c) if !c.is_control() && field.len() < 256 => field.push(c),
                 TextKey::Char(_) => {}
                 TextKey::Backspace => {
-                    p.typed.pop();
+                    field.pop();
+                }
+                TextKey::Tab => {
+                    if let Some(f) = &mut p.silence {
+                        f.editing_duration = !f.editing_duration;
+                    }
                 }
                 TextKey::Enter => return self.confirm(),
                 TextKey::Esc => return self.handle(Intent::Cancel),
@@ -291,6 +329,11 @@ impl State {
             *scroll = scroll.saturating_add_signed(delta);
             return;
         }
+        let last = self.timeline.len().saturating_sub(1);
+        if let Some(Overlay::Timeline { selected }) = &mut self.ui.overlay {
+            *selected = selected.saturating_add_signed(delta).min(last);
+            return;
+        }
         let pane = self.ui.focus;
         let cur = self.ui.lists[pane.index()].selected as isize;
         let n = self.filtered_len(pane) as isize;
@@ -307,6 +350,11 @@ impl State {
     fn move_to(&mut self, i: usize) {
         if let Some(Overlay::Help { scroll }) = &mut self.ui.overlay {
             *scroll = if i == 0 { 0 } else { usize::MAX / 2 };
+            return;
+        }
+        let last = self.timeline.len().saturating_sub(1);
+        if let Some(Overlay::Timeline { selected }) = &mut self.ui.overlay {
+            *selected = i.min(last);
             return;
         }
         if self.ui.focus == Pane::Logs && i == 0 {
@@ -341,7 +389,54 @@ impl State {
         }
     }
 
+    /// Goes to what a name is about: its rollout's cockpit, else its app, else its logs.
+    fn jump_to(&mut self, name: &str) {
+        self.ui.overlay = None;
+        if let Some(r) = self.rollouts.iter().find(|r| r.name == name) {
+            self.ui.screen = Screen::Cockpit {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+            };
+        } else if let Some(a) = self.apps.iter().find(|a| a.name == name) {
+            self.ui.screen = Screen::Main;
+            self.ui.overlay = Some(Overlay::AppDetail {
+                namespace: a.namespace.clone(),
+                name: a.name.clone(),
+            });
+        } else {
+            self.flash(
+                FlashKind::Info,
+                format!("nothing on screen is called {name}"),
+            );
+        }
+    }
+
+    /// The service an alert is about: its `service`/`app` label, or the owner of its pod.
+    fn alert_service(a: &crate::model::Alert) -> Option<String> {
+        for k in [
+            "service",
+            "app",
+            "app_kubernetes_io_name",
+            "deployment",
+            "rollout",
+        ] {
+            if let Some(v) = a.labels.get(k).filter(|v| !v.is_empty()) {
+                return Some(v.clone());
+            }
+        }
+        a.labels
+            .get("pod")
+            .map(|p| crate::sources::prometheus::cpu::service_of_pod(p).0)
+    }
+
     fn open(&mut self) {
+        if let Some(Overlay::Timeline { selected }) = &self.ui.overlay {
+            if let Some(c) = self.timeline.get(*selected) {
+                let name = c.subject.clone();
+                self.jump_to(&name);
+            }
+            return;
+        }
         // From the application detail, Enter goes on to its rollout's cockpit.
         if let Some(Overlay::AppDetail { name, .. }) = &self.ui.overlay {
             let target = self
@@ -374,6 +469,14 @@ impl State {
                 }
             }
             Pane::Logs => self.toggle_expand(),
+            Pane::Alerts => match self.selected_alert().map(Self::alert_service) {
+                Some(Some(svc)) => self.jump_to(&svc),
+                Some(None) => self.flash(
+                    FlashKind::Info,
+                    "this alert names no service (it is about a node or the platform)",
+                ),
+                None => {}
+            },
             _ => {}
         }
     }
@@ -394,6 +497,9 @@ impl State {
                 self.flash(FlashKind::Error, format!("✗ {}: {why}", kind.as_str()));
                 // Refused before it was sent; audited all the same.
                 let target = match kind.on_app() {
+                    _ if kind.on_alert() => self.selected_alert().map(|a| {
+                        format!("{}/{}", a.labels.get("namespace").map_or("", |v| v), a.name)
+                    }),
                     true => self
                         .selected_app()
                         .map(|a| format!("{}/{}", a.namespace, a.name)),
@@ -443,6 +549,13 @@ impl State {
             before: p.before.clone(),
             effect: p.effect.clone(),
             command: cli_equivalent(p.kind, &p.target, &self.context.argocd_namespace, p.sync),
+            silence: p.silence.as_ref().map(|f| crate::ops::SilenceSpec {
+                matchers: f.matchers.clone(),
+                duration_secs: super::parse_silence_duration(&f.duration).unwrap_or(3600),
+                comment: p.typed.trim().to_string(),
+                created_by: String::new(),
+                ids: f.ids.clone(),
+            }),
         }
     }
 
@@ -451,8 +564,17 @@ impl State {
             return Vec::new();
         };
         if !p.typed_ok() {
-            let name = p.target.name.clone();
-            self.flash(FlashKind::Error, format!("type \"{name}\" to confirm"));
+            let msg = match &p.silence {
+                Some(f) if p.kind == ActionKind::Silence => {
+                    if super::parse_silence_duration(&f.duration).is_none() {
+                        format!("\"{}\" is not a duration (1h, 4h, 90m, 2d)", f.duration)
+                    } else {
+                        "a silence needs a comment: say why".to_string()
+                    }
+                }
+                _ => format!("type \"{}\" to confirm", p.target.name),
+            };
+            self.flash(FlashKind::Error, msg);
             return Vec::new();
         }
         let p = p.clone();

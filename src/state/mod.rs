@@ -4,10 +4,12 @@
 
 mod actions;
 mod handle;
+mod timeline;
 mod view;
 
 pub use actions::rollout_before;
 pub use handle::Command;
+pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES};
 pub use view::{CockpitView, cockpit_view};
 
 use crate::layout::{self, Pane, ScreenLayout};
@@ -128,6 +130,10 @@ pub enum Intent {
     CommandLine,
     Follow,
     Expand,
+    /// Show or hide silenced and inhibited alerts.
+    ToggleSuppressed,
+    /// The change timeline: what changed and what broke, on one time axis.
+    Timeline,
     /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
     Window,
     InternalLog,
@@ -150,6 +156,7 @@ pub enum TextKey {
     Backspace,
     Enter,
     Esc,
+    Tab,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,15 +181,54 @@ pub struct PendingAction {
     pub sync: SyncOptions,
     pub before: String,
     pub effect: String,
+    /// The typed name (abort, promote-full) or, for a silence, its comment.
     pub typed: String,
+    /// A silence being written, or the silences to expire.
+    pub silence: Option<SilenceForm>,
+}
+
+/// The fields of a silence: matchers from the alert's labels, a duration, a comment (`typed`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SilenceForm {
+    pub matchers: Vec<(String, String)>,
+    /// As typed: `1h`, `4h`, `90m`, `2d`.
+    pub duration: String,
+    /// Tab moves between the comment and the duration.
+    pub editing_duration: bool,
+    /// Silences to expire.
+    pub ids: Vec<String>,
+}
+
+/// Durations offered for a silence; anything else can be typed.
+pub const SILENCE_DURATIONS: [&str; 2] = ["1h", "4h"];
+
+/// `90m`, `4h`, `2d`, `1h30m` in seconds; at least a minute.
+pub fn parse_silence_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (days, rest) = match s.split_once('d') {
+        Some((d, rest)) => (d.parse::<u64>().ok()?, rest),
+        None => (0, s),
+    };
+    let ms = if rest.is_empty() {
+        0
+    } else {
+        crate::sources::kube::parse::go_duration_ms(rest)?
+    };
+    let secs = days * 86_400 + ms / 1000;
+    (60..=366 * 86_400).contains(&secs).then_some(secs)
 }
 
 impl PendingAction {
     pub fn needs_typing(&self) -> bool {
-        self.kind.needs_typed_confirmation()
+        self.kind.needs_typed_confirmation() || self.kind == ActionKind::Silence
     }
     pub fn typed_ok(&self) -> bool {
-        !self.needs_typing() || self.typed == self.target.name
+        match (&self.silence, self.kind) {
+            (Some(f), ActionKind::Silence) => {
+                !self.typed.trim().is_empty() && parse_silence_duration(&f.duration).is_some()
+            }
+            _ => !self.kind.needs_typed_confirmation() || self.typed == self.target.name,
+        }
     }
 }
 
@@ -198,6 +244,10 @@ pub enum Overlay {
     },
     Confirm(PendingAction),
     InternalLog,
+    /// The change timeline, with the selected entry (an index into `State::timeline`).
+    Timeline {
+        selected: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -226,6 +276,8 @@ pub struct Ui {
     pub command_input: Option<String>,
     pub log_follow: bool,
     pub expanded_logs: HashSet<u64>,
+    /// Silenced and inhibited alerts are listed (dimmed) only on demand.
+    pub show_suppressed: bool,
     /// Index into [`CPU_WINDOWS`].
     pub cpu_window: usize,
     /// Index into [`ROUTE_WINDOWS`].
@@ -247,6 +299,7 @@ impl Default for Ui {
             command_input: None,
             log_follow: true,
             expanded_logs: HashSet::new(),
+            show_suppressed: false,
             cpu_window: 1,
             route_window: 0,
             size: (0, 0),
@@ -292,6 +345,9 @@ pub struct State {
     next_action_id: u64,
     next_log_seq: u64,
     pub log_seqs: std::collections::VecDeque<u64>,
+    /// What changed and what broke, oldest first.
+    pub timeline: std::collections::VecDeque<Change>,
+    error_rate: timeline::ErrorRate,
 }
 
 impl State {
@@ -318,6 +374,8 @@ impl State {
             next_action_id: 1,
             next_log_seq: 1,
             log_seqs: Default::default(),
+            timeline: Default::default(),
+            error_rate: Default::default(),
         }
     }
 
@@ -338,12 +396,32 @@ impl State {
         match update {
             Update::Apps(apps) => {
                 self.mark_ok(SourceId::Apps);
+                let old = std::mem::take(&mut self.apps);
+                {
+                    let by_key: std::collections::HashMap<(&str, &str), &ArgoApp> = old
+                        .iter()
+                        .map(|a| ((a.namespace.as_str(), a.name.as_str()), a))
+                        .collect();
+                    for a in &apps {
+                        let o = by_key
+                            .get(&(a.namespace.as_str(), a.name.as_str()))
+                            .copied();
+                        self.note_app(o, a);
+                    }
+                }
+                self.apps = old;
                 let changed = replace_all(&mut self.apps, apps, sort_apps);
                 self.clamp_lists();
                 changed
             }
             Update::AppUpserted(app) => {
                 self.mark_ok(SourceId::Apps);
+                let old = self
+                    .apps
+                    .iter()
+                    .find(|a| a.name == app.name && a.namespace == app.namespace)
+                    .cloned();
+                self.note_app(old.as_ref(), &app);
                 upsert(
                     &mut self.apps,
                     app,
@@ -358,12 +436,22 @@ impl State {
             }
             Update::Rollouts(rollouts) => {
                 self.mark_ok(SourceId::Rollouts);
+                let old = std::mem::take(&mut self.rollouts);
+                for r in &rollouts {
+                    let o = old
+                        .iter()
+                        .find(|x| x.name == r.name && x.namespace == r.namespace);
+                    self.note_rollout(o, r);
+                }
+                self.rollouts = old;
                 let changed = replace_all(&mut self.rollouts, rollouts, sort_rollouts);
                 self.clamp_lists();
                 changed
             }
             Update::RolloutUpserted(r) => {
                 self.mark_ok(SourceId::Rollouts);
+                let old = self.rollout(&r.namespace, &r.name).cloned();
+                self.note_rollout(old.as_ref(), &r);
                 upsert(
                     &mut self.rollouts,
                     r,
@@ -401,6 +489,7 @@ impl State {
                     return false;
                 }
                 for l in lines {
+                    self.note_log(&l);
                     self.push_log(l);
                 }
                 self.after_logs_pushed();
@@ -426,6 +515,9 @@ impl State {
                         ))
                 });
                 self.mark_ok(SourceId::Alerts);
+                let old = std::mem::take(&mut self.alerts);
+                self.note_alerts(&old, &alerts);
+                self.alerts = old;
                 let changed = alerts != self.alerts;
                 self.alerts = alerts;
                 self.clamp_lists();
@@ -449,6 +541,18 @@ impl State {
             }
             Update::ActionDone(outcome) => {
                 self.in_flight.retain(|r| r.id != outcome.request.id);
+                let verb = outcome.request.kind.as_str();
+                let text = match &outcome.result {
+                    Ok(after) => format!("you: {verb} ✓ {after}"),
+                    Err(e) => format!("you: {verb} ✗ {e}"),
+                };
+                let now = self.now;
+                self.record(
+                    now,
+                    ChangeKind::Action,
+                    &outcome.request.target.name.clone(),
+                    text,
+                );
                 let name = &outcome.request.target.name;
                 let verb = outcome.request.kind.as_str();
                 self.flash = Some(match &outcome.result {
@@ -572,11 +676,13 @@ impl State {
         self.routes.clear();
         self.mesh_notes.clear();
         self.cpu = CpuData::default();
+        self.alerts.clear();
         for id in [
             SourceId::Apps,
             SourceId::Rollouts,
             SourceId::Mesh,
             SourceId::Cpu,
+            SourceId::Alerts,
         ] {
             self.sources[id as usize] = SourceStatus {
                 health: Health::Connecting,

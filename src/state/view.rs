@@ -48,7 +48,13 @@ impl State {
             Pane::Alerts => self.alerts.len(),
             Pane::Cpu => self.cpu.services.len(),
         };
-        if f.is_empty() {
+        let hide_muted = pane == Pane::Alerts
+            && !self.ui.show_suppressed
+            && self
+                .alerts
+                .iter()
+                .any(|a| a.state == AlertState::Suppressed);
+        if f.is_empty() && !hide_muted {
             return Indices::All(total);
         }
         let keep: Vec<usize> = (0..total)
@@ -76,10 +82,14 @@ impl State {
                 }),
                 Pane::Alerts => {
                     let a = &self.alerts[i];
-                    matches(
-                        &f,
-                        &[&a.name, &a.summary, &a.subject(), a.severity.as_str()],
-                    )
+                    if hide_muted && a.state == AlertState::Suppressed {
+                        return false;
+                    }
+                    f.is_empty()
+                        || matches(
+                            &f,
+                            &[&a.name, &a.summary, &a.subject(), a.severity.as_str()],
+                        )
                 }
                 Pane::Cpu => matches(&f, &[&self.cpu.services[i].name]),
             })
@@ -93,6 +103,11 @@ impl State {
 
     pub fn selected_index(&self, pane: Pane) -> Option<usize> {
         self.indices(pane).get(self.ui.lists[pane.index()].selected)
+    }
+
+    pub fn selected_alert(&self) -> Option<&Alert> {
+        self.selected_index(Pane::Alerts)
+            .and_then(|i| self.alerts.get(i))
     }
 
     pub fn selected_app(&self) -> Option<&ArgoApp> {

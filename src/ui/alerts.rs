@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         area,
         v,
         Pane::Alerts,
-        idx.is_empty(),
+        idx.is_empty() && s.alerts.is_empty(),
         "✓ no alerts firing",
     ) {
         return;
@@ -27,10 +27,26 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .iter()
         .filter(|a| a.state == AlertState::Firing)
         .count();
-    let extra = vec![Span::styled(
+    let muted = s
+        .alerts
+        .iter()
+        .filter(|a| a.state == AlertState::Suppressed)
+        .count();
+    let mut extra = vec![Span::styled(
         format!("{firing} firing "),
         if firing > 0 { t.error } else { t.muted },
     )];
+    if muted > 0 {
+        let how = if s.ui.show_suppressed {
+            "shown"
+        } else {
+            "hidden, i shows"
+        };
+        extra.push(Span::styled(
+            format!("· {muted} silenced/inhibited ({how}) "),
+            t.muted,
+        ));
+    }
     let inner = pane_frame(frame, area, v, Pane::Alerts, extra);
     let pos = &s.ui.lists[Pane::Alerts.index()];
     let rows_h = inner.height.saturating_sub(1) as usize;
@@ -58,10 +74,25 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let sum_w = cols.get(4).map(|c| c.1 as usize).unwrap_or(0);
     let buf = frame.buffer_mut();
     text::header(buf, inner, &cols, &header, t.muted);
+    if idx.is_empty() {
+        text::put(
+            buf,
+            inner.x,
+            inner.y + 1,
+            "✓ no alerts firing (silenced ones are hidden; i shows them)",
+            inner.width,
+            t.muted,
+        );
+    }
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(a) = idx.get(k).map(|i| &s.alerts[i]) else {
             continue;
         };
+        // Grouped by alertname and severity: the name once, the members under it.
+        let same_group = k > 0
+            && idx.get(k - 1).map(|p| &s.alerts[p]).is_some_and(|p| {
+                p.name == a.name && p.severity == a.severity && p.state == a.state
+            });
         let firing = a.state == AlertState::Firing;
         let sev = match a.severity {
             _ if !firing => t.muted,
@@ -77,12 +108,21 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let body = if firing { t.text } else { t.muted };
         let mut cells = vec![
             Span::styled(format!("{state} {}", a.severity.as_str()), sev),
-            Span::styled(a.name.as_str(), body),
+            if same_group && line > 0 {
+                Span::styled("  ″", t.muted)
+            } else {
+                Span::styled(a.name.as_str(), body)
+            },
             Span::styled(a.subject(), body),
             Span::styled(fmt_age((s.now - a.starts_at).num_seconds()), t.muted),
         ];
         if wide {
-            cells.push(Span::styled(ellipsize(&a.summary, sum_w), t.muted));
+            let text = match (a.summary.is_empty(), a.description.is_empty()) {
+                (false, false) => format!("{} — {}", a.summary, a.description),
+                (true, _) => a.description.clone(),
+                _ => a.summary.clone(),
+            };
+            cells.push(Span::styled(ellipsize(&text, sum_w), t.muted));
         }
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);

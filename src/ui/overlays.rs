@@ -16,6 +16,104 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Some(Overlay::Help { scroll }) => help(frame, body, v, *scroll),
         Some(Overlay::AppDetail { namespace, name }) => app_detail(frame, body, v, namespace, name),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
+        Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
+    }
+}
+
+/// What changed and what broke on one time axis, newest at the bottom; for a breakage, the
+/// changes of the half hour before it are marked with how long before they came.
+fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
+    use crate::state::{ChangeKind, LOOKBACK_MINUTES};
+    let t = v.theme;
+    let s = v.state;
+    let w = body.width.saturating_sub(4).max(20);
+    let area = centered(body, w, body.height.saturating_sub(2));
+    let title = format!(" Change timeline · {} entries ", s.timeline.len());
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    frame.render_widget(Clear, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 3 {
+        return;
+    }
+    let sel = s.timeline.get(selected);
+    let before: Vec<usize> = match sel {
+        Some(c) if c.kind.breaks() => s.changes_before(selected),
+        _ => Vec::new(),
+    };
+    let head = match sel {
+        None => Line::styled(
+            "nothing yet: syncs, rollout steps, alerts and error spikes appear here as they happen",
+            t.muted,
+        ),
+        Some(c) if c.kind.breaks() && before.is_empty() => Line::styled(
+            format!(
+                "{} {} — nothing changed in the {LOOKBACK_MINUTES} minutes before",
+                c.kind.label(),
+                c.subject
+            ),
+            t.warn,
+        ),
+        Some(c) if c.kind.breaks() => Line::styled(
+            format!(
+                "{} {} — {} change(s) in the {LOOKBACK_MINUTES} minutes before, marked ◀",
+                c.kind.label(),
+                c.subject,
+                before.len()
+            ),
+            t.warn,
+        ),
+        Some(_) => Line::styled(
+            "select an alert or an error spike (j/k) to see what changed just before it · Enter goes to it",
+            t.muted,
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(inner.x, inner.y, inner.width, 1),
+    );
+    let rows = inner.height.saturating_sub(2) as usize;
+    let n = s.timeline.len();
+    // Keep the selection visible, near the bottom like a log.
+    let end = (selected + 1).max(rows.min(n)).min(n);
+    let start = end.saturating_sub(rows);
+    let buf = frame.buffer_mut();
+    let sel_at = sel.map(|c| c.at);
+    for (line, i) in (start..end).enumerate() {
+        let c = &s.timeline[i];
+        let y = inner.y + 2 + line as u16;
+        let (glyph, style) = match c.kind {
+            ChangeKind::AlertFiring => ("▲", t.error),
+            ChangeKind::ErrorSpike => ("▲", t.error),
+            ChangeKind::AlertResolved => ("▽", t.ok),
+            ChangeKind::Action => ("●", t.accent),
+            ChangeKind::Sync => ("◆", t.text),
+            ChangeKind::Rollout => ("◆", t.text),
+        };
+        let mark = if before.contains(&i) {
+            let mins = sel_at.map_or(0, |a| (a - c.at).num_minutes());
+            format!("◀ {mins}m before ")
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "{} {glyph} {:<8} {:<14} {mark}{}",
+            c.at.format("%H:%M:%S"),
+            c.kind.label(),
+            super::ellipsize(&c.subject, 14),
+            c.text
+        );
+        let st = if i == selected {
+            t.selection
+        } else if before.contains(&i) {
+            t.highlight
+        } else {
+            style
+        };
+        super::text::put(buf, inner.x, y, &text, inner.width, st);
     }
 }
 
@@ -44,7 +142,23 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
     let t = v.theme;
     let s = v.state;
     let w = 76.min(body.width.saturating_sub(2)).max(20);
-    let cmd = cli_equivalent(p.kind, &p.target, &s.context.argocd_namespace, p.sync);
+    let cmd = match (&p.silence, p.kind) {
+        (Some(f), ActionKind::Silence) => {
+            let m: Vec<String> = f
+                .matchers
+                .iter()
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect();
+            format!(
+                "amtool silence add {} --duration={} --comment={:?}",
+                m.join(" "),
+                f.duration,
+                p.typed
+            )
+        }
+        (Some(f), ActionKind::Expire) => format!("amtool silence expire {}", f.ids.join(" ")),
+        _ => cli_equivalent(p.kind, &p.target, &s.context.argocd_namespace, p.sync),
+    };
     let mut lines = vec![
         Line::styled(p.effect.clone(), t.text),
         Line::raw(""),
@@ -64,7 +178,33 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
             Span::styled(format!("{} dry run (d)", b(p.sync.dry_run)), t.text),
         ]));
     }
-    if p.needs_typing() {
+    if let Some(f) = p.silence.as_ref().filter(|_| p.kind == ActionKind::Silence) {
+        let active = |on: bool| if on { t.accent } else { t.muted };
+        let dur_ok = crate::state::parse_silence_duration(&f.duration).is_some();
+        lines.push(Line::from(vec![
+            Span::styled("Duration: ", active(f.editing_duration)),
+            Span::styled(
+                format!(
+                    "{}{}",
+                    f.duration,
+                    if f.editing_duration { "▌" } else { "" }
+                ),
+                if dur_ok { t.ok } else { t.error },
+            ),
+            Span::styled("   (1h, 4h or type one: 90m, 2d)", t.muted),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("Comment:  ", active(!f.editing_duration)),
+            Span::styled(
+                format!("{}{}", p.typed, if f.editing_duration { "" } else { "▌" }),
+                t.text,
+            ),
+        ]));
+        lines.push(Line::styled(
+            "Tab switches field · created by you, recorded in the audit log",
+            t.muted,
+        ));
+    } else if p.needs_typing() {
         lines.push(Line::from(vec![
             Span::styled(format!("Type \"{}\" to confirm: ", p.target.name), t.warn),
             Span::styled(
@@ -80,7 +220,7 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
         Span::styled(" cancel", t.muted),
     ]));
     let area = fitted(body, w, &lines);
-    let danger = p.needs_typing();
+    let danger = p.kind.needs_typed_confirmation();
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(if danger { t.error } else { t.border_focus })

@@ -85,6 +85,7 @@ impl Demo {
             before: String::new(),
             effect: String::new(),
             command: String::new(),
+            silence: None,
         };
         let r = self.sim.act(&req);
         for u in self.sim.drain() {

@@ -61,6 +61,8 @@ pub struct Sim {
     logs: Vec<LogLine>,
     errors: VecDeque<(i64, Vec<u32>)>,
     rules: BTreeMap<String, RuleState>,
+    silences: Vec<DemoSilence>,
+    next_silence: u64,
     next_bump: Option<DateTime<Utc>>,
     next_metrics: DateTime<Utc>,
     fix_due: Vec<Option<DateTime<Utc>>>,
@@ -232,6 +234,8 @@ impl Sim {
             logs: Vec::new(),
             errors: VecDeque::new(),
             rules: BTreeMap::new(),
+            silences: Vec::new(),
+            next_silence: 0,
             next_bump: None,
             next_metrics: origin,
             fix_due: vec![None; n],
@@ -919,14 +923,31 @@ impl Sim {
             labels: l,
             starts_at: self.now,
             fingerprint: fp,
+            description: String::new(),
+            silenced_by: Vec::new(),
+            inhibited_by: Vec::new(),
         }
     }
 
+    /// Firing alerts as Alertmanager would list them: muted by a matching, unexpired silence.
     fn firing_alerts(&self) -> Vec<Alert> {
         self.rules
             .values()
             .filter(|r| r.firing)
-            .map(|r| r.alert.clone())
+            .map(|r| {
+                let mut a = r.alert.clone();
+                a.silenced_by = self
+                    .silences
+                    .iter()
+                    .filter(|s| s.ends > self.now)
+                    .filter(|s| s.matchers.iter().all(|(k, v)| a.labels.get(k) == Some(v)))
+                    .map(|s| s.id.clone())
+                    .collect();
+                if !a.silenced_by.is_empty() {
+                    a.state = AlertState::Suppressed;
+                }
+                a
+            })
             .collect()
     }
 
@@ -972,6 +993,30 @@ impl Sim {
     pub fn act(&mut self, req: &ActionRequest) -> Result<String, String> {
         let now = self.now;
         let name = req.target.name.as_str();
+        if req.kind.on_alert() {
+            let spec = req.silence.clone().unwrap_or_default();
+            self.dirty_alerts = true;
+            return if req.kind == ActionKind::Silence {
+                if spec.matchers.is_empty() {
+                    return Err("a silence needs at least one matcher".into());
+                }
+                self.next_silence += 1;
+                let id = format!("00000000-0000-4000-8000-{:012x}", self.next_silence);
+                self.silences.push(DemoSilence {
+                    id: id.clone(),
+                    matchers: spec.matchers,
+                    ends: now + Duration::seconds(spec.duration_secs as i64),
+                });
+                Ok(format!("silenced (silence {id})"))
+            } else {
+                let before = self.silences.len();
+                self.silences.retain(|s| !spec.ids.contains(&s.id));
+                if self.silences.len() == before {
+                    return Err(format!("silence {} not found", spec.ids.join(", ")));
+                }
+                Ok(format!("expired {}", spec.ids.join(", ")))
+            };
+        }
         if req.kind.on_app() {
             let a = self
                 .apps
@@ -1128,3 +1173,11 @@ fn fingerprint(labels: &BTreeMap<String, String>) -> String {
 
 use crate::model::app::short_rev;
 use crate::model::cpu;
+
+/// A silence in the demo's Alertmanager.
+#[derive(Clone, Debug)]
+struct DemoSilence {
+    id: String,
+    matchers: Vec<(String, String)>,
+    ends: DateTime<Utc>,
+}

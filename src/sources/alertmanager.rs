@@ -1,0 +1,334 @@
+//! Alertmanager API v2 (PROTOCOLS §6): alerts polled for the alerts pane (firing, silenced and
+//! inhibited, all of them), silences created and expired for the silence actions. Reached by URL
+//! or through the API server (kube-prometheus-stack's `alertmanager-operated:9093`).
+
+use crate::model::{Alert, AlertState, Severity};
+use crate::ops::{ActionKind, ActionRequest, Operator};
+use crate::sources::http::{Endpoint, ServiceRef, backoff};
+use crate::state::{Health, SourceId, Update};
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often alerts are read.
+pub const REFRESH: Duration = Duration::from_secs(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug)]
+pub struct Alertmanager {
+    pub endpoint: Endpoint,
+}
+
+fn str_map(v: &Value) -> std::collections::BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One element of `GET /api/v2/alerts`; `None` when it has no alertname.
+pub fn parse_alert(v: &Value) -> Option<Alert> {
+    let labels = str_map(&v["labels"]);
+    let annotations = str_map(&v["annotations"]);
+    let name = labels.get("alertname").cloned().filter(|n| !n.is_empty())?;
+    let silenced_by = strings(&v["status"]["silencedBy"]);
+    let inhibited_by = strings(&v["status"]["inhibitedBy"]);
+    let muted = !strings(&v["status"]["mutedBy"]).is_empty();
+    let state = match v["status"]["state"].as_str().unwrap_or("") {
+        "active" => AlertState::Firing,
+        "suppressed" => AlertState::Suppressed,
+        _ if !silenced_by.is_empty() || !inhibited_by.is_empty() || muted => AlertState::Suppressed,
+        _ => AlertState::Unprocessed,
+    };
+    let starts_at = v["startsAt"]
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    Some(Alert {
+        severity: Severity::parse(labels.get("severity").map_or("", |s| s.as_str())),
+        summary: annotations
+            .get("summary")
+            .or(annotations.get("message"))
+            .cloned()
+            .unwrap_or_default(),
+        description: annotations.get("description").cloned().unwrap_or_default(),
+        fingerprint: v["fingerprint"].as_str().unwrap_or("").to_string(),
+        name,
+        state,
+        labels,
+        starts_at,
+        silenced_by,
+        inhibited_by,
+    })
+}
+
+/// The whole answer; an element without an alertname is skipped, a body that is not a JSON
+/// array is an error.
+pub fn parse_alerts(body: &str) -> Result<Vec<Alert>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        format!(
+            "not an Alertmanager answer: {}",
+            crate::sources::http::short_body(body)
+        )
+    })?;
+    let arr = v
+        .as_array()
+        .ok_or("not an Alertmanager answer: expected a JSON array of alerts")?;
+    Ok(arr.iter().filter_map(parse_alert).collect())
+}
+
+/// Alertmanager answers errors as a JSON string (`"Failed to create silence: …"`) or text.
+fn error_text(e: crate::sources::http::HttpError) -> String {
+    match serde_json::from_str::<Value>(&e.body) {
+        Ok(Value::String(s)) => format!("Alertmanager: {s}"),
+        Ok(v) if v["message"].is_string() => {
+            format!("Alertmanager: {}", v["message"].as_str().unwrap_or(""))
+        }
+        _ => e.message,
+    }
+}
+
+impl Alertmanager {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+
+    /// Every alert: active, silenced, inhibited and unprocessed.
+    pub async fn alerts(&self) -> Result<Vec<Alert>, String> {
+        let r = self
+            .endpoint
+            .get("api/v2/alerts", &[])
+            .await
+            .map_err(error_text)?;
+        parse_alerts(&r.body)
+    }
+
+    /// The body of `POST /api/v2/silences`.
+    pub fn silence_body(
+        matchers: &[(String, String)],
+        starts: DateTime<Utc>,
+        duration_secs: u64,
+        created_by: &str,
+        comment: &str,
+    ) -> Value {
+        let ends = starts + chrono::Duration::seconds(duration_secs as i64);
+        json!({
+            "matchers": matchers.iter().map(|(k, v)| json!({
+                "name": k, "value": v, "isRegex": false, "isEqual": true
+            })).collect::<Vec<_>>(),
+            "startsAt": starts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "endsAt": ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "createdBy": created_by,
+            "comment": comment,
+        })
+    }
+
+    /// Creates a silence; returns its id.
+    pub async fn create_silence(&self, body: &Value) -> Result<String, String> {
+        let r = self
+            .endpoint
+            .post_json("api/v2/silences", body)
+            .await
+            .map_err(error_text)?;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        v["silenceID"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("Alertmanager answered without a silenceID: {}", r.body))
+    }
+
+    pub async fn expire_silence(&self, id: &str) -> Result<(), String> {
+        // Silence ids are UUIDs; anything else must not become part of the path.
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(format!("\"{id}\" is not a silence id"));
+        }
+        self.endpoint
+            .delete(&format!("api/v2/silence/{id}"))
+            .await
+            .map(|_| ())
+            .map_err(error_text)
+    }
+}
+
+/// Where Alertmanager is.
+#[derive(Clone, Debug)]
+pub enum Location {
+    Url(Endpoint),
+    Service(ServiceRef),
+    /// `monitoring/alertmanager-operated:9093` through the API server.
+    Discover,
+}
+
+/// Resolves a location to an endpoint (discovery only names the service; the first poll
+/// tells whether it is there).
+pub fn endpoint(
+    loc: &Location,
+    kube: Option<&kube::Client>,
+    monitoring_ns: &str,
+    timeout: Duration,
+) -> Result<Endpoint, String> {
+    let svc = match loc {
+        Location::Url(e) => return Ok(e.clone().with_timeout(timeout)),
+        Location::Service(s) => s.clone(),
+        Location::Discover => ServiceRef::new(monitoring_ns, "alertmanager-operated", "9093"),
+    };
+    let client = kube.ok_or("no Alertmanager: give --alertmanager URL")?;
+    Ok(Endpoint::service(client.clone(), svc).with_timeout(timeout))
+}
+
+/// Polls alerts every [`REFRESH`] (or `refresh`), keeping the last good list on errors.
+pub fn spawn(
+    am: Alertmanager,
+    refresh: Duration,
+    tx: mpsc::Sender<Update>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            match am.alerts().await {
+                Ok(alerts) => {
+                    failures = 0;
+                    if tx.send(Update::Alerts(alerts)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!("alertmanager: {e}");
+                    let health = Health::Error(if am.endpoint.is_proxy() && e.contains("404") {
+                        format!(
+                            "{e} (no Alertmanager there? give --alertmanager URL or --alertmanager-service NS/NAME:PORT)"
+                        )
+                    } else {
+                        e
+                    });
+                    let u = Update::SourceHealth {
+                        source: SourceId::Alerts,
+                        health,
+                    };
+                    if tx.send(u).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            let wait = if failures > 0 {
+                backoff(failures - 1, MAX_BACKOFF).min(refresh.max(Duration::from_secs(1)) * 6)
+            } else {
+                refresh
+            };
+            tokio::time::sleep(wait).await;
+        }
+    })
+}
+
+/// Runs silence and expire against Alertmanager; every other action goes to `inner`.
+pub struct AlertRouter {
+    pub inner: Arc<dyn Operator>,
+    pub alertmanager: Option<Alertmanager>,
+    pub user: String,
+}
+
+impl Operator for AlertRouter {
+    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, String>> {
+        if !req.kind.on_alert() {
+            return self.inner.run(req);
+        }
+        let am = self.alertmanager.clone();
+        let user = self.user.clone();
+        Box::pin(async move {
+            let am = am.ok_or("no Alertmanager is configured")?;
+            let spec = req.silence.clone().unwrap_or_default();
+            match req.kind {
+                ActionKind::Silence => {
+                    let body = Alertmanager::silence_body(
+                        &spec.matchers,
+                        Utc::now(),
+                        spec.duration_secs,
+                        &user,
+                        &spec.comment,
+                    );
+                    let id = am.create_silence(&body).await?;
+                    Ok(format!(
+                        "silenced for {} (silence {id})",
+                        crate::ui::fmt_window(spec.duration_secs as u32)
+                    ))
+                }
+                _ => {
+                    for id in &spec.ids {
+                        am.expire_silence(id).await?;
+                    }
+                    Ok(format!("expired {}", spec.ids.join(", ")))
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_parse_as_the_api_answers_them() {
+        let body = r#"[{
+          "labels": {"alertname": "KubePodCrashLooping", "namespace": "dev", "pod": "orders-5c7d", "severity": "warning"},
+          "annotations": {"summary": "Pod is crash looping.", "description": "restarts 5 times", "runbook_url": "https://x"},
+          "startsAt": "2024-08-29T11:00:00.000Z", "endsAt": "2024-08-29T11:24:00.000Z", "updatedAt": "2024-08-29T11:20:00.000Z",
+          "fingerprint": "8b3b3a2c1d0e4f56", "generatorURL": "http://prometheus:9090/graph",
+          "receivers": [{"name": "team-x"}],
+          "status": {"state": "suppressed", "silencedBy": ["4f2e…"], "inhibitedBy": [], "mutedBy": []}
+        }, {"labels": {}, "status": {"state": "active"}}]"#;
+        let a = parse_alerts(body).unwrap();
+        assert_eq!(a.len(), 1, "an alert without alertname is skipped");
+        assert_eq!(a[0].name, "KubePodCrashLooping");
+        assert_eq!(a[0].state, AlertState::Suppressed);
+        assert_eq!(a[0].severity, Severity::Warning);
+        assert_eq!(a[0].summary, "Pod is crash looping.");
+        assert_eq!(a[0].description, "restarts 5 times");
+        assert_eq!(a[0].silenced_by, vec!["4f2e…".to_string()]);
+        assert_eq!(a[0].starts_at.to_rfc3339(), "2024-08-29T11:00:00+00:00");
+        assert!(
+            parse_alerts("<html>")
+                .unwrap_err()
+                .starts_with("not an Alertmanager answer")
+        );
+        assert!(parse_alerts("{}").is_err());
+    }
+
+    #[test]
+    fn silence_bodies_match_the_openapi_shape() {
+        let t = DateTime::parse_from_rfc3339("2024-08-29T11:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let b = Alertmanager::silence_body(
+            &[("alertname".into(), "NodeHighCPU".into())],
+            t,
+            7200,
+            "alice",
+            "canary rollout in progress",
+        );
+        assert_eq!(
+            b,
+            json!({"matchers": [{"name": "alertname", "value": "NodeHighCPU", "isRegex": false, "isEqual": true}],
+                   "startsAt": "2024-08-29T11:30:00.000Z", "endsAt": "2024-08-29T13:30:00.000Z",
+                   "createdBy": "alice", "comment": "canary rollout in progress"})
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! The change timeline: what changed (syncs, rollout steps, promotes, aborts, actions) and what
+//! broke (alerts firing, error-rate spikes) on one time axis, derived from the updates State
+//! already receives — so it works the same in the demo and on a live cluster, and shows changes
+//! made elsewhere (another engineer, the controller) as well as ours.
+
+use super::State;
+use crate::model::*;
+use chrono::{DateTime, Duration, Timelike, Utc};
+use std::collections::VecDeque;
+
+/// The most entries kept; the oldest go first.
+pub const TIMELINE_CAP: usize = 1000;
+/// How far back "what changed before this broke" looks.
+pub const LOOKBACK_MINUTES: i64 = 30;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// An Argo CD sync started, finished, or the app went out of sync.
+    Sync,
+    /// A rollout moved: a new canary, a step, a promote, an abort.
+    Rollout,
+    /// An action sent from this opsdeck.
+    Action,
+    AlertFiring,
+    AlertResolved,
+    /// ERROR lines per minute well above the usual.
+    ErrorSpike,
+}
+
+impl ChangeKind {
+    /// Something broke (as opposed to something changed).
+    pub fn breaks(self) -> bool {
+        matches!(self, ChangeKind::AlertFiring | ChangeKind::ErrorSpike)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::Sync => "sync",
+            ChangeKind::Rollout => "rollout",
+            ChangeKind::Action => "action",
+            ChangeKind::AlertFiring => "alert",
+            ChangeKind::AlertResolved => "resolved",
+            ChangeKind::ErrorSpike => "errors",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub at: DateTime<Utc>,
+    pub kind: ChangeKind,
+    /// The app, rollout, alert or service.
+    pub subject: String,
+    pub text: String,
+}
+
+/// ERROR lines per minute, for spike detection.
+#[derive(Clone, Debug, Default)]
+pub struct ErrorRate {
+    /// (minute start, count, count per service) of closed minutes, newest last.
+    minutes: VecDeque<(DateTime<Utc>, u32)>,
+    current: Option<(DateTime<Utc>, u32, std::collections::BTreeMap<String, u32>)>,
+}
+
+fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t)
+}
+
+impl State {
+    pub(super) fn record(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: ChangeKind,
+        subject: &str,
+        text: String,
+    ) {
+        let c = Change {
+            at,
+            kind,
+            subject: subject.to_string(),
+            text,
+        };
+        // Newest last; changes mostly arrive in order, so search from the back.
+        let pos = self
+            .timeline
+            .iter()
+            .rposition(|x| x.at <= c.at)
+            .map_or(0, |p| p + 1);
+        self.timeline.insert(pos, c);
+        while self.timeline.len() > TIMELINE_CAP {
+            self.timeline.pop_front();
+        }
+    }
+
+    /// Compares an app as it was with how it is now.
+    pub(super) fn note_app(&mut self, old: Option<&ArgoApp>, new: &ArgoApp) {
+        let op_text = |o: &Operation| {
+            let by = if o.initiated_by.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", o.initiated_by)
+            };
+            (
+                format!("sync {}{by}", o.phase.as_str().to_lowercase()),
+                o.message.clone(),
+            )
+        };
+        match (
+            old.and_then(|o| o.operation.as_ref()),
+            new.operation.as_ref(),
+        ) {
+            (_, None) => {}
+            (None, Some(n)) => {
+                let at = n.finished_at.unwrap_or(n.started_at);
+                let (head, msg) = op_text(n);
+                let rev = new.short_revision().to_string();
+                self.record(
+                    at,
+                    ChangeKind::Sync,
+                    &new.name,
+                    format!("{head} → {rev} {msg}"),
+                );
+            }
+            (Some(o), Some(n)) => {
+                if o.started_at != n.started_at && !n.phase.is_completed() {
+                    let (head, _) = op_text(n);
+                    self.record(n.started_at, ChangeKind::Sync, &new.name, head);
+                }
+                if n.phase.is_completed() && (o.phase != n.phase || o.started_at != n.started_at) {
+                    let (head, msg) = op_text(n);
+                    let rev = new.short_revision().to_string();
+                    let at = n.finished_at.unwrap_or(self.now);
+                    self.record(
+                        at,
+                        ChangeKind::Sync,
+                        &new.name,
+                        format!("{head} → {rev} {msg}"),
+                    );
+                }
+            }
+        }
+        if let Some(o) = old
+            && o.sync == SyncStatus::Synced
+            && new.sync == SyncStatus::OutOfSync
+        {
+            let now = self.now;
+            self.record(
+                now,
+                ChangeKind::Sync,
+                &new.name,
+                "out of sync: Git changed".into(),
+            );
+        }
+    }
+
+    /// Compares a rollout as it was with how it is now.
+    pub(super) fn note_rollout(&mut self, old: Option<&Rollout>, new: &Rollout) {
+        let now = self.now;
+        let Some(o) = old else {
+            if new.canary_active() {
+                let step = new.step_text().unwrap_or_default();
+                let at = new.pause.as_ref().map_or(now, |p| p.started_at);
+                self.record(
+                    at,
+                    ChangeKind::Rollout,
+                    &new.name,
+                    format!("canary at step {step}, weight {}%", new.set_weight),
+                );
+            }
+            return;
+        };
+        if o.canary_hash != new.canary_hash && new.canary_active() {
+            let image = if new.canary_image.is_empty() {
+                new.canary_hash.clone()
+            } else {
+                new.canary_image.clone()
+            };
+            self.record(
+                now,
+                ChangeKind::Rollout,
+                &new.name,
+                format!("new canary {image}"),
+            );
+        }
+        if !o.aborted && new.aborted {
+            self.record(
+                now,
+                ChangeKind::Rollout,
+                &new.name,
+                "aborted: traffic back to stable".into(),
+            );
+        } else if o.aborted && !new.aborted {
+            self.record(now, ChangeKind::Rollout, &new.name, "retried".into());
+        }
+        if o.current_step_index != new.current_step_index && !new.aborted {
+            let text = if new.is_fully_promoted() && o.canary_active() {
+                "fully promoted: the canary is stable".to_string()
+            } else {
+                let step = new.step_text().unwrap_or_default();
+                let what = new.current_step().map(|s| s.label()).unwrap_or_default();
+                format!("step {step} {what}")
+            };
+            self.record(now, ChangeKind::Rollout, &new.name, text);
+        }
+    }
+
+    /// Compares the firing alerts with the ones before.
+    pub(super) fn note_alerts(&mut self, old: &[Alert], new: &[Alert]) {
+        let now = self.now;
+        let firing = |l: &[Alert], fp: &str| {
+            l.iter()
+                .any(|a| a.fingerprint == fp && a.state == AlertState::Firing)
+        };
+        for a in new.iter().filter(|a| a.state == AlertState::Firing) {
+            if !firing(old, &a.fingerprint) {
+                let subject = a.subject();
+                let text = format!("{} {} {}", a.severity.as_str(), subject, a.summary);
+                self.record(a.starts_at, ChangeKind::AlertFiring, &a.name, text);
+            }
+        }
+        for a in old.iter().filter(|a| a.state == AlertState::Firing) {
+            if !new.iter().any(|n| n.fingerprint == a.fingerprint) {
+                self.record(now, ChangeKind::AlertResolved, &a.name, a.subject());
+            }
+        }
+    }
+
+    /// Counts ERROR lines per minute and records a minute far above the ones before.
+    pub(super) fn note_log(&mut self, line: &LogLine) {
+        if line.level != Level::Error {
+            return;
+        }
+        let m = minute_of(line.ts);
+        let closed = match &mut self.error_rate.current {
+            Some((cur, n, per)) if *cur == m => {
+                *n += 1;
+                *per.entry(line.service.clone()).or_default() += 1;
+                None
+            }
+            slot => {
+                let prev = slot.take();
+                let mut per = std::collections::BTreeMap::new();
+                per.insert(line.service.clone(), 1);
+                *slot = Some((m, 1, per));
+                prev
+            }
+        };
+        if let Some((at, n, per)) = closed {
+            let r = &mut self.error_rate;
+            let usual = if r.minutes.is_empty() {
+                0.0
+            } else {
+                f64::from(r.minutes.iter().map(|x| x.1).sum::<u32>()) / r.minutes.len() as f64
+            };
+            r.minutes.push_back((at, n));
+            if r.minutes.len() > 10 {
+                r.minutes.pop_front();
+            }
+            if n >= 10 && f64::from(n) >= 3.0 * usual.max(1.0) && r.minutes.len() >= 3 {
+                let top = per
+                    .iter()
+                    .max_by_key(|(_, c)| **c)
+                    .map(|(s, _)| s.clone())
+                    .unwrap_or_default();
+                self.record(
+                    at + Duration::seconds(59),
+                    ChangeKind::ErrorSpike,
+                    &top,
+                    format!("{n} ERROR lines in a minute (usual {usual:.0}), most from {top}"),
+                );
+            }
+        }
+    }
+
+    /// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i`.
+    pub fn changes_before(&self, i: usize) -> Vec<usize> {
+        let Some(b) = self.timeline.get(i) else {
+            return Vec::new();
+        };
+        let from = b.at - Duration::minutes(LOOKBACK_MINUTES);
+        (0..i)
+            .filter(|&k| {
+                let c = &self.timeline[k];
+                !c.kind.breaks()
+                    && c.kind != ChangeKind::AlertResolved
+                    && c.at >= from
+                    && c.at <= b.at
+            })
+            .collect()
+    }
+}
