@@ -155,6 +155,22 @@ impl App {
                     });
                 }
                 Command::Audit(e) => self.write_audit(e),
+                Command::Copy(text) => {
+                    use base64::Engine;
+                    use std::io::Write;
+                    // OSC 52: the terminal (or tmux, with set-clipboard) sets the clipboard, so
+                    // it works over SSH. The text is already free of control characters.
+                    let mut text = text;
+                    let mut end = text.len().min(100_000);
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.truncate(end);
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = std::io::stdout();
+                    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+                    let _ = out.flush();
+                }
                 Command::Run(req) => {
                     tracing::info!(action = req.kind.as_str(), target = %req.target, "action confirmed");
                     let op = self.operator.clone();

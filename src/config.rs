@@ -93,6 +93,29 @@ pub struct Cli {
         value_name = "TOKEN"
     )]
     pub alertmanager_token: Option<String>,
+    /// Loki URL (default: monitoring/loki:3100 through the API server, polling).
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub loki: Option<String>,
+    /// The Loki Service to use through the API server: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "loki"])]
+    pub loki_service: Option<String>,
+    /// Loki tenant, sent as X-Scope-OrgID.
+    #[arg(long, env = "OPSDECK_LOKI_TENANT", value_name = "TENANT")]
+    pub loki_tenant: Option<String>,
+    /// Bearer token for --loki.
+    #[arg(
+        long,
+        env = "OPSDECK_LOKI_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub loki_token: Option<String>,
+    /// The LogQL of the error-log pane.
+    #[arg(long, default_value = crate::sources::loki::DEFAULT_QUERY, value_name = "LOGQL")]
+    pub log_query: String,
+    /// Minutes of logs loaded at start.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=1440), value_name = "MIN")]
+    pub log_backfill: u64,
     /// Namespace of kube-prometheus-stack (Prometheus, Alertmanager) and Loki.
     #[arg(long, default_value = "monitoring", value_name = "NS")]
     pub monitoring_namespace: String,
@@ -153,6 +176,12 @@ pub struct Config {
     pub alertmanager: Option<String>,
     pub alertmanager_service: Option<String>,
     pub alertmanager_token: Option<Secret>,
+    pub loki: Option<String>,
+    pub loki_service: Option<String>,
+    pub loki_tenant: Option<String>,
+    pub loki_token: Option<Secret>,
+    pub log_query: String,
+    pub log_backfill: std::time::Duration,
 }
 
 impl Config {
@@ -186,6 +215,12 @@ impl Config {
             alertmanager: cli.alertmanager,
             alertmanager_service: cli.alertmanager_service,
             alertmanager_token: cli.alertmanager_token.map(Secret),
+            loki: cli.loki,
+            loki_service: cli.loki_service,
+            loki_tenant: cli.loki_tenant,
+            loki_token: cli.loki_token.map(Secret),
+            log_query: cli.log_query,
+            log_backfill: std::time::Duration::from_secs(cli.log_backfill * 60),
         }
     }
 }

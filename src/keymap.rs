@@ -60,6 +60,12 @@ pub fn actions() -> Vec<(&'static str, &'static str, Intent)> {
         ("expand", "stack trace", Intent::Expand),
         ("window", "time window", Intent::Window),
         ("timeline", "change timeline", Intent::Timeline),
+        ("search", "search", Intent::Search),
+        ("search-next", "next match", Intent::SearchNext),
+        ("search-prev", "previous match", Intent::SearchPrev),
+        ("wrap", "wrap lines", Intent::ToggleWrap),
+        ("utc", "UTC/local", Intent::ToggleUtc),
+        ("copy", "copy line", Intent::Copy),
         (
             "toggle-silenced",
             "show silenced alerts",

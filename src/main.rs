@@ -140,6 +140,31 @@ async fn live_setup(
         cfg.query_timeout,
     )?);
     let am_poll = am.clone();
+    let loki_url = match &cfg.loki {
+        Some(url) => Some(Endpoint::direct(
+            url,
+            cfg.loki_token.as_ref().map(|s| s.0.clone()),
+        )?),
+        None => None,
+    };
+    let loki_service = cfg
+        .loki_service
+        .as_deref()
+        .map(ServiceRef::parse)
+        .transpose()?;
+    let loki_setup = LokiSetup {
+        endpoint: loki::endpoint(
+            loki_url,
+            loki_service,
+            Some(&client),
+            &cfg.monitoring_namespace,
+            cfg.loki_tenant.as_deref(),
+            cfg.query_timeout,
+        )?,
+        query: cfg.log_query.clone(),
+        backfill: cfg.log_backfill,
+        websocket: true,
+    };
     Ok(LiveSetup {
         operator: Arc::new(AlertRouter {
             inner: Arc::new(KubeOperator {
@@ -159,10 +184,11 @@ async fn live_setup(
             argocd_namespace: cfg.argocd_namespace.clone(),
             demo: false,
             read_only: cfg.read_only,
-            log_query: String::new(),
+            log_query: cfg.log_query.clone(),
         },
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
+            tasks.push(loki::spawn(loki_setup, demand.clone(), tx.clone()));
             tasks.extend(prometheus::spawn(prom, demand, tx.clone(), stats));
             tasks.push(alertmanager::spawn(am_poll, alertmanager::REFRESH, tx));
             tasks
@@ -178,7 +204,7 @@ fn switcher(cfg: &Config) -> Switcher {
     })
 }
 
-/// A live cluster: Argo CD, Argo Rollouts, Prometheus and Alertmanager; logs are not built yet.
+/// A live cluster: Argo CD, Argo Rollouts, Prometheus, Loki and Alertmanager.
 async fn live_platform(
     cfg: &Config,
     tx: mpsc::Sender<Update>,
@@ -186,17 +212,6 @@ async fn live_platform(
 ) -> Result<Platform, String> {
     let setup = live_setup(cfg.clone(), cfg.context.clone(), cfg.namespaces.clone()).await?;
     let tasks = (setup.start)(tx.clone(), demand);
-    for (source, what) in [(
-        SourceId::Logs,
-        "error logs need the Loki source, not in this build yet",
-    )] {
-        let _ = tx
-            .send(Update::SourceHealth {
-                source,
-                health: Health::Off(what.into()),
-            })
-            .await;
-    }
     Ok(Platform {
         operator: setup.operator,
         context: setup.context,
@@ -269,6 +284,7 @@ use opsdeck::sources::demand::Demand;
 use opsdeck::sources::http::{Endpoint, ServiceRef};
 use opsdeck::sources::kube::connect::connect;
 use opsdeck::sources::kube::watch::{self, WatchConfig};
+use opsdeck::sources::loki::{self, LokiSetup};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
-use opsdeck::state::{Health, SourceId, Update};
+use opsdeck::state::Update;
 use tokio::sync::mpsc;

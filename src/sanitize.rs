@@ -115,14 +115,21 @@ fn fix(s: &mut String) {
     }
 }
 
+/// A shared string is replaced only when it needed cleaning, so sharing survives.
+fn fix_shared(s: &mut std::sync::Arc<str>) {
+    if let Cow::Owned(c) = clean(s) {
+        *s = c.into();
+    }
+}
+
 impl Sanitize for crate::model::LogLine {
     fn sanitize(&mut self) {
-        fix(&mut self.service);
-        fix(&mut self.pod);
-        fix(&mut self.logger);
+        fix_shared(&mut self.service);
+        fix_shared(&mut self.pod);
+        fix_shared(&mut self.logger);
         fix(&mut self.message);
         fix(&mut self.trace_id);
-        fix(&mut self.thread);
+        fix_shared(&mut self.thread);
         self.stack.iter_mut().for_each(fix);
     }
 }

@@ -343,3 +343,50 @@ fn the_timeline_puts_what_changed_before_what_broke() {
     assert!(screen.contains("Change timeline"), "{screen}");
     assert!(screen.contains("in the 30 minutes before"), "{screen}");
 }
+
+#[test]
+fn log_search_jumps_between_matches_and_copy_takes_the_whole_record() {
+    use opsdeck::layout::Pane;
+    use opsdeck::state::{Command, Intent, TextKey};
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let s = &mut d.state;
+    s.handle(Intent::Focus(Pane::Logs));
+    s.handle(Intent::Search);
+    assert!(s.text_input_active());
+    for c in "products".chars() {
+        s.handle(Intent::Text(TextKey::Char(c)));
+    }
+    s.handle(Intent::Text(TextKey::Enter));
+    let i = s
+        .selected_index(Pane::Logs)
+        .unwrap_or_else(|| panic!("nothing selected"));
+    let first = s.logs.get(i).map(|l| l.message.clone()).unwrap_or_default();
+    assert!(first.to_lowercase().contains("products"), "{first}");
+    assert!(!s.ui.log_follow, "a search pauses following");
+    s.handle(Intent::SearchPrev);
+    let j = s.selected_index(Pane::Logs).unwrap_or(usize::MAX);
+    assert!(j < i, "N goes to an older match");
+    assert!(
+        s.logs
+            .get(j)
+            .is_some_and(|l| l.message.contains("products"))
+    );
+    s.handle(Intent::SearchNext);
+    assert_eq!(s.selected_index(Pane::Logs), Some(i));
+    let cmds = s.handle(Intent::Copy);
+    let Some(Command::Copy(text)) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        text.contains(&first) && text.contains("ERROR") && text.lines().count() > 1,
+        "{text}"
+    );
+    // Wrap and local time are toggles with a word on screen.
+    s.handle(Intent::ToggleUtc);
+    let theme = opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    let screen = support::render(s, &theme, 200, 60);
+    assert!(
+        screen.contains("local time") && screen.contains("search: products"),
+        "{screen}"
+    );
+}

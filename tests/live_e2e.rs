@@ -146,17 +146,15 @@ async fn watch_show_and_promote_on_a_live_cluster() {
         screen.contains("0/8") && screen.contains("Degraded"),
         "as the plugin shows it:\n{screen}"
     );
-    assert!(
-        screen.contains("– error logs need the Loki source"),
-        "sources not built yet say so:\n{screen}"
-    );
-    // No Prometheus or Alertmanager in this cluster: the panes say where they looked.
+    // No Prometheus, Loki or Alertmanager in this cluster: the panes say where they looked.
     let screen = tmux.wait_for("alertmanager-operated").await;
     assert!(
         screen.contains("no Prometheus found through the API server")
             && screen.contains("services \"prometheus-operated\" not found"),
         "{screen}"
     );
+    let screen = tmux.wait_for("services \"loki\" not found").await;
+    assert!(screen.contains("Loki answered 404"), "{screen}");
 
     // Promote `store` (second row, paused): confirmation, then the PATCH the plugin sends.
     fake.clear_requests();

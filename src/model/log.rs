@@ -3,6 +3,7 @@
 use super::Track;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -42,15 +43,17 @@ impl Level {
 pub struct LogLine {
     pub ts: DateTime<Utc>,
     pub level: Level,
-    pub service: String,
-    pub pod: String,
+    /// Service, pod, logger and thread repeat across lines: shared, not copied (a full ring
+    /// of 100,000 lines must fit the memory budget).
+    pub service: Arc<str>,
+    pub pod: Arc<str>,
     pub track: Option<Track>,
     /// The logger (`c.e.store.ProductController`), empty if the line is not Spring-shaped.
-    pub logger: String,
+    pub logger: Arc<str>,
     /// The message after the logger, or the whole line.
     pub message: String,
     pub trace_id: String,
-    pub thread: String,
+    pub thread: Arc<str>,
     pub stack: Vec<String>,
 }
 
@@ -200,10 +203,10 @@ mod tests {
                 service: "s".into(),
                 pod: "p".into(),
                 track: None,
-                logger: String::new(),
+                logger: "".into(),
                 message: i.to_string(),
                 trace_id: String::new(),
-                thread: String::new(),
+                thread: "".into(),
                 stack: vec![],
             });
         }

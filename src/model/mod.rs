@@ -10,7 +10,7 @@ pub mod route;
 pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use cpu::{CpuData, CpuSeries};
-pub use log::{Level, LogLine, LogRing};
+pub use log::{Level, LogLine, LogRing, parse_spring};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, Replicas, Rollout, RolloutPhase,
 };

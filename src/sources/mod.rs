@@ -6,4 +6,5 @@ pub mod demand;
 pub mod demo;
 pub mod http;
 pub mod kube;
+pub mod loki;
 pub mod prometheus;

@@ -16,12 +16,15 @@ pub enum Command {
         context: Option<String>,
         namespaces: Option<Vec<String>>,
     },
+    /// Put text on the user's clipboard (OSC 52: the terminal does it, even over SSH).
+    Copy(String),
 }
 
 impl State {
     /// True while keys are text for an input rather than bindings.
     pub fn text_input_active(&self) -> bool {
         self.ui.filter_input.is_some()
+            || self.ui.search_input
             || self.ui.command_input.is_some()
             || matches!(&self.ui.overlay, Some(Overlay::Confirm(p)) if p.needs_typing())
     }
@@ -76,6 +79,54 @@ impl State {
                     _ => Some(Overlay::Timeline {
                         selected: self.timeline.len().saturating_sub(1),
                     }),
+                }
+            }
+            Intent::Search => {
+                if self.ui.focus == Pane::Logs && self.ui.screen == Screen::Main {
+                    self.ui.search_input = true;
+                    self.ui.log_search.clear();
+                }
+            }
+            Intent::SearchNext => self.search_step(true),
+            Intent::SearchPrev => self.search_step(false),
+            Intent::ToggleWrap => {
+                self.ui.log_wrap = !self.ui.log_wrap;
+                let on = if self.ui.log_wrap {
+                    "wrapped"
+                } else {
+                    "cut at the edge"
+                };
+                self.flash(FlashKind::Info, format!("long lines {on}"));
+            }
+            Intent::ToggleUtc => {
+                self.ui.log_utc = !self.ui.log_utc;
+                let z = if self.ui.log_utc { "UTC" } else { "local time" };
+                self.flash(FlashKind::Info, format!("log times in {z}"));
+            }
+            Intent::Copy => {
+                if let Some(l) = self
+                    .selected_index(Pane::Logs)
+                    .and_then(|i| self.logs.get(i))
+                {
+                    let mut text = format!(
+                        "{} {} {} {} {}: {}",
+                        l.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        l.level.as_str(),
+                        l.service,
+                        l.pod,
+                        l.logger,
+                        l.message
+                    );
+                    for st in &l.stack {
+                        text.push('\n');
+                        text.push_str(st);
+                    }
+                    let n = text.len();
+                    self.flash(
+                        FlashKind::Ok,
+                        format!("✓ copied the line ({n} bytes) to the clipboard"),
+                    );
+                    return vec![Command::Copy(text)];
                 }
             }
             Intent::ToggleSuppressed => {
@@ -201,6 +252,33 @@ impl State {
                     let line = self.ui.command_input.take().unwrap_or_default();
                     return self.run_command_line(&line);
                 }
+            }
+            return Vec::new();
+        }
+        if self.ui.search_input {
+            match key {
+                TextKey::Char(c) if !c.is_control() && self.ui.log_search.len() < 256 => {
+                    self.ui.log_search.push(c)
+                }
+                TextKey::Backspace => {
+                    self.ui.log_search.pop();
+                }
+                TextKey::Enter => {
+                    self.ui.search_input = false;
+                    // The match stays put while new lines arrive; f follows again.
+                    self.ui.log_follow = false;
+                    // From the newest line up: the latest match first.
+                    let n = self.filtered_len(Pane::Logs);
+                    self.set_pos(Pane::Logs, n.saturating_sub(1));
+                    if !self.log_matches(n.saturating_sub(1)) {
+                        self.search_step(false);
+                    }
+                }
+                TextKey::Esc => {
+                    self.ui.search_input = false;
+                    self.ui.log_search.clear();
+                }
+                TextKey::Char(_) | TextKey::Tab => {}
             }
             return Vec::new();
         }
@@ -386,6 +464,52 @@ impl State {
         if self.ui.log_follow {
             let n = self.filtered_len(Pane::Logs);
             self.set_pos(Pane::Logs, n.saturating_sub(1));
+        }
+    }
+
+    /// Whether the log row `k` (after the filter) matches the search.
+    fn log_matches(&self, k: usize) -> bool {
+        let q = self.ui.log_search.to_lowercase();
+        !q.is_empty()
+            && self
+                .indices(Pane::Logs)
+                .get(k)
+                .and_then(|i| self.logs.get(i))
+                .is_some_and(|l| {
+                    l.message.to_lowercase().contains(&q)
+                        || l.logger.to_lowercase().contains(&q)
+                        || l.service.to_lowercase().contains(&q)
+                        || l.stack.iter().any(|s| s.to_lowercase().contains(&q))
+                })
+    }
+
+    /// Moves to the next (newer) or previous (older) matching line, with lines around it.
+    fn search_step(&mut self, newer: bool) {
+        if self.ui.log_search.is_empty() {
+            self.flash(FlashKind::Info, "no search: s searches the logs");
+            return;
+        }
+        let n = self.filtered_len(Pane::Logs);
+        let cur = self.ui.lists[Pane::Logs.index()].selected;
+        let found = if newer {
+            (cur + 1..n).find(|&k| self.log_matches(k))
+        } else {
+            (0..cur).rev().find(|&k| self.log_matches(k))
+        };
+        match found {
+            Some(k) => {
+                self.ui.log_follow = false;
+                self.set_pos(Pane::Logs, k);
+                // Keep a few lines of context around the match.
+                let rows = self.ui.layout.viewport_rows(Pane::Logs).max(1);
+                let l = &mut self.ui.lists[Pane::Logs.index()];
+                l.offset = k.saturating_sub(rows / 2).min(n.saturating_sub(rows));
+            }
+            None => {
+                let q = self.ui.log_search.clone();
+                let dir = if newer { "below" } else { "above" };
+                self.flash(FlashKind::Info, format!("no more \"{q}\" {dir}"));
+            }
         }
     }
 

@@ -132,6 +132,16 @@ pub enum Intent {
     Expand,
     /// Show or hide silenced and inhibited alerts.
     ToggleSuppressed,
+    /// Start typing a search in the logs.
+    Search,
+    SearchNext,
+    SearchPrev,
+    /// Wrap long log lines (or cut them at the edge).
+    ToggleWrap,
+    /// Log times in UTC or local time.
+    ToggleUtc,
+    /// Copy the selected log line to the clipboard (OSC 52, works over SSH).
+    Copy,
     /// The change timeline: what changed and what broke, on one time axis.
     Timeline,
     /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
@@ -276,6 +286,12 @@ pub struct Ui {
     pub command_input: Option<String>,
     pub log_follow: bool,
     pub expanded_logs: HashSet<u64>,
+    /// The log search (highlighted, n/N), and whether it is being typed.
+    pub log_search: String,
+    pub search_input: bool,
+    pub log_wrap: bool,
+    /// Log times in UTC (else local).
+    pub log_utc: bool,
     /// Silenced and inhibited alerts are listed (dimmed) only on demand.
     pub show_suppressed: bool,
     /// Index into [`CPU_WINDOWS`].
@@ -300,6 +316,10 @@ impl Default for Ui {
             log_follow: true,
             expanded_logs: HashSet::new(),
             show_suppressed: false,
+            log_search: String::new(),
+            search_input: false,
+            log_wrap: false,
+            log_utc: true,
             cpu_window: 1,
             route_window: 0,
             size: (0, 0),
@@ -347,6 +367,8 @@ pub struct State {
     pub log_seqs: std::collections::VecDeque<u64>,
     /// What changed and what broke, oldest first.
     pub timeline: std::collections::VecDeque<Change>,
+    /// ERROR lines per service per minute, the last ten minutes, for the logs pane's sparklines.
+    pub error_minutes: std::collections::BTreeMap<String, std::collections::VecDeque<(i64, u32)>>,
     error_rate: timeline::ErrorRate,
 }
 
@@ -375,6 +397,7 @@ impl State {
             next_log_seq: 1,
             log_seqs: Default::default(),
             timeline: Default::default(),
+            error_minutes: Default::default(),
             error_rate: Default::default(),
         }
     }
@@ -677,7 +700,12 @@ impl State {
         self.mesh_notes.clear();
         self.cpu = CpuData::default();
         self.alerts.clear();
+        self.logs = LogRing::new(self.logs.capacity());
+        self.log_seqs.clear();
+        self.ui.expanded_logs.clear();
+        self.ui.log_follow = true;
         for id in [
+            SourceId::Logs,
             SourceId::Apps,
             SourceId::Rollouts,
             SourceId::Mesh,

@@ -276,10 +276,10 @@ fn a_full_log_ring_drops_the_oldest_and_keeps_the_selection_on_its_line() {
         service: "store".into(),
         pod: "store-abc-1".into(),
         track: None,
-        logger: String::new(),
+        logger: "".into(),
         message: format!("line {i}"),
         trace_id: String::new(),
-        thread: String::new(),
+        thread: "".into(),
         stack: vec![],
     };
     s.apply(Update::Logs((0..100).map(line).collect()));

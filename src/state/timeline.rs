@@ -232,16 +232,34 @@ impl State {
             return;
         }
         let m = minute_of(line.ts);
+        // Per service, for the sparklines: the last ten minutes.
+        let key = m.timestamp() / 60;
+        let q = self
+            .error_minutes
+            .entry(line.service.to_string())
+            .or_default();
+        match q.back_mut() {
+            Some((k, n)) if *k == key => *n += 1,
+            Some((k, _)) if *k > key => {
+                if let Some(slot) = q.iter_mut().find(|(k2, _)| *k2 == key) {
+                    slot.1 += 1;
+                }
+            }
+            _ => q.push_back((key, 1)),
+        }
+        while q.front().is_some_and(|(k, _)| *k < key - 10) {
+            q.pop_front();
+        }
         let closed = match &mut self.error_rate.current {
             Some((cur, n, per)) if *cur == m => {
                 *n += 1;
-                *per.entry(line.service.clone()).or_default() += 1;
+                *per.entry(line.service.to_string()).or_default() += 1;
                 None
             }
             slot => {
                 let prev = slot.take();
                 let mut per = std::collections::BTreeMap::new();
-                per.insert(line.service.clone(), 1);
+                per.insert(line.service.to_string(), 1);
                 *slot = Some((m, 1, per));
                 prev
             }

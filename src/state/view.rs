@@ -138,7 +138,7 @@ impl State {
             .take_while(|l| l.ts >= since)
             .filter(|l| {
                 l.level == Level::Error
-                    && l.service == service
+                    && &*l.service == service
                     && (track.is_none() || l.track == track)
             })
             .count();

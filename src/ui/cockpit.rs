@@ -316,7 +316,7 @@ fn error_buckets(v: &View, r: &Rollout) -> (Vec<u64>, Vec<u64>) {
         if age >= 300 {
             break;
         }
-        if l.level != Level::Error || l.service != r.name || age < 0 {
+        if l.level != Level::Error || *l.service != *r.name || age < 0 {
             continue;
         }
         let b = 29 - (age / 10).clamp(0, 29) as usize;

@@ -45,7 +45,11 @@ fn put_record(
         None => ("", t.muted),
     };
     let pod = l.pod.rsplit('-').next().unwrap_or(&l.pod);
-    let tm = l.ts.time();
+    let tm = if v.state.ui.log_utc {
+        l.ts.time()
+    } else {
+        l.ts.with_timezone(&chrono::Local).time()
+    };
     let mut clock = [b'0'; 8];
     for (i, n) in [tm.hour(), tm.minute(), tm.second()]
         .into_iter()
@@ -77,7 +81,22 @@ fn put_record(
         x += text::put(buf, x, y, logger, right - x, t.muted);
         x += text::put(buf, x, y, ": ", right - x, t.muted);
     }
-    x += text::put(buf, x, y, &l.message, right - x, t.text);
+    let msg_x = x;
+    let (shown, _) = message_cut(
+        &l.message,
+        right.saturating_sub(msg_x) as usize,
+        v.state.ui.log_wrap,
+    );
+    x += text::put(buf, x, y, shown, right - x, t.text);
+    highlight(
+        buf,
+        msg_x,
+        y,
+        right,
+        shown,
+        &v.state.ui.log_search,
+        t.highlight,
+    );
     if !l.stack.is_empty() && x + 2 < right {
         let mark = if expanded {
             " ▾".to_string()
@@ -85,6 +104,115 @@ fn put_record(
             format!(" ▸+{}", l.stack.len())
         };
         text::put(buf, x, y, &mark, right - x, t.accent);
+    }
+}
+
+/// With wrap on, the part of `msg` that fits `w` columns on the first row, and the rest.
+fn message_cut(msg: &str, w: usize, wrap: bool) -> (&str, &str) {
+    if !wrap {
+        return (msg, "");
+    }
+    split_at_width(msg, w)
+}
+
+fn split_at_width(s: &str, w: usize) -> (&str, &str) {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw > w {
+            return (&s[..i], &s[i..]);
+        }
+        used += cw;
+    }
+    (s, "")
+}
+
+/// Restyles the cells of each case-insensitive match of `q` in `text`, written at `x`.
+fn highlight(buf: &mut Buffer, x: u16, y: u16, right: u16, text: &str, q: &str, st: Style) {
+    if q.is_empty() || !q.is_ascii() {
+        return;
+    }
+    let lower = text.to_ascii_lowercase();
+    let q = q.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(p) = lower[from..].find(&q) {
+        let start = from + p;
+        let col = unicode_width::UnicodeWidthStr::width(&text[..start]) as u16;
+        let w = unicode_width::UnicodeWidthStr::width(&text[start..start + q.len()]) as u16;
+        let x0 = x.saturating_add(col);
+        if x0 >= right {
+            break;
+        }
+        buf.set_style(Rect::new(x0, y, w.min(right - x0), 1), st);
+        from = start + q.len().max(1);
+    }
+}
+
+/// Where the message of a record starts (after time, service, track, pod, level and logger).
+fn message_x(area: Rect, l: &LogLine) -> u16 {
+    let mut x = area.x.saturating_add(38);
+    if !l.logger.is_empty() {
+        x = x.saturating_add(
+            unicode_width::UnicodeWidthStr::width(short_logger(&l.logger)) as u16 + 2,
+        );
+    }
+    x.min(area.right())
+}
+
+/// Extra rows a wrapped message needs below its first row.
+fn wrap_rows(area: Rect, l: &LogLine) -> usize {
+    let first = area.right().saturating_sub(message_x(area, l)) as usize;
+    let cont = area.width.saturating_sub(11).max(1) as usize;
+    let w = unicode_width::UnicodeWidthStr::width(l.message.as_str());
+    w.saturating_sub(first).div_ceil(cont)
+}
+
+/// One line of ERROR-rate sparklines, per service over the last ten minutes, busiest first.
+fn sparklines(buf: &mut Buffer, area: Rect, v: &View) {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let s = v.state;
+    let t = v.theme;
+    let now = s.now.timestamp() / 60;
+    let mut rows: Vec<(&String, Vec<u32>)> = s
+        .error_minutes
+        .iter()
+        .map(|(svc, q)| {
+            let counts = (now - 9..=now)
+                .map(|m| q.iter().find(|(k, _)| *k == m).map_or(0, |x| x.1))
+                .collect::<Vec<u32>>();
+            (svc, counts)
+        })
+        .filter(|(_, c)| c.iter().any(|n| *n > 0))
+        .collect();
+    rows.sort_by_key(|(svc, c)| {
+        (
+            std::cmp::Reverse(c.iter().rev().take(2).sum::<u32>()),
+            (*svc).clone(),
+        )
+    });
+    let mut x = area.x;
+    let y = area.y;
+    x += text::put(buf, x, y, "errors/min ", area.right() - x, t.muted);
+    for (svc, counts) in rows {
+        let max = counts.iter().copied().max().unwrap_or(1).max(1);
+        let bars: String = counts
+            .iter()
+            .map(|n| {
+                if *n == 0 {
+                    ' '
+                } else {
+                    BARS[((*n * 7) / max) as usize]
+                }
+            })
+            .collect();
+        let last = counts.last().copied().unwrap_or(0);
+        let item = format!("{svc} ");
+        if x + 20 > area.right() {
+            break;
+        }
+        x += text::put(buf, x, y, &item, area.right() - x, t.text);
+        x += text::put(buf, x, y, &bars, area.right() - x, t.log_error);
+        x += text::put(buf, x, y, &format!(" {last}  "), area.right() - x, t.muted);
     }
 }
 
@@ -96,6 +224,16 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let dropped = s.logs.dropped() + s.logs.server_dropped;
     if dropped > 0 {
         extra.push(Span::styled(format!("{dropped} dropped "), t.warn));
+    }
+    if s.ui.search_input || !s.ui.log_search.is_empty() {
+        let cursor = if s.ui.search_input { "▌" } else { " (n/N)" };
+        extra.push(Span::styled(
+            format!("search: {}{cursor} ", s.ui.log_search),
+            t.highlight,
+        ));
+    }
+    if !s.ui.log_utc {
+        extra.push(Span::styled("local time ", t.muted));
     }
     extra.push(if s.ui.log_follow {
         Span::styled("following ", t.ok)
@@ -112,7 +250,16 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let inner = pane_frame(frame, area, v, Pane::Logs, extra);
+    let mut inner = pane_frame(frame, area, v, Pane::Logs, extra);
+    // A line of per-service error-rate sparklines when there is room.
+    if inner.height >= 8 && !s.error_minutes.is_empty() {
+        sparklines(
+            frame.buffer_mut(),
+            Rect::new(inner.x, inner.y, inner.width, 1),
+            v,
+        );
+        inner = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+    }
     let rows = inner.height as usize;
     if rows == 0 {
         return;
@@ -120,11 +267,16 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let pos = &s.ui.lists[Pane::Logs.index()];
     let focused = s.ui.focus == Pane::Logs;
     // Rows each record needs: 1, plus its details and stack when expanded.
+    let wrap = s.ui.log_wrap;
     let height = |k: usize| -> usize {
-        idx.get(k)
-            .filter(|&i| s.ui.expanded_logs.contains(&s.log_seq(i)))
-            .and_then(|i| s.logs.get(i))
-            .map_or(1, |l| 2 + l.stack.len())
+        let Some(i) = idx.get(k) else { return 1 };
+        let Some(l) = s.logs.get(i) else { return 1 };
+        let extra = if wrap { wrap_rows(inner, l) } else { 0 };
+        if s.ui.expanded_logs.contains(&s.log_seq(i)) {
+            2 + l.stack.len() + extra
+        } else {
+            1 + extra
+        }
     };
     let first = if s.ui.log_follow {
         let mut k = idx.len();
@@ -153,6 +305,26 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let expanded = s.ui.expanded_logs.contains(&s.log_seq(i));
         put_record(buf, inner, y, v, l, focused && k == pos.selected, expanded);
         y += 1;
+        if wrap {
+            let first = inner.right().saturating_sub(message_x(inner, l)) as usize;
+            let (_, mut rest) = split_at_width(&l.message, first);
+            let cont = inner.width.saturating_sub(11);
+            while !rest.is_empty() && y < inner.bottom() {
+                let (line, more) = split_at_width(rest, cont.max(1) as usize);
+                text::put(buf, inner.x + 11, y, line, cont, t.text);
+                highlight(
+                    buf,
+                    inner.x + 11,
+                    y,
+                    inner.right(),
+                    line,
+                    &s.ui.log_search,
+                    t.highlight,
+                );
+                rest = more;
+                y += 1;
+            }
+        }
         if expanded {
             if (!l.thread.is_empty() || !l.trace_id.is_empty()) && y < inner.bottom() {
                 let meta = format!("thread {} · trace {} · pod {}", l.thread, l.trace_id, l.pod);

@@ -99,9 +99,14 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
         } else {
             String::new()
         };
+        // Today's entries by the second; older ones with their date.
+        let when = if c.at.date_naive() == s.now.date_naive() {
+            c.at.format("%H:%M:%S").to_string()
+        } else {
+            c.at.format("%m-%d %H:%M").to_string()
+        };
         let text = format!(
-            "{} {glyph} {:<8} {:<14} {mark}{}",
-            c.at.format("%H:%M:%S"),
+            "{when:>11} {glyph} {:<8} {:<14} {mark}{}",
             c.kind.label(),
             super::ellipsize(&c.subject, 14),
             c.text

@@ -143,4 +143,5 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
 }
 
 pub mod fake_kube;
+pub mod fake_loki;
 pub mod servers;

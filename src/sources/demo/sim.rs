@@ -777,12 +777,12 @@ impl Sim {
             ts: now + Duration::milliseconds(ms),
             level: Level::Error,
             service: svc.into(),
-            pod,
+            pod: pod.into(),
             track: Some(track),
-            logger: fill(tpl.logger),
+            logger: fill(tpl.logger).into(),
             message: fill(tpl.message),
             trace_id: hex(&mut self.rng, 32),
-            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)),
+            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)).into(),
             stack,
         }
     }
@@ -797,12 +797,12 @@ impl Sim {
             ts: now + Duration::milliseconds(ms),
             level: Level::Warn,
             service: svc.into(),
-            pod,
+            pod: pod.into(),
             track: Some(Track::Stable),
-            logger: logger.replace("{svc}", svc),
+            logger: logger.replace("{svc}", svc).into(),
             message: msg.to_string(),
             trace_id: hex(&mut self.rng, 32),
-            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)),
+            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)).into(),
             stack: vec![],
         }
     }
