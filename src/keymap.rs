@@ -66,6 +66,7 @@ pub fn actions() -> Vec<(&'static str, &'static str, Intent)> {
         ("wrap", "wrap lines", Intent::ToggleWrap),
         ("utc", "UTC/local", Intent::ToggleUtc),
         ("copy", "copy line", Intent::Copy),
+        ("narrow", "narrow to service/canary/stable", Intent::Narrow),
         (
             "toggle-silenced",
             "show silenced alerts",

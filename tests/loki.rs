@@ -352,3 +352,49 @@ async fn the_ring_never_exceeds_its_bound() {
     assert!(s.logs.dropped() >= 500, "{}", s.logs.dropped());
     task.abort();
 }
+
+#[tokio::test]
+async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
+    use opsdeck::model::{Level, LogLine, Rollout, Track};
+    let fake = FakeLoki::start().await;
+    fake.store(entries(0, 3, Duration::from_secs(5)));
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut s = state(1000);
+    s.context.log_query = loki::DEFAULT_QUERY.into();
+    s.apply(Update::Rollouts(vec![Rollout {
+        name: "store".into(),
+        namespace: "dev".into(),
+        stable_hash: "7c9d8b6f5".into(),
+        canary_hash: CANARY.into(),
+        ..support::rollout_template()
+    }]));
+    let (demand_tx, demand_rx) = watch::channel(s.demand());
+    let task = loki::spawn(setup(&fake, true), demand_rx, tx);
+    until(&mut rx, &mut s, "the backfill", |s| s.logs.len() == 3).await;
+    // `=` on a store line: store only, then its canary.
+    s.handle(Intent::Focus(Pane::Logs));
+    s.handle(Intent::Narrow);
+    s.handle(Intent::Narrow);
+    let want = format!(
+        r#"{{namespace="dev", app="store", rollouts_pod_template_hash="{CANARY}"}} |= "ERROR""#
+    );
+    assert_eq!(s.effective_log_query(), want);
+    assert_eq!(s.logs.len(), 0, "the ring starts over with the new query");
+    let _ = demand_tx.send(s.demand());
+    until(&mut rx, &mut s, "the narrowed backfill", |s| {
+        s.logs.len() == 3
+    })
+    .await;
+    let asked: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter_map(|(_, q)| q.get("query").cloned())
+        .collect();
+    assert!(asked.contains(&want), "{asked:?}");
+    assert!(
+        s.logs
+            .iter()
+            .all(|l: &LogLine| l.level == Level::Error && l.track == Some(Track::Canary))
+    );
+    task.abort();
+}

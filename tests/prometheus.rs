@@ -249,6 +249,7 @@ fn demand() -> Demand {
         route_window_secs: 60,
         cpu_points: 180,
         namespaces: vec!["dev".into()],
+        log_query: String::new(),
         rollouts: vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

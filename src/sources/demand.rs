@@ -34,6 +34,8 @@ pub struct Demand {
     /// Namespaces in scope; empty means all.
     pub namespaces: Vec<String>,
     pub rollouts: Vec<Tracked>,
+    /// The LogQL in force (the configured query, maybe narrowed to a service or track).
+    pub log_query: String,
 }
 
 impl Demand {

@@ -359,13 +359,46 @@ fn now_ns() -> i128 {
     i128::from(Utc::now().timestamp_nanos_opt().unwrap_or(0))
 }
 
-/// Runs the source until the channel closes.
+/// Runs the source until the channel closes; when the query in force changes (the pane was
+/// narrowed to a service or a track, or widened again) it starts over with the new one.
 pub fn spawn(
     setup: LokiSetup,
-    demand: watch::Receiver<Demand>,
+    mut demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(setup, demand, tx))
+    tokio::spawn(async move {
+        let query_of = |d: &Demand| {
+            if d.log_query.is_empty() {
+                setup.query.clone()
+            } else {
+                d.log_query.clone()
+            }
+        };
+        let mut current = query_of(&demand.borrow_and_update());
+        loop {
+            let mut s = setup.clone();
+            s.query = current.clone();
+            let mut worker = tokio::spawn(run(s, demand.clone(), tx.clone()));
+            loop {
+                tokio::select! {
+                    r = demand.changed() => {
+                        if r.is_err() {
+                            worker.abort();
+                            return;
+                        }
+                        let q = query_of(&demand.borrow_and_update());
+                        if q != current {
+                            tracing::info!(query = %q, "loki: the query changed");
+                            current = q;
+                            worker.abort();
+                            break;
+                        }
+                    }
+                    _ = &mut worker => return,
+                }
+            }
+        }
+    })
 }
 
 async fn send_entries(

@@ -129,6 +129,35 @@ impl State {
                     return vec![Command::Copy(text)];
                 }
             }
+            Intent::Narrow => {
+                use crate::model::Track;
+                let selected = self
+                    .selected_index(Pane::Logs)
+                    .and_then(|i| self.logs.get(i))
+                    .map(|l| l.service.to_string());
+                self.ui.log_narrow = match (self.ui.log_narrow.take(), selected) {
+                    (None, Some(svc)) if !svc.is_empty() => Some((svc, None)),
+                    (None, _) => {
+                        self.flash(FlashKind::Info, "select a line to narrow to its service");
+                        None
+                    }
+                    (Some((svc, None)), _) => Some((svc, Some(Track::Canary))),
+                    (Some((svc, Some(Track::Canary))), _) => Some((svc, Some(Track::Stable))),
+                    (Some((_, Some(Track::Stable))), _) => None,
+                };
+                let q = self.effective_log_query();
+                self.flash(FlashKind::Info, format!("logs: {q}"));
+                if !self.context.demo {
+                    // Loki starts over with the new query (and its backfill): what the ring
+                    // held belongs to the old one.
+                    self.logs = crate::model::LogRing::new(self.logs.capacity());
+                    self.log_seqs.clear();
+                    self.ui.expanded_logs.clear();
+                }
+                let n = self.filtered_len(Pane::Logs);
+                self.ui.log_follow = true;
+                self.set_pos(Pane::Logs, n.saturating_sub(1));
+            }
             Intent::ToggleSuppressed => {
                 self.ui.show_suppressed = !self.ui.show_suppressed;
                 let n = self

@@ -142,6 +142,8 @@ pub enum Intent {
     ToggleUtc,
     /// Copy the selected log line to the clipboard (OSC 52, works over SSH).
     Copy,
+    /// Narrow the logs to the selected line's service, then its canary, its stable, then all.
+    Narrow,
     /// The change timeline: what changed and what broke, on one time axis.
     Timeline,
     /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
@@ -290,6 +292,8 @@ pub struct Ui {
     pub log_search: String,
     pub search_input: bool,
     pub log_wrap: bool,
+    /// The logs narrowed to one service (its `app` label) and maybe one track.
+    pub log_narrow: Option<(String, Option<Track>)>,
     /// Log times in UTC (else local).
     pub log_utc: bool,
     /// Silenced and inhibited alerts are listed (dimmed) only on demand.
@@ -319,6 +323,7 @@ impl Default for Ui {
             log_search: String::new(),
             search_input: false,
             log_wrap: false,
+            log_narrow: None,
             log_utc: true,
             cpu_window: 1,
             route_window: 0,

@@ -48,13 +48,17 @@ impl State {
             Pane::Alerts => self.alerts.len(),
             Pane::Cpu => self.cpu.services.len(),
         };
+        let narrow = match (&self.ui.log_narrow, pane) {
+            (Some(n), Pane::Logs) => Some(n),
+            _ => None,
+        };
         let hide_muted = pane == Pane::Alerts
             && !self.ui.show_suppressed
             && self
                 .alerts
                 .iter()
                 .any(|a| a.state == AlertState::Suppressed);
-        if f.is_empty() && !hide_muted {
+        if f.is_empty() && !hide_muted && narrow.is_none() {
             return Indices::All(total);
         }
         let keep: Vec<usize> = (0..total)
@@ -75,10 +79,16 @@ impl State {
                     matches(&f, &[&r.service, &r.route])
                 }
                 Pane::Logs => self.logs.get(i).is_some_and(|l| {
-                    matches(
-                        &f,
-                        &[&l.service, &l.pod, &l.logger, &l.message, l.level.as_str()],
-                    )
+                    if let Some((svc, track)) = narrow
+                        && (*l.service != **svc || track.is_some_and(|t| l.track != Some(t)))
+                    {
+                        return false;
+                    }
+                    f.is_empty()
+                        || matches(
+                            &f,
+                            &[&l.service, &l.pod, &l.logger, &l.message, l.level.as_str()],
+                        )
                 }),
                 Pane::Alerts => {
                     let a = &self.alerts[i];
@@ -219,6 +229,26 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
 }
 
 impl State {
+    /// The LogQL in force: the configured query, narrowed to a service (`app`) and track.
+    pub fn effective_log_query(&self) -> String {
+        let base = &self.context.log_query;
+        let Some((svc, track)) = &self.ui.log_narrow else {
+            return base.clone();
+        };
+        let hash = track.and_then(|t| {
+            let r = self.rollouts.iter().find(|r| &r.name == svc)?;
+            Some(match t {
+                Track::Canary => r.canary_hash.clone(),
+                Track::Stable => r.stable_hash.clone(),
+            })
+        });
+        let mut labels = vec![("app", svc.as_str())];
+        if let Some(h) = hash.as_deref().filter(|h| !h.is_empty()) {
+            labels.push(("rollouts_pod_template_hash", h));
+        }
+        crate::sources::loki::narrow(base, &labels).unwrap_or_else(|| base.clone())
+    }
+
     /// What the polling sources should fetch for the screen as it is now.
     pub fn demand(&self) -> crate::sources::demand::Demand {
         use super::Screen;
@@ -248,6 +278,7 @@ impl State {
                     .saturating_sub(7),
             ) * 2,
             namespaces,
+            log_query: self.effective_log_query(),
             rollouts: self
                 .rollouts
                 .iter()

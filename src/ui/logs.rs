@@ -220,7 +220,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
     let t = v.theme;
     let idx = s.indices(Pane::Logs);
-    let mut extra = vec![Span::styled(format!("{} ", s.context.log_query), t.muted)];
+    let q = s.effective_log_query();
+    let narrowed = s.ui.log_narrow.is_some();
+    let mut extra = vec![Span::styled(
+        format!("{q} "),
+        if narrowed { t.accent } else { t.muted },
+    )];
     let dropped = s.logs.dropped() + s.logs.server_dropped;
     if dropped > 0 {
         extra.push(Span::styled(format!("{dropped} dropped "), t.warn));
