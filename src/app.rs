@@ -35,6 +35,8 @@ pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Int
             KeyCode::Enter => Some(Intent::Text(TextKey::Enter)),
             KeyCode::Esc => Some(Intent::Text(TextKey::Esc)),
             KeyCode::Tab => Some(Intent::Text(TextKey::Tab)),
+            KeyCode::Up => Some(Intent::Text(TextKey::Up)),
+            KeyCode::Down => Some(Intent::Text(TextKey::Down)),
             _ => None,
         };
     }
@@ -155,6 +157,14 @@ impl App {
                     });
                 }
                 Command::Audit(e) => self.write_audit(e),
+                Command::Theme(name) => match crate::theme::Theme::load(&name) {
+                    Ok(mut t) => {
+                        t.ascii = self.theme.ascii;
+                        self.theme = t;
+                        self.state.flash(FlashKind::Ok, format!("✓ theme {name}"));
+                    }
+                    Err(e) => self.state.flash(FlashKind::Error, format!("✗ {e}")),
+                },
                 Command::Copy(text) => {
                     use base64::Engine;
                     use std::io::Write;

@@ -40,7 +40,14 @@ pub struct Cli {
     /// Refuse every action (sync, promote, abort, …) with a clear message.
     #[arg(long)]
     pub read_only: bool,
-    /// Colour theme: dark, light (mono is used with NO_COLOR).
+    /// Colours: auto (NO_COLOR turns them off; depth from COLORTERM/TERM), always, never.
+    #[arg(long, value_enum, default_value_t = ColorMode::Auto)]
+    pub color: ColorMode,
+    /// ASCII only: no box drawing, braille or symbols (for poor terminals and fonts).
+    #[arg(long)]
+    pub ascii: bool,
+    /// Colour theme: dark, light, high-contrast, colorblind, mono, or a user theme in
+    /// $XDG_CONFIG_HOME/opsdeck/themes/NAME.toml (mono is used with NO_COLOR).
     #[arg(long, default_value = "dark")]
     pub theme: String,
     /// Where actions are recorded (default: $XDG_STATE_HOME/opsdeck/audit.jsonl).
@@ -161,6 +168,8 @@ pub struct Config {
     pub read_only: bool,
     pub theme: String,
     pub no_color: bool,
+    pub color: ColorMode,
+    pub ascii: bool,
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
     pub log_lines: usize,
@@ -187,7 +196,11 @@ pub struct Config {
 impl Config {
     pub fn from_cli(cli: Cli) -> Config {
         let dir = crate::ops::audit::state_dir();
-        let no_color = crate::theme::no_color_requested();
+        let no_color = match cli.color {
+            ColorMode::Auto => crate::theme::no_color_requested(),
+            ColorMode::Always => false,
+            ColorMode::Never => true,
+        };
         Config {
             demo: cli.demo,
             kubeconfig: cli.kubeconfig,
@@ -200,6 +213,8 @@ impl Config {
             read_only: cli.read_only,
             theme: if no_color { "mono".into() } else { cli.theme },
             no_color,
+            color: cli.color,
+            ascii: cli.ascii,
             audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
             log_lines: cli.log_lines.clamp(100, 5_000_000),
@@ -223,4 +238,11 @@ impl Config {
             log_backfill: std::time::Duration::from_secs(cli.log_backfill * 60),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
 }

@@ -224,7 +224,13 @@ async fn live_platform(
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cfg = Config::from_cli(Cli::parse());
-    let theme = Theme::builtin(&cfg.theme).map_err(|e| eyre!(e))?;
+    if cfg.color == opsdeck::config::ColorMode::Always
+        && opsdeck::theme::ColorDepth::detect() == opsdeck::theme::ColorDepth::Ansi16
+    {
+        opsdeck::theme::set_depth_override(opsdeck::theme::ColorDepth::Indexed256);
+    }
+    let mut theme = Theme::load(&cfg.theme).map_err(|e| eyre!(e))?;
+    theme.ascii = cfg.ascii;
     let keymap = Keymap::default_map().map_err(|e| eyre!(e))?;
     init_logging(&cfg)?;
     tracing::info!(?cfg, "starting");
@@ -252,7 +258,8 @@ fn main() -> color_eyre::Result<()> {
                 }
             }
         };
-        let state = State::new(platform.context, platform.start, cfg.log_lines);
+        let mut state = State::new(platform.context, platform.start, cfg.log_lines);
+        state.theme_names = opsdeck::theme::names();
         let app = App {
             state,
             theme,

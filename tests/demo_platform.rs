@@ -390,3 +390,67 @@ fn log_search_jumps_between_matches_and_copy_takes_the_whole_record() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_palette_matches_fuzzily_completes_remembers_and_confirms_like_the_keys() {
+    use opsdeck::state::{Command, Intent, Overlay, TextKey};
+    let mut d = Demo::new(1, Scenario::Steady);
+    let s = &mut d.state;
+    s.theme_names = opsdeck::theme::names();
+    let typed = |s: &mut opsdeck::state::State, text: &str| {
+        for c in text.chars() {
+            s.handle(Intent::Text(TextKey::Char(c)));
+        }
+    };
+    // `:pro usr` + Enter: promote user, through the same confirmation as `p`.
+    s.handle(Intent::CommandLine);
+    typed(s, "pro usr");
+    let sug = s.suggestions("pro usr", 3);
+    assert_eq!(
+        sug.first().map(|x| x.line.as_str()),
+        Some("promote user"),
+        "{sug:?}"
+    );
+    let cmds = s.handle(Intent::Text(TextKey::Enter));
+    assert!(cmds.is_empty(), "nothing runs before the confirmation");
+    match &s.ui.overlay {
+        Some(Overlay::Confirm(p)) => {
+            assert_eq!(p.kind, ActionKind::Promote);
+            assert_eq!(p.target.name, "user");
+        }
+        o => panic!("{o:?}"),
+    }
+    s.handle(Intent::Cancel);
+    // Tab completes the command, then the object.
+    s.handle(Intent::CommandLine);
+    typed(s, "ab");
+    s.handle(Intent::Text(TextKey::Tab));
+    assert_eq!(s.ui.command_input.as_deref(), Some("abort "));
+    typed(s, "sto");
+    s.handle(Intent::Text(TextKey::Tab));
+    assert_eq!(s.ui.command_input.as_deref(), Some("abort store"));
+    s.handle(Intent::Text(TextKey::Esc));
+    // History: Up brings back the last line run.
+    s.handle(Intent::CommandLine);
+    s.handle(Intent::Text(TextKey::Up));
+    assert_eq!(s.ui.command_input.as_deref(), Some("pro usr"));
+    s.handle(Intent::Text(TextKey::Esc));
+    // :theme and :pane.
+    s.handle(Intent::CommandLine);
+    typed(s, "theme hic");
+    let cmds = s.handle(Intent::Text(TextKey::Enter));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Theme(t)] if t == "high-contrast"),
+        "{cmds:?}"
+    );
+    s.handle(Intent::CommandLine);
+    typed(s, "pane logs");
+    s.handle(Intent::Text(TextKey::Enter));
+    assert_eq!(s.ui.focus, opsdeck::layout::Pane::Logs);
+    // Unknown words say so.
+    s.handle(Intent::CommandLine);
+    typed(s, "promote zzzz");
+    s.handle(Intent::Text(TextKey::Enter));
+    let f = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert_eq!(f, "✗ nothing matches \"zzzz\" for :promote");
+}

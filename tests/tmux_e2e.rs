@@ -252,6 +252,57 @@ fn no_color_writes_no_colour_codes_and_fits_80x24() {
 }
 
 #[test]
+fn themes_switch_live_map_to_256_colours_and_ascii_draws_no_box_or_braille() {
+    let dir = temp_dir("themes");
+    let state = dir.to_string_lossy().to_string();
+    let tmux = Tmux::new("themes");
+    // A 256-colour terminal without COLORTERM: no 24-bit codes may be written.
+    tmux.start(
+        120,
+        40,
+        &[
+            ("XDG_STATE_HOME", &state),
+            ("XDG_CONFIG_HOME", &state),
+            ("TERM", "xterm-256color"),
+            ("COLORTERM", ""),
+        ],
+        &["--demo", "--theme", "light", "--speed", "0"],
+    );
+    tmux.wait_for("⏸ Paused");
+    let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
+    assert!(escaped.contains("[38;5;"), "256-colour codes:\n{escaped}");
+    assert!(
+        !escaped.contains("[38;2;"),
+        "no 24-bit codes on a 256-colour terminal"
+    );
+    // `:theme` through the palette, live.
+    tmux.keys(&[":", "t", "h", "e", "m", "e", " ", "h", "i", "g", "h"]);
+    tmux.wait_for(":theme high");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("✓ theme high-contrast");
+    tmux.keys(&["q"]);
+
+    let tmux = Tmux::new("ascii");
+    tmux.start(
+        120,
+        40,
+        &[("XDG_STATE_HOME", &state), ("TERM", "xterm-256color")],
+        &["--demo", "--ascii", "--speed", "0"],
+    );
+    tmux.wait_for("Rollouts");
+    let screen = tmux.screen();
+    assert!(
+        screen.is_ascii(),
+        "non-ASCII on screen with --ascii:\n{screen}"
+    );
+    assert!(
+        screen.contains("+-") && screen.contains("store"),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     let dir = temp_dir("sigterm");
     let state = dir.to_string_lossy().to_string();

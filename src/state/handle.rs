@@ -18,6 +18,8 @@ pub enum Command {
     },
     /// Put text on the user's clipboard (OSC 52: the terminal does it, even over SSH).
     Copy(String),
+    /// Switch to another colour theme (`:theme NAME`).
+    Theme(String),
 }
 
 impl State {
@@ -276,7 +278,18 @@ impl State {
                     line.pop();
                 }
                 TextKey::Esc => self.ui.command_input = None,
-                TextKey::Tab => {}
+                TextKey::Tab => {
+                    self.complete();
+                    return Vec::new();
+                }
+                TextKey::Up => {
+                    self.history_step(true);
+                    return Vec::new();
+                }
+                TextKey::Down => {
+                    self.history_step(false);
+                    return Vec::new();
+                }
                 TextKey::Enter => {
                     let line = self.ui.command_input.take().unwrap_or_default();
                     return self.run_command_line(&line);
@@ -307,7 +320,7 @@ impl State {
                     self.ui.search_input = false;
                     self.ui.log_search.clear();
                 }
-                TextKey::Char(_) | TextKey::Tab => {}
+                TextKey::Char(_) | TextKey::Tab | TextKey::Up | TextKey::Down => {}
             }
             return Vec::new();
         }
@@ -320,7 +333,7 @@ impl State {
                     f.pop();
                 }
                 TextKey::Enter => self.ui.filter_input = None,
-                TextKey::Tab => {}
+                TextKey::Tab | TextKey::Up | TextKey::Down => {}
                 TextKey::Esc => {
                     f.clear();
                     self.ui.filter_input = None;
@@ -350,52 +363,12 @@ impl State {
                         f.editing_duration = !f.editing_duration;
                     }
                 }
+                TextKey::Up | TextKey::Down => {}
                 TextKey::Enter => return self.confirm(),
                 TextKey::Esc => return self.handle(Intent::Cancel),
             }
         }
         Vec::new()
-    }
-
-    /// `:ctx NAME`, `:ns NAME[,NAME…]` or `:ns all`, `:q`.
-    fn run_command_line(&mut self, line: &str) -> Vec<Command> {
-        let mut words = line.split_whitespace();
-        let (verb, arg) = (words.next().unwrap_or(""), words.next());
-        match (verb, arg) {
-            ("", _) => Vec::new(),
-            ("q" | "quit", _) => vec![Command::Quit],
-            ("ctx" | "context", Some(name)) => {
-                vec![Command::Switch {
-                    context: Some(name.to_string()),
-                    namespaces: None,
-                }]
-            }
-            ("ns" | "namespace", Some(ns)) => {
-                let list = if ns == "all" {
-                    Vec::new()
-                } else {
-                    ns.split(',')
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                };
-                vec![Command::Switch {
-                    context: None,
-                    namespaces: Some(list),
-                }]
-            }
-            ("ctx" | "context" | "ns" | "namespace", None) => {
-                self.flash(FlashKind::Error, format!("✗ :{verb} needs a name"));
-                Vec::new()
-            }
-            _ => {
-                self.flash(
-                    FlashKind::Error,
-                    format!("✗ unknown command :{verb} (known: :ctx NAME, :ns NAME|all, :q)"),
-                );
-                Vec::new()
-            }
-        }
     }
 
     fn back(&mut self) {

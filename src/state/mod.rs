@@ -4,11 +4,13 @@
 
 mod actions;
 mod handle;
+mod palette;
 mod timeline;
 mod view;
 
 pub use actions::rollout_before;
 pub use handle::Command;
+pub use palette::{COMMANDS, Suggestion, fuzzy};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES};
 pub use view::{CockpitView, cockpit_view};
 
@@ -169,6 +171,8 @@ pub enum TextKey {
     Enter,
     Esc,
     Tab,
+    Up,
+    Down,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,6 +290,9 @@ pub struct Ui {
     pub filter_input: Option<Pane>,
     /// The `:` command line being typed.
     pub command_input: Option<String>,
+    /// Command lines run, oldest first, and where Up/Down is in them.
+    pub history: Vec<String>,
+    pub history_pos: Option<usize>,
     pub log_follow: bool,
     pub expanded_logs: HashSet<u64>,
     /// The log search (highlighted, n/N), and whether it is being typed.
@@ -317,6 +324,8 @@ impl Default for Ui {
             filters: Default::default(),
             filter_input: None,
             command_input: None,
+            history: Vec::new(),
+            history_pos: None,
             log_follow: true,
             expanded_logs: HashSet::new(),
             show_suppressed: false,
@@ -372,6 +381,8 @@ pub struct State {
     pub log_seqs: std::collections::VecDeque<u64>,
     /// What changed and what broke, oldest first.
     pub timeline: std::collections::VecDeque<Change>,
+    /// Theme names `:theme` offers (set by the loop from the built-in and user themes).
+    pub theme_names: Vec<String>,
     /// ERROR lines per service per minute, the last ten minutes, for the logs pane's sparklines.
     pub error_minutes: std::collections::BTreeMap<String, std::collections::VecDeque<(i64, u32)>>,
     error_rate: timeline::ErrorRate,
@@ -403,6 +414,7 @@ impl State {
             log_seqs: Default::default(),
             timeline: Default::default(),
             error_minutes: Default::default(),
+            theme_names: Vec::new(),
             error_rate: Default::default(),
         }
     }

@@ -46,6 +46,58 @@ pub fn draw(frame: &mut Frame, v: &View) {
     }
     footer::draw(frame, l.footer, v);
     overlays::draw(frame, l.body, v);
+    if v.theme.ascii {
+        ascii_fold(frame.buffer_mut());
+    }
+}
+
+/// The ASCII stand-in of a drawing character: box drawing, braille, blocks and symbols.
+pub fn ascii_of(c: char) -> char {
+    match c {
+        '─' | '━' | '═' | '┄' | '╌' => '-',
+        '│' | '┃' | '║' | '┆' | '╎' => '|',
+        '┌' | '┐' | '└' | '┘' | '┏' | '┓' | '┗' | '┛' | '╔' | '╗' | '╚' | '╝' | '├' | '┤' | '┬'
+        | '┴' | '┼' | '╭' | '╮' | '╰' | '╯' => '+',
+        '\u{2801}'..='\u{28ff}' => '.',
+        '▁' | '▂' => '_',
+        '▃' | '▄' => '=',
+        '▅' | '▆' | '▇' | '█' | '■' | '▌' => '#',
+        '✓' => 'v',
+        '✗' | '×' => 'x',
+        '●' | '◆' => '*',
+        '◌' | '○' => 'o',
+        '♥' => '+',
+        '⏸' => '"',
+        '▶' | '▸' | '◀' => '>',
+        '▾' | '▽' => 'v',
+        '▲' => '^',
+        '·' | '…' => '.',
+        '↻' => 'r',
+        '⚠' => '!',
+        '↑' => '^',
+        '↓' => 'v',
+        '←' => '<',
+        '→' => '>',
+        '—' | '–' => '-',
+        '″' => '"',
+        c if c.is_ascii() => c,
+        _ => '?',
+    }
+}
+
+/// Rewrites every cell to ASCII (for terminals and fonts without box drawing or braille).
+fn ascii_fold(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if sym.is_ascii() {
+            continue;
+        }
+        let mut chars = sym.chars();
+        let first = chars.next().unwrap_or(' ');
+        let folded = ascii_of(first);
+        let mut tmp = [0u8; 4];
+        cell.set_symbol(folded.encode_utf8(&mut tmp));
+    }
 }
 
 fn draw_pane(frame: &mut Frame, pane: Pane, area: Rect, v: &View) {

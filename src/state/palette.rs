@@ -1,0 +1,368 @@
+//! The `:` command palette: fuzzy matching over commands and the objects they act on
+//! (`:sync store`, `:promote user`, `:abort store`, `:theme light`, `:pane logs`, `:ctx k3d-dev`,
+//! `:ns dev`), Tab completion and history. Actions go through the same confirmations as keys.
+
+use super::{Command, FlashKind, Intent, Overlay, Screen, State};
+use crate::layout::Pane;
+use crate::ops::ActionKind;
+
+/// What a command's argument is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    App,
+    Rollout,
+    Pane,
+    Theme,
+    /// Free text (a context or namespace name).
+    Name,
+}
+
+/// Every command: name, what it takes, what it does (for the suggestions).
+pub const COMMANDS: &[(&str, Arg, &str)] = &[
+    ("sync", Arg::App, "sync an application"),
+    ("refresh", Arg::App, "refresh an application"),
+    ("hard-refresh", Arg::App, "hard refresh an application"),
+    ("promote", Arg::Rollout, "promote a rollout one step"),
+    ("promote-full", Arg::Rollout, "promote a rollout fully"),
+    ("abort", Arg::Rollout, "abort a rollout"),
+    ("retry", Arg::Rollout, "retry an aborted rollout"),
+    ("restart", Arg::Rollout, "restart a rollout's pods"),
+    ("open", Arg::Rollout, "open a rollout's cockpit"),
+    ("app", Arg::App, "show an application's details"),
+    ("pane", Arg::Pane, "focus a pane"),
+    ("theme", Arg::Theme, "switch the colour theme"),
+    ("ctx", Arg::Name, "watch another kubeconfig context"),
+    ("ns", Arg::Name, "watch other namespaces (a,b or all)"),
+    ("timeline", Arg::None, "the change timeline"),
+    ("help", Arg::None, "keys and commands"),
+    ("quit", Arg::None, "leave opsdeck"),
+];
+
+/// The most remembered command lines.
+const HISTORY: usize = 100;
+
+/// A subsequence match of `pattern` in `text`, case-insensitive: higher is better; `None` if
+/// the letters do not all appear in order. Prefixes, word starts and runs score higher.
+pub fn fuzzy(pattern: &str, text: &str) -> Option<i32> {
+    if pattern.is_empty() {
+        return Some(0);
+    }
+    let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let mut score = 0;
+    let mut ti = 0;
+    let mut prev: Option<usize> = None;
+    for pc in pattern.chars().flat_map(char::to_lowercase) {
+        let found = (ti..t.len()).find(|&i| t[i] == pc)?;
+        score += 1;
+        if found == 0 {
+            score += 8;
+        } else if matches!(t[found - 1], '-' | '_' | '.' | '/' | ' ') {
+            score += 4;
+        }
+        if prev.is_some_and(|p| p + 1 == found) {
+            score += 3;
+        }
+        score -= (found - ti).min(5) as i32;
+        prev = Some(found);
+        ti = found + 1;
+    }
+    if t.len() == pattern.chars().count() {
+        score += 10; // exact
+    }
+    Some(score)
+}
+
+/// Candidates ranked by fuzzy score, best first (ties keep their order).
+fn rank<'a>(pattern: &str, items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<(i32, usize, &str)> = items
+        .enumerate()
+        .filter_map(|(i, s)| fuzzy(pattern, s).map(|sc| (sc, i, s)))
+        .collect();
+    v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    v.into_iter().map(|x| x.2).collect()
+}
+
+fn command(name: &str) -> Option<&'static (&'static str, Arg, &'static str)> {
+    // Aliases of the old command line.
+    let name = match name {
+        "q" => "quit",
+        "context" => "ctx",
+        "namespace" => "ns",
+        n => n,
+    };
+    COMMANDS.iter().find(|c| c.0 == name)
+}
+
+/// A command by exact name or alias, else the best fuzzy match (`pro` → `promote`).
+fn resolve(verb: &str) -> Option<&'static (&'static str, Arg, &'static str)> {
+    command(verb).or_else(|| {
+        rank(verb, COMMANDS.iter().map(|c| c.0))
+            .first()
+            .and_then(|n| command(n))
+    })
+}
+
+/// One suggestion: the full command line it completes to, and a word about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub line: String,
+    pub about: String,
+}
+
+impl State {
+    fn objects(&self, arg: Arg) -> Vec<String> {
+        match arg {
+            Arg::App => self.apps.iter().map(|a| a.name.clone()).collect(),
+            Arg::Rollout => self.rollouts.iter().map(|r| r.name.clone()).collect(),
+            Arg::Pane => Pane::ALL
+                .iter()
+                .map(|p| pane_word(*p).to_string())
+                .collect(),
+            Arg::Theme => self.theme_names.clone(),
+            Arg::Name if !self.context.namespace.is_empty() => vec!["all".to_string()],
+            Arg::None | Arg::Name => Vec::new(),
+        }
+    }
+
+    /// What the line typed so far could become, best first (at most `n`).
+    pub fn suggestions(&self, line: &str, n: usize) -> Vec<Suggestion> {
+        let line = line.trim_start();
+        match line.split_once(' ') {
+            None => rank(line, COMMANDS.iter().map(|c| c.0))
+                .into_iter()
+                .take(n)
+                .filter_map(command)
+                .map(|c| Suggestion {
+                    line: if c.1 == Arg::None {
+                        c.0.to_string()
+                    } else {
+                        format!("{} ", c.0)
+                    },
+                    about: c.2.to_string(),
+                })
+                .collect(),
+            Some((verb, rest)) => {
+                let Some(c) = resolve(verb) else {
+                    return Vec::new();
+                };
+                let objects = self.objects(c.1);
+                rank(rest.trim(), objects.iter().map(String::as_str))
+                    .into_iter()
+                    .take(n)
+                    .map(|o| Suggestion {
+                        line: format!("{} {o}", c.0),
+                        about: c.2.to_string(),
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Tab: the line becomes the best suggestion.
+    pub(super) fn complete(&mut self) {
+        let Some(line) = self.ui.command_input.clone() else {
+            return;
+        };
+        if let Some(s) = self.suggestions(&line, 1).into_iter().next() {
+            self.ui.command_input = Some(s.line);
+        }
+    }
+
+    /// Up/Down: older or newer lines from the history.
+    pub(super) fn history_step(&mut self, older: bool) {
+        let n = self.ui.history.len();
+        if n == 0 {
+            return;
+        }
+        let pos = match (self.ui.history_pos, older) {
+            (None, true) => Some(n - 1),
+            (None, false) => None,
+            (Some(0), true) => Some(0),
+            (Some(p), true) => Some(p - 1),
+            (Some(p), false) if p + 1 < n => Some(p + 1),
+            (Some(_), false) => None,
+        };
+        self.ui.history_pos = pos;
+        self.ui.command_input = Some(pos.map(|p| self.ui.history[p].clone()).unwrap_or_default());
+    }
+
+    fn remember(&mut self, line: &str) {
+        let line = line.trim().to_string();
+        if line.is_empty() {
+            return;
+        }
+        self.ui.history.retain(|l| *l != line);
+        self.ui.history.push(line);
+        if self.ui.history.len() > HISTORY {
+            self.ui.history.remove(0);
+        }
+        self.ui.history_pos = None;
+    }
+
+    /// Runs a command line: the command and its object are matched fuzzily, so `:pro usr`
+    /// promotes `user` — after the same confirmation as the key.
+    pub(super) fn run_command_line(&mut self, line: &str) -> Vec<Command> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Vec::new();
+        }
+        self.remember(line);
+        let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let rest = rest.trim();
+        let Some(c) = resolve(verb) else {
+            self.flash(
+                FlashKind::Error,
+                format!("✗ unknown command :{verb} (Tab completes; ? lists keys)"),
+            );
+            return Vec::new();
+        };
+        let object = |s: &Self| -> Result<String, String> {
+            if rest.is_empty() {
+                return Err(format!(":{} needs a name", c.0));
+            }
+            let objects = s.objects(c.1);
+            if objects.iter().any(|o| o == rest) {
+                return Ok(rest.to_string());
+            }
+            rank(rest, objects.iter().map(String::as_str))
+                .first()
+                .map(|o| o.to_string())
+                .ok_or_else(|| format!("nothing matches \"{rest}\" for :{}", c.0))
+        };
+        match c.0 {
+            "quit" => vec![Command::Quit],
+            "help" => {
+                self.ui.overlay = Some(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            "timeline" => self.handle(Intent::Timeline),
+            "ctx" if !rest.is_empty() => vec![Command::Switch {
+                context: Some(rest.to_string()),
+                namespaces: None,
+            }],
+            "ns" if !rest.is_empty() => {
+                let list = if rest == "all" {
+                    Vec::new()
+                } else {
+                    rest.split(',')
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                };
+                vec![Command::Switch {
+                    context: None,
+                    namespaces: Some(list),
+                }]
+            }
+            "ctx" | "ns" => {
+                self.flash(FlashKind::Error, format!("✗ :{} needs a name", c.0));
+                Vec::new()
+            }
+            verb => match object(self) {
+                Err(e) => {
+                    self.flash(FlashKind::Error, format!("✗ {e}"));
+                    Vec::new()
+                }
+                Ok(name) => self.run_on(verb, c.1, &name),
+            },
+        }
+    }
+
+    fn run_on(&mut self, verb: &str, arg: Arg, name: &str) -> Vec<Command> {
+        match arg {
+            Arg::Pane => {
+                if let Some(p) = Pane::ALL.iter().find(|p| pane_word(**p) == name) {
+                    self.ui.screen = Screen::Main;
+                    return self.handle(Intent::Focus(*p));
+                }
+                Vec::new()
+            }
+            Arg::Theme => vec![Command::Theme(name.to_string())],
+            Arg::App => {
+                self.select_app(name);
+                self.ui.screen = Screen::Main;
+                self.ui.overlay = None;
+                match verb {
+                    "app" => self.handle(Intent::Open),
+                    _ => self.act_named(verb),
+                }
+            }
+            Arg::Rollout => {
+                self.select_rollout(name);
+                self.ui.overlay = None;
+                match verb {
+                    "open" => {
+                        self.ui.screen = Screen::Main;
+                        self.handle(Intent::Open)
+                    }
+                    _ => {
+                        // Act from the main screen on the selection, as the key would.
+                        self.ui.screen = Screen::Main;
+                        self.act_named(verb)
+                    }
+                }
+            }
+            Arg::None | Arg::Name => Vec::new(),
+        }
+    }
+
+    fn act_named(&mut self, verb: &str) -> Vec<Command> {
+        match ActionKind::ALL.iter().find(|k| k.as_str() == verb) {
+            Some(k) => self.handle(Intent::Act(*k)),
+            None => Vec::new(),
+        }
+    }
+
+    fn select_app(&mut self, name: &str) {
+        self.ui.filters[Pane::Apps.index()].clear();
+        self.ui.focus = Pane::Apps;
+        self.relayout();
+        if let Some(i) = self.apps.iter().position(|a| a.name == name) {
+            self.set_pos(Pane::Apps, i);
+        }
+    }
+
+    fn select_rollout(&mut self, name: &str) {
+        self.ui.filters[Pane::Rollouts.index()].clear();
+        self.ui.focus = Pane::Rollouts;
+        self.relayout();
+        if let Some(i) = self.rollouts.iter().position(|r| r.name == name) {
+            self.set_pos(Pane::Rollouts, i);
+        }
+    }
+}
+
+/// The word `:pane` takes for a pane.
+pub fn pane_word(p: Pane) -> &'static str {
+    match p {
+        Pane::Apps => "apps",
+        Pane::Rollouts => "rollouts",
+        Pane::Routes => "routes",
+        Pane::Cpu => "cpu",
+        Pane::Logs => "logs",
+        Pane::Alerts => "alerts",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzzy_prefers_prefixes_and_runs() {
+        assert!(
+            fuzzy("pro", "promote").unwrap_or(0) > fuzzy("pro", "hard-refresh-prod").unwrap_or(0)
+        );
+        assert_eq!(fuzzy("xyz", "promote"), None);
+        assert!(fuzzy("usr", "user").is_some());
+        assert_eq!(
+            rank("pf", ["promote", "promote-full", "refresh"].into_iter()).first(),
+            Some(&"promote-full")
+        );
+        assert_eq!(
+            rank("st", ["gateway", "store", "study"].into_iter()).first(),
+            Some(&"store")
+        );
+    }
+}
