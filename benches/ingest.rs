@@ -51,6 +51,7 @@ fn state() -> State {
         demo: false,
         read_only: false,
         log_query: r#"{namespace="dev"} |= "ERROR""#.into(),
+        protected: false,
     };
     let mut s = State::new(ctx, chrono::Utc::now(), 50_000);
     s.set_size(200, 60);

@@ -28,6 +28,7 @@ fn main() {
         demo: false,
         read_only: false,
         log_query: String::new(),
+        protected: false,
     };
     let mut s = State::new(ctx, chrono::Utc::now(), n);
     println!("before: VmRSS {}", status("VmRSS:"));

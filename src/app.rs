@@ -2,7 +2,7 @@
 //! pending update before drawing, draws only when something changed, and at most ~30 times a
 //! second under a flood. Idle means no draws.
 
-use crate::keymap::{Key, Keymap};
+use crate::keymap::{Key, Keymap, Resolved};
 use crate::ops::audit::{AuditEntry, AuditLog};
 use crate::ops::{ActionOutcome, Operator};
 use crate::sources::demand::Demand;
@@ -21,7 +21,14 @@ use tokio::sync::{mpsc, watch};
 pub const FRAME: Duration = Duration::from_millis(33);
 
 /// What a key means now: text for an input, else the keymap's action in the active contexts.
-pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Intent> {
+/// `pending` holds the first keys of a sequence (`g g`) until it completes or breaks; a key that
+/// breaks a sequence is read on its own.
+pub fn intent_for_key(
+    state: &State,
+    keymap: &Keymap,
+    pending: &mut Vec<Key>,
+    k: KeyEvent,
+) -> Option<Intent> {
     if k.kind != KeyEventKind::Press {
         return None;
     }
@@ -40,7 +47,35 @@ pub fn intent_for_key(state: &State, keymap: &Keymap, k: KeyEvent) -> Option<Int
             _ => None,
         };
     }
-    keymap.resolve(Key::from_event(k), &state.key_contexts())
+    let key = Key::from_event(k);
+    let contexts = state.key_contexts();
+    pending.push(key);
+    match keymap.resolve_seq(pending, &contexts) {
+        Resolved::Intent(i) => {
+            pending.clear();
+            Some(i)
+        }
+        Resolved::Pending => None,
+        Resolved::None if pending.len() > 1 => {
+            pending.clear();
+            pending.push(key);
+            match keymap.resolve_seq(pending, &contexts) {
+                Resolved::Intent(i) => {
+                    pending.clear();
+                    Some(i)
+                }
+                Resolved::Pending => None,
+                Resolved::None => {
+                    pending.clear();
+                    None
+                }
+            }
+        }
+        Resolved::None => {
+            pending.clear();
+            None
+        }
+    }
 }
 
 /// Starts a live platform's tasks: updates go to the sender, the pollers read the demand.
@@ -215,6 +250,7 @@ impl App {
         let (mut sigterm, mut sighup) = signals();
         let (switched_tx, mut switched_rx) = mpsc::channel::<Result<LiveSetup, String>>(4);
         let mut dirty = true;
+        let mut pending: Vec<Key> = Vec::new();
         let mut last_draw = Instant::now() - FRAME;
         loop {
             if dirty {
@@ -234,7 +270,7 @@ impl App {
             tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) => {
-                        if let Some(intent) = intent_for_key(&self.state, &self.keymap, k) {
+                        if let Some(intent) = intent_for_key(&self.state, &self.keymap, &mut pending, k) {
                             let cmds = self.state.handle(intent);
                             dirty = true;
                             if !self.run_commands(cmds, &switched_tx) {

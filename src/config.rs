@@ -4,6 +4,29 @@ use crate::sources::demo::Scenario;
 use clap::Parser;
 use std::path::PathBuf;
 
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Sub {
+    /// The configuration: `show` prints every setting and where it came from, `check`
+    /// validates the configuration, keymap and theme files (exit 1 if one is broken).
+    Config {
+        #[arg(value_enum)]
+        action: ConfigAction,
+    },
+    /// Prints a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff): `opsdeck man > opsdeck.1`.
+    Man,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfigAction {
+    Show,
+    Check,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "opsdeck",
@@ -13,6 +36,17 @@ use std::path::PathBuf;
                   and alerts on one screen, with sync, refresh, promote, abort, retry and restart one key away."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    /// The configuration file (default: $XDG_CONFIG_HOME/opsdeck/config.toml).
+    #[arg(long, value_name = "PATH", env = "OPSDECK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Stop at a broken configuration, keymap or theme file instead of going on with defaults.
+    #[arg(long)]
+    pub strict: bool,
+    /// Keymap: default, vim or emacs, under $XDG_CONFIG_HOME/opsdeck/keymap.toml if present.
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub keymap: String,
     /// Run on the embedded demo platform (no cluster needed).
     #[arg(long)]
     pub demo: bool,
@@ -170,6 +204,9 @@ pub struct Config {
     pub no_color: bool,
     pub color: ColorMode,
     pub ascii: bool,
+    pub keymap: String,
+    /// Per-context policy from the configuration file.
+    pub contexts: std::collections::BTreeMap<String, crate::config_file::ContextPolicy>,
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
     pub log_lines: usize,
@@ -215,6 +252,8 @@ impl Config {
             no_color,
             color: cli.color,
             ascii: cli.ascii,
+            keymap: cli.keymap,
+            contexts: Default::default(),
             audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
             log_lines: cli.log_lines.clamp(100, 5_000_000),
@@ -245,4 +284,11 @@ pub enum ColorMode {
     Auto,
     Always,
     Never,
+}
+
+impl Config {
+    /// The policy of a context (read-only, protected) from the configuration file.
+    pub fn policy(&self, context: &str) -> crate::config_file::ContextPolicy {
+        self.contexts.get(context).cloned().unwrap_or_default()
+    }
 }

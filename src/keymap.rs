@@ -212,12 +212,42 @@ impl fmt::Display for Key {
     }
 }
 
+/// One or more keys pressed one after the other (`g g`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySeq(pub Vec<Key>);
+
+impl KeySeq {
+    pub fn parse(s: &str) -> Result<KeySeq, String> {
+        let keys = s
+            .split_whitespace()
+            .map(Key::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        match keys.len() {
+            0 => Err("an empty key".to_string()),
+            1..=3 => Ok(KeySeq(keys)),
+            _ => Err(format!("\"{s}\": at most three keys in a sequence")),
+        }
+    }
+}
+
+impl fmt::Display for KeySeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, k) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{k}")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Binding {
     pub action: &'static str,
     pub about: &'static str,
     pub intent: Intent,
-    pub keys: Vec<Key>,
+    pub keys: Vec<KeySeq>,
 }
 
 #[derive(Clone, Debug)]
@@ -225,56 +255,205 @@ pub struct Keymap {
     pub contexts: Vec<(String, Vec<Binding>)>,
 }
 
-impl Keymap {
-    /// Parses a keymap file; errors name the file, the context and what clashes.
-    pub fn parse(file: &str, text: &str) -> Result<Keymap, String> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
-        let known = actions();
-        let mut contexts = Vec::new();
-        for (ctx, v) in table {
-            if !CONTEXTS.contains(&ctx.as_str()) {
-                return Err(format!(
-                    "{file}: unknown context [{ctx}] (contexts: {})",
-                    CONTEXTS.join(", ")
-                ));
-            }
-            let toml::Value::Table(t) = v else {
-                return Err(format!(
-                    "{file}: [{ctx}] must be a table of action = [keys]"
-                ));
+/// What the keys pressed so far mean.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved {
+    Intent(Intent),
+    /// The start of a sequence: wait for the next key.
+    Pending,
+    None,
+}
+
+/// Built-in keymaps: the default, and flavours laid over it.
+pub const FLAVOURS: &[(&str, &str)] = &[
+    ("default", ""),
+    ("vim", include_str!("../keymaps/vim.toml")),
+    ("emacs", include_str!("../keymaps/emacs.toml")),
+];
+
+/// The user's keymap: `$XDG_CONFIG_HOME/opsdeck/keymap.toml`.
+pub fn user_file() -> Option<std::path::PathBuf> {
+    dirs::config_dir().map(|d| d.join("opsdeck").join("keymap.toml"))
+}
+
+/// An action's keys in a context while files are merged, with where they were set.
+type Entry = (&'static str, Vec<KeySeq>, String);
+
+/// One file's bindings, before merging: (context, action, keys, line).
+struct Layer {
+    file: String,
+    clear_defaults: bool,
+    entries: Vec<(String, &'static str, Vec<KeySeq>, usize)>,
+}
+
+/// The 1-based line of `action = …` inside `[ctx]` of a TOML text (for messages).
+fn line_of(text: &str, ctx: &str, action: &str) -> usize {
+    let mut in_ctx = false;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            in_ctx = t.trim_start_matches('[').trim_end_matches(']').trim() == ctx;
+        } else if in_ctx && t.split('=').next().map(|k| k.trim().trim_matches('"')) == Some(action)
+        {
+            return i + 1;
+        }
+    }
+    0
+}
+
+fn parse_layer(file: &str, text: &str) -> Result<Layer, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    let known = actions();
+    let mut layer = Layer {
+        file: file.to_string(),
+        clear_defaults: false,
+        entries: Vec::new(),
+    };
+    for (ctx, v) in table {
+        if ctx == "clear-defaults" {
+            layer.clear_defaults = v
+                .as_bool()
+                .ok_or_else(|| format!("{file}: clear-defaults must be true or false"))?;
+            continue;
+        }
+        if !CONTEXTS.contains(&ctx.as_str()) {
+            return Err(format!(
+                "{file}: unknown context [{ctx}] (contexts: {})",
+                CONTEXTS.join(", ")
+            ));
+        }
+        let toml::Value::Table(t) = v else {
+            return Err(format!(
+                "{file}: [{ctx}] must be a table of action = [keys]"
+            ));
+        };
+        for (action, keys) in t {
+            let line = line_of(text, &ctx, &action);
+            let at = if line > 0 {
+                format!("{file}:{line}")
+            } else {
+                file.to_string()
             };
-            let mut bindings: Vec<Binding> = Vec::new();
-            for (action, keys) in t {
-                let (name, about, intent) = known
-                    .iter()
-                    .find(|(n, _, _)| *n == action)
-                    .cloned()
-                    .ok_or_else(|| format!("{file}: [{ctx}] unknown action \"{action}\""))?;
-                let list = keys
-                    .as_array()
-                    .ok_or_else(|| format!("{file}: [{ctx}] {action} must be a list of keys"))?;
-                let mut parsed = Vec::new();
-                for k in list {
-                    let s = k
-                        .as_str()
-                        .ok_or_else(|| format!("{file}: [{ctx}] {action}: keys are strings"))?;
-                    let key =
-                        Key::parse(s).map_err(|e| format!("{file}: [{ctx}] {action}: {e}"))?;
-                    if let Some(other) = bindings.iter().find(|b| b.keys.contains(&key)) {
-                        return Err(format!(
-                            "{file}: [{ctx}] key \"{s}\" is bound to both \"{}\" and \"{action}\"",
-                            other.action
-                        ));
-                    }
-                    parsed.push(key);
-                }
-                bindings.push(Binding {
-                    action: name,
-                    about,
-                    intent,
-                    keys: parsed,
-                });
+            let name = known
+                .iter()
+                .find(|(n, _, _)| *n == action)
+                .map(|k| k.0)
+                .ok_or_else(|| format!("{at}: [{ctx}] unknown action \"{action}\""))?;
+            let list = keys
+                .as_array()
+                .ok_or_else(|| format!("{at}: [{ctx}] {action} must be a list of keys"))?;
+            let mut seqs = Vec::new();
+            for k in list {
+                let s = k
+                    .as_str()
+                    .ok_or_else(|| format!("{at}: [{ctx}] {action}: keys are strings"))?;
+                seqs.push(KeySeq::parse(s).map_err(|e| format!("{at}: [{ctx}] {action}: {e}"))?);
             }
+            layer.entries.push((ctx.clone(), name, seqs, line));
+        }
+    }
+    Ok(layer)
+}
+
+impl Keymap {
+    /// Parses one keymap file on its own.
+    pub fn parse(file: &str, text: &str) -> Result<Keymap, String> {
+        Self::build(vec![(file.to_string(), text.to_string())])
+    }
+
+    /// Lays files over each other, first to last: a later file's action replaces that action's
+    /// keys in its context and takes its keys from other actions there; `clear-defaults = true`
+    /// drops everything before it. Then checks every context for a key bound twice and for a key
+    /// that is both bound and the start of a sequence, naming the file, line and actions.
+    pub fn build(files: Vec<(String, String)>) -> Result<Keymap, String> {
+        let known = actions();
+        // context → (action, keys, where)
+        let mut merged: Vec<(String, Vec<Entry>)> = Vec::new();
+        for (file, text) in &files {
+            let layer = parse_layer(file, text)?;
+            if layer.clear_defaults {
+                merged.clear();
+            }
+            for (ctx, action, seqs, line) in layer.entries {
+                let at = if line > 0 {
+                    format!("{}:{line}", layer.file)
+                } else {
+                    layer.file.clone()
+                };
+                let pos = match merged.iter().position(|(c, _)| *c == ctx) {
+                    Some(p) => p,
+                    None => {
+                        merged.push((ctx.clone(), Vec::new()));
+                        merged.len() - 1
+                    }
+                };
+                let list = &mut merged[pos].1;
+                // A later file takes its keys from other actions; within one file a key
+                // bound twice is an error, found below.
+                let same_file =
+                    |at: &str| at == layer.file || at.starts_with(&format!("{}:", layer.file));
+                for (a, keys, at) in list.iter_mut() {
+                    if *a != action && !same_file(at) {
+                        keys.retain(|k| !seqs.contains(k));
+                    }
+                }
+                match list.iter_mut().find(|(a, _, _)| *a == action) {
+                    Some(e) => {
+                        // Within one file, keys add up; a later file replaces.
+                        if same_file(&e.2) {
+                            e.1.extend(seqs);
+                        } else {
+                            e.1 = seqs;
+                        }
+                        e.2 = at;
+                    }
+                    None => list.push((action, seqs, at)),
+                }
+            }
+        }
+        let mut contexts = Vec::new();
+        for (ctx, list) in merged {
+            let mut seen: Vec<(&KeySeq, &'static str, &str)> = Vec::new();
+            for (action, keys, at) in &list {
+                for k in keys {
+                    for (other, oaction, _) in &seen {
+                        if *oaction == *action && *other == k {
+                            continue;
+                        }
+                        if *other == k {
+                            return Err(format!(
+                                "{at}: [{ctx}] key \"{k}\" is bound to both \"{oaction}\" and \"{action}\""
+                            ));
+                        }
+                        let (short, long) = if other.0.len() < k.0.len() {
+                            (*other, k)
+                        } else {
+                            (k, *other)
+                        };
+                        if short.0.len() != long.0.len() && long.0.starts_with(&short.0) {
+                            return Err(format!(
+                                "{at}: [{ctx}] key \"{short}\" (\"{}\") is also the start of \"{long}\" (\"{}\")",
+                                if short == k { action } else { oaction },
+                                if long == k { action } else { oaction }
+                            ));
+                        }
+                    }
+                    seen.push((k, action, at));
+                }
+            }
+            let bindings = list
+                .into_iter()
+                .filter(|(_, keys, _)| !keys.is_empty())
+                .filter_map(|(action, keys, _)| {
+                    let (name, about, intent) = known.iter().find(|k| k.0 == action).cloned()?;
+                    Some(Binding {
+                        action: name,
+                        about,
+                        intent,
+                        keys,
+                    })
+                })
+                .collect();
             contexts.push((ctx, bindings));
         }
         Ok(Keymap { contexts })
@@ -284,6 +463,20 @@ impl Keymap {
         Keymap::parse("keymaps/default.toml", DEFAULT)
     }
 
+    /// A built-in flavour over the default, then the user's file if there is one.
+    pub fn load(flavour: &str, user: Option<(String, String)>) -> Result<Keymap, String> {
+        let (_, text) = FLAVOURS.iter().find(|f| f.0 == flavour).ok_or_else(|| {
+            let names: Vec<&str> = FLAVOURS.iter().map(|f| f.0).collect();
+            format!("no keymap \"{flavour}\" (built in: {})", names.join(", "))
+        })?;
+        let mut files = vec![("keymaps/default.toml".to_string(), DEFAULT.to_string())];
+        if !text.is_empty() {
+            files.push((format!("keymaps/{flavour}.toml"), text.to_string()));
+        }
+        files.extend(user);
+        Keymap::build(files)
+    }
+
     fn context(&self, name: &str) -> Option<&[Binding]> {
         self.contexts
             .iter()
@@ -291,14 +484,33 @@ impl Keymap {
             .map(|(_, b)| b.as_slice())
     }
 
-    /// The intent for a key in the given contexts, most specific first.
+    /// The intent for a single key in the given contexts, most specific first.
     pub fn resolve(&self, key: Key, contexts: &[&str]) -> Option<Intent> {
-        contexts.iter().find_map(|c| {
-            self.context(c)?
-                .iter()
-                .find(|b| b.keys.contains(&key))
-                .map(|b| b.intent.clone())
-        })
+        match self.resolve_seq(&[key], contexts) {
+            Resolved::Intent(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// What the keys pressed so far mean in the given contexts, most specific first.
+    pub fn resolve_seq(&self, keys: &[Key], contexts: &[&str]) -> Resolved {
+        let mut pending = false;
+        for c in contexts {
+            for b in self.context(c).unwrap_or(&[]) {
+                for k in &b.keys {
+                    if k.0 == keys {
+                        return Resolved::Intent(b.intent.clone());
+                    }
+                    if k.0.len() > keys.len() && k.0.starts_with(keys) {
+                        pending = true;
+                    }
+                }
+            }
+            if pending {
+                return Resolved::Pending;
+            }
+        }
+        Resolved::None
     }
 
     /// Footer hints for the contexts: `(key, label)` in the order of [`HINTS`].
@@ -345,7 +557,7 @@ mod tests {
         let k = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
         for (_, bs) in &k.contexts {
             for b in bs {
-                for key in &b.keys {
+                for key in b.keys.iter().flat_map(|k| &k.0) {
                     if key.mods.contains(KeyModifiers::CONTROL) {
                         assert!(
                             matches!(key.code, KeyCode::Char('c')),
@@ -363,12 +575,12 @@ mod tests {
         let e = Keymap::parse("k.toml", "[global]\nquit = [\"q\"]\nhelp = [\"q\"]\n").unwrap_err();
         assert_eq!(
             e,
-            "k.toml: [global] key \"q\" is bound to both \"quit\" and \"help\""
+            "k.toml:3: [global] key \"q\" is bound to both \"quit\" and \"help\""
         );
         let e = Keymap::parse("k.toml", "[global]\nfly = [\"f\"]\n").unwrap_err();
-        assert_eq!(e, "k.toml: [global] unknown action \"fly\"");
+        assert_eq!(e, "k.toml:2: [global] unknown action \"fly\"");
         let e = Keymap::parse("k.toml", "[global]\nquit = [\"hyper-q\"]\n").unwrap_err();
-        assert_eq!(e, "k.toml: [global] quit: cannot read key \"hyper-q\"");
+        assert_eq!(e, "k.toml:2: [global] quit: cannot read key \"hyper-q\"");
         let e = Keymap::parse("k.toml", "[nowhere]\nquit = [\"q\"]\n").unwrap_err();
         assert!(e.starts_with("k.toml: unknown context [nowhere]"), "{e}");
     }

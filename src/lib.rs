@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod config;
+pub mod config_file;
 pub mod keymap;
 pub mod layout;
 pub mod model;

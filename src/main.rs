@@ -3,7 +3,8 @@
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
 use opsdeck::app::{App, LiveSetup, SwitchRequest, Switcher};
-use opsdeck::config::{Cli, Config};
+use opsdeck::config::{Cli, Config, ConfigAction, Sub};
+use opsdeck::config_file;
 use opsdeck::keymap::Keymap;
 use opsdeck::ops::audit::AuditLog;
 use opsdeck::sources::demo::{self, DemoConfig};
@@ -72,6 +73,7 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
             demo: true,
             read_only: cfg.read_only,
             log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+            protected: false,
         },
         start,
         tasks: Vec::new(),
@@ -175,6 +177,8 @@ async fn live_setup(
             user: local_user(),
         }),
         context: Context {
+            protected: cfg.policy(&conn.context).protected,
+            read_only: cfg.read_only || cfg.policy(&conn.context).read_only,
             name: conn.context,
             namespace: if namespaces.is_empty() {
                 "all".into()
@@ -183,7 +187,6 @@ async fn live_setup(
             },
             argocd_namespace: cfg.argocd_namespace.clone(),
             demo: false,
-            read_only: cfg.read_only,
             log_query: cfg.log_query.clone(),
         },
         start: Box::new(move |tx, demand| {
@@ -221,17 +224,127 @@ async fn live_platform(
     })
 }
 
+/// Reports broken files; with `--strict` that ends the run, else the defaults are used after
+/// a keypress (so the message is read before the screen takes over).
+fn report(problems: &[String], strict: bool) {
+    if problems.is_empty() {
+        return;
+    }
+    for p in problems {
+        eprintln!("opsdeck: {p}");
+    }
+    if strict {
+        eprintln!("opsdeck: stopping (--strict)");
+        std::process::exit(1);
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprintln!("Press Enter to go on with the defaults for what is broken (Ctrl-C quits).");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+}
+
+/// `opsdeck config check`: the configuration, keymap and every theme; exit 1 if one is broken.
+fn check(problems: &[String], keymap: &str) -> i32 {
+    let mut bad = problems.to_vec();
+    if let Err(e) = load_keymap(keymap) {
+        bad.push(e);
+    }
+    for name in opsdeck::theme::names() {
+        if let Err(e) = Theme::load(&name) {
+            bad.push(e);
+        }
+    }
+    if bad.is_empty() {
+        println!("configuration, keymap and themes are fine");
+        0
+    } else {
+        for e in &bad {
+            println!("{e}");
+        }
+        1
+    }
+}
+
+fn load_keymap(flavour: &str) -> Result<Keymap, String> {
+    let user = opsdeck::keymap::user_file().and_then(|p| {
+        let text = std::fs::read_to_string(&p).ok()?;
+        Some((p.display().to_string(), text))
+    });
+    Keymap::load(flavour, user)
+}
+
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
-    let cfg = Config::from_cli(Cli::parse());
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let pre = Cli::try_parse_from(&argv).unwrap_or_else(|e| e.exit());
+    let mut problems = Vec::new();
+    let file = match pre.config.clone().or_else(config_file::default_path) {
+        Some(p) if pre.config.is_some() || p.exists() => {
+            config_file::read(&p).unwrap_or_else(|e| {
+                problems.push(e);
+                config_file::FileSettings::default()
+            })
+        }
+        _ => config_file::FileSettings::default(),
+    };
+    let (cli, matches, from_file, file) =
+        config_file::parse_with_file(argv, file).unwrap_or_else(|e| e.exit());
+    match &cli.command {
+        Some(Sub::Config {
+            action: ConfigAction::Show,
+        }) => {
+            for p in &problems {
+                eprintln!("opsdeck: {p}");
+            }
+            print!("{}", config_file::show(&matches, &from_file, &file));
+            return Ok(());
+        }
+        Some(Sub::Config {
+            action: ConfigAction::Check,
+        }) => {
+            std::process::exit(check(&problems, &cli.keymap));
+        }
+        Some(Sub::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "opsdeck",
+                &mut std::io::stdout(),
+            );
+            return Ok(());
+        }
+        Some(Sub::Man) => {
+            use clap::CommandFactory;
+            // A closed pipe (`opsdeck man | head`) is not an error worth a backtrace.
+            let _ = clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout());
+            return Ok(());
+        }
+        None => {}
+    }
+    let strict = cli.strict;
+    let mut cfg = Config::from_cli(cli);
+    cfg.contexts = file.contexts.clone();
     if cfg.color == opsdeck::config::ColorMode::Always
         && opsdeck::theme::ColorDepth::detect() == opsdeck::theme::ColorDepth::Ansi16
     {
         opsdeck::theme::set_depth_override(opsdeck::theme::ColorDepth::Indexed256);
     }
-    let mut theme = Theme::load(&cfg.theme).map_err(|e| eyre!(e))?;
+    let mut theme = Theme::load(&cfg.theme).unwrap_or_else(|e| {
+        problems.push(e);
+        Theme::load("dark")
+            .or_else(|_| Theme::builtin("dark"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
     theme.ascii = cfg.ascii;
-    let keymap = Keymap::default_map().map_err(|e| eyre!(e))?;
+    let keymap = load_keymap(&cfg.keymap).or_else(|e| {
+        problems.push(e);
+        Keymap::default_map()
+    });
+    let keymap = keymap.map_err(|e| eyre!(e))?;
+    report(&problems, strict);
     init_logging(&cfg)?;
     tracing::info!(?cfg, "starting");
 

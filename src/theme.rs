@@ -304,10 +304,17 @@ impl Theme {
     /// As [`Theme::parse`], with another way to find inherited themes (for tests).
     pub fn parse_with(file: &str, text: &str, load: &ThemeSource) -> Result<Theme, String> {
         let f = resolve(file, text, load, &mut Vec::new())?;
+        // `file:line` of a role's own line, when this file has one.
+        let at = |role: &str| -> String {
+            text.lines()
+                .position(|l| l.trim_start().split('=').next().map(str::trim) == Some(role))
+                .map_or(file.to_string(), |i| format!("{file}:{}", i + 1))
+        };
         for k in f.styles.keys() {
             if !ROLES.contains(&k.as_str()) {
                 return Err(format!(
-                    "{file}: unknown style role \"{k}\" (roles: {})",
+                    "{}: unknown style role \"{k}\" (roles: {})",
+                    at(k),
                     ROLES.join(", ")
                 ));
             }
@@ -317,7 +324,7 @@ impl Theme {
                 .styles
                 .get(role)
                 .ok_or_else(|| format!("{file}: style role \"{role}\" is missing"))?;
-            style(&f.palette, spec).map_err(|e| format!("{file}: styles.{role}: {e}"))
+            style(&f.palette, spec).map_err(|e| format!("{}: styles.{role}: {e}", at(role)))
         };
         let mut theme = Theme {
             mono: f.name == "mono",

@@ -303,6 +303,75 @@ fn themes_switch_live_map_to_256_colours_and_ascii_draws_no_box_or_braille() {
 }
 
 #[test]
+fn a_broken_config_is_shown_then_the_defaults_go_on_or_strict_stops() {
+    let dir = temp_dir("brokencfg");
+    let cfg = dir.join("opsdeck");
+    std::fs::create_dir_all(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        cfg.join("config.toml"),
+        "theme = \"light\"\nprometheus-url = \"x\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.to_string_lossy().to_string();
+    let tmux = Tmux::new("brokencfg");
+    tmux.start(
+        120,
+        40,
+        &[("XDG_STATE_HOME", &d), ("XDG_CONFIG_HOME", &d)],
+        &["--demo", "--speed", "0"],
+    );
+    let screen = tmux.wait_for("Press Enter");
+    assert!(
+        screen.contains("config.toml:2:1: unknown key \"prometheus-url\"")
+            && screen.contains("2 | prometheus-url = \"x\""),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Rollouts");
+    tmux.keys(&["q"]);
+    // --strict: the same message, and exit status 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--demo", "--strict"])
+        .env("XDG_CONFIG_HOME", &d)
+        .env("XDG_STATE_HOME", &d)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown key \"prometheus-url\"") && err.contains("--strict"),
+        "{err}"
+    );
+    // `config check` says the same and fails; `config show` tells where values come from.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["config", "check"])
+        .env("XDG_CONFIG_HOME", &d)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(
+        cfg.join("config.toml"),
+        "theme = \"light\"\n[contexts.prod]\nprotected = true\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--log-lines", "1000", "config", "show"])
+        .env("XDG_CONFIG_HOME", &d)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let show = String::from_utf8_lossy(&out.stdout);
+    assert!(show.contains("theme = \"light\"  # file"), "{show}");
+    assert!(
+        show.contains("log-lines = \"1000\"  # command line"),
+        "{show}"
+    );
+    assert!(
+        show.contains("[contexts.prod] read-only = false, protected = true"),
+        "{show}"
+    );
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     let dir = temp_dir("sigterm");
     let state = dir.to_string_lossy().to_string();

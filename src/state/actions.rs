@@ -112,6 +112,7 @@ fn prepare_alert(kind: ActionKind, a: &Alert) -> Result<PendingAction, String> {
         effect,
         typed: String::new(),
         silence: Some(form),
+        protected: false,
     })
 }
 
@@ -161,6 +162,7 @@ fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String>
         effect,
         typed: String::new(),
         silence: None,
+        protected: false,
     })
 }
 
@@ -269,5 +271,6 @@ fn prepare_rollout(
         effect,
         typed: String::new(),
         silence: None,
+        protected: false,
     })
 }

@@ -618,7 +618,10 @@ impl State {
             return Vec::new();
         }
         let pending = match self.prepare(kind) {
-            Ok(p) => p,
+            Ok(mut p) => {
+                p.protected = self.context.protected;
+                p
+            }
             Err(why) => {
                 self.flash(FlashKind::Error, format!("✗ {}: {why}", kind.as_str()));
                 // Refused before it was sent; audited all the same.

@@ -201,6 +201,8 @@ pub struct PendingAction {
     pub typed: String,
     /// A silence being written, or the silences to expire.
     pub silence: Option<SilenceForm>,
+    /// In a protected context every action needs the target's name typed.
+    pub protected: bool,
 }
 
 /// The fields of a silence: matchers from the alert's labels, a duration, a comment (`typed`).
@@ -236,14 +238,17 @@ pub fn parse_silence_duration(s: &str) -> Option<u64> {
 
 impl PendingAction {
     pub fn needs_typing(&self) -> bool {
-        self.kind.needs_typed_confirmation() || self.kind == ActionKind::Silence
+        self.kind.needs_typed_confirmation() || self.kind == ActionKind::Silence || self.protected
     }
     pub fn typed_ok(&self) -> bool {
         match (&self.silence, self.kind) {
             (Some(f), ActionKind::Silence) => {
                 !self.typed.trim().is_empty() && parse_silence_duration(&f.duration).is_some()
             }
-            _ => !self.kind.needs_typed_confirmation() || self.typed == self.target.name,
+            _ => {
+                !(self.kind.needs_typed_confirmation() || self.protected)
+                    || self.typed == self.target.name
+            }
         }
     }
 }
@@ -352,6 +357,8 @@ pub struct Context {
     pub read_only: bool,
     /// The LogQL (or demo equivalent) behind the logs pane.
     pub log_query: String,
+    /// A production-like context: a red banner, and every action needs the name typed.
+    pub protected: bool,
 }
 
 /// CPU chart windows in seconds: 5m, 15m, 1h, 6h.

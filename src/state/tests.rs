@@ -16,6 +16,7 @@ fn context(read_only: bool) -> Context {
         demo: true,
         read_only,
         log_query: "{namespace=\"dev\"}".into(),
+        protected: false,
     }
 }
 
@@ -374,4 +375,23 @@ fn the_command_line_switches_context_and_namespace() {
             .is_some_and(|f| f.text.contains("unknown command :frobnicate"))
     );
     assert!(!s.text_input_active());
+}
+
+#[test]
+fn a_protected_context_wants_every_action_typed() {
+    let (mut s, _sim) = demo(Scenario::Steady, false);
+    s.context.protected = true;
+    s.handle(Intent::Focus(Pane::Apps));
+    s.handle(Intent::Act(ActionKind::Refresh));
+    let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+        panic!("no confirmation")
+    };
+    assert!(p.needs_typing() && !p.typed_ok());
+    let name = p.target.name.clone();
+    assert!(s.handle(Intent::Confirm).is_empty(), "not without the name");
+    for c in name.chars() {
+        s.handle(Intent::Text(TextKey::Char(c)));
+    }
+    let cmds = s.handle(Intent::Text(TextKey::Enter));
+    assert!(matches!(cmds.as_slice(), [Command::Run(r)] if r.kind == ActionKind::Refresh));
 }

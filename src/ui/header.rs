@@ -18,6 +18,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
         left.push(Span::styled(" DEMO ", t.badge));
         left.push(Span::raw(" "));
     }
+    if s.context.protected {
+        left.push(Span::styled(" PROTECTED ", t.badge_danger));
+        left.push(Span::raw(" "));
+    }
     if s.context.read_only {
         left.push(Span::styled(" READ-ONLY ", t.badge_danger));
         left.push(Span::raw(" "));

@@ -40,6 +40,7 @@ pub fn context() -> Context {
         demo: true,
         read_only: false,
         log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+        protected: false,
     }
 }
 

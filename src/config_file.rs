@@ -1,0 +1,297 @@
+//! `config.toml`: every command-line flag can be set there under the same name
+//! (`prometheus = "https://…"`, `log-query = '…'`, `namespace = ["dev"]`), plus per-context
+//! policy (`[contexts.k3d-prod] protected = true`). Precedence: flags > environment > file >
+//! defaults — the file fills in only what the command line and environment left at their
+//! defaults, and clap checks its values exactly as it checks flags. Unknown keys are errors
+//! that name the file, line and column and show the offending text.
+
+use crate::config::Cli;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// What one context may do.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ContextPolicy {
+    /// Refuse every action in this context.
+    #[serde(default)]
+    pub read_only: bool,
+    /// A red banner, and every action needs the target's name typed.
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// Keys that are not flags: per-context policy. Flags that make no sense in a file are left
+/// out (`config`, subcommands); tokens are kept out on purpose (use the environment).
+const NOT_IN_FILE: &[&str] = &[
+    "config",
+    "prometheus_token",
+    "mesh_prometheus_token",
+    "alertmanager_token",
+    "loki_token",
+    "help",
+    "version",
+];
+
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("opsdeck").join("config.toml"))
+}
+
+/// The 1-based line of the first `key =` in `text`, for messages.
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().split('=').next().map(str::trim) == Some(key))
+        .map_or(0, |i| i + 1)
+}
+
+/// A problem in a file, shown as `path:line:column: message` and the line itself.
+fn located(path: &Path, text: &str, line: usize, msg: &str) -> String {
+    let src = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    format!("{}:{line}:1: {msg}\n  {line} | {src}", path.display())
+}
+
+/// The settings of a file: flag arguments to add, and the context policies.
+#[derive(Debug, Default)]
+pub struct FileSettings {
+    pub path: Option<PathBuf>,
+    /// (flag id, argv pieces) for every flag the file sets.
+    pub args: Vec<(String, Vec<OsString>)>,
+    pub contexts: BTreeMap<String, ContextPolicy>,
+}
+
+/// Reads and checks a configuration file; a missing default file is no error.
+pub fn read(path: &Path) -> Result<FileSettings, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(path, &text)
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<FileSettings, String> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cmd = Cli::command();
+    let mut out = FileSettings {
+        path: Some(path.to_path_buf()),
+        ..Default::default()
+    };
+    for (key, value) in table {
+        if key == "contexts" {
+            let toml::Value::Table(t) = value else {
+                return Err(located(
+                    path,
+                    text,
+                    line_of(text, "contexts"),
+                    "contexts: a table of [contexts.NAME]",
+                ));
+            };
+            for (name, policy) in t {
+                let keys: Vec<String> = policy
+                    .as_table()
+                    .map(|t| t.keys().cloned().collect())
+                    .unwrap_or_default();
+                let p: ContextPolicy = policy.try_into().map_err(|e: toml::de::Error| {
+                    let line = keys
+                        .iter()
+                        .find(|k| !matches!(k.as_str(), "read-only" | "protected"))
+                        .map_or(0, |k| line_of(text, k));
+                    located(
+                        path,
+                        text,
+                        line,
+                        &format!("[contexts.{name}]: {}", e.message()),
+                    )
+                })?;
+                out.contexts.insert(name, p);
+            }
+            continue;
+        }
+        let arg = cmd.get_arguments().find(|a| {
+            a.get_long() == Some(key.as_str()) && !NOT_IN_FILE.contains(&a.get_id().as_str())
+        });
+        let Some(arg) = arg else {
+            return Err(located(
+                path,
+                text,
+                line_of(text, &key),
+                &format!(
+                    "unknown key \"{key}\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])"
+                ),
+            ));
+        };
+        let id = arg.get_id().to_string();
+        let long = arg.get_long().unwrap_or(key.as_str()).to_string();
+        let flag = format!("--{long}");
+        let bad = |what: &str| located(path, text, line_of(text, &key), &format!("{key}: {what}"));
+        let takes_value = arg.get_action().takes_values();
+        let pieces: Vec<OsString> = match (&value, takes_value) {
+            (toml::Value::Boolean(true), false) => vec![flag.into()],
+            (toml::Value::Boolean(false), false) => Vec::new(),
+            (_, false) => return Err(bad("must be true or false")),
+            (toml::Value::String(v), true) => vec![format!("{flag}={v}").into()],
+            (toml::Value::Integer(v), true) => vec![format!("{flag}={v}").into()],
+            (toml::Value::Float(v), true) => vec![format!("{flag}={v}").into()],
+            (toml::Value::Array(list), true) => list
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(format!("{flag}={s}").into()),
+                    _ => Err(bad("a list of strings")),
+                })
+                .collect::<Result<_, _>>()?,
+            (_, true) => return Err(bad("must be a string, a number or a list of strings")),
+        };
+        out.args.push((id, pieces));
+    }
+    Ok(out)
+}
+
+/// Where a setting came from.
+pub fn source_of(m: &ArgMatches, id: &str, from_file: &[String], file: Option<&Path>) -> String {
+    match m.value_source(id) {
+        Some(ValueSource::CommandLine) if from_file.iter().any(|f| f == id) => {
+            format!(
+                "file {}",
+                file.map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        }
+        Some(ValueSource::CommandLine) => "command line".into(),
+        Some(ValueSource::EnvVariable) => "environment".into(),
+        Some(ValueSource::DefaultValue) => "default".into(),
+        _ => "default".into(),
+    }
+}
+
+/// The command line parsed with the file's settings under it: (parsed flags, matches, the flag
+/// ids the file supplied, the file's settings).
+pub fn parse_with_file(
+    argv: Vec<OsString>,
+    file: FileSettings,
+) -> Result<(Cli, ArgMatches, Vec<String>, FileSettings), clap::Error> {
+    let first = Cli::command().try_get_matches_from(argv.clone())?;
+    let mut argv = argv;
+    let mut from_file = Vec::new();
+    for (id, pieces) in &file.args {
+        let given = matches!(
+            first.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        );
+        if !given && !pieces.is_empty() {
+            // Right after the program name: before any subcommand, whose own arguments
+            // these are not.
+            let at = 1.min(argv.len());
+            argv.splice(at..at, pieces.iter().cloned());
+            from_file.push(id.clone());
+        }
+    }
+    let m = Cli::command().try_get_matches_from(argv)?;
+    let cli = Cli::from_arg_matches(&m)?;
+    Ok((cli, m, from_file, file))
+}
+
+/// `opsdeck config show`: every setting, its value and where it came from (tokens hidden).
+pub fn show(m: &ArgMatches, from_file: &[String], file: &FileSettings) -> String {
+    let mut out = String::new();
+    match &file.path {
+        Some(p) => out.push_str(&format!("# configuration file: {}\n", p.display())),
+        None => out.push_str("# no configuration file\n"),
+    }
+    for arg in Cli::command().get_arguments() {
+        let id = arg.get_id().as_str();
+        if matches!(id, "help" | "version" | "command") {
+            continue;
+        }
+        let Some(long) = arg.get_long() else { continue };
+        let values: Vec<String> = m
+            .get_raw(id)
+            .map(|v| v.map(|x| x.to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        let shown = if id.ends_with("token") && !values.is_empty() {
+            "\"***\"".to_string()
+        } else if !arg.get_action().takes_values() {
+            m.get_flag(id).to_string()
+        } else if values.is_empty() {
+            "(unset)".to_string()
+        } else if values.len() == 1 {
+            format!("{:?}", values[0])
+        } else {
+            format!("{values:?}")
+        };
+        let src = source_of(m, id, from_file, file.path.as_deref());
+        out.push_str(&format!("{long} = {shown}  # {src}\n"));
+    }
+    for (name, p) in &file.contexts {
+        out.push_str(&format!(
+            "[contexts.{name}] read-only = {}, protected = {}  # file\n",
+            p.read_only, p.protected
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("config.toml")
+    }
+
+    #[test]
+    fn flags_fill_in_under_the_command_line() {
+        let f = parse(
+            p(),
+            "prometheus = \"http://prom:9090\"\nnamespace = [\"dev\", \"staging\"]\nread-only = true\nlog-lines = 1000\n[contexts.k3d-prod]\nprotected = true\n",
+        )
+        .unwrap();
+        assert!(f.contexts["k3d-prod"].protected);
+        let argv: Vec<OsString> = ["opsdeck", "--log-lines", "2000"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let (cli, m, from_file, f) = parse_with_file(argv, f).unwrap();
+        assert_eq!(cli.prometheus.as_deref(), Some("http://prom:9090"));
+        assert_eq!(
+            cli.namespaces,
+            vec!["dev".to_string(), "staging".to_string()]
+        );
+        assert!(cli.read_only);
+        assert_eq!(cli.log_lines, 2000, "the command line wins");
+        let shown = show(&m, &from_file, &f);
+        assert!(
+            shown.contains("log-lines = \"2000\"  # command line"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("prometheus = \"http://prom:9090\"  # file config.toml"),
+            "{shown}"
+        );
+        assert!(shown.contains("theme = \"dark\"  # default"), "{shown}");
+    }
+
+    #[test]
+    fn broken_files_say_where() {
+        let e = parse(p(), "theme = \"dark\"\nprometheus_url = \"x\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "config.toml:2:1: unknown key \"prometheus_url\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])\n  2 | prometheus_url = \"x\""
+        );
+        let e = parse(p(), "read-only = \"yes\"\n").unwrap_err();
+        assert!(
+            e.starts_with("config.toml:1:1: read-only: must be true or false"),
+            "{e}"
+        );
+        let e = parse(p(), "prometheus-token = \"s3cret\"\n").unwrap_err();
+        assert!(
+            e.contains("unknown key \"prometheus-token\""),
+            "tokens stay out of files: {e}"
+        );
+        let e = parse(p(), "theme = \n").unwrap_err();
+        assert!(
+            e.starts_with("config.toml: TOML parse error at line 1, column 9"),
+            "{e}"
+        );
+    }
+}
