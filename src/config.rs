@@ -166,6 +166,19 @@ pub struct Cli {
     /// Timeout of every Prometheus, Loki and Alertmanager request, in seconds.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "SECS")]
     pub query_timeout: u64,
+    /// The full layout: rows separated by `/`, each `[H%] PANE[:W%] …`; panes left out are
+    /// not queried and show alone when focused.
+    #[arg(long, default_value = crate::layout::DEFAULT_LAYOUT, value_parser = crate::layout::LayoutSpec::parse, value_name = "ROWS")]
+    pub layout: crate::layout::LayoutSpec,
+    /// Below this terminal size the compact layout (rollouts + the focused pane) is used.
+    #[arg(long, default_value = "120x40", value_parser = crate::layout::parse_size, value_name = "WxH")]
+    pub compact_below: (u16, u16),
+    /// The CPU chart's window at start: 5m, 15m, 1h or 6h.
+    #[arg(long, default_value = "15m", value_parser = ["5m", "15m", "1h", "6h"], value_name = "W")]
+    pub cpu_window: String,
+    /// The routes' window at start: 1m, 5m or 15m.
+    #[arg(long, default_value = "1m", value_parser = ["1m", "5m", "15m"], value_name = "W")]
+    pub route_window: String,
     /// Error-log lines kept in memory.
     #[arg(long, default_value_t = 50_000)]
     pub log_lines: usize,
@@ -205,6 +218,10 @@ pub struct Config {
     pub color: ColorMode,
     pub ascii: bool,
     pub keymap: String,
+    pub layout: crate::layout::LayoutSpec,
+    /// Indexes into `state::CPU_WINDOWS` and `state::ROUTE_WINDOWS`.
+    pub cpu_window: usize,
+    pub route_window: usize,
     /// Per-context policy from the configuration file.
     pub contexts: std::collections::BTreeMap<String, crate::config_file::ContextPolicy>,
     pub audit_log: PathBuf,
@@ -253,6 +270,18 @@ impl Config {
             color: cli.color,
             ascii: cli.ascii,
             keymap: cli.keymap,
+            layout: crate::layout::LayoutSpec {
+                compact_below: cli.compact_below,
+                ..cli.layout
+            },
+            cpu_window: ["5m", "15m", "1h", "6h"]
+                .iter()
+                .position(|w| *w == cli.cpu_window)
+                .unwrap_or(1),
+            route_window: ["1m", "5m", "15m"]
+                .iter()
+                .position(|w| *w == cli.route_window)
+                .unwrap_or(0),
             contexts: Default::default(),
             audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),

@@ -85,15 +85,126 @@ impl ScreenLayout {
     }
 }
 
+/// Which panes the full layout shows, in rows, with their sizes; and below which terminal
+/// size the compact layout takes over. From `--layout` / `layout =` in config.toml.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayoutSpec {
+    /// (row height %, [(pane, width %)]).
+    pub rows: Vec<(u16, Vec<(Pane, u16)>)>,
+    pub compact_below: (u16, u16),
+}
+
+pub const DEFAULT_LAYOUT: &str =
+    "34% apps:50 rollouts:50 / 34% routes:55 cpu:45 / 32% logs:64 alerts:36";
+
+impl Default for LayoutSpec {
+    fn default() -> Self {
+        LayoutSpec::parse(DEFAULT_LAYOUT).unwrap_or(LayoutSpec {
+            rows: Vec::new(),
+            compact_below: (FULL_MIN_WIDTH, FULL_MIN_HEIGHT),
+        })
+    }
+}
+
+impl LayoutSpec {
+    /// `ROW / ROW …`, a row being `[H%] PANE[:W] …` (`34% apps:50 rollouts:50`); sizes left
+    /// out share what is left equally.
+    pub fn parse(s: &str) -> Result<LayoutSpec, String> {
+        let mut rows = Vec::new();
+        let mut seen = Vec::new();
+        for row in s.split('/') {
+            let mut height = None;
+            let mut panes = Vec::new();
+            for word in row.split_whitespace() {
+                if let Some(h) = word.strip_suffix('%') {
+                    height = Some(
+                        h.parse::<u16>()
+                            .map_err(|_| format!("\"{word}\" is not a height like 34%"))?,
+                    );
+                    continue;
+                }
+                let (name, w) = word.split_once(':').unwrap_or((word, ""));
+                let pane = match name {
+                    "apps" => Some(Pane::Apps),
+                    "rollouts" => Some(Pane::Rollouts),
+                    "routes" => Some(Pane::Routes),
+                    "cpu" => Some(Pane::Cpu),
+                    "logs" => Some(Pane::Logs),
+                    "alerts" => Some(Pane::Alerts),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    format!("unknown pane \"{name}\" (apps, rollouts, routes, cpu, logs, alerts)")
+                })?;
+                if seen.contains(&pane) {
+                    return Err(format!("pane \"{name}\" is in the layout twice"));
+                }
+                seen.push(pane);
+                let w = if w.is_empty() {
+                    0
+                } else {
+                    w.parse::<u16>()
+                        .map_err(|_| format!("\"{word}\": the width is a percentage"))?
+                };
+                panes.push((pane, w));
+            }
+            if panes.is_empty() {
+                return Err("a layout row without panes".into());
+            }
+            // Widths not given share the rest.
+            let given: u16 = panes.iter().map(|p| p.1).sum();
+            let missing = panes.iter().filter(|p| p.1 == 0).count() as u16;
+            if let Some(each) = 100u16.saturating_sub(given).checked_div(missing) {
+                for p in panes.iter_mut().filter(|p| p.1 == 0) {
+                    p.1 = each.max(1);
+                }
+            }
+            rows.push((height.unwrap_or(0), panes));
+        }
+        let given: u16 = rows.iter().map(|r| r.0).sum();
+        let missing = rows.iter().filter(|r| r.0 == 0).count() as u16;
+        if let Some(each) = 100u16.saturating_sub(given).checked_div(missing) {
+            for r in rows.iter_mut().filter(|r| r.0 == 0) {
+                r.0 = each.max(1);
+            }
+        }
+        Ok(LayoutSpec {
+            rows,
+            compact_below: (FULL_MIN_WIDTH, FULL_MIN_HEIGHT),
+        })
+    }
+
+    pub fn shows(&self, p: Pane) -> bool {
+        self.rows.iter().any(|r| r.1.iter().any(|x| x.0 == p))
+    }
+}
+
+/// `120x40` → (120, 40).
+pub fn parse_size(s: &str) -> Result<(u16, u16), String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("\"{s}\" is not WIDTHxHEIGHT"))?;
+    let n = |v: &str| {
+        v.parse::<u16>()
+            .map_err(|_| format!("\"{s}\" is not WIDTHxHEIGHT"))
+    };
+    Ok((n(w)?, n(h)?))
+}
+
 pub fn compute(area: Rect, focus: Pane, zoom: bool) -> ScreenLayout {
+    compute_with(area, focus, zoom, &LayoutSpec::default())
+}
+
+pub fn compute_with(area: Rect, focus: Pane, zoom: bool, spec: &LayoutSpec) -> ScreenLayout {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(area);
-    let compact = area.width < FULL_MIN_WIDTH || area.height < FULL_MIN_HEIGHT;
-    let panes = if zoom || (compact && body.height < 16) {
+    let compact = area.width < spec.compact_below.0 || area.height < spec.compact_below.1;
+    // A pane the layout leaves out is shown alone while it has the focus.
+    let panes = if zoom || (compact && body.height < 16) || (!compact && !spec.shows(focus)) {
         vec![(focus, body)]
     } else if compact {
         let other = if focus == Pane::Rollouts {
@@ -109,26 +220,22 @@ pub fn compute(area: Rect, focus: Pane, zoom: bool) -> ScreenLayout {
             vec![(Pane::Rollouts, top), (focus, bottom)]
         }
     } else {
-        let [r1, r2, r3] = Layout::vertical([
-            Constraint::Percentage(34),
-            Constraint::Percentage(34),
-            Constraint::Percentage(32),
-        ])
-        .areas(body);
-        let [apps, rollouts] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(r1);
-        let [routes, cpu] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(r2);
-        let [logs, alerts] =
-            Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(r3);
-        vec![
-            (Pane::Apps, apps),
-            (Pane::Rollouts, rollouts),
-            (Pane::Routes, routes),
-            (Pane::Cpu, cpu),
-            (Pane::Logs, logs),
-            (Pane::Alerts, alerts),
-        ]
+        let heights: Vec<Constraint> = spec
+            .rows
+            .iter()
+            .map(|r| Constraint::Percentage(r.0))
+            .collect();
+        let row_rects = Layout::vertical(heights).split(body);
+        let mut out = Vec::new();
+        for ((_, panes), rr) in spec.rows.iter().zip(row_rects.iter()) {
+            let widths: Vec<Constraint> =
+                panes.iter().map(|p| Constraint::Percentage(p.1)).collect();
+            let cells = Layout::horizontal(widths).split(*rr);
+            for ((pane, _), r) in panes.iter().zip(cells.iter()) {
+                out.push((*pane, *r));
+            }
+        }
+        out
     };
     ScreenLayout {
         header,
@@ -176,5 +283,47 @@ mod tests {
                 .len(),
             1
         );
+    }
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    #[test]
+    fn layouts_parse_and_leave_panes_out() {
+        let spec = LayoutSpec::parse("rollouts:60 apps / 40% logs").unwrap();
+        assert_eq!(
+            spec.rows[0],
+            (60, vec![(Pane::Rollouts, 60), (Pane::Apps, 40)])
+        );
+        assert_eq!(spec.rows[1].0, 40);
+        let l = compute_with(Rect::new(0, 0, 200, 60), Pane::Apps, false, &spec);
+        assert_eq!(l.panes.len(), 3);
+        assert!(
+            l.rect(Pane::Cpu).is_none(),
+            "cpu left out: no queries for it"
+        );
+        let l = compute_with(Rect::new(0, 0, 200, 60), Pane::Cpu, false, &spec);
+        assert_eq!(
+            l.panes,
+            vec![(Pane::Cpu, l.body)],
+            "a left-out pane shows alone when focused"
+        );
+        assert_eq!(
+            LayoutSpec::default(),
+            LayoutSpec::parse(DEFAULT_LAYOUT).unwrap()
+        );
+        assert!(
+            LayoutSpec::parse("apps apps")
+                .unwrap_err()
+                .contains("twice")
+        );
+        assert!(
+            LayoutSpec::parse("apps / nets")
+                .unwrap_err()
+                .contains("unknown pane \"nets\"")
+        );
+        assert_eq!(parse_size("100x30"), Ok((100, 30)));
     }
 }

@@ -282,6 +282,30 @@ fn themes_switch_live_map_to_256_colours_and_ascii_draws_no_box_or_braille() {
     tmux.wait_for("✓ theme high-contrast");
     tmux.keys(&["q"]);
 
+    // NO_COLOR at 120×40: the full layout, not a single colour code.
+    let tmux = Tmux::new("nocolor120");
+    tmux.start(
+        120,
+        40,
+        &[
+            ("XDG_STATE_HOME", &state),
+            ("NO_COLOR", "1"),
+            ("TERM", "xterm-256color"),
+        ],
+        &["--demo", "--speed", "0"],
+    );
+    tmux.wait_for("6 Alerts");
+    let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
+    for code in [
+        "[31m", "[32m", "[33m", "[34m", "[38;", "[48;", "[41m", "[43m",
+    ] {
+        assert!(
+            !escaped.contains(code),
+            "{code:?} with NO_COLOR:\n{escaped}"
+        );
+    }
+    tmux.keys(&["q"]);
+
     let tmux = Tmux::new("ascii");
     tmux.start(
         120,

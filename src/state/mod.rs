@@ -316,6 +316,8 @@ pub struct Ui {
     pub route_window: usize,
     pub size: (u16, u16),
     pub layout: ScreenLayout,
+    /// The full layout's rows and panes, and the compact threshold (`--layout`).
+    pub layout_spec: layout::LayoutSpec,
 }
 
 impl Default for Ui {
@@ -343,6 +345,7 @@ impl Default for Ui {
             route_window: 0,
             size: (0, 0),
             layout: ScreenLayout::default(),
+            layout_spec: layout::LayoutSpec::default(),
         }
     }
 }
@@ -692,7 +695,12 @@ impl State {
 
     fn relayout(&mut self) {
         let (w, h) = self.ui.size;
-        self.ui.layout = layout::compute(Rect::new(0, 0, w, h), self.ui.focus, self.ui.zoom);
+        self.ui.layout = layout::compute_with(
+            Rect::new(0, 0, w, h),
+            self.ui.focus,
+            self.ui.zoom,
+            &self.ui.layout_spec,
+        );
         self.clamp_lists();
     }
 

@@ -34,7 +34,7 @@ pub struct View<'a> {
 pub fn draw(frame: &mut Frame, v: &View) {
     let area = frame.area();
     let s = v.state;
-    let l = layout::compute(area, s.ui.focus, s.ui.zoom);
+    let l = layout::compute_with(area, s.ui.focus, s.ui.zoom, &s.ui.layout_spec);
     header::draw(frame, l.header, v, l.compact);
     match &s.ui.screen {
         Screen::Main => {
