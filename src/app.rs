@@ -50,27 +50,19 @@ pub fn intent_for_key(
     let key = Key::from_event(k);
     let contexts = state.key_contexts();
     pending.push(key);
-    match keymap.resolve_seq(pending, &contexts) {
+    let mut r = keymap.resolve_seq(pending, &contexts);
+    if r == Resolved::None && pending.len() > 1 {
+        // The sequence broke: read the last key on its own.
+        pending.clear();
+        pending.push(key);
+        r = keymap.resolve_seq(pending, &contexts);
+    }
+    match r {
         Resolved::Intent(i) => {
             pending.clear();
             Some(i)
         }
         Resolved::Pending => None,
-        Resolved::None if pending.len() > 1 => {
-            pending.clear();
-            pending.push(key);
-            match keymap.resolve_seq(pending, &contexts) {
-                Resolved::Intent(i) => {
-                    pending.clear();
-                    Some(i)
-                }
-                Resolved::Pending => None,
-                Resolved::None => {
-                    pending.clear();
-                    None
-                }
-            }
-        }
         Resolved::None => {
             pending.clear();
             None

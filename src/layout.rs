@@ -34,6 +34,17 @@ impl Pane {
     pub fn index(self) -> usize {
         self as usize
     }
+    /// The pane's word in keymaps, `:pane` and `--layout`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Pane::Apps => "apps",
+            Pane::Rollouts => "rollouts",
+            Pane::Routes => "routes",
+            Pane::Cpu => "cpu",
+            Pane::Logs => "logs",
+            Pane::Alerts => "alerts",
+        }
+    }
     pub fn title(self) -> &'static str {
         match self {
             Pane::Apps => "Apps",
@@ -124,18 +135,15 @@ impl LayoutSpec {
                     continue;
                 }
                 let (name, w) = word.split_once(':').unwrap_or((word, ""));
-                let pane = match name {
-                    "apps" => Some(Pane::Apps),
-                    "rollouts" => Some(Pane::Rollouts),
-                    "routes" => Some(Pane::Routes),
-                    "cpu" => Some(Pane::Cpu),
-                    "logs" => Some(Pane::Logs),
-                    "alerts" => Some(Pane::Alerts),
-                    _ => None,
-                }
-                .ok_or_else(|| {
-                    format!("unknown pane \"{name}\" (apps, rollouts, routes, cpu, logs, alerts)")
-                })?;
+                let pane = Pane::ALL
+                    .iter()
+                    .copied()
+                    .find(|p| p.word() == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown pane \"{name}\" (apps, rollouts, routes, cpu, logs, alerts)"
+                        )
+                    })?;
                 if seen.contains(&pane) {
                     return Err(format!("pane \"{name}\" is in the layout twice"));
                 }

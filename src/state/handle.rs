@@ -47,15 +47,7 @@ impl State {
         if matches!(self.ui.screen, Screen::Cockpit { .. }) {
             return vec!["cockpit", "global"];
         }
-        let pane = match self.ui.focus {
-            Pane::Apps => "apps",
-            Pane::Rollouts => "rollouts",
-            Pane::Routes => "routes",
-            Pane::Cpu => "cpu",
-            Pane::Logs => "logs",
-            Pane::Alerts => "alerts",
-        };
-        vec![pane, "list", "global"]
+        vec![self.ui.focus.word(), "list", "global"]
     }
 
     pub fn handle(&mut self, intent: Intent) -> Vec<Command> {

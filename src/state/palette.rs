@@ -115,10 +115,7 @@ impl State {
         match arg {
             Arg::App => self.apps.iter().map(|a| a.name.clone()).collect(),
             Arg::Rollout => self.rollouts.iter().map(|r| r.name.clone()).collect(),
-            Arg::Pane => Pane::ALL
-                .iter()
-                .map(|p| pane_word(*p).to_string())
-                .collect(),
+            Arg::Pane => Pane::ALL.iter().map(|p| p.word().to_string()).collect(),
             Arg::Theme => self.theme_names.clone(),
             Arg::Name if !self.context.namespace.is_empty() => vec!["all".to_string()],
             Arg::None | Arg::Name => Vec::new(),
@@ -272,7 +269,7 @@ impl State {
     fn run_on(&mut self, verb: &str, arg: Arg, name: &str) -> Vec<Command> {
         match arg {
             Arg::Pane => {
-                if let Some(p) = Pane::ALL.iter().find(|p| pane_word(**p) == name) {
+                if let Some(p) = Pane::ALL.iter().find(|p| p.word() == name) {
                     self.ui.screen = Screen::Main;
                     return self.handle(Intent::Focus(*p));
                 }
@@ -330,18 +327,6 @@ impl State {
         if let Some(i) = self.rollouts.iter().position(|r| r.name == name) {
             self.set_pos(Pane::Rollouts, i);
         }
-    }
-}
-
-/// The word `:pane` takes for a pane.
-pub fn pane_word(p: Pane) -> &'static str {
-    match p {
-        Pane::Apps => "apps",
-        Pane::Rollouts => "rollouts",
-        Pane::Routes => "routes",
-        Pane::Cpu => "cpu",
-        Pane::Logs => "logs",
-        Pane::Alerts => "alerts",
     }
 }
 
