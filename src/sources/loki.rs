@@ -359,6 +359,15 @@ fn now_ns() -> i128 {
     i128::from(Utc::now().timestamp_nanos_opt().unwrap_or(0))
 }
 
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs the source until the channel closes; when the query in force changes (the pane was
 /// narrowed to a service or a track, or widened again) it starts over with the new one.
 pub fn spawn(
@@ -378,23 +387,22 @@ pub fn spawn(
         loop {
             let mut s = setup.clone();
             s.query = current.clone();
-            let mut worker = tokio::spawn(run(s, demand.clone(), tx.clone()));
+            // Aborted with the supervisor too (a context switch aborts the supervisor).
+            let mut worker = AbortOnDrop(tokio::spawn(run(s, demand.clone(), tx.clone())));
             loop {
                 tokio::select! {
                     r = demand.changed() => {
                         if r.is_err() {
-                            worker.abort();
                             return;
                         }
                         let q = query_of(&demand.borrow_and_update());
                         if q != current {
                             tracing::info!(query = %q, "loki: the query changed");
                             current = q;
-                            worker.abort();
                             break;
                         }
                     }
-                    _ = &mut worker => return,
+                    _ = &mut worker.0 => return,
                 }
             }
         }
