@@ -27,7 +27,7 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
 
 type Key = (String, String);
 
-const PAGE: u32 = 50;
+const PAGE: u32 = 25;
 type Events =
     Pin<Box<dyn Stream<Item = (Kind, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
 
