@@ -454,3 +454,63 @@ fn the_palette_matches_fuzzily_completes_remembers_and_confirms_like_the_keys() 
     let f = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
     assert_eq!(f, "✗ nothing matches \"zzzz\" for :promote");
 }
+
+#[test]
+fn the_demo_alertmanager_silences_and_expires() {
+    use opsdeck::model::AlertState;
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let a = d
+        .state
+        .alerts
+        .iter()
+        .find(|a| a.name == "SpringErrorLogs")
+        .cloned()
+        .unwrap_or_else(|| panic!("no alert: {:?}", d.state.alerts));
+    let mut req = opsdeck::ops::ActionRequest {
+        id: 9,
+        kind: ActionKind::Silence,
+        target: opsdeck::ops::Target {
+            namespace: "dev".into(),
+            name: a.name.clone(),
+        },
+        sync: Default::default(),
+        before: String::new(),
+        effect: String::new(),
+        command: String::new(),
+        silence: Some(opsdeck::ops::SilenceSpec {
+            matchers: a.silence_matchers(),
+            duration_secs: 3600,
+            comment: "demo".into(),
+            ..Default::default()
+        }),
+    };
+    let done = d.sim.act(&req).unwrap_or_else(|e| panic!("{e}"));
+    for u in d.sim.drain() {
+        d.state.apply(u);
+    }
+    assert!(done.starts_with("silenced"), "{done}");
+    let muted = d
+        .state
+        .alerts
+        .iter()
+        .find(|x| x.fingerprint == a.fingerprint)
+        .cloned();
+    let muted = muted.unwrap_or_else(|| panic!("gone"));
+    assert_eq!(muted.state, AlertState::Suppressed);
+    req.kind = ActionKind::Expire;
+    req.silence = Some(opsdeck::ops::SilenceSpec {
+        ids: muted.silenced_by.clone(),
+        ..Default::default()
+    });
+    d.sim.act(&req).unwrap_or_else(|e| panic!("{e}"));
+    for u in d.sim.drain() {
+        d.state.apply(u);
+    }
+    let back = d
+        .state
+        .alerts
+        .iter()
+        .find(|x| x.fingerprint == a.fingerprint)
+        .map(|x| x.state);
+    assert_eq!(back, Some(AlertState::Firing));
+}
