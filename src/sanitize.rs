@@ -29,6 +29,19 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Cuts raw text to [`MAX_LINE`] bytes (at a character boundary) with the [`TRUNCATED`] mark,
+/// before anything else holds or parses it; [`clean`] keeps the cut and the mark.
+pub fn cap(s: &str) -> Cow<'_, str> {
+    if s.len() <= MAX_LINE {
+        return Cow::Borrowed(s);
+    }
+    let mut end = MAX_LINE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}{TRUNCATED}", &s[..end]))
+}
+
 /// Removes escape sequences, C0/C1 controls and bidi overrides; tabs become spaces; newlines
 /// become spaces too (one screen row per call).
 pub fn clean(s: &str) -> Cow<'_, str> {

@@ -20,8 +20,6 @@ use tokio::sync::{mpsc, watch};
 
 /// The reference platform's query: Spring Boot ERROR lines in `dev`.
 pub const DEFAULT_QUERY: &str = r#"{namespace="dev"} |= "ERROR""#;
-/// A line longer than this is cut (and marked) before anything else looks at it.
-pub const MAX_LINE: usize = 64 * 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const POLL_EVERY: Duration = Duration::from_secs(2);
 /// Entries asked for per request (Loki's default cap is 5000).
@@ -74,18 +72,6 @@ pub struct Entry {
     pub line: String,
 }
 
-fn cut(line: &str) -> String {
-    if line.len() <= MAX_LINE {
-        return line.to_string();
-    }
-    // Room for the marker, so the sanitizer's own 64 KiB cap keeps it.
-    let mut end = MAX_LINE - 64;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [cut: {} bytes]", &line[..end], line.len())
-}
-
 /// `[{"stream": {…}, "values": [["<ns>", "<line>", {…}?], …]}, …]` into entries.
 pub fn parse_streams(streams: &Value) -> Vec<Entry> {
     let mut out = Vec::new();
@@ -110,7 +96,8 @@ pub fn parse_streams(streams: &Value) -> Vec<Entry> {
             out.push(Entry {
                 ts_ns,
                 labels: labels.clone(),
-                line: cut(line),
+                // A 10 MB line is cut here, before it is copied or parsed.
+                line: crate::sanitize::cap(line).into_owned(),
             });
         }
     }
@@ -718,7 +705,8 @@ mod tests {
         assert_eq!(l.message, "boom");
         assert_eq!(&*l.thread, "nio-8080-exec-3");
         assert_eq!(l.stack.len(), 2);
-        let long = cut(&"é".repeat(40_000));
-        assert!(long.len() <= MAX_LINE && long.ends_with("[cut: 80000 bytes]"));
+        let long = crate::sanitize::cap(&"é".repeat(40_000)).into_owned();
+        assert!(long.len() <= crate::sanitize::MAX_LINE + crate::sanitize::TRUNCATED.len());
+        assert!(long.ends_with(crate::sanitize::TRUNCATED));
     }
 }
