@@ -244,11 +244,14 @@ impl App {
         let mut dirty = true;
         let mut pending: Vec<Key> = Vec::new();
         let mut last_draw = Instant::now() - FRAME;
+        // A key is answered on the next turn of the loop, not at the next frame slot: the
+        // ~30 fps cap is for floods of updates, and must not delay what the user typed.
+        let mut key_seen = false;
         loop {
             if dirty {
                 self.publish_demand();
             }
-            if dirty && last_draw.elapsed() >= FRAME {
+            if dirty && (key_seen || last_draw.elapsed() >= FRAME) {
                 let view = View {
                     state: &self.state,
                     theme: &self.theme,
@@ -257,14 +260,18 @@ impl App {
                 terminal.draw(|f| ui::draw(f, &view))?;
                 last_draw = Instant::now();
                 dirty = false;
+                key_seen = false;
             }
             let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
             tokio::select! {
+                // Keys first: under a flood of updates both are ready, and the key must win.
+                biased;
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) => {
                         if let Some(intent) = intent_for_key(&self.state, &self.keymap, &mut pending, k) {
                             let cmds = self.state.handle(intent);
                             dirty = true;
+                            key_seen = true;
                             if !self.run_commands(cmds, &switched_tx) {
                                 return Ok(());
                             }
