@@ -321,3 +321,8 @@ impl Config {
         self.contexts.get(context).cloned().unwrap_or_default()
     }
 }
+
+/// opsdeck's folder under `$XDG_CONFIG_HOME` (config.toml, keymap.toml, themes/).
+pub fn config_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("opsdeck"))
+}

@@ -38,7 +38,7 @@ const NOT_IN_FILE: &[&str] = &[
 ];
 
 pub fn default_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("opsdeck").join("config.toml"))
+    crate::config::config_dir().map(|d| d.join("config.toml"))
 }
 
 /// The 1-based line of the first `key =` in `text`, for messages.

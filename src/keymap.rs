@@ -273,7 +273,7 @@ pub const FLAVOURS: &[(&str, &str)] = &[
 
 /// The user's keymap: `$XDG_CONFIG_HOME/opsdeck/keymap.toml`.
 pub fn user_file() -> Option<std::path::PathBuf> {
-    dirs::config_dir().map(|d| d.join("opsdeck").join("keymap.toml"))
+    crate::config::config_dir().map(|d| d.join("keymap.toml"))
 }
 
 /// An action's keys in a context while files are merged, with where they were set.

@@ -31,3 +31,30 @@ impl Track {
         }
     }
 }
+
+/// The workload a pod belongs to, and its pod template hash: pod names are
+/// `<workload>-<template hash>-<suffix>` for Deployments and Rollouts, `<workload>-<n>` for
+/// StatefulSets. Metrics, logs and alerts name pods; the screen speaks of services.
+/// `store-6d8f9c7b4-x2x9k` → (`store`, Some(`6d8f9c7b4`)); `db-0` → (`db`, None).
+pub fn service_of_pod(pod: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = pod.split('-').collect();
+    let n = parts.len();
+    // Kubernetes makes hashes and pod suffixes from an alphabet without vowels (SafeEncodeString).
+    let alnum =
+        |s: &str| !s.is_empty() && s.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c));
+    if n >= 3
+        && parts[n - 1].len() == 5
+        && alnum(parts[n - 1])
+        && (5..=10).contains(&parts[n - 2].len())
+        && alnum(parts[n - 2])
+    {
+        return (parts[..n - 2].join("-"), Some(parts[n - 2].to_string()));
+    }
+    if n >= 2
+        && (parts[n - 1].chars().all(|c| c.is_ascii_digit())
+            || parts[n - 1].len() == 5 && alnum(parts[n - 1]))
+    {
+        return (parts[..n - 1].join("-"), None);
+    }
+    (pod.to_string(), None)
+}

@@ -130,7 +130,7 @@ fn service(labels: &std::collections::BTreeMap<String, String>) -> String {
     }
     labels
         .get("pod")
-        .map(|p| crate::sources::prometheus::cpu::service_of_pod(p).0)
+        .map(|p| crate::model::service_of_pod(p).0)
         .unwrap_or_default()
 }
 
@@ -166,7 +166,7 @@ pub fn to_log_line(e: &Entry, tracked: &[Tracked], names: &mut Interner) -> LogL
         .labels
         .get("rollouts_pod_template_hash")
         .cloned()
-        .or_else(|| crate::sources::prometheus::cpu::service_of_pod(&pod).1);
+        .or_else(|| crate::model::service_of_pod(&pod).1);
     let track = tracked
         .iter()
         .find(|t| t.name == svc && t.canary_running())

@@ -144,9 +144,7 @@ impl State {
                 if !self.context.demo {
                     // Loki starts over with the new query (and its backfill): what the ring
                     // held belongs to the old one.
-                    self.logs = crate::model::LogRing::new(self.logs.capacity());
-                    self.log_seqs.clear();
-                    self.ui.expanded_logs.clear();
+                    self.clear_logs();
                 }
                 let n = self.filtered_len(Pane::Logs);
                 self.ui.log_follow = true;
@@ -544,7 +542,7 @@ impl State {
         }
         a.labels
             .get("pod")
-            .map(|p| crate::sources::prometheus::cpu::service_of_pod(p).0)
+            .map(|p| crate::model::service_of_pod(p).0)
     }
 
     fn open(&mut self) {

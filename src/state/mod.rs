@@ -646,6 +646,14 @@ impl State {
         }
     }
 
+    /// Empties the ring (another context, another query): the lines were the old source's.
+    pub(super) fn clear_logs(&mut self) {
+        self.logs = LogRing::new(self.logs.capacity());
+        self.log_seqs.clear();
+        self.ui.expanded_logs.clear();
+        self.ui.log_follow = true;
+    }
+
     /// The stable id of the log line at ring index `i`.
     pub fn log_seq(&self, i: usize) -> u64 {
         self.log_seqs.get(i).copied().unwrap_or(0)
@@ -732,10 +740,7 @@ impl State {
         self.mesh_notes.clear();
         self.cpu = CpuData::default();
         self.alerts.clear();
-        self.logs = LogRing::new(self.logs.capacity());
-        self.log_seqs.clear();
-        self.ui.expanded_logs.clear();
-        self.ui.log_follow = true;
+        self.clear_logs();
         for id in [
             SourceId::Logs,
             SourceId::Apps,
