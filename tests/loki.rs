@@ -65,12 +65,12 @@ fn setup(fake: &FakeLoki, websocket: bool) -> LokiSetup {
 
 fn demand() -> Demand {
     Demand {
-        rollouts: vec![Tracked {
+        rollouts: std::sync::Arc::new(vec![Tracked {
             namespace: "dev".into(),
             name: "store".into(),
             stable_hash: "7c9d8b6f5".into(),
             canary_hash: CANARY.into(),
-        }],
+        }]),
         ..Default::default()
     }
 }

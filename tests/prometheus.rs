@@ -250,11 +250,11 @@ fn demand() -> Demand {
         cpu_points: 180,
         namespaces: vec!["dev".into()],
         log_query: String::new(),
-        rollouts: vec![
+        rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),
             t("study", "", ""),
-        ],
+        ]),
     }
 }
 

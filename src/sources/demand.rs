@@ -33,7 +33,8 @@ pub struct Demand {
     pub cpu_points: u32,
     /// Namespaces in scope; empty means all.
     pub namespaces: Vec<String>,
-    pub rollouts: Vec<Tracked>,
+    /// Shared with State, which rebuilds it only when rollouts change (not on every frame).
+    pub rollouts: std::sync::Arc<Vec<Tracked>>,
     /// The LogQL in force (the configured query, maybe narrowed to a service or track).
     pub log_query: String,
 }

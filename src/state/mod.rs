@@ -391,6 +391,8 @@ pub struct State {
     pub log_seqs: std::collections::VecDeque<u64>,
     /// What changed and what broke, oldest first.
     pub timeline: std::collections::VecDeque<Change>,
+    /// The rollouts' pod hashes for the pollers' demand, rebuilt when rollouts change.
+    tracked: std::sync::Arc<Vec<crate::sources::demand::Tracked>>,
     /// Theme names `:theme` offers (set by the loop from the built-in and user themes).
     pub theme_names: Vec<String>,
     /// ERROR lines per service per minute, the last ten minutes, for the logs pane's sparklines.
@@ -425,6 +427,7 @@ impl State {
             timeline: Default::default(),
             error_minutes: Default::default(),
             theme_names: Vec::new(),
+            tracked: Default::default(),
             error_rate: Default::default(),
         }
     }
@@ -443,6 +446,28 @@ impl State {
     /// Remote text is cleaned of escape and control sequences here, whatever the source.
     pub fn apply(&mut self, mut update: Update) -> bool {
         clean_update(&mut update);
+        let rollouts_changed = matches!(
+            update,
+            Update::Rollouts(_) | Update::RolloutUpserted(_) | Update::RolloutDeleted { .. }
+        );
+        let changed = self.apply_cleaned(update);
+        if rollouts_changed && changed {
+            self.tracked = std::sync::Arc::new(
+                self.rollouts
+                    .iter()
+                    .map(|r| crate::sources::demand::Tracked {
+                        namespace: r.namespace.clone(),
+                        name: r.name.clone(),
+                        stable_hash: r.stable_hash.clone(),
+                        canary_hash: r.canary_hash.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        changed
+    }
+
+    fn apply_cleaned(&mut self, update: Update) -> bool {
         match update {
             Update::Apps(apps) => {
                 self.mark_ok(SourceId::Apps);
@@ -736,6 +761,7 @@ impl State {
         self.context = context;
         self.apps.clear();
         self.rollouts.clear();
+        self.tracked = Default::default();
         self.routes.clear();
         self.mesh_notes.clear();
         self.cpu = CpuData::default();

@@ -252,7 +252,7 @@ impl State {
     /// What the polling sources should fetch for the screen as it is now.
     pub fn demand(&self) -> crate::sources::demand::Demand {
         use super::Screen;
-        use crate::sources::demand::{Demand, Tracked};
+        use crate::sources::demand::Demand;
         let layout = &self.ui.layout;
         let cockpit = matches!(self.ui.screen, Screen::Cockpit { .. });
         let cpu_rect = layout.rect(Pane::Cpu).filter(|_| !cockpit);
@@ -279,16 +279,7 @@ impl State {
             ) * 2,
             namespaces,
             log_query: self.effective_log_query(),
-            rollouts: self
-                .rollouts
-                .iter()
-                .map(|r| Tracked {
-                    namespace: r.namespace.clone(),
-                    name: r.name.clone(),
-                    stable_hash: r.stable_hash.clone(),
-                    canary_hash: r.canary_hash.clone(),
-                })
-                .collect(),
+            rollouts: self.tracked.clone(),
         }
     }
 }
