@@ -27,7 +27,9 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     let t = v.theme;
     let s = v.state;
     let w = body.width.saturating_sub(4).max(20);
-    let area = centered(body, w, body.height.saturating_sub(2));
+    // As tall as its entries (a heading, a blank, the rows, the border), at most the body.
+    let rows = s.timeline.len().max(1) as u16 + 4;
+    let area = centered(body, w, rows.min(body.height.saturating_sub(2)));
     let title = format!(" Change timeline · {} entries ", s.timeline.len());
     let block = Block::bordered()
         .border_type(BorderType::Double)
