@@ -226,25 +226,16 @@ fn location(kind: Kind, setup: &PromSetup) -> &Location {
 
 /// Answers a trivial query: reachable, authorised, and a Prometheus.
 async fn probe(e: &Endpoint) -> Result<(), (Option<u16>, String)> {
-    let p = Prometheus::new(e.clone());
-    match e.get("api/v1/query", &[("query", "1".to_string())]).await {
-        Ok(r) => api::parse_vector(&r.body)
-            .or_else(|_| {
-                // `1` is a scalar: accept any success envelope.
-                if r.body.contains("\"status\":\"success\"") {
-                    Ok(vec![])
-                } else {
-                    Err(format!(
-                        "{} does not look like Prometheus: {}",
-                        p.endpoint.describe(),
-                        crate::sources::http::short_body(&r.body)
-                    ))
-                }
-            })
-            .map(|_| ())
-            .map_err(|m| (None, m)),
-        Err(err) => Err((err.status, err.message)),
-    }
+    let r = e
+        .get("api/v1/query", &[("query", "vector(1)".to_string())])
+        .await
+        .map_err(|err| (err.status, err.message))?;
+    api::parse_vector(&r.body).map(|_| ()).map_err(|m| {
+        (
+            None,
+            format!("{} does not look like Prometheus: {m}", e.describe()),
+        )
+    })
 }
 
 async fn connect(kind: Kind, setup: &PromSetup) -> Result<Conn, String> {
