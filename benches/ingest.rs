@@ -52,6 +52,7 @@ fn state() -> State {
         read_only: false,
         log_query: r#"{namespace="dev"} |= "ERROR""#.into(),
         protected: false,
+        user: "alice".into(),
     };
     let mut s = State::new(ctx, chrono::Utc::now(), 50_000);
     s.set_size(200, 60);

@@ -29,6 +29,7 @@ fn big_state(n_apps: usize, n_rollouts: usize) -> State {
         read_only: false,
         log_query: "{namespace=\"dev\"}".into(),
         protected: false,
+        user: "alice".into(),
     };
     let mut state = State::new(ctx, start, 50_000);
     let mut apps = Vec::new();

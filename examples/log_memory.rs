@@ -27,8 +27,9 @@ fn main() {
         argocd_namespace: "argocd".into(),
         demo: false,
         read_only: false,
-        log_query: String::new(),
+        log_query: Default::default(),
         protected: false,
+        user: "alice".into(),
     };
     let mut s = State::new(ctx, chrono::Utc::now(), n);
     println!("before: VmRSS {}", status("VmRSS:"));

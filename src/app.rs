@@ -3,10 +3,9 @@
 //! second under a flood. Idle means no draws.
 
 use crate::keymap::{Key, Keymap, Resolved};
-use crate::ops::audit::{AuditEntry, AuditLog};
-use crate::ops::{ActionOutcome, Operator};
-use crate::sources::demand::Demand;
-use crate::state::{Command, FlashKind, Intent, State, TextKey, Update};
+use crate::model::{ActionOutcome, Operator};
+use crate::ops::audit::AuditLog;
+use crate::state::{AuditEntry, Command, Demand, FlashKind, Intent, State, TextKey, Update};
 use crate::theme::Theme;
 use crate::ui::{self, View};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -121,20 +120,7 @@ impl App {
     }
 
     fn audit_outcome(&self, o: &ActionOutcome) {
-        let (after, result) = match &o.result {
-            Ok(a) => (a.clone(), "ok".to_string()),
-            Err(e) => (String::new(), format!("error: {e}")),
-        };
-        let entry = AuditEntry::new(
-            chrono::Utc::now(),
-            &self.state.context.name,
-            o.request.kind,
-            Some(&o.request),
-            o.request.target.to_string(),
-            after,
-            result,
-        );
-        self.write_audit(entry);
+        self.write_audit(AuditEntry::outcome(&self.state.context, o));
     }
 
     fn write_audit(&self, entry: AuditEntry) {

@@ -51,8 +51,8 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
     /// Demo scenario.
-    #[arg(long, value_enum, default_value_t = Scenario::Steady, requires = "demo")]
-    pub scenario: Scenario,
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Steady, requires = "demo")]
+    pub scenario: ScenarioArg,
     /// Seed of the demo simulation; the same seed gives the same platform.
     #[arg(long, default_value_t = 1, requires = "demo")]
     pub seed: u64,
@@ -152,7 +152,7 @@ pub struct Cli {
     )]
     pub loki_token: Option<String>,
     /// The LogQL of the error-log pane.
-    #[arg(long, default_value = crate::sources::loki::DEFAULT_QUERY, value_name = "LOGQL")]
+    #[arg(long, default_value = crate::query::logql::DEFAULT_QUERY, value_name = "LOGQL")]
     pub log_query: String,
     /// Minutes of logs loaded at start.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=1440), value_name = "MIN")]
@@ -223,7 +223,7 @@ pub struct Config {
     pub cpu_window: usize,
     pub route_window: usize,
     /// Per-context policy from the configuration file.
-    pub contexts: std::collections::BTreeMap<String, crate::config_file::ContextPolicy>,
+    pub contexts: std::collections::BTreeMap<String, ContextPolicy>,
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
     pub log_lines: usize,
@@ -249,7 +249,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Config {
-        let dir = crate::ops::audit::state_dir();
+        let dir = crate::files::state_dir();
         let no_color = match cli.color {
             ColorMode::Auto => crate::theme::no_color_requested(),
             ColorMode::Always => false,
@@ -261,7 +261,7 @@ impl Config {
             context: cli.context,
             namespaces: cli.namespaces,
             argocd_namespace: cli.argocd_namespace,
-            scenario: cli.scenario,
+            scenario: cli.scenario.into(),
             seed: cli.seed,
             speed: cli.speed,
             read_only: cli.read_only,
@@ -308,6 +308,24 @@ impl Config {
     }
 }
 
+/// `--scenario`: the demo's scenarios as the command line names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScenarioArg {
+    /// Healthy platform, one canary (user) paused and waiting for promote.
+    Steady,
+    /// A bad store build in canary: /products fails, error logs spike.
+    BadCanary,
+}
+
+impl From<ScenarioArg> for Scenario {
+    fn from(s: ScenarioArg) -> Scenario {
+        match s {
+            ScenarioArg::Steady => Scenario::Steady,
+            ScenarioArg::BadCanary => Scenario::BadCanary,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorMode {
     Auto,
@@ -317,12 +335,19 @@ pub enum ColorMode {
 
 impl Config {
     /// The policy of a context (read-only, protected) from the configuration file.
-    pub fn policy(&self, context: &str) -> crate::config_file::ContextPolicy {
+    pub fn policy(&self, context: &str) -> ContextPolicy {
         self.contexts.get(context).cloned().unwrap_or_default()
     }
 }
 
-/// opsdeck's folder under `$XDG_CONFIG_HOME` (config.toml, keymap.toml, themes/).
-pub fn config_dir() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("opsdeck"))
+/// What one context may do.
+#[derive(Clone, Debug, Default, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ContextPolicy {
+    /// Refuse every action in this context.
+    #[serde(default)]
+    pub read_only: bool,
+    /// A red banner, and every action needs the target's name typed.
+    #[serde(default)]
+    pub protected: bool,
 }

@@ -5,25 +5,12 @@
 //! defaults, and clap checks its values exactly as it checks flags. Unknown keys are errors
 //! that name the file, line and column and show the offending text.
 
-use crate::config::Cli;
+use crate::config::{Cli, ContextPolicy};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-
-/// What one context may do.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ContextPolicy {
-    /// Refuse every action in this context.
-    #[serde(default)]
-    pub read_only: bool,
-    /// A red banner, and every action needs the target's name typed.
-    #[serde(default)]
-    pub protected: bool,
-}
 
 /// Keys that are not flags: per-context policy. Flags that make no sense in a file are left
 /// out (`config`, subcommands); tokens are kept out on purpose (use the environment).
@@ -38,7 +25,7 @@ const NOT_IN_FILE: &[&str] = &[
 ];
 
 pub fn default_path() -> Option<PathBuf> {
-    crate::config::config_dir().map(|d| d.join("config.toml"))
+    crate::files::config_dir().map(|d| d.join("config.toml"))
 }
 
 /// The 1-based line of the first `key =` in `text`, for messages.

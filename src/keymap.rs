@@ -2,7 +2,7 @@
 //! The help overlay and the footer hints are generated from the same table.
 
 use crate::layout::Pane;
-use crate::ops::ActionKind;
+use crate::model::ActionKind;
 use crate::state::Intent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
@@ -279,7 +279,7 @@ pub const FLAVOURS: &[(&str, &str)] = &[
 
 /// The user's keymap: `$XDG_CONFIG_HOME/opsdeck/keymap.toml`.
 pub fn user_file() -> Option<std::path::PathBuf> {
-    crate::config::config_dir().map(|d| d.join("keymap.toml"))
+    crate::files::config_dir().map(|d| d.join("keymap.toml"))
 }
 
 /// An action's keys in a context while files are merged, with where they were set.

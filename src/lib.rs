@@ -8,10 +8,13 @@
 pub mod app;
 pub mod config;
 pub mod config_file;
+pub mod files;
 pub mod keymap;
 pub mod layout;
 pub mod model;
+pub mod net;
 pub mod ops;
+pub mod query;
 pub mod sanitize;
 pub mod sources;
 pub mod state;

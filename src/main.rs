@@ -74,6 +74,7 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
             read_only: cfg.read_only,
             log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
             protected: false,
+            user: local_user(),
         },
         start,
         tasks: Vec::new(),
@@ -135,13 +136,13 @@ async fn live_setup(
         (None, Some(s)) => alertmanager::Location::Service(ServiceRef::parse(s)?),
         (None, None) => alertmanager::Location::Discover,
     };
-    let am = Alertmanager::new(alertmanager::endpoint(
+    let am_endpoint = alertmanager::endpoint(
         &am_location,
         Some(&client),
         &cfg.monitoring_namespace,
         cfg.query_timeout,
-    )?);
-    let am_poll = am.clone();
+    )?;
+    let am_poll = Alertmanager::new(am_endpoint.clone());
     let loki_url = match &cfg.loki {
         Some(url) => Some(Endpoint::direct(
             url,
@@ -168,13 +169,11 @@ async fn live_setup(
         websocket: true,
     };
     Ok(LiveSetup {
-        operator: Arc::new(AlertRouter {
-            inner: Arc::new(KubeOperator {
+        operator: Arc::new(ActionRouter {
+            platform: Arc::new(KubeOperator {
                 client: conn.client,
-                user: local_user(),
             }),
-            alertmanager: Some(am),
-            user: local_user(),
+            alerts: Some(Arc::new(Silencer::new(am_endpoint))),
         }),
         context: Context {
             protected: cfg.policy(&conn.context).protected,
@@ -187,7 +186,8 @@ async fn live_setup(
             },
             argocd_namespace: cfg.argocd_namespace.clone(),
             demo: false,
-            log_query: cfg.log_query.clone(),
+            log_query: cfg.log_query.clone().into(),
+            user: local_user(),
         },
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
@@ -399,15 +399,17 @@ fn main() -> color_eyre::Result<()> {
 }
 
 use chrono::Timelike;
+use opsdeck::net::connect::connect;
+use opsdeck::net::http::{Endpoint, ServiceRef};
 use opsdeck::ops::Operator;
+use opsdeck::ops::alertmanager::Silencer;
 use opsdeck::ops::audit::local_user;
 use opsdeck::ops::kube::KubeOperator;
-use opsdeck::sources::alertmanager::{self, AlertRouter, Alertmanager};
-use opsdeck::sources::demand::Demand;
-use opsdeck::sources::http::{Endpoint, ServiceRef};
-use opsdeck::sources::kube::connect::connect;
+use opsdeck::ops::router::ActionRouter;
+use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::sources::kube::watch::{self, WatchConfig};
 use opsdeck::sources::loki::{self, LokiSetup};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
+use opsdeck::state::Demand;
 use opsdeck::state::Update;
 use tokio::sync::mpsc;

@@ -118,7 +118,7 @@ pub fn map_color(c: Color, depth: ColorDepth) -> Color {
 
 /// Where user themes live: `$XDG_CONFIG_HOME/opsdeck/themes/NAME.toml`.
 pub fn user_dir() -> Option<std::path::PathBuf> {
-    crate::config::config_dir().map(|d| d.join("themes"))
+    crate::files::config_dir().map(|d| d.join("themes"))
 }
 
 /// Every theme name: built in, then the user's.

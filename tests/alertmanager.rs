@@ -7,9 +7,11 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use opsdeck::layout::Pane;
 use opsdeck::model::AlertState;
-use opsdeck::ops::{ActionKind, ActionRequest, Operator};
-use opsdeck::sources::alertmanager::{self, AlertRouter, Alertmanager};
-use opsdeck::sources::http::Endpoint;
+use opsdeck::model::{ActionError, ActionKind, ActionRequest, Operator};
+use opsdeck::net::http::Endpoint;
+use opsdeck::ops::alertmanager::{Silencer, silence_body};
+use opsdeck::ops::router::ActionRouter;
+use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::state::{Command, Health, Intent, SourceId, State, TextKey, Update};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -20,8 +22,13 @@ use tokio::sync::mpsc;
 struct NoKube;
 
 impl Operator for NoKube {
-    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, String>> {
-        Box::pin(async move { Err(format!("{} is not for this test", req.kind.as_str())) })
+    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, ActionError>> {
+        Box::pin(async move {
+            Err(ActionError::Unsupported(format!(
+                "{} is not for this test",
+                req.kind.as_str()
+            )))
+        })
     }
 }
 
@@ -99,7 +106,7 @@ fn typed(s: &mut State, text: &str) {
 }
 
 /// Confirms the open dialog and runs the action as the loop would.
-async fn run_confirmed(s: &mut State, op: &AlertRouter) -> Result<String, String> {
+async fn run_confirmed(s: &mut State, op: &ActionRouter) -> Result<String, ActionError> {
     let cmds = s.handle(Intent::Text(TextKey::Enter));
     let Some(Command::Run(req)) = cmds.into_iter().next() else {
         panic!("nothing to run; flash: {:?}", s.flash);
@@ -119,10 +126,9 @@ async fn alerts_silences_and_an_outage_against_a_real_alertmanager() {
     let am = Alertmanager::new(Endpoint::direct(&base, None).unwrap_or_else(|e| panic!("{e}")));
     let (tx, mut rx) = mpsc::channel(64);
     let poll = alertmanager::spawn(am.clone(), Duration::from_millis(300), tx);
-    let op = AlertRouter {
-        inner: Arc::new(NoKube),
-        alertmanager: Some(am),
-        user: "alice".into(),
+    let op = ActionRouter {
+        platform: Arc::new(NoKube),
+        alerts: Some(Arc::new(Silencer::new(am.endpoint.clone()))),
     };
     let mut ctx = support::context();
     ctx.demo = false;
@@ -247,19 +253,20 @@ async fn alerts_silences_and_an_outage_against_a_real_alertmanager() {
     .await;
 
     // A silence Alertmanager refuses comes back in its words.
-    let bad = Alertmanager::silence_body(
+    let bad = silence_body(
         &[("alertname".into(), "X".into())],
         Utc::now(),
         0,
         "alice",
         "x",
     );
-    let e = Alertmanager::new(Endpoint::direct(&base, None).unwrap_or_else(|e| panic!("{e}")))
-        .create_silence(&bad)
+    let e = Silencer::new(Endpoint::direct(&base, None).unwrap_or_else(|e| panic!("{e}")))
+        .create(&bad)
         .await
         .err()
         .unwrap_or_else(|| panic!("a silence ending when it starts was accepted"));
-    assert!(e.starts_with("Alertmanager: "), "{e}");
+    assert!(matches!(e, ActionError::Rejected(_)), "{e:?}");
+    assert!(e.to_string().starts_with("Alertmanager: "), "{e}");
 
     // Alertmanager stops: the pane keeps its alerts, with the error and its age.
     am_server.stop();

@@ -2,8 +2,8 @@
 
 mod support;
 
+use opsdeck::model::ActionKind;
 use opsdeck::model::{AnalysisPhase, HealthStatus, RolloutPhase, SyncStatus};
-use opsdeck::ops::ActionKind;
 use opsdeck::sources::demo::{Scenario, Sim};
 use support::{Demo, start};
 
@@ -268,10 +268,10 @@ fn the_timeline_puts_what_changed_before_what_broke() {
     // Promote the bad canary: a step, errors, an alert, the analysis aborts.
     let result = d.act(ActionKind::Promote, "store");
     // The loop reports an action's outcome to State; the timeline records it as ours.
-    let req = opsdeck::ops::ActionRequest {
+    let req = opsdeck::model::ActionRequest {
         id: 1,
         kind: ActionKind::Promote,
-        target: opsdeck::ops::Target {
+        target: opsdeck::model::Target {
             namespace: "dev".into(),
             name: "store".into(),
         },
@@ -280,11 +280,12 @@ fn the_timeline_puts_what_changed_before_what_broke() {
         effect: String::new(),
         command: String::new(),
         silence: None,
+        user: "alice".into(),
     };
     d.state.apply(opsdeck::state::Update::ActionDone(
-        opsdeck::ops::ActionOutcome {
+        opsdeck::model::ActionOutcome {
             request: req,
-            result,
+            result: result.map_err(opsdeck::model::ActionError::Refused),
         },
     ));
     d.run(240);
@@ -466,10 +467,10 @@ fn the_demo_alertmanager_silences_and_expires() {
         .find(|a| a.name == "SpringErrorLogs")
         .cloned()
         .unwrap_or_else(|| panic!("no alert: {:?}", d.state.alerts));
-    let mut req = opsdeck::ops::ActionRequest {
+    let mut req = opsdeck::model::ActionRequest {
         id: 9,
         kind: ActionKind::Silence,
-        target: opsdeck::ops::Target {
+        target: opsdeck::model::Target {
             namespace: "dev".into(),
             name: a.name.clone(),
         },
@@ -477,12 +478,13 @@ fn the_demo_alertmanager_silences_and_expires() {
         before: String::new(),
         effect: String::new(),
         command: String::new(),
-        silence: Some(opsdeck::ops::SilenceSpec {
+        silence: Some(opsdeck::model::SilenceSpec {
             matchers: a.silence_matchers(),
             duration_secs: 3600,
             comment: "demo".into(),
             ..Default::default()
         }),
+        user: "alice".into(),
     };
     let done = d.sim.act(&req).unwrap_or_else(|e| panic!("{e}"));
     for u in d.sim.drain() {
@@ -498,7 +500,7 @@ fn the_demo_alertmanager_silences_and_expires() {
     let muted = muted.unwrap_or_else(|| panic!("gone"));
     assert_eq!(muted.state, AlertState::Suppressed);
     req.kind = ActionKind::Expire;
-    req.silence = Some(opsdeck::ops::SilenceSpec {
+    req.silence = Some(opsdeck::model::SilenceSpec {
         ids: muted.silenced_by.clone(),
         ..Default::default()
     });

@@ -4,8 +4,8 @@
 mod support;
 
 use chrono::TimeZone;
+use opsdeck::model::{ActionError, ActionKind, SyncOptions};
 use opsdeck::ops::kube::{MERGE_PATCH, Planned, Request, explain, plan_app, plan_rollout};
-use opsdeck::ops::{ActionKind, SyncOptions};
 use serde_json::{Value, json};
 
 use support::fixture as load;
@@ -199,16 +199,22 @@ fn sync_writes_the_operation_and_clears_the_last_state_with_a_put() {
 fn sync_is_refused_while_an_operation_is_requested_or_running() {
     let mut app = load("argo-cd/application-synced-healthy-with-history.yaml");
     app["status"]["operationState"]["phase"] = "Running".into();
-    let e = plan_app(ActionKind::Sync, &app, SyncOptions::default(), "a")
-        .err()
-        .unwrap_or_default();
-    assert_eq!(e, "another operation is already in progress (Running)");
+    let e = plan_app(ActionKind::Sync, &app, SyncOptions::default(), "a").err();
+    assert_eq!(
+        e,
+        Some(ActionError::Refused(
+            "another operation is already in progress (Running)".into()
+        ))
+    );
     app["status"]["operationState"]["phase"] = "Succeeded".into();
     app["operation"] = json!({"sync": {}});
-    let e = plan_app(ActionKind::Sync, &app, SyncOptions::default(), "a")
-        .err()
-        .unwrap_or_default();
-    assert_eq!(e, "another operation is already in progress");
+    let e = plan_app(ActionKind::Sync, &app, SyncOptions::default(), "a").err();
+    assert_eq!(
+        e,
+        Some(ActionError::Refused(
+            "another operation is already in progress".into()
+        ))
+    );
 }
 
 #[test]

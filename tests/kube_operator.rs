@@ -3,8 +3,8 @@
 
 mod support;
 
+use opsdeck::model::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
 use opsdeck::ops::kube::KubeOperator;
-use opsdeck::ops::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
 use serde_json::{Value, json};
 use support::fake_kube::FakeKube;
 
@@ -23,11 +23,14 @@ fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionReque
         effect: String::new(),
         command: String::new(),
         silence: None,
+        user: "alice".into(),
     }
 }
 
 async fn act(op: &KubeOperator, kind: ActionKind, ns: &str, name: &str) -> Result<String, String> {
-    op.run(req(kind, ns, name, SyncOptions::default())).await
+    op.run(req(kind, ns, name, SyncOptions::default()))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn setup() -> (FakeKube, KubeOperator) {
@@ -40,7 +43,6 @@ async fn setup() -> (FakeKube, KubeOperator) {
     fake.put("applications", app);
     let op = KubeOperator {
         client: fake.client(),
-        user: "alice".into(),
     };
     (fake, op)
 }

@@ -5,9 +5,9 @@
 mod support;
 
 use opsdeck::layout::Pane;
-use opsdeck::sources::demand::{Demand, Tracked};
-use opsdeck::sources::http::Endpoint;
+use opsdeck::net::http::Endpoint;
 use opsdeck::sources::loki::{self, LokiSetup};
+use opsdeck::state::{Demand, Tracked};
 use opsdeck::state::{Health, Intent, SourceId, State, Update};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -57,7 +57,7 @@ fn setup(fake: &FakeLoki, websocket: bool) -> LokiSetup {
         endpoint: Endpoint::direct(&fake.url(), None)
             .unwrap_or_else(|e| panic!("{e}"))
             .with_header("X-Scope-OrgID", "dev"),
-        query: loki::DEFAULT_QUERY.into(),
+        query: opsdeck::query::logql::DEFAULT_QUERY.into(),
         backfill: Duration::from_secs(300),
         websocket,
     }
@@ -158,7 +158,7 @@ async fn the_tail_delivers_in_order_and_resumes_after_a_drop_without_duplicates_
     let last = &tails[tails.len() - 1].1;
     assert_eq!(
         last.get("query").map(String::as_str),
-        Some(loki::DEFAULT_QUERY)
+        Some(opsdeck::query::logql::DEFAULT_QUERY)
     );
     let resumed_from: i128 = last.get("start").and_then(|v| v.parse().ok()).unwrap_or(0);
     assert!(
@@ -360,7 +360,7 @@ async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
     fake.store(entries(0, 3, Duration::from_secs(5)));
     let (tx, mut rx) = mpsc::channel(64);
     let mut s = state(1000);
-    s.context.log_query = loki::DEFAULT_QUERY.into();
+    s.context.log_query = opsdeck::query::logql::DEFAULT_QUERY.into();
     s.apply(Update::Rollouts(vec![Rollout {
         name: "store".into(),
         namespace: "dev".into(),

@@ -6,9 +6,9 @@ mod support;
 
 use opsdeck::layout::Pane;
 use opsdeck::model::{Track, cpu::CpuUnit};
-use opsdeck::sources::demand::{Demand, Tracked};
-use opsdeck::sources::http::{Endpoint, ServiceRef};
+use opsdeck::net::http::{Endpoint, ServiceRef};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
+use opsdeck::state::{Demand, Tracked};
 use opsdeck::state::{Health, SourceId, State, Update};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -249,7 +249,7 @@ fn demand() -> Demand {
         route_window_secs: 60,
         cpu_points: 180,
         namespaces: vec!["dev".into()],
-        log_query: String::new(),
+        log_scope: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

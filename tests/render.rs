@@ -4,7 +4,7 @@
 mod support;
 
 use opsdeck::layout::Pane;
-use opsdeck::ops::ActionKind;
+use opsdeck::model::ActionKind;
 use opsdeck::sources::demo::Scenario;
 use opsdeck::state::{Context, Health, Intent, SourceId, State, TextKey, Update};
 use opsdeck::theme::Theme;

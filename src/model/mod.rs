@@ -1,18 +1,25 @@
 //! Domain types shared by sources, State and ui, in the words of Argo, Linkerd and the on-call engineer.
 
+pub mod action;
 pub mod alert;
 pub mod app;
 pub mod cpu;
 pub mod log;
 pub mod rollout;
 pub mod route;
+pub mod time;
 
+pub use action::{
+    ActionError, ActionKind, ActionOutcome, ActionRequest, Operator, SilenceSpec, SyncOptions,
+    Target, cli_equivalent,
+};
 pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, parse_spring};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, Replicas, Rollout, RolloutPhase,
+    rollout_before,
 };
 pub use route::{MeshNote, RetryBudget, RouteSample, RouteStats};
 

@@ -1,5 +1,6 @@
 //! Argo Rollouts canaries, computed as the kubectl plugin computes them (PROTOCOLS §2.4–2.5).
 
+use super::time::fmt_secs;
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,30 +58,6 @@ impl CanaryStep {
             Self::Other(s) => s.clone(),
         }
     }
-}
-
-/// `90` → `1m30s`, `60` → `60s`, `300` → `5m`, `3600` → `1h`, as Argo writes pause durations.
-pub fn fmt_secs(s: u64) -> String {
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 120 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else if s >= 120 {
-        format!("{}m{}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-#[cfg(test)]
-#[test]
-fn pause_durations_read_like_argo() {
-    assert_eq!(fmt_secs(10), "10s");
-    assert_eq!(fmt_secs(60), "60s");
-    assert_eq!(fmt_secs(90), "90s");
-    assert_eq!(fmt_secs(150), "2m30s");
-    assert_eq!(fmt_secs(300), "5m");
-    assert_eq!(fmt_secs(7200), "2h");
 }
 
 /// The first of `status.pauseConditions[]` (or a manual pause).
@@ -213,5 +190,14 @@ impl Rollout {
         let d = p.duration?;
         let elapsed = (now - p.started_at).num_seconds().max(0) as u64;
         Some(d.saturating_sub(elapsed))
+    }
+}
+
+/// `step 1/5 pause`, `step 5/5 (all steps done)`, or the phase for a rollout without steps.
+pub fn rollout_before(r: &Rollout) -> String {
+    match (r.step_text(), r.current_step()) {
+        (Some(s), Some(step)) => format!("step {s} {}", step.label()),
+        (Some(s), None) => format!("step {s} (all steps done)"),
+        _ => r.phase.as_str().to_string(),
     }
 }

@@ -1,50 +1,15 @@
-//! The audit log: one JSON line per action, accepted or refused, in the XDG state directory.
+//! The audit log: one JSON line per action, accepted or refused, in the XDG state directory,
+//! each stamped with the time it was written.
 
-use super::{ActionKind, ActionRequest};
+use crate::state::AuditEntry;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AuditEntry {
-    pub time: String,
-    pub user: String,
-    pub context: String,
-    pub action: &'static str,
-    pub target: String,
-    pub before: String,
-    pub after: String,
-    pub result: String,
-    pub command: String,
-}
-
-impl AuditEntry {
-    pub fn new(
-        now: DateTime<Utc>,
-        context: &str,
-        kind: ActionKind,
-        req: Option<&ActionRequest>,
-        target: String,
-        after: String,
-        result: String,
-    ) -> Self {
-        Self {
-            time: now.to_rfc3339_opts(SecondsFormat::Millis, true),
-            user: local_user(),
-            context: context.to_string(),
-            action: kind.as_str(),
-            target,
-            before: req.map(|r| r.before.clone()).unwrap_or_default(),
-            after,
-            result,
-            command: req.map(|r| r.command.clone()).unwrap_or_default(),
-        }
-    }
-}
-
 /// The local user name for the audit log and Argo's `initiatedBy`: the account the process
-/// runs as (environment variables can be unset, e.g. in containers and under tmux).
+/// runs as (environment variables can be unset, e.g. in containers and under tmux). Read once
+/// at start and handed to State.
 pub fn local_user() -> String {
     whoami::username()
         .ok()
@@ -53,12 +18,12 @@ pub fn local_user() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// `$XDG_STATE_HOME/opsdeck`, else `~/.local/state/opsdeck`.
-pub fn state_dir() -> PathBuf {
-    dirs::state_dir()
-        .or_else(|| dirs::home_dir().map(|h| h.join(".local").join("state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("opsdeck")
+/// One line of the file: the time, then the entry.
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    #[serde(flatten)]
+    entry: &'a AuditEntry,
 }
 
 /// Appends entries to the audit file; creates the directory on first use.
@@ -73,16 +38,25 @@ impl AuditLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
+    /// Writes `entry` stamped with `at` (the caller's one clock: now, when it is written).
+    pub fn append_at(&self, entry: &AuditEntry, at: DateTime<Utc>) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
-        line.push('\n');
+        let line = Line {
+            time: at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            entry,
+        };
+        let mut text = serde_json::to_string(&line).map_err(std::io::Error::other)?;
+        text.push('\n');
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)?;
-        f.write_all(line.as_bytes())
+        f.write_all(text.as_bytes())
+    }
+    /// Writes `entry` stamped now.
+    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
+        self.append_at(entry, Utc::now())
     }
 }

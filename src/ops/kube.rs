@@ -5,8 +5,8 @@
 //! send, in order, each with the fallback the plugin uses when `/status` answers 404 (Rollouts
 //! before v0.10). [`KubeOperator`] reads the object, plans, and sends.
 
-use super::{ActionKind, ActionRequest, Operator, SyncOptions};
-use crate::sources::kube::json::{array_at, at, bool_at, int_at, str_at};
+use crate::model::{ActionError, ActionKind, ActionRequest, Operator, SyncOptions};
+use crate::net::json::{array_at, at, bool_at, int_at, str_at};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ pub fn plan_app(
     obj: &Value,
     sync: SyncOptions,
     user: &str,
-) -> Result<Vec<Planned>, String> {
+) -> Result<Vec<Planned>, ActionError> {
     let ns = str_at(obj, &["metadata", "namespace"]);
     let name = str_at(obj, &["metadata", "name"]);
     let path = app_path(ns, name);
@@ -74,15 +74,17 @@ pub fn plan_app(
         ActionKind::Sync => {
             // SetAppOperation: refuse while an operation is requested or running.
             if at(obj, &["operation"]).is_some() {
-                return Err("another operation is already in progress".into());
+                return Err(ActionError::Refused(
+                    "another operation is already in progress".into(),
+                ));
             }
             let phase = str_at(obj, &["status", "operationState", "phase"]);
             if at(obj, &["status", "operationState"]).is_some()
                 && !matches!(phase, "Succeeded" | "Failed" | "Error")
             {
-                return Err(format!(
+                return Err(ActionError::Refused(format!(
                     "another operation is already in progress ({phase})"
-                ));
+                )));
             }
             let mut op_sync = json!({
                 "revision": "",
@@ -117,7 +119,10 @@ pub fn plan_app(
                 fallback_on_404: None,
             }])
         }
-        _ => Err(format!("{} is not an application action", kind.as_str())),
+        _ => Err(ActionError::Unsupported(format!(
+            "{} is not an application action",
+            kind.as_str()
+        ))),
     }
 }
 
@@ -126,7 +131,7 @@ pub fn plan_rollout(
     kind: ActionKind,
     obj: &Value,
     now: DateTime<Utc>,
-) -> Result<Vec<Planned>, String> {
+) -> Result<Vec<Planned>, ActionError> {
     let ns = str_at(obj, &["metadata", "namespace"]);
     let name = str_at(obj, &["metadata", "name"]);
     let main = rollout_path(ns, name);
@@ -177,7 +182,9 @@ pub fn plan_rollout(
                     fallback_on_404: None,
                 }]);
             } else {
-                return Err("nothing to promote: not paused and no steps".into());
+                return Err(ActionError::Refused(
+                    "nothing to promote: not paused and no steps".into(),
+                ));
             };
             Ok(with_fallback(body, paused))
         }
@@ -185,7 +192,7 @@ pub fn plan_rollout(
             let current = str_at(obj, &["status", "currentPodHash"]);
             let stable = str_at(obj, &["status", "stableRS"]);
             if current == stable && !paused {
-                return Err("already fully promoted".into());
+                return Err(ActionError::Refused("already fully promoted".into()));
             }
             if current == stable {
                 return Ok(vec![Planned {
@@ -212,7 +219,10 @@ pub fn plan_rollout(
             ),
             fallback_on_404: None,
         }]),
-        _ => Err(format!("{} is not a rollout action", kind.as_str())),
+        _ => Err(ActionError::Unsupported(format!(
+            "{} is not a rollout action",
+            kind.as_str()
+        ))),
     }
 }
 
@@ -253,14 +263,25 @@ pub fn explain(code: u16, method: &str, path: &str, server_message: &str) -> Str
     }
 }
 
-/// Runs actions against a live cluster through the Kubernetes API.
+/// Runs actions against a live cluster through the Kubernetes API, as the user the request
+/// names.
 #[derive(Clone)]
 pub struct KubeOperator {
     pub client: kube::Client,
-    pub user: String,
 }
 
-async fn send(client: &kube::Client, r: &Request) -> Result<Value, (u16, String)> {
+/// An API call that failed: the HTTP status (0 when the server did not answer) and its message.
+type Failure = (u16, String);
+
+async fn call(client: &kube::Client, req: http::Request<Vec<u8>>) -> Result<String, Failure> {
+    match client.request_text(req).await {
+        Ok(text) => Ok(text),
+        Err(kube::Error::Api(s)) => Err((s.code, s.message.clone())),
+        Err(e) => Err((0, e.to_string())),
+    }
+}
+
+async fn send(client: &kube::Client, r: &Request) -> Result<(), Failure> {
     let req = http::Request::builder()
         .method(r.method)
         .uri(&r.path)
@@ -268,63 +289,50 @@ async fn send(client: &kube::Client, r: &Request) -> Result<Value, (u16, String)
         .header("Accept", "application/json")
         .body(serde_json::to_vec(&r.body).unwrap_or_default())
         .map_err(|e| (0, e.to_string()))?;
-    match client.request_text(req).await {
-        Ok(text) => Ok(serde_json::from_str(&text).unwrap_or(Value::Null)),
-        Err(kube::Error::Api(s)) => Err((s.code, s.message.clone())),
-        Err(e) => Err((0, e.to_string())),
-    }
+    call(client, req).await.map(|_| ())
 }
 
-async fn get(client: &kube::Client, path: &str) -> Result<Value, (u16, String)> {
-    let r = Request {
-        method: "GET",
-        path: path.to_string(),
-        content_type: JSON,
-        body: Value::Null,
-    };
+async fn get(client: &kube::Client, path: &str) -> Result<Value, Failure> {
     let req = http::Request::builder()
         .method("GET")
-        .uri(&r.path)
+        .uri(path)
         .header("Accept", "application/json")
         .body(Vec::new())
         .map_err(|e| (0, e.to_string()))?;
-    match client.request_text(req).await {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| (0, format!("unreadable object: {e}"))),
-        Err(kube::Error::Api(s)) => Err((s.code, s.message.clone())),
-        Err(e) => Err((0, e.to_string())),
-    }
+    let text = call(client, req).await?;
+    serde_json::from_str(&text).map_err(|e| (0, format!("unreadable object: {e}")))
 }
 
-fn say(method: &str, path: &str, (code, msg): (u16, String)) -> String {
-    if code == 0 {
-        format!("cannot reach the API server: {msg}")
-    } else {
-        explain(code, method, path, &msg)
+/// A failed call in the user's words, typed by what the engineer can do about it.
+fn say(method: &str, path: &str, (code, msg): Failure) -> ActionError {
+    match code {
+        0 => ActionError::Unreachable(format!("cannot reach the API server: {msg}")),
+        401 | 403 => ActionError::Forbidden(explain(code, method, path, &msg)),
+        404 | 409 => ActionError::Conflict(explain(code, method, path, &msg)),
+        _ => ActionError::Rejected(explain(code, method, path, &msg)),
     }
 }
 
 impl KubeOperator {
-    async fn run_plan(
-        &self,
-        plan: Vec<Planned>,
-    ) -> Result<(), (u16, String, &'static str, String)> {
+    /// Sends the planned requests in order; the first failure ends it, naming its request.
+    async fn run_plan(&self, plan: Vec<Planned>) -> Result<(), (Failure, &'static str, String)> {
         for p in plan {
             match send(&self.client, &p.request).await {
-                Ok(_) => {}
+                Ok(()) => {}
                 Err((404, _)) if p.fallback_on_404.is_some() => {
                     if let Some(f) = &p.fallback_on_404 {
                         send(&self.client, f)
                             .await
-                            .map_err(|(c, m)| (c, m, f.method, f.path.clone()))?;
+                            .map_err(|e| (e, f.method, f.path.clone()))?;
                     }
                 }
-                Err((c, m)) => return Err((c, m, p.request.method, p.request.path.clone())),
+                Err(e) => return Err((e, p.request.method, p.request.path.clone())),
             }
         }
         Ok(())
     }
 
-    async fn act(&self, req: ActionRequest) -> Result<String, String> {
+    async fn act(&self, req: ActionRequest) -> Result<String, ActionError> {
         let (ns, name) = (&req.target.namespace, &req.target.name);
         let path = if req.kind.on_app() {
             app_path(ns, name)
@@ -334,22 +342,22 @@ impl KubeOperator {
         // A sync is a read-modify-write like SetAppOperation: on 409 read again and re-check
         // (the check refuses if someone else's operation started meanwhile). Nothing else is retried.
         let attempts = if req.kind == ActionKind::Sync { 3 } else { 1 };
-        let mut last = String::new();
+        let mut last = ActionError::Conflict(String::new());
         for _ in 0..attempts {
             let obj = get(&self.client, &path)
                 .await
                 .map_err(|e| say("GET", &path, e))?;
             let plan = if req.kind.on_app() {
-                plan_app(req.kind, &obj, req.sync, &self.user)?
+                plan_app(req.kind, &obj, req.sync, &req.user)?
             } else {
                 plan_rollout(req.kind, &obj, Utc::now())?
             };
             match self.run_plan(plan).await {
                 Ok(()) => return Ok(done_text(req.kind, req.sync)),
-                Err((409, m, method, p)) if req.kind == ActionKind::Sync => {
-                    last = say(method, &p, (409, m))
+                Err((e @ (409, _), method, p)) if req.kind == ActionKind::Sync => {
+                    last = say(method, &p, e)
                 }
-                Err((c, m, method, p)) => return Err(say(method, &p, (c, m))),
+                Err((e, method, p)) => return Err(say(method, &p, e)),
             }
         }
         Err(last)
@@ -372,8 +380,16 @@ fn done_text(kind: ActionKind, sync: SyncOptions) -> String {
 }
 
 impl Operator for KubeOperator {
-    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, String>> {
+    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, ActionError>> {
         let me = self.clone();
-        Box::pin(async move { me.act(req).await })
+        Box::pin(async move {
+            if req.kind.on_alert() {
+                return Err(ActionError::Unsupported(format!(
+                    "{} goes to Alertmanager, not the cluster",
+                    req.kind.as_str()
+                )));
+            }
+            me.act(req).await
+        })
     }
 }

@@ -1,15 +1,13 @@
 //! Alertmanager API v2 (PROTOCOLS §6): alerts polled for the alerts pane (firing, silenced and
-//! inhibited, all of them), silences created and expired for the silence actions. Reached by URL
-//! or through the API server (kube-prometheus-stack's `alertmanager-operated:9093`).
+//! inhibited, all of them). Reached by URL or through the API server (kube-prometheus-stack's
+//! `alertmanager-operated:9093`); silences are written by `ops::alertmanager` through the same
+//! endpoint.
 
 use crate::model::{Alert, AlertState, Severity};
-use crate::ops::{ActionKind, ActionRequest, Operator};
-use crate::sources::http::{Endpoint, ServiceRef, backoff};
+use crate::net::http::{Endpoint, ServiceRef, backoff};
 use crate::state::{Health, SourceId, Update};
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::Value;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -85,24 +83,13 @@ pub fn parse_alerts(body: &str) -> Result<Vec<Alert>, String> {
     let v: Value = serde_json::from_str(body).map_err(|_| {
         format!(
             "not an Alertmanager answer: {}",
-            crate::sources::http::short_body(body)
+            crate::net::http::short_body(body)
         )
     })?;
     let arr = v
         .as_array()
         .ok_or("not an Alertmanager answer: expected a JSON array of alerts")?;
     Ok(arr.iter().filter_map(parse_alert).collect())
-}
-
-/// Alertmanager answers errors as a JSON string (`"Failed to create silence: …"`) or text.
-fn error_text(e: crate::sources::http::HttpError) -> String {
-    match serde_json::from_str::<Value>(&e.body) {
-        Ok(Value::String(s)) => format!("Alertmanager: {s}"),
-        Ok(v) if v["message"].is_string() => {
-            format!("Alertmanager: {}", v["message"].as_str().unwrap_or(""))
-        }
-        _ => e.message,
-    }
 }
 
 impl Alertmanager {
@@ -116,54 +103,8 @@ impl Alertmanager {
             .endpoint
             .get("api/v2/alerts", &[])
             .await
-            .map_err(error_text)?;
+            .map_err(|e| e.server_said("Alertmanager"))?;
         parse_alerts(&r.body)
-    }
-
-    /// The body of `POST /api/v2/silences`.
-    pub fn silence_body(
-        matchers: &[(String, String)],
-        starts: DateTime<Utc>,
-        duration_secs: u64,
-        created_by: &str,
-        comment: &str,
-    ) -> Value {
-        let ends = starts + chrono::Duration::seconds(duration_secs as i64);
-        json!({
-            "matchers": matchers.iter().map(|(k, v)| json!({
-                "name": k, "value": v, "isRegex": false, "isEqual": true
-            })).collect::<Vec<_>>(),
-            "startsAt": starts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "endsAt": ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "createdBy": created_by,
-            "comment": comment,
-        })
-    }
-
-    /// Creates a silence; returns its id.
-    pub async fn create_silence(&self, body: &Value) -> Result<String, String> {
-        let r = self
-            .endpoint
-            .post_json("api/v2/silences", body)
-            .await
-            .map_err(error_text)?;
-        let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-        v["silenceID"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("Alertmanager answered without a silenceID: {}", r.body))
-    }
-
-    pub async fn expire_silence(&self, id: &str) -> Result<(), String> {
-        // Silence ids are UUIDs; anything else must not become part of the path.
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(format!("\"{id}\" is not a silence id"));
-        }
-        self.endpoint
-            .delete(&format!("api/v2/silence/{id}"))
-            .await
-            .map(|_| ())
-            .map_err(error_text)
     }
 }
 
@@ -238,49 +179,6 @@ pub fn spawn(
     })
 }
 
-/// Runs silence and expire against Alertmanager; every other action goes to `inner`.
-pub struct AlertRouter {
-    pub inner: Arc<dyn Operator>,
-    pub alertmanager: Option<Alertmanager>,
-    pub user: String,
-}
-
-impl Operator for AlertRouter {
-    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, String>> {
-        if !req.kind.on_alert() {
-            return self.inner.run(req);
-        }
-        let am = self.alertmanager.clone();
-        let user = self.user.clone();
-        Box::pin(async move {
-            let am = am.ok_or("no Alertmanager is configured")?;
-            let spec = req.silence.clone().unwrap_or_default();
-            match req.kind {
-                ActionKind::Silence => {
-                    let body = Alertmanager::silence_body(
-                        &spec.matchers,
-                        Utc::now(),
-                        spec.duration_secs,
-                        &user,
-                        &spec.comment,
-                    );
-                    let id = am.create_silence(&body).await?;
-                    Ok(format!(
-                        "silenced for {} (silence {id})",
-                        crate::ui::fmt_window(spec.duration_secs as u32)
-                    ))
-                }
-                _ => {
-                    for id in &spec.ids {
-                        am.expire_silence(id).await?;
-                    }
-                    Ok(format!("expired {}", spec.ids.join(", ")))
-                }
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,25 +208,5 @@ mod tests {
                 .starts_with("not an Alertmanager answer")
         );
         assert!(parse_alerts("{}").is_err());
-    }
-
-    #[test]
-    fn silence_bodies_match_the_openapi_shape() {
-        let t = DateTime::parse_from_rfc3339("2024-08-29T11:30:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let b = Alertmanager::silence_body(
-            &[("alertname".into(), "NodeHighCPU".into())],
-            t,
-            7200,
-            "alice",
-            "canary rollout in progress",
-        );
-        assert_eq!(
-            b,
-            json!({"matchers": [{"name": "alertname", "value": "NodeHighCPU", "isRegex": false, "isEqual": true}],
-                   "startsAt": "2024-08-29T11:30:00.000Z", "endsAt": "2024-08-29T13:30:00.000Z",
-                   "createdBy": "alice", "comment": "canary rollout in progress"})
-        );
     }
 }

@@ -6,8 +6,8 @@
 //! centrally in `State::apply`.
 
 use crate::model::{Level, LogLine, Track, parse_spring};
-use crate::sources::demand::{Demand, Tracked};
-use crate::sources::http::{Endpoint, ServiceRef, backoff, short_body};
+use crate::net::http::{Endpoint, ServiceRef, backoff, short_body};
+use crate::state::{Demand, Tracked};
 use crate::state::{Health, SourceId, Update};
 use chrono::{DateTime, Utc};
 use futures::{SinkExt, StreamExt};
@@ -18,51 +18,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// The reference platform's query: Spring Boot ERROR lines in `dev`.
-pub const DEFAULT_QUERY: &str = r#"{namespace="dev"} |= "ERROR""#;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const POLL_EVERY: Duration = Duration::from_secs(2);
 /// Entries asked for per request (Loki's default cap is 5000).
 const LIMIT: usize = 2000;
-
-/// A LogQL string literal (Go escapes, as PromQL).
-pub fn quote(s: &str) -> String {
-    crate::sources::prometheus::promql::quote(s)
-}
-
-/// `{namespace="dev", app="store"} |= "ERROR"`: a stream selector from exact label matchers and
-/// line filters, every value escaped.
-pub fn logql(labels: &[(&str, &str)], contains: &[&str]) -> String {
-    let sel: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}={}", quote(v)))
-        .collect();
-    let mut q = format!("{{{}}}", sel.join(", "));
-    for c in contains {
-        q.push_str(&format!(" |= {}", quote(c)));
-    }
-    q
-}
-
-/// Adds label matchers to the stream selector of `query` (narrowing it to a service or a
-/// track); `None` if the query has no selector to add to.
-pub fn narrow(query: &str, labels: &[(&str, &str)]) -> Option<String> {
-    let open = query.find('{')?;
-    let close = open + query[open..].find('}')?;
-    let inside = query[open + 1..close].trim();
-    let mut parts: Vec<String> = if inside.is_empty() {
-        Vec::new()
-    } else {
-        vec![inside.to_string()]
-    };
-    parts.extend(labels.iter().map(|(k, v)| format!("{k}={}", quote(v))));
-    Some(format!(
-        "{}{{{}}}{}",
-        &query[..open],
-        parts.join(", "),
-        &query[close + 1..]
-    ))
-}
 
 /// One entry off the wire.
 #[derive(Clone, Debug, PartialEq)]
@@ -307,7 +266,7 @@ fn ns_string(ns: i128) -> String {
 }
 
 /// Loki answers errors as plain text: show them as they are.
-fn loki_error(e: crate::sources::http::HttpError) -> String {
+fn loki_error(e: crate::net::http::HttpError) -> String {
     match e.status {
         Some(code) => format!("Loki answered {code}: {}", short_body(&e.body)),
         None => e.message,
@@ -363,13 +322,8 @@ pub fn spawn(
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let query_of = |d: &Demand| {
-            if d.log_query.is_empty() {
-                setup.query.clone()
-            } else {
-                d.log_query.clone()
-            }
-        };
+        let base = crate::query::LogQuery::logql(setup.query.clone());
+        let query_of = |d: &Demand| base.narrowed(d.log_scope.as_ref());
         let mut current = query_of(&demand.borrow_and_update());
         loop {
             let mut s = setup.clone();
@@ -627,25 +581,6 @@ async fn poll(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn logql_escapes_values_and_narrows_selectors() {
-        assert_eq!(DEFAULT_QUERY, logql(&[("namespace", "dev")], &["ERROR"]));
-        assert_eq!(
-            logql(&[("app", "st\"o\\re\n")], &["a \"b\""]),
-            r#"{app="st\"o\\re\n"} |= "a \"b\"""#
-        );
-        assert_eq!(
-            narrow(
-                DEFAULT_QUERY,
-                &[("app", "store"), ("rollouts_pod_template_hash", "5f6b")]
-            )
-            .unwrap(),
-            r#"{namespace="dev", app="store", rollouts_pod_template_hash="5f6b"} |= "ERROR""#
-        );
-        assert_eq!(narrow("{}", &[("app", "x")]).unwrap(), r#"{app="x"}"#);
-        assert_eq!(narrow("no selector", &[("app", "x")]), None);
-    }
 
     #[test]
     fn streams_parse_with_string_nanoseconds_and_optional_metadata() {

@@ -1,10 +1,9 @@
 //! Sources: tokio tasks that own their connection and send [`Update`](crate::state::Update)s.
-//! A source never touches UI state.
+//! A source never touches UI state; it reads what the screen needs from the
+//! [`Demand`](crate::state::Demand) State publishes.
 
 pub mod alertmanager;
-pub mod demand;
 pub mod demo;
-pub mod http;
 pub mod kube;
 pub mod loki;
 pub mod prometheus;

@@ -3,7 +3,6 @@
 
 use super::{PendingAction, State};
 use crate::model::*;
-use crate::ops::{ActionKind, SyncOptions, Target};
 
 impl State {
     /// The app an app action targets: the selected app, or the app of the selected rollout.
@@ -42,8 +41,15 @@ impl State {
         }
     }
 
-    /// Builds the confirmation for an action, or says why it cannot run now.
+    /// Builds the confirmation for an action, with its CLI equivalent, or says why it cannot
+    /// run now.
     pub(super) fn prepare(&self, kind: ActionKind) -> Result<PendingAction, String> {
+        let mut p = self.prepare_for(kind)?;
+        p.refresh_command(&self.context.argocd_namespace);
+        Ok(p)
+    }
+
+    fn prepare_for(&self, kind: ActionKind) -> Result<PendingAction, String> {
         if kind.on_alert() {
             let a = self
                 .selected_alert()
@@ -113,6 +119,7 @@ fn prepare_alert(kind: ActionKind, a: &Alert) -> Result<PendingAction, String> {
         typed: String::new(),
         silence: Some(form),
         protected: false,
+        command: String::new(),
     })
 }
 
@@ -163,16 +170,8 @@ fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String>
         typed: String::new(),
         silence: None,
         protected: false,
+        command: String::new(),
     })
-}
-
-/// `step 1/5 pause`, `step 5/5 (done)`, or the phase for a rollout without steps.
-pub fn rollout_before(r: &Rollout) -> String {
-    match (r.step_text(), r.current_step()) {
-        (Some(s), Some(step)) => format!("step {s} {}", step.label()),
-        (Some(s), None) => format!("step {s} (all steps done)"),
-        _ => r.phase.as_str().to_string(),
-    }
 }
 
 /// The step after the current one, in words.
@@ -272,5 +271,6 @@ fn prepare_rollout(
         typed: String::new(),
         silence: None,
         protected: false,
+        command: String::new(),
     })
 }

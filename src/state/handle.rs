@@ -1,10 +1,10 @@
 //! `State::handle(Intent)`: navigation, filters, overlays and the confirmation flow.
 //! Anything that needs I/O comes back as a [`Command`] for the loop.
 
+use super::AuditEntry;
 use super::{FlashKind, Intent, ListPos, Overlay, PendingAction, Screen, State, TextKey};
 use crate::layout::Pane;
-use crate::ops::audit::AuditEntry;
-use crate::ops::{ActionKind, ActionRequest, cli_equivalent};
+use crate::model::{ActionKind, ActionRequest};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -213,7 +213,7 @@ impl State {
                         let w = super::CPU_WINDOWS[self.ui.cpu_window];
                         self.flash(
                             FlashKind::Info,
-                            format!("CPU window {}", crate::ui::fmt_window(w)),
+                            format!("CPU window {}", crate::model::time::fmt_window(w)),
                         );
                     }
                     Pane::Routes => {
@@ -222,7 +222,7 @@ impl State {
                         let w = super::ROUTE_WINDOWS[self.ui.route_window];
                         self.flash(
                             FlashKind::Info,
-                            format!("route window {}", crate::ui::fmt_window(w)),
+                            format!("route window {}", crate::model::time::fmt_window(w)),
                         );
                     }
                     _ => {}
@@ -253,6 +253,7 @@ impl State {
                     } else {
                         p.sync.dry_run = !p.sync.dry_run;
                     }
+                    p.refresh_command(&self.context.argocd_namespace);
                 }
             }
         }
@@ -357,6 +358,7 @@ impl State {
                 TextKey::Enter => return self.confirm(),
                 TextKey::Esc => return self.handle(Intent::Cancel),
             }
+            p.refresh_command(&self.context.argocd_namespace);
         }
         Vec::new()
     }
@@ -627,38 +629,40 @@ impl State {
                         .or(self.selected_rollout())
                         .map(|r| format!("{}/{}", r.namespace, r.name)),
                 };
-                return vec![Command::Audit(AuditEntry::new(
-                    self.wall,
-                    &self.context.name,
+                return vec![Command::Audit(AuditEntry::refused(
+                    &self.context,
                     kind,
-                    None,
                     target.unwrap_or_default(),
-                    String::new(),
-                    format!("refused: {why}"),
+                    None,
+                    &why,
                 ))];
             }
         };
         if self.context.read_only {
-            let why = "refused: read-only mode (started with --read-only)";
+            let why = "read-only mode (started with --read-only)";
             self.flash(
                 FlashKind::Error,
-                format!("✗ {} {}: {why}", kind.as_str(), pending.target.name),
+                format!(
+                    "✗ {} {}: refused: {why}",
+                    kind.as_str(),
+                    pending.target.name
+                ),
             );
             let req = self.to_request(&pending);
-            return vec![Command::Audit(AuditEntry::new(
-                self.wall,
-                &self.context.name,
+            return vec![Command::Audit(AuditEntry::refused(
+                &self.context,
                 kind,
-                Some(&req),
                 pending.target.to_string(),
-                String::new(),
-                why.to_string(),
+                Some(&req),
+                why,
             ))];
         }
         self.ui.overlay = Some(Overlay::Confirm(pending));
         Vec::new()
     }
 
+    /// The request a confirmed action becomes: the pending action's own values, its command
+    /// included, so the audit log records what the confirmation showed.
     pub fn to_request(&mut self, p: &PendingAction) -> ActionRequest {
         ActionRequest {
             id: self.next_action_id(),
@@ -667,14 +671,9 @@ impl State {
             sync: p.sync,
             before: p.before.clone(),
             effect: p.effect.clone(),
-            command: cli_equivalent(p.kind, &p.target, &self.context.argocd_namespace, p.sync),
-            silence: p.silence.as_ref().map(|f| crate::ops::SilenceSpec {
-                matchers: f.matchers.clone(),
-                duration_secs: super::parse_silence_duration(&f.duration).unwrap_or(3600),
-                comment: p.typed.trim().to_string(),
-                created_by: String::new(),
-                ids: f.ids.clone(),
-            }),
+            command: p.command.clone(),
+            silence: p.silence_spec(),
+            user: self.context.user.clone(),
         }
     }
 

@@ -3,12 +3,15 @@
 //! Everything the screen shows is derived from here, so behaviour is tested by driving State.
 
 mod actions;
+mod audit;
+mod demand;
 mod handle;
 mod palette;
 mod timeline;
 mod view;
 
-pub use actions::rollout_before;
+pub use audit::AuditEntry;
+pub use demand::{Demand, Tracked};
 pub use handle::Command;
 pub use palette::{COMMANDS, Suggestion, fuzzy};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES};
@@ -16,7 +19,7 @@ pub use view::{CockpitView, cockpit_view};
 
 use crate::layout::{self, Pane, ScreenLayout};
 use crate::model::*;
-use crate::ops::{ActionKind, ActionOutcome, ActionRequest, SyncOptions, Target};
+use crate::query::LogQuery;
 use chrono::{DateTime, Timelike, Utc};
 use ratatui::layout::Rect;
 use std::collections::HashSet;
@@ -203,6 +206,9 @@ pub struct PendingAction {
     pub silence: Option<SilenceForm>,
     /// In a protected context every action needs the target's name typed.
     pub protected: bool,
+    /// The equivalent CLI command, kept up to date as the form changes: the confirmation
+    /// shows it and the audit log records it.
+    pub command: String,
 }
 
 /// The fields of a silence: matchers from the alert's labels, a duration, a comment (`typed`).
@@ -230,13 +236,34 @@ pub fn parse_silence_duration(s: &str) -> Option<u64> {
     let ms = if rest.is_empty() {
         0
     } else {
-        crate::sources::kube::parse::go_duration_ms(rest)?
+        crate::model::time::go_duration_ms(rest)?
     };
-    let secs = days * 86_400 + ms / 1000;
+    let secs = days.checked_mul(86_400)?.checked_add(ms / 1000)?;
     (60..=366 * 86_400).contains(&secs).then_some(secs)
 }
 
 impl PendingAction {
+    /// What a silence action sends: the form's matchers, duration and comment.
+    pub fn silence_spec(&self) -> Option<SilenceSpec> {
+        self.silence.as_ref().map(|f| SilenceSpec {
+            matchers: f.matchers.clone(),
+            duration_secs: parse_silence_duration(&f.duration).unwrap_or(3600),
+            comment: self.typed.trim().to_string(),
+            ids: f.ids.clone(),
+        })
+    }
+
+    /// Recomputes the equivalent CLI command from the form as it is now.
+    pub fn refresh_command(&mut self, argocd_namespace: &str) {
+        self.command = cli_equivalent(
+            self.kind,
+            &self.target,
+            argocd_namespace,
+            self.sync,
+            self.silence_spec().as_ref(),
+        );
+    }
+
     pub fn needs_typing(&self) -> bool {
         self.kind.needs_typed_confirmation() || self.kind == ActionKind::Silence || self.protected
     }
@@ -358,10 +385,13 @@ pub struct Context {
     pub argocd_namespace: String,
     pub demo: bool,
     pub read_only: bool,
-    /// The LogQL (or demo equivalent) behind the logs pane.
-    pub log_query: String,
+    /// The query behind the logs pane, in its store's language (LogQL in the demo and on Loki).
+    pub log_query: LogQuery,
     /// A production-like context: a red banner, and every action needs the name typed.
     pub protected: bool,
+    /// The OS account opsdeck runs as, read once at start: Argo's `initiatedBy`, a silence's
+    /// `createdBy` and the audit log's user.
+    pub user: String,
 }
 
 /// CPU chart windows in seconds: 5m, 15m, 1h, 6h.
@@ -392,7 +422,7 @@ pub struct State {
     /// What changed and what broke, oldest first.
     pub timeline: std::collections::VecDeque<Change>,
     /// The rollouts' pod hashes for the pollers' demand, rebuilt when rollouts change.
-    tracked: std::sync::Arc<Vec<crate::sources::demand::Tracked>>,
+    tracked: std::sync::Arc<Vec<Tracked>>,
     /// Theme names `:theme` offers (set by the loop from the built-in and user themes).
     pub theme_names: Vec<String>,
     /// ERROR lines per service per minute, the last ten minutes, for the logs pane's sparklines.
@@ -455,7 +485,7 @@ impl State {
             self.tracked = std::sync::Arc::new(
                 self.rollouts
                     .iter()
-                    .map(|r| crate::sources::demand::Tracked {
+                    .map(|r| Tracked {
                         namespace: r.namespace.clone(),
                         name: r.name.clone(),
                         stable_hash: r.stable_hash.clone(),
@@ -812,10 +842,13 @@ fn clean_update(u: &mut Update) {
             health: Health::Error(e),
             ..
         } => *e = crate::sanitize::clean_owned(e),
-        Update::ActionDone(o) => {
-            let (Err(e) | Ok(e)) = &mut o.result;
-            *e = crate::sanitize::clean_owned(e);
-        }
+        Update::ActionDone(o) => match &mut o.result {
+            Ok(e) => *e = crate::sanitize::clean_owned(e),
+            Err(e) => {
+                let m = e.message_mut();
+                *m = crate::sanitize::clean_owned(m);
+            }
+        },
         _ => {}
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{Command, FlashKind, Intent, Overlay, Screen, State};
 use crate::layout::Pane;
-use crate::ops::ActionKind;
+use crate::model::ActionKind;
 
 /// What a command's argument is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

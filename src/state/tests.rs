@@ -17,6 +17,7 @@ fn context(read_only: bool) -> Context {
         read_only,
         log_query: "{namespace=\"dev\"}".into(),
         protected: false,
+        user: "alice".into(),
     }
 }
 
@@ -306,7 +307,7 @@ fn action_outcomes_flash_and_clear_in_flight() {
     };
     let result = sim.act(req);
     assert_eq!(result.as_deref(), Ok("step 2/5 setWeight: 50"));
-    s.apply(Update::ActionDone(crate::ops::ActionOutcome {
+    s.apply(Update::ActionDone(crate::model::ActionOutcome {
         request: req.clone(),
         result,
     }));

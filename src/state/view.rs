@@ -3,6 +3,7 @@
 use super::State;
 use crate::layout::Pane;
 use crate::model::*;
+use crate::query::LogScope;
 
 /// Indices into a list after the pane's filter: all of them, or a subset.
 pub enum Indices {
@@ -229,30 +230,32 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
 }
 
 impl State {
-    /// The LogQL in force: the configured query, narrowed to a service (`app`) and track.
-    pub fn effective_log_query(&self) -> String {
-        let base = &self.context.log_query;
-        let Some((svc, track)) = &self.ui.log_narrow else {
-            return base.clone();
-        };
-        let hash = track.and_then(|t| {
+    /// What the logs are narrowed to (`=`): a service, then its canary or its stable pods.
+    pub fn log_scope(&self) -> Option<LogScope> {
+        let (svc, track) = self.ui.log_narrow.as_ref()?;
+        let pod_hash = track.and_then(|t| {
             let r = self.rollouts.iter().find(|r| &r.name == svc)?;
             Some(match t {
                 Track::Canary => r.canary_hash.clone(),
                 Track::Stable => r.stable_hash.clone(),
             })
         });
-        let mut labels = vec![("app", svc.as_str())];
-        if let Some(h) = hash.as_deref().filter(|h| !h.is_empty()) {
-            labels.push(("rollouts_pod_template_hash", h));
-        }
-        crate::sources::loki::narrow(base, &labels).unwrap_or_else(|| base.clone())
+        Some(LogScope {
+            service: svc.clone(),
+            track: *track,
+            pod_hash,
+        })
+    }
+
+    /// The query in force, in the log store's own syntax: the configured one, narrowed.
+    pub fn effective_log_query(&self) -> String {
+        self.context.log_query.narrowed(self.log_scope().as_ref())
     }
 
     /// What the polling sources should fetch for the screen as it is now.
-    pub fn demand(&self) -> crate::sources::demand::Demand {
+    pub fn demand(&self) -> crate::state::Demand {
+        use super::Demand;
         use super::Screen;
-        use crate::sources::demand::Demand;
         let layout = &self.ui.layout;
         let cockpit = matches!(self.ui.screen, Screen::Cockpit { .. });
         let cpu_rect = layout.rect(Pane::Cpu).filter(|_| !cockpit);
@@ -278,7 +281,7 @@ impl State {
                     .saturating_sub(7),
             ) * 2,
             namespaces,
-            log_query: self.effective_log_query(),
+            log_scope: self.log_scope(),
             rollouts: self.tracked.clone(),
         }
     }

@@ -16,6 +16,7 @@ mod text;
 
 use crate::keymap::Keymap;
 use crate::layout::{self, Pane};
+pub use crate::model::time::{fmt_age, fmt_window};
 use crate::state::{Health, Screen, SourceId, State};
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -189,26 +190,6 @@ fn draw_status(
         inner,
     );
     true
-}
-
-pub fn fmt_age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
-/// A time window: `1m`, `15m`, `1h`, `6h`, `7m30s`.
-pub fn fmt_window(secs: u32) -> String {
-    match secs {
-        s if s >= 3600 && s.is_multiple_of(3600) => format!("{}h", s / 3600),
-        s if s >= 60 && s.is_multiple_of(60) => format!("{}m", s / 60),
-        s if s >= 60 => format!("{}m{}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
 }
 
 pub fn fmt_pct(v: Option<f64>) -> String {

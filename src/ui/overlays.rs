@@ -2,7 +2,7 @@
 //! keymap, and opsdeck's own log (tui-logger).
 
 use super::View;
-use crate::ops::{ActionKind, cli_equivalent};
+use crate::model::ActionKind;
 use crate::state::{Overlay, PendingAction};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -147,25 +147,8 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
     let t = v.theme;
-    let s = v.state;
     let w = 76.min(body.width.saturating_sub(2)).max(20);
-    let cmd = match (&p.silence, p.kind) {
-        (Some(f), ActionKind::Silence) => {
-            let m: Vec<String> = f
-                .matchers
-                .iter()
-                .map(|(k, v)| format!("{k}={v:?}"))
-                .collect();
-            format!(
-                "amtool silence add {} --duration={} --comment={:?}",
-                m.join(" "),
-                f.duration,
-                p.typed
-            )
-        }
-        (Some(f), ActionKind::Expire) => format!("amtool silence expire {}", f.ids.join(" ")),
-        _ => cli_equivalent(p.kind, &p.target, &s.context.argocd_namespace, p.sync),
-    };
+    let cmd = p.command.clone();
     let mut lines = vec![
         Line::styled(p.effect.clone(), t.text),
         Line::raw(""),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::keymap::Keymap;
-use opsdeck::ops::{ActionKind, ActionRequest, SyncOptions, Target};
+use opsdeck::model::{ActionKind, ActionRequest, SyncOptions, Target};
 use opsdeck::sources::demo::{Scenario, Sim};
 use opsdeck::state::{Context, State};
 use opsdeck::theme::Theme;
@@ -41,6 +41,7 @@ pub fn context() -> Context {
         read_only: false,
         log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
         protected: false,
+        user: "alice".into(),
     }
 }
 
@@ -87,8 +88,9 @@ impl Demo {
             effect: String::new(),
             command: String::new(),
             silence: None,
+            user: "alice".into(),
         };
-        let r = self.sim.act(&req);
+        let r = self.sim.act(&req).map_err(|e| e.to_string());
         for u in self.sim.drain() {
             self.state.apply(u);
         }

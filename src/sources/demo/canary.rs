@@ -389,6 +389,6 @@ impl CanarySim {
         if r.is_fully_promoted() {
             return format!("fully promoted to {} ({})", r.stable_hash, r.stable_image);
         }
-        crate::state::rollout_before(r)
+        crate::model::rollout_before(r)
     }
 }

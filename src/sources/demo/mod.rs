@@ -8,12 +8,12 @@ mod telemetry;
 
 pub use sim::{Scenario, Sim};
 
-use crate::ops::{ActionRequest, Operator};
+use crate::model::{ActionError, ActionRequest, Operator};
 use crate::state::{Health, SourceId, Update};
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-type ActionMsg = (ActionRequest, oneshot::Sender<Result<String, String>>);
+type ActionMsg = (ActionRequest, oneshot::Sender<Result<String, ActionError>>);
 
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
@@ -90,16 +90,13 @@ pub struct DemoOperator {
 }
 
 impl Operator for DemoOperator {
-    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, String>> {
+    fn run(&self, req: ActionRequest) -> BoxFuture<'static, Result<String, ActionError>> {
         let tx = self.tx.clone();
+        let stopped = || ActionError::Unreachable("the demo platform has stopped".to_string());
         Box::pin(async move {
             let (reply_tx, reply_rx) = oneshot::channel();
-            tx.send((req, reply_tx))
-                .await
-                .map_err(|_| "the demo platform has stopped".to_string())?;
-            reply_rx
-                .await
-                .map_err(|_| "the demo platform has stopped".to_string())?
+            tx.send((req, reply_tx)).await.map_err(|_| stopped())?;
+            reply_rx.await.map_err(|_| stopped())?
         })
     }
 }

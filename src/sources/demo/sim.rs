@@ -4,14 +4,14 @@ use super::canary::{CanarySim, Version};
 use super::catalog::{self, NAMESPACE, SERVICES};
 use super::telemetry::{self, BASE_FAIL, BUDGET, hex, k8s_suffix};
 use crate::model::*;
-use crate::ops::{ActionKind, ActionRequest};
+use crate::model::{ActionKind, ActionRequest};
 use crate::state::Update;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
     /// Healthy platform, one canary (user) paused and waiting for promote.
     Steady,
@@ -990,7 +990,11 @@ impl Sim {
     }
 
     /// Runs an action against the simulation, as the controllers would.
-    pub fn act(&mut self, req: &ActionRequest) -> Result<String, String> {
+    pub fn act(&mut self, req: &ActionRequest) -> Result<String, ActionError> {
+        self.apply_action(req).map_err(ActionError::Refused)
+    }
+
+    fn apply_action(&mut self, req: &ActionRequest) -> Result<String, String> {
         let now = self.now;
         let name = req.target.name.as_str();
         if req.kind.on_alert() {
@@ -1030,7 +1034,7 @@ impl Sim {
                         return Err("another operation is already in progress".into());
                     }
                     a.autosync_at = None;
-                    a.begin_op(now, &crate::ops::audit::local_user(), req.sync.dry_run, 3);
+                    a.begin_op(now, &req.user, req.sync.dry_run, 3);
                     let what = if req.sync.dry_run {
                         "dry-run sync"
                     } else {

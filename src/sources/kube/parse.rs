@@ -2,8 +2,8 @@
 //! computed as `argocd` and the Argo Rollouts kubectl plugin compute them (PROTOCOLS §1, §2).
 //! Missing fields become Unknown/empty; only an object without a name is rejected.
 
-use super::json::*;
 use crate::model::*;
+use crate::net::json::*;
 use serde_json::Value;
 
 fn name_of(obj: &Value, kind: &str) -> Result<(String, String), String> {
@@ -464,41 +464,6 @@ pub struct ServiceProfile {
 /// Linkerd's default route timeout when `timeout` is not set.
 pub const DEFAULT_ROUTE_TIMEOUT_MS: u64 = 10_000;
 
-/// A Go duration (`300ms`, `1.5s`, `1m30s`) in milliseconds.
-pub fn go_duration_ms(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if s == "0" {
-        return Some(0);
-    }
-    let mut total = 0.0_f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let ms = match &rest[..unit_len] {
-            "ns" => 1e-6,
-            "us" | "µs" => 1e-3,
-            "ms" => 1.0,
-            "s" => 1e3,
-            "m" => 60e3,
-            "h" => 3600e3,
-            _ => return None,
-        };
-        total += n * ms;
-        rest = &rest[unit_len..];
-    }
-    Some(total.round() as u64)
-}
-
 pub fn parse_service_profile(obj: &Value) -> Result<ServiceProfile, String> {
     let (namespace, fqdn) = name_of(obj, "ServiceProfile")?;
     let service = fqdn.split('.').next().unwrap_or("").to_string();
@@ -506,7 +471,8 @@ pub fn parse_service_profile(obj: &Value) -> Result<ServiceProfile, String> {
         .iter()
         .map(|r| ProfileRoute {
             name: str_at(r, &["name"]).to_string(),
-            timeout_ms: go_duration_ms(str_at(r, &["timeout"])).unwrap_or(DEFAULT_ROUTE_TIMEOUT_MS),
+            timeout_ms: crate::model::time::go_duration_ms(str_at(r, &["timeout"]))
+                .unwrap_or(DEFAULT_ROUTE_TIMEOUT_MS),
             retryable: bool_at(r, &["isRetryable"]),
         })
         .collect();
@@ -515,7 +481,7 @@ pub fn parse_service_profile(obj: &Value) -> Result<ServiceProfile, String> {
             .and_then(Value::as_f64)
             .unwrap_or(0.2),
         min_retries_per_second: u32_at(b, &["minRetriesPerSecond"], 10),
-        ttl_secs: go_duration_ms(str_at(b, &["ttl"])).unwrap_or(10_000) / 1000,
+        ttl_secs: crate::model::time::go_duration_ms(str_at(b, &["ttl"])).unwrap_or(10_000) / 1000,
     });
     Ok(ServiceProfile {
         fqdn,

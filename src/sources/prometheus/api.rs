@@ -1,7 +1,7 @@
 //! The Prometheus HTTP API (PROTOCOLS §4): `query` and `query_range`, their envelope, and
 //! errors in words. Samples are JSON strings ("NaN", "+Inf" included), times JSON numbers.
 
-use crate::sources::http::Endpoint;
+use crate::net::http::Endpoint;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -85,7 +85,7 @@ fn result_of(body: &str, want: &str) -> Result<Vec<Value>, String> {
     let v: Value = serde_json::from_str(body).map_err(|_| {
         format!(
             "not a Prometheus API answer: {}",
-            crate::sources::http::short_body(body)
+            crate::net::http::short_body(body)
         )
     })?;
     match v["status"].as_str() {

@@ -3,7 +3,7 @@
 
 use super::api::Series;
 use crate::model::{CpuData, CpuSeries, Track, cpu::CpuUnit, service_of_pod};
-use crate::sources::demand::Tracked;
+use crate::state::Tracked;
 use std::collections::BTreeMap;
 
 /// The node a node-exporter series is about: its `node` label, else `instance` without port.

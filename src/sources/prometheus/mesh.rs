@@ -3,8 +3,8 @@
 
 use super::api::Sample;
 use crate::model::{MeshNote, RouteSample, RouteStats};
-use crate::sources::demand::Tracked;
 use crate::sources::kube::parse::{DEFAULT_ROUTE_TIMEOUT_MS, ServiceProfile};
+use crate::state::Tracked;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything one refresh read from Prometheus.
@@ -249,7 +249,7 @@ pub fn assemble(
             .iter()
             .map(|t| (t.namespace.clone(), t.name.clone())),
     );
-    let w = crate::ui::fmt_window(window);
+    let w = crate::model::time::fmt_window(window);
     let notes = services
         .into_iter()
         .filter(|s| !traffic.contains(s))

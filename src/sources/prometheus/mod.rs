@@ -9,14 +9,13 @@
 pub mod api;
 pub mod cpu;
 pub mod mesh;
-pub mod promql;
+pub mod queries;
 
-use crate::sources::demand::Demand;
-use crate::sources::http::{Endpoint, ServiceRef, backoff};
+use crate::net::http::{Endpoint, ServiceRef, backoff};
 use crate::sources::kube::parse::{ServiceProfile, parse_service_profile};
-use crate::state::{Health, SourceId, Update};
+use crate::state::{Demand, Health, SourceId, Update};
 use api::Prometheus;
-use promql::PodCpuSource;
+use queries::PodCpuSource;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -354,8 +353,8 @@ async fn refresh_cpu(c: &mut Conn, d: &Demand) -> Result<(Update, u64), String> 
         // Prefer kube-prometheus-stack's recording rules; fall back to raw cAdvisor.
         let mut found = PodCpuSource::Cadvisor;
         for (rule, src) in [
-            (promql::RULE_RATE5M, PodCpuSource::RuleRate5m),
-            (promql::RULE_IRATE, PodCpuSource::RuleIrate),
+            (queries::RULE_RATE5M, PodCpuSource::RuleRate5m),
+            (queries::RULE_IRATE, PodCpuSource::RuleIrate),
         ] {
             queries += 1;
             if !c.prom.query(&format!("count({rule})")).await?.is_empty() {
@@ -370,12 +369,12 @@ async fn refresh_cpu(c: &mut Conn, d: &Demand) -> Result<(Update, u64), String> 
     let end = chrono::Utc::now().timestamp();
     let end = end - end.rem_euclid(i64::from(step));
     let start = end - i64::from(window);
-    let range = promql::rate_range(step);
+    let range = crate::query::promql::rate_range(step);
     let nodes = c
         .prom
-        .query_range(&promql::node_cpu(&range), start, end, step)
+        .query_range(&queries::node_cpu(&range), start, end, step)
         .await?;
-    let pod_q = promql::pod_cpu(
+    let pod_q = queries::pod_cpu(
         c.pod_source.unwrap_or(PodCpuSource::Cadvisor),
         &d.namespaces,
         &range,
@@ -448,7 +447,7 @@ async fn refresh_mesh(
         c.profiles_at = Some(Instant::now());
     }
     let w = d.route_window_secs.max(10);
-    let q = promql::route_queries(&d.namespaces, w);
+    let q = queries::route_queries(&d.namespaces, w);
     let p = &c.prom;
     let (inbound, effective, actual) = tokio::try_join!(
         p.query(&q.inbound),
@@ -476,7 +475,7 @@ async fn refresh_mesh(
             .any(|p| p.namespace == t.namespace && p.service == t.name)
     });
     if unprofiled {
-        let h = promql::http_route_queries(&d.namespaces, w);
+        let h = queries::http_route_queries(&d.namespaces, w);
         inputs.http_statuses = p.query(&h.statuses).await?;
         inputs.http_backend_statuses = p.query(&h.backend_statuses).await?;
         queries += 2;
@@ -486,7 +485,7 @@ async fn refresh_mesh(
             }
             queries += 3;
         }
-        inputs.meshed = p.query(&promql::meshed_workloads(&d.namespaces)).await?;
+        inputs.meshed = p.query(&queries::meshed_workloads(&d.namespaces)).await?;
         queries += 1;
     }
     let (routes, notes) = mesh::assemble(&inputs, &c.profiles, &d.rollouts, w);

@@ -1,6 +1,6 @@
 //! What the screen needs from the polling sources right now: which panes are visible, their
 //! windows, the chart's width and the canaries to split by. State computes it after every change
-//! ([`crate::state::State::demand`]); the loop publishes it on a `watch` channel, so a hidden
+//! ([`super::State::demand`]); the loop publishes it on a `watch` channel, so a hidden
 //! pane costs no queries and a changed window is fetched at once.
 
 /// A rollout whose pods are told apart by `rollouts_pod_template_hash`.
@@ -35,8 +35,8 @@ pub struct Demand {
     pub namespaces: Vec<String>,
     /// Shared with State, which rebuilds it only when rollouts change (not on every frame).
     pub rollouts: std::sync::Arc<Vec<Tracked>>,
-    /// The LogQL in force (the configured query, maybe narrowed to a service or track).
-    pub log_query: String,
+    /// What the logs are narrowed to (none: the configured query as it is).
+    pub log_scope: Option<crate::query::LogScope>,
 }
 
 impl Demand {

@@ -31,6 +31,18 @@ impl fmt::Display for HttpError {
 }
 
 impl HttpError {
+    /// The server's own words when it answered an error as a JSON string or a `{"message"}`
+    /// object (Alertmanager, the API server), named after the server; else our message.
+    pub fn server_said(&self, server: &str) -> String {
+        match serde_json::from_str::<serde_json::Value>(&self.body) {
+            Ok(serde_json::Value::String(s)) => format!("{server}: {s}"),
+            Ok(v) if v["message"].is_string() => {
+                format!("{server}: {}", v["message"].as_str().unwrap_or(""))
+            }
+            _ => self.message.clone(),
+        }
+    }
+
     fn new(status: Option<u16>, message: impl Into<String>) -> Self {
         Self {
             status,
