@@ -6,11 +6,15 @@
 //! that name the file, line and column and show the offending text.
 
 use crate::config::{Cli, ContextPolicy};
+use crate::files::located;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// Keys that are not flags: per-context policy. Flags that make no sense in a file are left
 /// out (`config`, subcommands); tokens are kept out on purpose (use the environment).
@@ -26,19 +30,6 @@ const NOT_IN_FILE: &[&str] = &[
 
 pub fn default_path() -> Option<PathBuf> {
     crate::files::config_dir().map(|d| d.join("config.toml"))
-}
-
-/// The 1-based line of the first `key =` in `text`, for messages.
-fn line_of(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| l.trim_start().split('=').next().map(str::trim) == Some(key))
-        .map_or(0, |i| i + 1)
-}
-
-/// A problem in a file, shown as `path:line:column: message` and the line itself.
-fn located(path: &Path, text: &str, line: usize, msg: &str) -> String {
-    let src = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
-    format!("{}:{line}:1: {msg}\n  {line} | {src}", path.display())
 }
 
 /// The settings of a file: flag arguments to add, and the context policies.
@@ -57,78 +48,102 @@ pub fn read(path: &Path) -> Result<FileSettings, String> {
     parse(path, &text)
 }
 
+/// A TOML value as the text clap reads for a flag, when it is a scalar.
+fn scalar(v: &DeValue) -> Option<String> {
+    match v {
+        DeValue::String(s) => Some(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .map(|n| n.to_string()),
+        DeValue::Float(f) => f.as_str().parse::<f64>().ok().map(|x| x.to_string()),
+        _ => None,
+    }
+}
+
+/// `[contexts.NAME]`: `read-only` and `protected`, both true or false.
+fn context_policy(
+    say: &dyn Fn(Range<usize>, &str) -> String,
+    name: &str,
+    v: &Spanned<DeValue>,
+) -> Result<ContextPolicy, String> {
+    let DeValue::Table(t) = v.get_ref() else {
+        return Err(say(v.span(), &format!("[contexts.{name}] must be a table")));
+    };
+    let mut p = ContextPolicy::default();
+    for (k, val) in t {
+        let slot = match k.get_ref().as_ref() {
+            "read-only" => &mut p.read_only,
+            "protected" => &mut p.protected,
+            other => {
+                return Err(say(
+                    k.span(),
+                    &format!(
+                        "[contexts.{name}]: unknown field `{other}`, expected `read-only` or `protected`"
+                    ),
+                ));
+            }
+        };
+        *slot = val.get_ref().as_bool().ok_or_else(|| {
+            say(
+                val.span(),
+                &format!("[contexts.{name}] {}: must be true or false", k.get_ref()),
+            )
+        })?;
+    }
+    Ok(p)
+}
+
 pub fn parse(path: &Path, text: &str) -> Result<FileSettings, String> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = path.display().to_string();
+    let say = |span: Range<usize>, msg: &str| located(&file, text, Some(span), msg);
+    let root = DeTable::parse(text).map_err(|e| located(&file, text, e.span(), e.message()))?;
     let cmd = Cli::command();
     let mut out = FileSettings {
         path: Some(path.to_path_buf()),
         ..Default::default()
     };
-    for (key, value) in table {
-        if key == "contexts" {
-            let toml::Value::Table(t) = value else {
-                return Err(located(
-                    path,
-                    text,
-                    line_of(text, "contexts"),
-                    "contexts: a table of [contexts.NAME]",
-                ));
+    for (key, value) in root.get_ref() {
+        let k = key.get_ref().as_ref();
+        if k == "contexts" {
+            let DeValue::Table(t) = value.get_ref() else {
+                return Err(say(key.span(), "contexts: a table of [contexts.NAME]"));
             };
             for (name, policy) in t {
-                let keys: Vec<String> = policy
-                    .as_table()
-                    .map(|t| t.keys().cloned().collect())
-                    .unwrap_or_default();
-                let p: ContextPolicy = policy.try_into().map_err(|e: toml::de::Error| {
-                    let line = keys
-                        .iter()
-                        .find(|k| !matches!(k.as_str(), "read-only" | "protected"))
-                        .map_or(0, |k| line_of(text, k));
-                    located(
-                        path,
-                        text,
-                        line,
-                        &format!("[contexts.{name}]: {}", e.message()),
-                    )
-                })?;
-                out.contexts.insert(name, p);
+                let p = context_policy(&say, name.get_ref(), policy)?;
+                out.contexts.insert(name.get_ref().to_string(), p);
             }
             continue;
         }
-        let arg = cmd.get_arguments().find(|a| {
-            a.get_long() == Some(key.as_str()) && !NOT_IN_FILE.contains(&a.get_id().as_str())
-        });
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some(k) && !NOT_IN_FILE.contains(&a.get_id().as_str()));
         let Some(arg) = arg else {
-            return Err(located(
-                path,
-                text,
-                line_of(text, &key),
+            return Err(say(
+                key.span(),
                 &format!(
-                    "unknown key \"{key}\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])"
+                    "unknown key \"{k}\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])"
                 ),
             ));
         };
         let id = arg.get_id().to_string();
-        let long = arg.get_long().unwrap_or(key.as_str()).to_string();
-        let flag = format!("--{long}");
-        let bad = |what: &str| located(path, text, line_of(text, &key), &format!("{key}: {what}"));
+        let flag = format!("--{}", arg.get_long().unwrap_or(k));
+        let bad = |what: &str| say(value.span(), &format!("{k}: {what}"));
         let takes_value = arg.get_action().takes_values();
-        let pieces: Vec<OsString> = match (&value, takes_value) {
-            (toml::Value::Boolean(true), false) => vec![flag.into()],
-            (toml::Value::Boolean(false), false) => Vec::new(),
+        let pieces: Vec<OsString> = match (value.get_ref(), takes_value) {
+            (DeValue::Boolean(true), false) => vec![flag.into()],
+            (DeValue::Boolean(false), false) => Vec::new(),
             (_, false) => return Err(bad("must be true or false")),
-            (toml::Value::String(v), true) => vec![format!("{flag}={v}").into()],
-            (toml::Value::Integer(v), true) => vec![format!("{flag}={v}").into()],
-            (toml::Value::Float(v), true) => vec![format!("{flag}={v}").into()],
-            (toml::Value::Array(list), true) => list
+            (DeValue::Array(list), true) => list
                 .iter()
-                .map(|v| match v {
-                    toml::Value::String(s) => Ok(format!("{flag}={s}").into()),
-                    _ => Err(bad("a list of strings")),
+                .map(|v| match v.get_ref() {
+                    DeValue::String(s) => Ok(format!("{flag}={s}").into()),
+                    _ => Err(say(v.span(), &format!("{k}: a list of strings"))),
                 })
                 .collect::<Result<_, _>>()?,
-            (_, true) => return Err(bad("must be a string, a number or a list of strings")),
+            (v, true) => match scalar(v) {
+                Some(text) => vec![format!("{flag}={text}").into()],
+                None => return Err(bad("must be a string, a number or a list of strings")),
+            },
         };
         out.args.push((id, pieces));
     }
@@ -263,22 +278,26 @@ mod tests {
         let e = parse(p(), "theme = \"dark\"\nprometheus_url = \"x\"\n").unwrap_err();
         assert_eq!(
             e,
-            "config.toml:2:1: unknown key \"prometheus_url\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])\n  2 | prometheus_url = \"x\""
+            "config.toml:2:1: unknown key \"prometheus_url\" (keys are the long flags of `opsdeck --help`, and [contexts.NAME])\n  2 | prometheus_url = \"x\"\n    | ^"
         );
         let e = parse(p(), "read-only = \"yes\"\n").unwrap_err();
         assert!(
-            e.starts_with("config.toml:1:1: read-only: must be true or false"),
+            e.starts_with("config.toml:1:13: read-only: must be true or false"),
+            "the column of the value: {e}"
+        );
+        let e = parse(p(), "[contexts.prod]\nprotected = true\nread-only = 1\n").unwrap_err();
+        assert!(
+            e.starts_with("config.toml:3:13: [contexts.prod] read-only: must be true or false"),
             "{e}"
         );
+        let f = parse(p(), "log-lines = 1_000\nspeed = 2.5\n").unwrap();
+        assert_eq!(f.args[0].1, vec![OsString::from("--log-lines=1000")]);
         let e = parse(p(), "prometheus-token = \"s3cret\"\n").unwrap_err();
         assert!(
             e.contains("unknown key \"prometheus-token\""),
             "tokens stay out of files: {e}"
         );
         let e = parse(p(), "theme = \n").unwrap_err();
-        assert!(
-            e.starts_with("config.toml: TOML parse error at line 1, column 9"),
-            "{e}"
-        );
+        assert!(e.starts_with("config.toml:1:"), "{e}");
     }
 }

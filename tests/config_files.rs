@@ -31,7 +31,8 @@ fn vim_sequences_and_user_overrides() {
     use opsdeck::state::Intent;
     let k = Keymap::load("vim", None).unwrap_or_else(|e| panic!("{e}"));
     let g = Key::from_event(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
-    let ctx = ["rollouts", "list", "global"];
+    use opsdeck::state::KeyContext::{Global, List, Rollouts};
+    let ctx = [Rollouts, List, Global];
     assert_eq!(k.resolve_seq(&[g], &ctx), Resolved::Pending);
     assert_eq!(k.resolve_seq(&[g, g], &ctx), Resolved::Intent(Intent::Top));
     // A user file rebinding a key takes it from the action that had it.
@@ -41,9 +42,9 @@ fn vim_sequences_and_user_overrides() {
     );
     let k = Keymap::load("default", Some(user)).unwrap_or_else(|e| panic!("{e}"));
     let h = Key::parse("h").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(k.resolve(h, &["global"]), Some(Intent::Help));
+    assert_eq!(k.resolve(h, &[Global]), Some(Intent::Help));
     let p = Key::parse("p").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(k.resolve(p, &["rollouts"]), None, "promote moved to C-p");
+    assert_eq!(k.resolve(p, &[Rollouts]), None, "promote moved to C-p");
     // clear-defaults starts from nothing.
     let user = (
         "keymap.toml".to_string(),

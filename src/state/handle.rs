@@ -2,7 +2,9 @@
 //! Anything that needs I/O comes back as a [`Command`] for the loop.
 
 use super::AuditEntry;
-use super::{FlashKind, Intent, ListPos, Overlay, PendingAction, Screen, State, TextKey};
+use super::{
+    FlashKind, Intent, KeyContext, ListPos, Overlay, PendingAction, Screen, State, TextKey,
+};
 use crate::layout::Pane;
 use crate::model::{ActionKind, ActionRequest};
 
@@ -32,22 +34,23 @@ impl State {
     }
 
     /// The keymap contexts in force, most specific first.
-    pub fn key_contexts(&self) -> Vec<&'static str> {
+    pub fn key_contexts(&self) -> Vec<KeyContext> {
+        use KeyContext as K;
         match &self.ui.overlay {
             Some(Overlay::Confirm(p)) if p.kind == ActionKind::Sync => {
-                return vec!["confirm", "sync-options"];
+                return vec![K::Confirm, K::SyncOptions];
             }
-            Some(Overlay::Confirm(_)) => return vec!["confirm"],
-            Some(Overlay::Help { .. }) => return vec!["help", "global"],
-            Some(Overlay::AppDetail { .. }) => return vec!["app-detail", "global"],
-            Some(Overlay::InternalLog) => return vec!["internal-log", "global"],
-            Some(Overlay::Timeline { .. }) => return vec!["timeline", "global"],
+            Some(Overlay::Confirm(_)) => return vec![K::Confirm],
+            Some(Overlay::Help { .. }) => return vec![K::Help, K::Global],
+            Some(Overlay::AppDetail { .. }) => return vec![K::AppDetail, K::Global],
+            Some(Overlay::InternalLog) => return vec![K::InternalLog, K::Global],
+            Some(Overlay::Timeline { .. }) => return vec![K::Timeline, K::Global],
             None => {}
         }
         if matches!(self.ui.screen, Screen::Cockpit { .. }) {
-            return vec!["cockpit", "global"];
+            return vec![K::Cockpit, K::Global];
         }
-        vec![self.ui.focus.word(), "list", "global"]
+        vec![KeyContext::of_pane(self.ui.focus), K::List, K::Global]
     }
 
     pub fn handle(&mut self, intent: Intent) -> Vec<Command> {
@@ -190,6 +193,7 @@ impl State {
             }
             Intent::Open => self.open(),
             Intent::CommandLine => self.ui.command_input = Some(String::new()),
+            Intent::CommandWith(name) => self.ui.command_input = Some(format!("{name} ")),
             Intent::Filter => {
                 if self.ui.screen == Screen::Main {
                     self.ui.filter_input = Some(self.ui.focus);

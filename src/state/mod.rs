@@ -4,6 +4,7 @@
 
 mod actions;
 mod audit;
+pub mod catalogue;
 mod demand;
 mod handle;
 mod palette;
@@ -11,9 +12,10 @@ mod timeline;
 mod view;
 
 pub use audit::AuditEntry;
+pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
 pub use demand::{Demand, Tracked};
 pub use handle::Command;
-pub use palette::{COMMANDS, Suggestion, fuzzy};
+pub use palette::{Suggestion, fuzzy};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES};
 pub use view::{CockpitView, cockpit_view};
 
@@ -133,6 +135,9 @@ pub enum Intent {
     Filter,
     /// Open the `:` command line.
     CommandLine,
+    /// Open the command line with a command typed (`theme `), for a key bound to a command
+    /// that takes a name.
+    CommandWith(&'static str),
     Follow,
     Expand,
     /// Show or hide silenced and inhibited alerts.

@@ -2,42 +2,9 @@
 //! (`:sync store`, `:promote user`, `:abort store`, `:theme light`, `:pane logs`, `:ctx k3d-dev`,
 //! `:ns dev`), Tab completion and history. Actions go through the same confirmations as keys.
 
+use super::catalogue::{Action, Arg};
 use super::{Command, FlashKind, Intent, Overlay, Screen, State};
 use crate::layout::Pane;
-use crate::model::ActionKind;
-
-/// What a command's argument is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arg {
-    None,
-    App,
-    Rollout,
-    Pane,
-    Theme,
-    /// Free text (a context or namespace name).
-    Name,
-}
-
-/// Every command: name, what it takes, what it does (for the suggestions).
-pub const COMMANDS: &[(&str, Arg, &str)] = &[
-    ("sync", Arg::App, "sync an application"),
-    ("refresh", Arg::App, "refresh an application"),
-    ("hard-refresh", Arg::App, "hard refresh an application"),
-    ("promote", Arg::Rollout, "promote a rollout one step"),
-    ("promote-full", Arg::Rollout, "promote a rollout fully"),
-    ("abort", Arg::Rollout, "abort a rollout"),
-    ("retry", Arg::Rollout, "retry an aborted rollout"),
-    ("restart", Arg::Rollout, "restart a rollout's pods"),
-    ("open", Arg::Rollout, "open a rollout's cockpit"),
-    ("app", Arg::App, "show an application's details"),
-    ("pane", Arg::Pane, "focus a pane"),
-    ("theme", Arg::Theme, "switch the colour theme"),
-    ("ctx", Arg::Name, "watch another kubeconfig context"),
-    ("ns", Arg::Name, "watch other namespaces (a,b or all)"),
-    ("timeline", Arg::None, "the change timeline"),
-    ("help", Arg::None, "keys and commands"),
-    ("quit", Arg::None, "leave opsdeck"),
-];
 
 /// The most remembered command lines.
 const HISTORY: usize = 100;
@@ -83,7 +50,10 @@ fn rank<'a>(pattern: &str, items: impl Iterator<Item = &'a str>) -> Vec<&'a str>
     v.into_iter().map(|x| x.2).collect()
 }
 
-fn command(name: &str) -> Option<&'static (&'static str, Arg, &'static str)> {
+/// A palette command: its action, what it takes, what it does.
+type Cmd = (Action, Arg, &'static str);
+
+fn command(name: &str) -> Option<Cmd> {
     // Aliases of the old command line.
     let name = match name {
         "q" => "quit",
@@ -91,13 +61,13 @@ fn command(name: &str) -> Option<&'static (&'static str, Arg, &'static str)> {
         "namespace" => "ns",
         n => n,
     };
-    COMMANDS.iter().find(|c| c.0 == name)
+    Action::commands().find(|c| c.0.name() == name)
 }
 
 /// A command by exact name or alias, else the best fuzzy match (`pro` → `promote`).
-fn resolve(verb: &str) -> Option<&'static (&'static str, Arg, &'static str)> {
+fn resolve(verb: &str) -> Option<Cmd> {
     command(verb).or_else(|| {
-        rank(verb, COMMANDS.iter().map(|c| c.0))
+        rank(verb, Action::commands().map(|c| c.0.name()))
             .first()
             .and_then(|n| command(n))
     })
@@ -126,15 +96,15 @@ impl State {
     pub fn suggestions(&self, line: &str, n: usize) -> Vec<Suggestion> {
         let line = line.trim_start();
         match line.split_once(' ') {
-            None => rank(line, COMMANDS.iter().map(|c| c.0))
+            None => rank(line, Action::commands().map(|c| c.0.name()))
                 .into_iter()
                 .take(n)
                 .filter_map(command)
                 .map(|c| Suggestion {
                     line: if c.1 == Arg::None {
-                        c.0.to_string()
+                        c.0.name().to_string()
                     } else {
-                        format!("{} ", c.0)
+                        format!("{} ", c.0.name())
                     },
                     about: c.2.to_string(),
                 })
@@ -148,7 +118,7 @@ impl State {
                     .into_iter()
                     .take(n)
                     .map(|o| Suggestion {
-                        line: format!("{} {o}", c.0),
+                        line: format!("{} {o}", c.0.name()),
                         about: c.2.to_string(),
                     })
                     .collect()
@@ -214,9 +184,10 @@ impl State {
             );
             return Vec::new();
         };
+        let name = c.0.name();
         let object = |s: &Self| -> Result<String, String> {
             if rest.is_empty() {
-                return Err(format!(":{} needs a name", c.0));
+                return Err(format!(":{name} needs a name"));
             }
             let objects = s.objects(c.1);
             if objects.iter().any(|o| o == rest) {
@@ -225,20 +196,20 @@ impl State {
             rank(rest, objects.iter().map(String::as_str))
                 .first()
                 .map(|o| o.to_string())
-                .ok_or_else(|| format!("nothing matches \"{rest}\" for :{}", c.0))
+                .ok_or_else(|| format!("nothing matches \"{rest}\" for :{name}"))
         };
         match c.0 {
-            "quit" => vec![Command::Quit],
-            "help" => {
+            Action::Quit => vec![Command::Quit],
+            Action::Help => {
                 self.ui.overlay = Some(Overlay::Help { scroll: 0 });
                 Vec::new()
             }
-            "timeline" => self.handle(Intent::Timeline),
-            "ctx" if !rest.is_empty() => vec![Command::Switch {
+            Action::Timeline => self.handle(Intent::Timeline),
+            Action::Ctx if !rest.is_empty() => vec![Command::Switch {
                 context: Some(rest.to_string()),
                 namespaces: None,
             }],
-            "ns" if !rest.is_empty() => {
+            Action::Ns if !rest.is_empty() => {
                 let list = if rest == "all" {
                     Vec::new()
                 } else {
@@ -252,8 +223,8 @@ impl State {
                     namespaces: Some(list),
                 }]
             }
-            "ctx" | "ns" => {
-                self.flash(FlashKind::Error, format!("✗ :{} needs a name", c.0));
+            Action::Ctx | Action::Ns => {
+                self.flash(FlashKind::Error, format!("✗ :{name} needs a name"));
                 Vec::new()
             }
             verb => match object(self) {
@@ -266,7 +237,7 @@ impl State {
         }
     }
 
-    fn run_on(&mut self, verb: &str, arg: Arg, name: &str) -> Vec<Command> {
+    fn run_on(&mut self, verb: Action, arg: Arg, name: &str) -> Vec<Command> {
         match arg {
             Arg::Pane => {
                 if let Some(p) = Pane::ALL.iter().find(|p| p.word() == name) {
@@ -281,32 +252,27 @@ impl State {
                 self.ui.screen = Screen::Main;
                 self.ui.overlay = None;
                 match verb {
-                    "app" => self.handle(Intent::Open),
-                    _ => self.act_named(verb),
+                    Action::App => self.handle(Intent::Open),
+                    _ => self.act(verb),
                 }
             }
             Arg::Rollout => {
                 self.select_rollout(name);
                 self.ui.overlay = None;
+                // From the main screen, on the selection, as the key would.
+                self.ui.screen = Screen::Main;
                 match verb {
-                    "open" => {
-                        self.ui.screen = Screen::Main;
-                        self.handle(Intent::Open)
-                    }
-                    _ => {
-                        // Act from the main screen on the selection, as the key would.
-                        self.ui.screen = Screen::Main;
-                        self.act_named(verb)
-                    }
+                    Action::Open => self.handle(Intent::Open),
+                    _ => self.act(verb),
                 }
             }
             Arg::None | Arg::Name => Vec::new(),
         }
     }
 
-    fn act_named(&mut self, verb: &str) -> Vec<Command> {
-        match ActionKind::ALL.iter().find(|k| k.as_str() == verb) {
-            Some(k) => self.handle(Intent::Act(*k)),
+    fn act(&mut self, verb: Action) -> Vec<Command> {
+        match verb.kind() {
+            Some(k) => self.handle(Intent::Act(k)),
             None => Vec::new(),
         }
     }

@@ -231,12 +231,12 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
     let t = v.theme;
     let mut lines = Vec::new();
     for (ctx, bindings) in &v.keymap.contexts {
-        lines.push(Line::styled(ctx.clone(), t.title));
+        lines.push(Line::styled(ctx.name(), t.title));
         for b in bindings {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<16}", keys.join(" ")), t.accent),
-                Span::styled(b.about.to_string(), t.text),
+                Span::styled(b.about(), t.text),
             ]));
         }
     }
