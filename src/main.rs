@@ -374,8 +374,8 @@ fn main() -> color_eyre::Result<()> {
         let mut state = State::new(platform.context, platform.start, cfg.log_lines);
         state.theme_names = opsdeck::theme::names();
         state.ui.layout_spec = cfg.layout.clone();
-        state.ui.cpu_window = cfg.cpu_window;
-        state.ui.route_window = cfg.route_window;
+        state.ui.cpu.index = cfg.cpu_window;
+        state.ui.routes.index = cfg.route_window;
         let app = App {
             state,
             theme,

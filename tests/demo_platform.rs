@@ -313,7 +313,7 @@ fn the_timeline_puts_what_changed_before_what_broke() {
         .iter()
         .rposition(|c| c.kind.breaks())
         .unwrap_or_else(|| panic!("nothing broke: {tl:?}"));
-    let before = d.state.changes_before(broke);
+    let before = d.state.timeline.changes_before(broke);
     assert!(
         before
             .iter()
@@ -363,7 +363,7 @@ fn log_search_jumps_between_matches_and_copy_takes_the_whole_record() {
         .unwrap_or_else(|| panic!("nothing selected"));
     let first = s.logs.get(i).map(|l| l.message.clone()).unwrap_or_default();
     assert!(first.to_lowercase().contains("products"), "{first}");
-    assert!(!s.ui.log_follow, "a search pauses following");
+    assert!(!s.ui.logs.follow, "a search pauses following");
     s.handle(Intent::SearchPrev);
     let j = s.selected_index(Pane::Logs).unwrap_or(usize::MAX);
     assert!(j < i, "N goes to an older match");
@@ -426,15 +426,15 @@ fn the_palette_matches_fuzzily_completes_remembers_and_confirms_like_the_keys() 
     s.handle(Intent::CommandLine);
     typed(s, "ab");
     s.handle(Intent::Text(TextKey::Tab));
-    assert_eq!(s.ui.command_input.as_deref(), Some("abort "));
+    assert_eq!(s.command_line(), Some("abort "));
     typed(s, "sto");
     s.handle(Intent::Text(TextKey::Tab));
-    assert_eq!(s.ui.command_input.as_deref(), Some("abort store"));
+    assert_eq!(s.command_line(), Some("abort store"));
     s.handle(Intent::Text(TextKey::Esc));
     // History: Up brings back the last line run.
     s.handle(Intent::CommandLine);
     s.handle(Intent::Text(TextKey::Up));
-    assert_eq!(s.ui.command_input.as_deref(), Some("pro usr"));
+    assert_eq!(s.command_line(), Some("pro usr"));
     s.handle(Intent::Text(TextKey::Esc));
     // :theme and :pane.
     s.handle(Intent::CommandLine);

@@ -21,7 +21,7 @@ fn select(d: &mut Demo, pane: Pane, pred: impl Fn(&State, usize) -> bool) {
     d.state.handle(Intent::Focus(pane));
     d.state.handle(Intent::Top);
     for _ in 0..200 {
-        let i = d.state.ui.lists[pane.index()].selected;
+        let i = d.state.ui.lists[pane].selected;
         if pred(&d.state, i) {
             return;
         }

@@ -128,12 +128,16 @@ impl LogRing {
             server_dropped: 0,
         }
     }
-    pub fn push(&mut self, line: LogLine) {
-        if self.lines.len() == self.cap {
-            self.lines.pop_front();
+    /// Adds a line; returns the oldest one when the ring was full and it had to go.
+    pub fn push(&mut self, line: LogLine) -> Option<LogLine> {
+        let gone = if self.lines.len() == self.cap {
             self.dropped += 1;
-        }
+            self.lines.pop_front()
+        } else {
+            None
+        };
         self.lines.push_back(line);
+        gone
     }
     pub fn len(&self) -> usize {
         self.lines.len()

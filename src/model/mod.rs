@@ -18,8 +18,8 @@ pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, Sy
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, parse_spring};
 pub use rollout::{
-    AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, Replicas, Rollout, RolloutPhase,
-    rollout_before,
+    AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,
+    RolloutPhase, rollout_before,
 };
 pub use route::{MeshNote, RetryBudget, RouteSample, RouteStats};
 

@@ -60,6 +60,15 @@ impl CanaryStep {
     }
 }
 
+/// How a paused rollout goes on: when someone promotes it, or by itself after a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseState {
+    /// `pause: {}`: it waits for a promote.
+    UntilPromoted,
+    /// `pause: {duration}`: it resumes by itself.
+    Timed { remaining_secs: u64 },
+}
+
 /// The first of `status.pauseConditions[]` (or a manual pause).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pause {
@@ -182,6 +191,17 @@ impl Rollout {
     /// A canary is in flight: not fully promoted and not aborted.
     pub fn canary_active(&self) -> bool {
         !self.is_fully_promoted() && !self.aborted && !self.canary_hash.is_empty()
+    }
+
+    /// How the rollout's pause ends, if it is paused.
+    pub fn pause_state(&self, now: DateTime<Utc>) -> Option<PauseState> {
+        let p = self.pause.as_ref()?;
+        Some(match p.duration {
+            None => PauseState::UntilPromoted,
+            Some(_) => PauseState::Timed {
+                remaining_secs: self.pause_remaining(now).unwrap_or(0),
+            },
+        })
     }
 
     /// Seconds left of a timed pause at `now` (0 when it is due).

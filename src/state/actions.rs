@@ -88,7 +88,7 @@ fn prepare_alert(kind: ActionKind, a: &Alert) -> Result<PendingAction, String> {
             ),
             super::SilenceForm {
                 matchers,
-                duration: super::SILENCE_DURATIONS[0].to_string(),
+                duration: super::LineEditor::new(super::SILENCE_DURATIONS[0]),
                 ..Default::default()
             },
         ),
@@ -110,17 +110,9 @@ fn prepare_alert(kind: ActionKind, a: &Alert) -> Result<PendingAction, String> {
         }
         _ => return Err(format!("{} is not an alert action", kind.as_str())),
     };
-    Ok(PendingAction {
-        kind,
-        target,
-        sync: SyncOptions::default(),
-        before: format!("{} {}", a.name, a.subject()),
-        effect,
-        typed: String::new(),
-        silence: Some(form),
-        protected: false,
-        command: String::new(),
-    })
+    let mut p = PendingAction::new(kind, target, format!("{} {}", a.name, a.subject()), effect);
+    p.silence = Some(form);
+    Ok(p)
 }
 
 fn app_before(app: &ArgoApp) -> String {
@@ -158,20 +150,15 @@ fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String>
         ),
         _ => return Err(format!("{} is not an application action", kind.as_str())),
     };
-    Ok(PendingAction {
+    Ok(PendingAction::new(
         kind,
-        target: Target {
+        Target {
             namespace: app.namespace.clone(),
             name: app.name.clone(),
         },
-        sync: SyncOptions::default(),
         before,
         effect,
-        typed: String::new(),
-        silence: None,
-        protected: false,
-        command: String::new(),
-    })
+    ))
 }
 
 /// The step after the current one, in words.
@@ -259,18 +246,13 @@ fn prepare_rollout(
         ),
         _ => return Err(format!("{} is not a rollout action", kind.as_str())),
     };
-    Ok(PendingAction {
+    Ok(PendingAction::new(
         kind,
-        target: Target {
+        Target {
             namespace: r.namespace.clone(),
             name: r.name.clone(),
         },
-        sync: SyncOptions::default(),
         before,
         effect,
-        typed: String::new(),
-        silence: None,
-        protected: false,
-        command: String::new(),
-    })
+    ))
 }

@@ -45,3 +45,32 @@ impl Demand {
         (self.cpu_window_secs / self.cpu_points.max(1)).max(5)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::state::tests::*;
+
+    #[test]
+    fn the_demand_follows_rollouts_and_is_shared_between_frames() {
+        let (mut s, _sim) = demo(Scenario::BadCanary, false);
+        let d1 = s.demand();
+        let names: Vec<&str> = d1.rollouts.iter().map(|t| t.name.as_str()).collect();
+        let want: Vec<&str> = s.rollouts.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, want);
+        let store = d1
+            .rollouts
+            .iter()
+            .find(|t| t.name == "store")
+            .cloned()
+            .unwrap_or_default();
+        assert!(store.canary_running(), "{store:?}");
+        // A frame without rollout changes shares the list instead of rebuilding it.
+        s.apply(Update::Clock(start()));
+        assert!(std::sync::Arc::ptr_eq(&d1.rollouts, &s.demand().rollouts));
+        s.apply(Update::RolloutDeleted {
+            namespace: "dev".into(),
+            name: "store".into(),
+        });
+        assert!(s.demand().rollouts.iter().all(|t| t.name != "store"));
+    }
+}

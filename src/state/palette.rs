@@ -128,21 +128,20 @@ impl State {
 
     /// Tab: the line becomes the best suggestion.
     pub(super) fn complete(&mut self) {
-        let Some(line) = self.ui.command_input.clone() else {
-            return;
-        };
+        let line = self.ui.palette.line.to_string();
         if let Some(s) = self.suggestions(&line, 1).into_iter().next() {
-            self.ui.command_input = Some(s.line);
+            self.ui.palette.line.set(&s.line);
         }
     }
 
     /// Up/Down: older or newer lines from the history.
     pub(super) fn history_step(&mut self, older: bool) {
-        let n = self.ui.history.len();
+        let p = &mut self.ui.palette;
+        let n = p.history.len();
         if n == 0 {
             return;
         }
-        let pos = match (self.ui.history_pos, older) {
+        let pos = match (p.history_pos, older) {
             (None, true) => Some(n - 1),
             (None, false) => None,
             (Some(0), true) => Some(0),
@@ -150,8 +149,9 @@ impl State {
             (Some(p), false) if p + 1 < n => Some(p + 1),
             (Some(_), false) => None,
         };
-        self.ui.history_pos = pos;
-        self.ui.command_input = Some(pos.map(|p| self.ui.history[p].clone()).unwrap_or_default());
+        p.history_pos = pos;
+        let line = pos.map(|i| p.history[i].clone()).unwrap_or_default();
+        p.line.set(&line);
     }
 
     fn remember(&mut self, line: &str) {
@@ -159,12 +159,13 @@ impl State {
         if line.is_empty() {
             return;
         }
-        self.ui.history.retain(|l| *l != line);
-        self.ui.history.push(line);
-        if self.ui.history.len() > HISTORY {
-            self.ui.history.remove(0);
+        let p = &mut self.ui.palette;
+        p.history.retain(|l| *l != line);
+        p.history.push(line);
+        if p.history.len() > HISTORY {
+            p.history.remove(0);
         }
-        self.ui.history_pos = None;
+        p.history_pos = None;
     }
 
     /// Runs a command line: the command and its object are matched fuzzily, so `:pro usr`
@@ -278,7 +279,7 @@ impl State {
     }
 
     fn select_app(&mut self, name: &str) {
-        self.ui.filters[Pane::Apps.index()].clear();
+        self.ui.lists[Pane::Apps].filter.clear();
         self.ui.focus = Pane::Apps;
         self.relayout();
         if let Some(i) = self.apps.iter().position(|a| a.name == name) {
@@ -287,7 +288,7 @@ impl State {
     }
 
     fn select_rollout(&mut self, name: &str) {
-        self.ui.filters[Pane::Rollouts.index()].clear();
+        self.ui.lists[Pane::Rollouts].filter.clear();
         self.ui.focus = Pane::Rollouts;
         self.relayout();
         if let Some(i) = self.rollouts.iter().position(|r| r.name == name) {
@@ -299,6 +300,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::tests::*;
 
     #[test]
     fn fuzzy_prefers_prefixes_and_runs() {
@@ -315,5 +317,47 @@ mod tests {
             rank("st", ["gateway", "store", "study"].into_iter()).first(),
             Some(&"store")
         );
+    }
+
+    #[test]
+    fn the_command_line_switches_context_and_namespace() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        let type_line = |s: &mut State, text: &str| {
+            s.handle(Intent::CommandLine);
+            assert!(s.text_input_active());
+            for c in text.chars() {
+                s.handle(Intent::Text(TextKey::Char(c)));
+            }
+            s.handle(Intent::Text(TextKey::Enter))
+        };
+        assert_eq!(
+            type_line(&mut s, "ns dev,prod"),
+            vec![Command::Switch {
+                context: None,
+                namespaces: Some(vec!["dev".into(), "prod".into()])
+            }]
+        );
+        assert_eq!(
+            type_line(&mut s, "ns all"),
+            vec![Command::Switch {
+                context: None,
+                namespaces: Some(vec![])
+            }]
+        );
+        assert_eq!(
+            type_line(&mut s, "ctx k3d-dev"),
+            vec![Command::Switch {
+                context: Some("k3d-dev".into()),
+                namespaces: None
+            }]
+        );
+        assert_eq!(type_line(&mut s, "q"), vec![Command::Quit]);
+        assert!(type_line(&mut s, "frobnicate").is_empty());
+        assert!(
+            s.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("unknown command :frobnicate"))
+        );
+        assert!(!s.text_input_active());
     }
 }

@@ -3,7 +3,6 @@
 //! already receives — so it works the same in the demo and on a live cluster, and shows changes
 //! made elsewhere (another engineer, the controller) as well as ours.
 
-use super::State;
 use crate::model::*;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use std::collections::VecDeque;
@@ -55,10 +54,25 @@ pub struct Change {
 
 /// ERROR lines per minute, for spike detection.
 #[derive(Clone, Debug, Default)]
-pub struct ErrorRate {
-    /// (minute start, count, count per service) of closed minutes, newest last.
+struct ErrorRate {
+    /// (minute start, count) of closed minutes, newest last.
     minutes: VecDeque<(DateTime<Utc>, u32)>,
+    /// The minute being counted: its start, its count, its count per service.
     current: Option<(DateTime<Utc>, u32, std::collections::BTreeMap<String, u32>)>,
+}
+
+/// The entries, oldest first, and what spike detection keeps between lines.
+#[derive(Clone, Debug, Default)]
+pub struct Timeline {
+    entries: VecDeque<Change>,
+    error_rate: ErrorRate,
+}
+
+impl std::ops::Deref for Timeline {
+    type Target = VecDeque<Change>;
+    fn deref(&self) -> &VecDeque<Change> {
+        &self.entries
+    }
 }
 
 fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -67,14 +81,9 @@ fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(t)
 }
 
-impl State {
-    pub(super) fn record(
-        &mut self,
-        at: DateTime<Utc>,
-        kind: ChangeKind,
-        subject: &str,
-        text: String,
-    ) {
+impl Timeline {
+    /// Adds an entry in time order (the oldest go beyond [`TIMELINE_CAP`]).
+    pub fn record(&mut self, at: DateTime<Utc>, kind: ChangeKind, subject: &str, text: String) {
         let c = Change {
             at,
             kind,
@@ -83,18 +92,18 @@ impl State {
         };
         // Newest last; changes mostly arrive in order, so search from the back.
         let pos = self
-            .timeline
+            .entries
             .iter()
             .rposition(|x| x.at <= c.at)
             .map_or(0, |p| p + 1);
-        self.timeline.insert(pos, c);
-        while self.timeline.len() > TIMELINE_CAP {
-            self.timeline.pop_front();
+        self.entries.insert(pos, c);
+        while self.entries.len() > TIMELINE_CAP {
+            self.entries.pop_front();
         }
     }
 
     /// Compares an app as it was with how it is now.
-    pub(super) fn note_app(&mut self, old: Option<&ArgoApp>, new: &ArgoApp) {
+    pub fn note_app(&mut self, now: DateTime<Utc>, old: Option<&ArgoApp>, new: &ArgoApp) {
         let op_text = |o: &Operation| {
             let by = if o.initiated_by.is_empty() {
                 String::new()
@@ -130,7 +139,7 @@ impl State {
                 if n.phase.is_completed() && (o.phase != n.phase || o.started_at != n.started_at) {
                     let (head, msg) = op_text(n);
                     let rev = new.short_revision().to_string();
-                    let at = n.finished_at.unwrap_or(self.now);
+                    let at = n.finished_at.unwrap_or(now);
                     self.record(
                         at,
                         ChangeKind::Sync,
@@ -144,7 +153,6 @@ impl State {
             && o.sync == SyncStatus::Synced
             && new.sync == SyncStatus::OutOfSync
         {
-            let now = self.now;
             self.record(
                 now,
                 ChangeKind::Sync,
@@ -155,8 +163,7 @@ impl State {
     }
 
     /// Compares a rollout as it was with how it is now.
-    pub(super) fn note_rollout(&mut self, old: Option<&Rollout>, new: &Rollout) {
-        let now = self.now;
+    pub fn note_rollout(&mut self, now: DateTime<Utc>, old: Option<&Rollout>, new: &Rollout) {
         let Some(o) = old else {
             if new.canary_active() {
                 let step = new.step_text().unwrap_or_default();
@@ -206,8 +213,7 @@ impl State {
     }
 
     /// Compares the firing alerts with the ones before.
-    pub(super) fn note_alerts(&mut self, old: &[Alert], new: &[Alert]) {
-        let now = self.now;
+    pub fn note_alerts(&mut self, now: DateTime<Utc>, old: &[Alert], new: &[Alert]) {
         let firing = |l: &[Alert], fp: &str| {
             l.iter()
                 .any(|a| a.fingerprint == fp && a.state == AlertState::Firing)
@@ -227,29 +233,11 @@ impl State {
     }
 
     /// Counts ERROR lines per minute and records a minute far above the ones before.
-    pub(super) fn note_log(&mut self, line: &LogLine) {
+    pub fn note_log(&mut self, line: &LogLine) {
         if line.level != Level::Error {
             return;
         }
         let m = minute_of(line.ts);
-        // Per service, for the sparklines: the last ten minutes.
-        let key = m.timestamp() / 60;
-        let q = self
-            .error_minutes
-            .entry(line.service.to_string())
-            .or_default();
-        match q.back_mut() {
-            Some((k, n)) if *k == key => *n += 1,
-            Some((k, _)) if *k > key => {
-                if let Some(slot) = q.iter_mut().find(|(k2, _)| *k2 == key) {
-                    slot.1 += 1;
-                }
-            }
-            _ => q.push_back((key, 1)),
-        }
-        while q.front().is_some_and(|(k, _)| *k < key - 10) {
-            q.pop_front();
-        }
         let closed = match &mut self.error_rate.current {
             Some((cur, n, per)) if *cur == m => {
                 *n += 1;
@@ -293,13 +281,13 @@ impl State {
 
     /// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i`.
     pub fn changes_before(&self, i: usize) -> Vec<usize> {
-        let Some(b) = self.timeline.get(i) else {
+        let Some(b) = self.entries.get(i) else {
             return Vec::new();
         };
         let from = b.at - Duration::minutes(LOOKBACK_MINUTES);
         (0..i)
             .filter(|&k| {
-                let c = &self.timeline[k];
+                let c = &self.entries[k];
                 !c.kind.breaks()
                     && c.kind != ChangeKind::AlertResolved
                     && c.at >= from

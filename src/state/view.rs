@@ -35,7 +35,7 @@ fn matches(filter: &str, fields: &[&str]) -> bool {
 
 impl State {
     fn filter_of(&self, pane: Pane) -> String {
-        self.ui.filters[pane.index()].to_lowercase()
+        self.ui.lists[pane].filter.to_lowercase()
     }
 
     /// The rows of a pane after its filter, as indices into the underlying list.
@@ -49,12 +49,12 @@ impl State {
             Pane::Alerts => self.alerts.len(),
             Pane::Cpu => self.cpu.services.len(),
         };
-        let narrow = match (&self.ui.log_narrow, pane) {
+        let narrow = match (&self.ui.logs.narrow, pane) {
             (Some(n), Pane::Logs) => Some(n),
             _ => None,
         };
         let hide_muted = pane == Pane::Alerts
-            && !self.ui.show_suppressed
+            && !self.ui.alerts.show_suppressed
             && self
                 .alerts
                 .iter()
@@ -113,7 +113,7 @@ impl State {
     }
 
     pub fn selected_index(&self, pane: Pane) -> Option<usize> {
-        self.indices(pane).get(self.ui.lists[pane.index()].selected)
+        self.indices(pane).get(self.ui.lists[pane].selected)
     }
 
     pub fn selected_alert(&self) -> Option<&Alert> {
@@ -137,23 +137,6 @@ impl State {
             super::Screen::Cockpit { namespace, name } => self.rollout(namespace, name),
             super::Screen::Main => None,
         }
-    }
-
-    /// ERROR lines per minute of one service and track over the last `window_secs` of data time.
-    pub fn error_rate(&self, service: &str, track: Option<Track>, window_secs: i64) -> f64 {
-        let since = self.now - chrono::Duration::seconds(window_secs);
-        let n = self
-            .logs
-            .iter()
-            .rev()
-            .take_while(|l| l.ts >= since)
-            .filter(|l| {
-                l.level == Level::Error
-                    && &*l.service == service
-                    && (track.is_none() || l.track == track)
-            })
-            .count();
-        n as f64 * 60.0 / window_secs.max(1) as f64
     }
 }
 
@@ -232,7 +215,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
 impl State {
     /// What the logs are narrowed to (`=`): a service, then its canary or its stable pods.
     pub fn log_scope(&self) -> Option<LogScope> {
-        let (svc, track) = self.ui.log_narrow.as_ref()?;
+        let (svc, track) = self.ui.logs.narrow.as_ref()?;
         let pod_hash = track.and_then(|t| {
             let r = self.rollouts.iter().find(|r| &r.name == svc)?;
             Some(match t {
@@ -271,9 +254,8 @@ impl State {
         Demand {
             cpu: cockpit || cpu_rect.is_some(),
             routes: cockpit || layout.rect(Pane::Routes).is_some(),
-            cpu_window_secs: super::CPU_WINDOWS[self.ui.cpu_window % super::CPU_WINDOWS.len()],
-            route_window_secs: super::ROUTE_WINDOWS
-                [self.ui.route_window % super::ROUTE_WINDOWS.len()],
+            cpu_window_secs: self.ui.cpu.secs(),
+            route_window_secs: self.ui.routes.secs(),
             // Braille: two dots per cell, less the y-axis labels and the border.
             cpu_points: u32::from(
                 cpu_rect

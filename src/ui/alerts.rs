@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         if firing > 0 { t.error } else { t.muted },
     )];
     if muted > 0 {
-        let how = if s.ui.show_suppressed {
+        let how = if s.ui.alerts.show_suppressed {
             "shown"
         } else {
             "hidden, i shows"
@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         ));
     }
     let inner = pane_frame(frame, area, v, Pane::Alerts, extra);
-    let pos = &s.ui.lists[Pane::Alerts.index()];
+    let pos = &s.ui.lists[Pane::Alerts];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Alerts;
     let wide = inner.width >= 70;

@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ];
     let inner = pane_frame(frame, area, v, Pane::Apps, extra);
     let wide = inner.width >= 90;
-    let pos = &s.ui.lists[Pane::Apps.index()];
+    let pos = &s.ui.lists[Pane::Apps];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Apps;
     let mut spec = vec![Col::Flex(14), Col::Fixed(11), Col::Fixed(13), Col::Fixed(9)];

@@ -10,9 +10,9 @@
 //! └ keys ───────────────────────────────────────────────────────────────────────┘
 //! ```
 
-use super::rollouts::{pause_text, phase_cell, weight_text};
+use super::rollouts::{phase_cell, weight_text};
 use super::{View, ellipsize, fmt_ms, fmt_pct, fmt_rps, success_style};
-use crate::model::{AnalysisPhase, CanaryStep, CpuSeries, Level, Rollout, Track};
+use crate::model::{AnalysisPhase, CanaryStep, CpuSeries, PauseState, Rollout};
 use crate::state::cockpit_view;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -90,14 +90,17 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
             t.text,
         ),
     ];
-    let pause = pause_text(r, s.now);
-    if !pause.is_empty() {
-        let p = if pause == "promote?" {
-            "  paused until promoted".to_string()
-        } else {
-            format!("  resumes in {pause}")
-        };
-        st.push(Span::styled(p, t.warn));
+    match r.pause_state(s.now) {
+        Some(PauseState::UntilPromoted) => {
+            st.push(Span::styled("  paused until promoted", t.warn));
+        }
+        Some(PauseState::Timed { remaining_secs }) => {
+            st.push(Span::styled(
+                format!("  resumes in {remaining_secs}s"),
+                t.warn,
+            ));
+        }
+        None => {}
     }
     if !r.message.is_empty() {
         st.push(Span::styled(format!("  {}", r.message), t.muted));
@@ -305,27 +308,12 @@ fn series_values(s: Option<&CpuSeries>) -> (Vec<f64>, Option<f64>) {
     }
 }
 
-/// ERROR lines per minute in thirty 10-second buckets over the last five minutes, per track.
+/// ERROR lines per minute in thirty 10-second buckets over the last five minutes, per track
+/// (counted as the lines arrived: nothing here scans the log ring).
 fn error_buckets(v: &View, r: &Rollout) -> (Vec<u64>, Vec<u64>) {
-    let s = v.state;
-    let mut c = vec![0u64; 30];
-    let mut st = vec![0u64; 30];
-    let now = s.now;
-    for l in s.logs.iter().rev() {
-        let age = (now - l.ts).num_seconds();
-        if age >= 300 {
-            break;
-        }
-        if l.level != Level::Error || *l.service != *r.name || age < 0 {
-            continue;
-        }
-        let b = 29 - (age / 10).clamp(0, 29) as usize;
-        match l.track {
-            Some(Track::Canary) => c[b] += 6,
-            _ => st[b] += 6,
-        }
-    }
-    (c, st)
+    let (c, st) = v.state.log_counts.buckets(&r.name, v.state.now, 10, 30);
+    let per_min = |b: Vec<u64>| b.into_iter().map(|n| n * 6).collect();
+    (per_min(c), per_min(st))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let window = crate::state::CPU_WINDOWS[s.ui.cpu_window];
+    let window = s.ui.cpu.secs();
     let mut extra = vec![Span::styled(format!("{} ", fmt_window(window)), t.muted)];
     if s.cpu.step_secs > 0 {
         extra.push(Span::styled(format!("step {}s ", s.cpu.step_secs), t.muted));
@@ -109,7 +109,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let now = s.now.timestamp() as f64;
-    let window = f64::from(crate::state::CPU_WINDOWS[s.ui.cpu_window]);
+    let window = f64::from(s.ui.cpu.secs());
     let buf = frame.buffer_mut();
     let plot = Rect::new(area.x + 5, area.y, area.width - 5, area.height - 2);
     // Y axis with labels, X axis with labels.

@@ -1,7 +1,7 @@
 //! The footer: the filter being typed, a flash message, or key hints from the keymap.
 
 use super::View;
-use crate::state::FlashKind;
+use crate::state::{FlashKind, Typing};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,7 +12,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
     let t = v.theme;
     let w = area.width as usize;
-    let line = if let Some(cmd) = &s.ui.command_input {
+    let line = if let Some(cmd) = s.command_line() {
         suggestions(frame, area, v, cmd);
         Line::from(vec![
             Span::styled(format!(":{cmd}▌"), t.text),
@@ -21,10 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
                 t.muted,
             ),
         ])
-    } else if let Some(p) = s.ui.filter_input {
+    } else if let Some(Typing::Filter(p)) = s.typing() {
         Line::from(vec![
             Span::styled(" filter ", t.badge),
-            Span::styled(format!(" /{}▌", s.ui.filters[p.index()]), t.text),
+            Span::styled(format!(" /{}▌", s.ui.lists[p].filter), t.text),
             Span::styled("  Enter keep · Esc clear", t.muted),
         ])
     } else if let Some(f) = &s.flash {

@@ -45,7 +45,7 @@ fn put_record(
         None => ("", t.muted),
     };
     let pod = l.pod.rsplit('-').next().unwrap_or(&l.pod);
-    let tm = if v.state.ui.log_utc {
+    let tm = if v.state.ui.logs.utc {
         l.ts.time()
     } else {
         l.ts.with_timezone(&chrono::Local).time()
@@ -85,7 +85,7 @@ fn put_record(
     let (shown, _) = message_cut(
         &l.message,
         right.saturating_sub(msg_x) as usize,
-        v.state.ui.log_wrap,
+        v.state.ui.logs.wrap,
     );
     x += text::put(buf, x, y, shown, right - x, t.text);
     highlight(
@@ -94,7 +94,7 @@ fn put_record(
         y,
         right,
         shown,
-        &v.state.ui.log_search,
+        &v.state.ui.logs.search,
         t.highlight,
     );
     if !l.stack.is_empty() && x + 2 < right {
@@ -174,7 +174,8 @@ fn sparklines(buf: &mut Buffer, area: Rect, v: &View) {
     let t = v.theme;
     let now = s.now.timestamp() / 60;
     let mut rows: Vec<(&String, Vec<u32>)> = s
-        .error_minutes
+        .log_counts
+        .minutes
         .iter()
         .map(|(svc, q)| {
             let counts = (now - 9..=now)
@@ -221,7 +222,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let idx = s.indices(Pane::Logs);
     let q = s.effective_log_query();
-    let narrowed = s.ui.log_narrow.is_some();
+    let narrowed = s.ui.logs.narrow.is_some();
     let mut extra = vec![Span::styled(
         format!("{q} "),
         if narrowed { t.accent } else { t.muted },
@@ -230,17 +231,18 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     if dropped > 0 {
         extra.push(Span::styled(format!("{dropped} dropped "), t.warn));
     }
-    if s.ui.search_input || !s.ui.log_search.is_empty() {
-        let cursor = if s.ui.search_input { "▌" } else { " (n/N)" };
+    let typing = s.typing() == Some(crate::state::Typing::Search);
+    if typing || !s.ui.logs.search.is_empty() {
+        let cursor = if typing { "▌" } else { " (n/N)" };
         extra.push(Span::styled(
-            format!("search: {}{cursor} ", s.ui.log_search),
+            format!("search: {}{cursor} ", s.ui.logs.search),
             t.highlight,
         ));
     }
-    if !s.ui.log_utc {
+    if !s.ui.logs.utc {
         extra.push(Span::styled("local time ", t.muted));
     }
-    extra.push(if s.ui.log_follow {
+    extra.push(if s.ui.logs.follow {
         Span::styled("following ", t.ok)
     } else {
         Span::styled("paused (f follows) ", t.warn)
@@ -257,7 +259,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let mut inner = pane_frame(frame, area, v, Pane::Logs, extra);
     // A line of per-service error-rate sparklines when there is room.
-    if inner.height >= 8 && !s.error_minutes.is_empty() {
+    if inner.height >= 8 && !s.log_counts.minutes.is_empty() {
         sparklines(
             frame.buffer_mut(),
             Rect::new(inner.x, inner.y, inner.width, 1),
@@ -269,21 +271,21 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     if rows == 0 {
         return;
     }
-    let pos = &s.ui.lists[Pane::Logs.index()];
+    let pos = &s.ui.lists[Pane::Logs];
     let focused = s.ui.focus == Pane::Logs;
     // Rows each record needs: 1, plus its details and stack when expanded.
-    let wrap = s.ui.log_wrap;
+    let wrap = s.ui.logs.wrap;
     let height = |k: usize| -> usize {
         let Some(i) = idx.get(k) else { return 1 };
         let Some(l) = s.logs.get(i) else { return 1 };
         let extra = if wrap { wrap_rows(inner, l) } else { 0 };
-        if s.ui.expanded_logs.contains(&s.log_seq(i)) {
+        if s.ui.logs.expanded.contains(&s.log_seq(i)) {
             2 + l.stack.len() + extra
         } else {
             1 + extra
         }
     };
-    let first = if s.ui.log_follow {
+    let first = if s.ui.logs.follow {
         let mut k = idx.len();
         let mut used = 0;
         while k > 0 && used + height(k - 1) <= rows {
@@ -307,7 +309,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     while k < idx.len() && y < inner.bottom() {
         let Some(i) = idx.get(k) else { break };
         let Some(l) = s.logs.get(i) else { break };
-        let expanded = s.ui.expanded_logs.contains(&s.log_seq(i));
+        let expanded = s.ui.logs.expanded.contains(&s.log_seq(i));
         put_record(buf, inner, y, v, l, focused && k == pos.selected, expanded);
         y += 1;
         if wrap {
@@ -323,7 +325,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
                     y,
                     inner.right(),
                     line,
-                    &s.ui.log_search,
+                    &s.ui.logs.search,
                     t.highlight,
                 );
                 rest = more;

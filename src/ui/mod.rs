@@ -132,8 +132,8 @@ fn pane_frame(frame: &mut Frame, area: Rect, v: &View, pane: Pane, extra: Vec<Sp
             .unwrap_or_default();
         title.push(Span::styled(format!("⚠{age}: {} ", first_line(e)), t.error));
     }
-    let filter = &s.ui.filters[pane.index()];
-    if !filter.is_empty() || s.ui.filter_input == Some(pane) {
+    let filter = &s.ui.lists[pane].filter;
+    if !filter.is_empty() || s.ui.typing == Some(crate::state::Typing::Filter(pane)) {
         title.push(Span::styled(format!("/{filter} "), t.highlight));
     }
     title.extend(extra);
@@ -167,7 +167,7 @@ fn draw_status(
     let s = v.state;
     let t = v.theme;
     let src = s.source(SourceId::for_pane(pane));
-    let filtered = !s.ui.filters[pane.index()].is_empty();
+    let filtered = !s.ui.lists[pane].filter.is_empty();
     let (msg, style) = match &src.health {
         Health::Connecting => (
             format!("… loading from {}", SourceId::for_pane(pane).label()),

@@ -43,7 +43,7 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     }
     let sel = s.timeline.get(selected);
     let before: Vec<usize> = match sel {
-        Some(c) if c.kind.breaks() => s.changes_before(selected),
+        Some(c) if c.kind.breaks() => s.timeline.changes_before(selected),
         _ => Vec::new(),
     };
     let head = match sel {

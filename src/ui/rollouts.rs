@@ -4,7 +4,7 @@
 use super::text::{self, Col};
 use super::{View, ellipsize, pane_frame, window};
 use crate::layout::Pane;
-use crate::model::{CanaryStep, Rollout, RolloutPhase};
+use crate::model::{CanaryStep, PauseState, Rollout, RolloutPhase};
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -50,12 +50,12 @@ pub fn timeline<'a>(t: &Theme, r: &Rollout) -> Vec<Span<'a>> {
         .collect()
 }
 
-/// `wait` for an indefinite pause, `42s` left of a timed one, empty otherwise.
+/// `promote?` for a pause that waits for a promote, `42s` left of a timed one, empty otherwise.
 pub fn pause_text(r: &Rollout, now: DateTime<Utc>) -> String {
-    match &r.pause {
+    match r.pause_state(now) {
         None => String::new(),
-        Some(p) if p.duration.is_none() => "promote?".into(),
-        Some(_) => format!("{}s", r.pause_remaining(now).unwrap_or(0)),
+        Some(PauseState::UntilPromoted) => "promote?".into(),
+        Some(PauseState::Timed { remaining_secs }) => format!("{remaining_secs}s"),
     }
 }
 
@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         ),
     ];
     let inner = pane_frame(frame, area, v, Pane::Rollouts, extra);
-    let pos = &s.ui.lists[Pane::Rollouts.index()];
+    let pos = &s.ui.lists[Pane::Rollouts];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Rollouts;
     let name_w = s

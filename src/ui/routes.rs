@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     ) {
         return;
     }
-    let w = crate::state::ROUTE_WINDOWS[s.ui.route_window];
+    let w = s.ui.routes.secs();
     let mut extra = vec![Span::styled(format!("{} ", super::fmt_window(w)), t.muted)];
     if let Some(b) = s.routes.first().and_then(|r| r.budget.as_ref())
         && s.routes.iter().all(|r| r.budget.as_ref() == Some(b))
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let inner = pane_frame(frame, area, v, Pane::Routes, extra);
     let wide = inner.width >= 86;
     let any_canary = s.routes.iter().any(|r| r.canary.is_some());
-    let pos = &s.ui.lists[Pane::Routes.index()];
+    let pos = &s.ui.lists[Pane::Routes];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Routes;
     let mut spec = vec![

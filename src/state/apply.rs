@@ -1,0 +1,314 @@
+//! `State::apply(Update)`: remote text cleaned first, whatever the source; then each kind of
+//! update in its own small function, each saying whether anything on screen may have changed.
+
+use super::keyed;
+use super::{Flash, FlashKind, Health, SourceId, State, Tracked, Update};
+use crate::layout::Pane;
+use crate::model::*;
+use crate::sanitize::{Sanitize, clean_owned};
+use chrono::Timelike;
+use std::sync::Arc;
+
+impl State {
+    /// Applies one update; returns whether anything on screen may have changed.
+    /// Remote text is cleaned of escape and control sequences here, whatever the source.
+    pub fn apply(&mut self, mut update: Update) -> bool {
+        clean_update(&mut update);
+        let now = self.now;
+        match update {
+            Update::Apps(apps) => {
+                self.mark_ok(SourceId::Apps);
+                let tl = &mut self.timeline;
+                let changed = keyed::snapshot(&mut self.apps, apps, |o, n| tl.note_app(now, o, n));
+                self.clamp(Pane::Apps);
+                changed
+            }
+            Update::AppUpserted(app) => {
+                self.mark_ok(SourceId::Apps);
+                let tl = &mut self.timeline;
+                keyed::upsert(&mut self.apps, app, |o, n| tl.note_app(now, o, n))
+            }
+            Update::AppDeleted { namespace, name } => {
+                let changed = keyed::delete(&mut self.apps, &namespace, &name);
+                self.clamp(Pane::Apps);
+                changed
+            }
+            Update::Rollouts(rollouts) => {
+                self.mark_ok(SourceId::Rollouts);
+                let tl = &mut self.timeline;
+                let changed = keyed::snapshot(&mut self.rollouts, rollouts, |o, n| {
+                    tl.note_rollout(now, o, n)
+                });
+                self.clamp(Pane::Rollouts);
+                self.rollouts_changed(changed)
+            }
+            Update::RolloutUpserted(r) => {
+                self.mark_ok(SourceId::Rollouts);
+                let tl = &mut self.timeline;
+                let changed =
+                    keyed::upsert(&mut self.rollouts, r, |o, n| tl.note_rollout(now, o, n));
+                self.rollouts_changed(changed)
+            }
+            Update::RolloutDeleted { namespace, name } => {
+                let changed = keyed::delete(&mut self.rollouts, &namespace, &name);
+                self.clamp(Pane::Rollouts);
+                self.rollouts_changed(changed)
+            }
+            Update::Routes(routes) => self.apply_routes(routes),
+            Update::MeshNotes(notes) => {
+                let changed = notes != self.mesh_notes;
+                self.mesh_notes = notes;
+                changed
+            }
+            Update::Cpu(cpu) => {
+                self.mark_ok(SourceId::Cpu);
+                let changed = cpu != self.cpu;
+                self.cpu = cpu;
+                changed
+            }
+            Update::Logs(lines) => self.apply_logs(lines),
+            Update::LogsDroppedByServer(n) => {
+                self.logs.server_dropped += n;
+                true
+            }
+            Update::Alerts(alerts) => self.apply_alerts(alerts),
+            Update::SourceHealth { source, health } => {
+                let s = &mut self.sources[source as usize];
+                if health == Health::Ok {
+                    s.last_ok = Some(now);
+                }
+                let changed = s.health != health;
+                s.health = health;
+                changed
+            }
+            Update::Clock(t) => {
+                let changed = t.minute() != now.minute()
+                    || t.hour() != now.hour()
+                    || self.has_second_resolution_content();
+                self.now = t;
+                changed
+            }
+            Update::ActionDone(outcome) => self.apply_outcome(outcome),
+        }
+    }
+
+    fn mark_ok(&mut self, id: SourceId) {
+        let s = &mut self.sources[id as usize];
+        s.health = Health::Ok;
+        s.last_ok = Some(self.now);
+    }
+
+    /// After a rollout change, the pollers' demand shares a new list of pod hashes (rebuilt only
+    /// then, not on every frame).
+    fn rollouts_changed(&mut self, changed: bool) -> bool {
+        if changed {
+            self.tracked = Arc::new(
+                self.rollouts
+                    .iter()
+                    .map(|r| Tracked {
+                        namespace: r.namespace.clone(),
+                        name: r.name.clone(),
+                        stable_hash: r.stable_hash.clone(),
+                        canary_hash: r.canary_hash.clone(),
+                    })
+                    .collect(),
+            );
+        }
+        changed
+    }
+
+    fn apply_routes(&mut self, mut routes: Vec<RouteStats>) -> bool {
+        routes.sort_by(|a, b| (&a.service, &a.route).cmp(&(&b.service, &b.route)));
+        self.mark_ok(SourceId::Mesh);
+        let changed = routes != self.routes;
+        self.routes = routes;
+        self.clamp(Pane::Routes);
+        changed
+    }
+
+    fn apply_alerts(&mut self, mut alerts: Vec<Alert>) -> bool {
+        // Firing first, then by severity, name and subject.
+        alerts.sort_by(|a, b| {
+            (a.state != AlertState::Firing, a.severity, &a.name)
+                .cmp(&(b.state != AlertState::Firing, b.severity, &b.name))
+                .then_with(|| a.subject().cmp(&b.subject()))
+        });
+        self.mark_ok(SourceId::Alerts);
+        self.timeline.note_alerts(self.now, &self.alerts, &alerts);
+        let changed = alerts != self.alerts;
+        self.alerts = alerts;
+        self.clamp(Pane::Alerts);
+        changed
+    }
+
+    fn apply_logs(&mut self, lines: Vec<LogLine>) -> bool {
+        self.mark_ok(SourceId::Logs);
+        if lines.is_empty() {
+            return false;
+        }
+        for l in lines {
+            self.timeline.note_log(&l);
+            self.push_log(l);
+        }
+        if self.ui.logs.follow {
+            self.follow_logs();
+        }
+        true
+    }
+
+    fn push_log(&mut self, line: LogLine) {
+        self.log_counts.add(&line);
+        let full = self.logs.len() == self.logs.capacity();
+        if let Some(gone) = self.logs.push(line) {
+            self.log_counts.evict(&gone);
+        }
+        if full {
+            if let Some(old) = self.log_seqs.pop_front() {
+                self.ui.logs.expanded.remove(&old);
+            }
+            let l = &mut self.ui.lists[Pane::Logs];
+            l.selected = l.selected.saturating_sub(1);
+            l.offset = l.offset.saturating_sub(1);
+        }
+        self.log_seqs.push_back(self.next_log_seq);
+        self.next_log_seq += 1;
+    }
+
+    fn apply_outcome(&mut self, outcome: ActionOutcome) -> bool {
+        self.in_flight.retain(|r| r.id != outcome.request.id);
+        let r = &outcome.request;
+        let verb = r.kind.as_str();
+        let name = r.target.name.clone();
+        let (text, flash) = match &outcome.result {
+            Ok(after) => (
+                format!("you: {verb} ✓ {after}"),
+                Flash {
+                    text: format!("✓ {verb} {name}: {after}"),
+                    kind: FlashKind::Ok,
+                    until: self.wall + chrono::Duration::seconds(8),
+                },
+            ),
+            Err(e) => (
+                format!("you: {verb} ✗ {e}"),
+                Flash {
+                    text: format!("✗ {verb} {name} failed: {e}"),
+                    kind: FlashKind::Error,
+                    until: self.wall + chrono::Duration::seconds(15),
+                },
+            ),
+        };
+        self.timeline
+            .record(self.now, super::ChangeKind::Action, &name, text);
+        self.flash = Some(flash);
+        true
+    }
+}
+
+fn clean_update(u: &mut Update) {
+    match u {
+        Update::Apps(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::AppUpserted(a) => a.sanitize(),
+        Update::Rollouts(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::RolloutUpserted(r) => r.sanitize(),
+        Update::Routes(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::MeshNotes(v) => {
+            for n in v {
+                n.service = clean_owned(&n.service);
+                n.namespace = clean_owned(&n.namespace);
+            }
+        }
+        Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::SourceHealth {
+            health: Health::Error(e),
+            ..
+        } => *e = clean_owned(e),
+        Update::ActionDone(o) => match &mut o.result {
+            Ok(e) => *e = clean_owned(e),
+            Err(e) => {
+                let m = e.message_mut();
+                *m = clean_owned(m);
+            }
+        },
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::tests::*;
+
+    #[test]
+    fn same_minute_clock_does_not_redraw_unless_seconds_show() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        s.flash = None;
+        let t = s.now;
+        // The steady scenario has only an indefinite pause: nothing counts seconds.
+        assert!(!s.has_second_resolution_content());
+        // Another second of the same minute (with_second never leaves the minute).
+        let same_minute = t.with_second((t.second() + 1) % 60).unwrap_or(t);
+        assert_ne!(same_minute, t);
+        assert_eq!(same_minute.minute(), t.minute());
+        assert!(!s.apply(Update::Clock(same_minute)));
+        assert!(s.apply(Update::Clock(t + chrono::Duration::minutes(1))));
+        // In the demo the wall tick does not move the data clock.
+        let before = s.now;
+        assert!(!s.tick(Utc::now()));
+        assert_eq!(s.now, before);
+    }
+
+    #[test]
+    fn a_full_log_ring_drops_the_oldest_and_keeps_the_selection_on_its_line() {
+        let mut s = State::new(context(false), start(), 100);
+        s.set_size(120, 40);
+        let line = |i: i64| LogLine {
+            ts: start() + chrono::Duration::seconds(i),
+            level: Level::Error,
+            service: "store".into(),
+            pod: "store-abc-1".into(),
+            track: None,
+            logger: "".into(),
+            message: format!("line {i}"),
+            trace_id: String::new(),
+            thread: "".into(),
+            stack: vec![],
+        };
+        s.apply(Update::Logs((0..100).map(line).collect()));
+        s.handle(Intent::Focus(Pane::Logs));
+        s.handle(Intent::Up);
+        let sel = s.ui.lists[Pane::Logs].selected;
+        let msg = s.logs.get(sel).map(|l| l.message.clone());
+        s.apply(Update::Logs((100..150).map(line).collect()));
+        assert_eq!(s.logs.len(), 100);
+        assert_eq!(s.logs.dropped(), 50);
+        let sel = s.ui.lists[Pane::Logs].selected;
+        assert_eq!(s.logs.get(sel).map(|l| l.message.clone()), msg);
+    }
+
+    #[test]
+    fn action_outcomes_flash_and_clear_in_flight() {
+        let (mut s, mut sim) = demo(Scenario::Steady, false);
+        select_rollout(&mut s, "user");
+        s.handle(Intent::Act(ActionKind::Promote));
+        let cmds = s.handle(Intent::Confirm);
+        let [Command::Run(req)] = cmds.as_slice() else {
+            panic!()
+        };
+        let result = sim.act(req);
+        assert_eq!(result.as_deref(), Ok("step 2/5 setWeight: 50"));
+        s.apply(Update::ActionDone(crate::model::ActionOutcome {
+            request: req.clone(),
+            result,
+        }));
+        assert!(s.in_flight.is_empty());
+        let f = s.flash.clone().map(|f| f.text).unwrap_or_default();
+        assert_eq!(f, "✓ promote user: step 2/5 setWeight: 50");
+        for u in sim.drain() {
+            s.apply(u);
+        }
+        assert_eq!(
+            s.rollout("dev", "user").and_then(|r| r.step_text()),
+            Some("2/5".into())
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! What is handled the same everywhere: quit, resize, the help, internal-log and timeline
+//! overlays, focus and zoom, back (the innermost thing first), the command line, a chart's
+//! window, and the action keys; plus `on_pane`, which hands an intent to the pane owning it.
+
+use super::Command;
+use crate::layout::Pane;
+use crate::model::AlertState;
+use crate::state::{FlashKind, Intent, Overlay, Screen, State, Typing};
+
+impl State {
+    /// The pane that owns an intent takes it: the logs theirs, the alerts theirs, the focused
+    /// list its motion and filter, the focused pane Enter and its window.
+    pub(super) fn on_pane(&mut self, intent: &Intent) -> Option<Vec<Command>> {
+        if let Some(c) = self.on_logs(intent) {
+            return Some(c);
+        }
+        match intent {
+            Intent::ToggleSuppressed => {
+                self.toggle_suppressed();
+                Some(Vec::new())
+            }
+            Intent::Open => Some(self.open()),
+            Intent::Window => {
+                self.next_window();
+                Some(Vec::new())
+            }
+            i => self.on_list(i),
+        }
+    }
+
+    pub(super) fn on_global(&mut self, intent: Intent) -> Vec<Command> {
+        match intent {
+            Intent::Quit => return vec![Command::Quit],
+            Intent::Resize { width, height } => self.set_size(width, height),
+            Intent::Help => self.toggle_overlay(Overlay::Help { scroll: 0 }),
+            Intent::InternalLog => self.toggle_overlay(Overlay::InternalLog),
+            Intent::Timeline => self.toggle_overlay(Overlay::Timeline {
+                selected: self.timeline.len().saturating_sub(1),
+            }),
+            Intent::Back => self.back(),
+            Intent::FocusNext => self.focus(self.ui.focus.next()),
+            Intent::FocusPrev => self.focus(self.ui.focus.prev()),
+            Intent::Focus(p) => self.focus(p),
+            Intent::Zoom => {
+                self.ui.zoom = !self.ui.zoom;
+                self.relayout();
+            }
+            Intent::CommandLine => self.open_command_line(""),
+            Intent::CommandWith(name) => self.open_command_line(&format!("{name} ")),
+            Intent::Act(kind) => return self.request(kind),
+            // Without a confirmation open these mean nothing; text is routed before this.
+            Intent::Confirm
+            | Intent::Cancel
+            | Intent::TogglePrune
+            | Intent::ToggleDryRun
+            | Intent::Text(_) => {}
+            // Taken by the overlays and panes above.
+            Intent::Up
+            | Intent::Down
+            | Intent::Top
+            | Intent::Bottom
+            | Intent::PageUp
+            | Intent::PageDown
+            | Intent::Open
+            | Intent::Filter
+            | Intent::Follow
+            | Intent::Expand
+            | Intent::ToggleSuppressed
+            | Intent::Search
+            | Intent::SearchNext
+            | Intent::SearchPrev
+            | Intent::ToggleWrap
+            | Intent::ToggleUtc
+            | Intent::Copy
+            | Intent::Narrow
+            | Intent::Window => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens an overlay, or closes it if it is the one open.
+    fn toggle_overlay(&mut self, o: Overlay) {
+        let same = std::mem::discriminant(&o);
+        self.ui.overlay = match &self.ui.overlay {
+            Some(cur) if std::mem::discriminant(cur) == same => None,
+            _ => Some(o),
+        };
+    }
+
+    fn open_command_line(&mut self, text: &str) {
+        self.ui.palette.line.set(text);
+        self.ui.typing = Some(Typing::Command);
+    }
+
+    /// Esc: the overlay, then the cockpit, then the zoom, then the focused pane's filter.
+    fn back(&mut self) {
+        if self.ui.overlay.take().is_some() {
+            return;
+        }
+        if self.ui.screen != Screen::Main {
+            self.ui.screen = Screen::Main;
+            return;
+        }
+        if self.ui.zoom {
+            self.ui.zoom = false;
+            self.relayout();
+            return;
+        }
+        let focus = self.ui.focus;
+        let f = &mut self.ui.lists[focus].filter;
+        if !f.is_empty() {
+            f.clear();
+            self.clamp_lists();
+        }
+    }
+
+    pub(in crate::state) fn focus(&mut self, pane: Pane) {
+        if self.ui.screen != Screen::Main {
+            self.ui.screen = Screen::Main;
+        }
+        self.ui.overlay = None;
+        self.ui.focus = pane;
+        self.relayout();
+    }
+
+    fn toggle_suppressed(&mut self) {
+        self.ui.alerts.show_suppressed = !self.ui.alerts.show_suppressed;
+        let n = self
+            .alerts
+            .iter()
+            .filter(|a| a.state == AlertState::Suppressed)
+            .count();
+        let what = if self.ui.alerts.show_suppressed {
+            "shown, dimmed"
+        } else {
+            "hidden"
+        };
+        self.flash(
+            FlashKind::Info,
+            format!("{n} silenced or inhibited alerts {what}"),
+        );
+        self.set_pos(Pane::Alerts, 0);
+    }
+
+    /// `w`: the next window of the CPU chart or of the routes (the cockpit's are the routes').
+    fn next_window(&mut self) {
+        let target = match &self.ui.screen {
+            Screen::Cockpit { .. } => Pane::Routes,
+            Screen::Main => self.ui.focus,
+        };
+        use crate::model::time::fmt_window;
+        match target {
+            Pane::Cpu => {
+                let w = self.ui.cpu.advance();
+                self.flash(FlashKind::Info, format!("CPU window {}", fmt_window(w)));
+            }
+            Pane::Routes => {
+                let w = self.ui.routes.advance();
+                self.flash(FlashKind::Info, format!("route window {}", fmt_window(w)));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::tests::*;
+
+    #[test]
+    fn esc_closes_the_innermost_thing_first() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        select_rollout(&mut s, "user");
+        s.handle(Intent::Open);
+        assert!(matches!(s.ui.screen, Screen::Cockpit { .. }));
+        s.handle(Intent::Help);
+        s.handle(Intent::Back);
+        assert!(s.ui.overlay.is_none());
+        assert!(matches!(s.ui.screen, Screen::Cockpit { .. }));
+        s.handle(Intent::Back);
+        assert_eq!(s.ui.screen, Screen::Main);
+    }
+}

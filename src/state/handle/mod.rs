@@ -1,0 +1,74 @@
+//! `State::handle(Intent)`: typed text goes to what is being typed; any other intent goes to
+//! the overlay that is open, then to the pane that owns it, then to the global handlers — each
+//! a small function in its own file. Anything that needs I/O comes back as a [`Command`].
+
+mod act;
+mod global;
+mod lists;
+mod logs;
+mod open;
+mod overlay;
+mod text;
+
+use super::{AuditEntry, Intent, KeyContext, Overlay, Screen, State, Typing};
+use crate::model::{ActionKind, ActionRequest};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Quit,
+    Run(ActionRequest),
+    Audit(AuditEntry),
+    /// Watch another context and/or other namespaces (None keeps the current one).
+    Switch {
+        context: Option<String>,
+        namespaces: Option<Vec<String>>,
+    },
+    /// Put text on the user's clipboard (OSC 52: the terminal does it, even over SSH).
+    Copy(String),
+    /// Switch to another colour theme (`:theme NAME`).
+    Theme(String),
+}
+
+impl State {
+    /// True while keys are text for an input rather than bindings.
+    pub fn text_input_active(&self) -> bool {
+        self.ui.typing.is_some()
+            || matches!(&self.ui.overlay, Some(Overlay::Confirm(p)) if p.needs_typing())
+    }
+
+    /// What is being typed into, for the footer: the filter of which pane, the search, the
+    /// command line.
+    pub fn typing(&self) -> Option<Typing> {
+        self.ui.typing
+    }
+
+    /// The keymap contexts in force, most specific first.
+    pub fn key_contexts(&self) -> Vec<KeyContext> {
+        use KeyContext as K;
+        match &self.ui.overlay {
+            Some(Overlay::Confirm(p)) if p.kind == ActionKind::Sync => {
+                return vec![K::Confirm, K::SyncOptions];
+            }
+            Some(Overlay::Confirm(_)) => return vec![K::Confirm],
+            Some(Overlay::Help { .. }) => return vec![K::Help, K::Global],
+            Some(Overlay::AppDetail { .. }) => return vec![K::AppDetail, K::Global],
+            Some(Overlay::InternalLog) => return vec![K::InternalLog, K::Global],
+            Some(Overlay::Timeline { .. }) => return vec![K::Timeline, K::Global],
+            None => {}
+        }
+        if matches!(self.ui.screen, Screen::Cockpit { .. }) {
+            return vec![K::Cockpit, K::Global];
+        }
+        vec![KeyContext::of_pane(self.ui.focus), K::List, K::Global]
+    }
+
+    pub fn handle(&mut self, intent: Intent) -> Vec<super::Command> {
+        match intent {
+            Intent::Text(key) => self.on_text(key),
+            intent => self
+                .on_overlay(&intent)
+                .or_else(|| self.on_pane(&intent))
+                .unwrap_or_else(|| self.on_global(intent)),
+        }
+    }
+}

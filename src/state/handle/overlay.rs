@@ -1,0 +1,98 @@
+//! Intents an open overlay takes first: help scrolls, the timeline moves its selection and
+//! goes to what an entry is about, the application detail goes on to the cockpit, and the
+//! confirmation confirms, cancels and toggles its options.
+
+use super::Command;
+use crate::model::ActionKind;
+use crate::state::{FlashKind, Intent, Overlay, Screen, State};
+
+impl State {
+    pub(super) fn on_overlay(&mut self, intent: &Intent) -> Option<Vec<Command>> {
+        match (&self.ui.overlay, intent) {
+            (Some(Overlay::Help { .. } | Overlay::Timeline { .. }), i) if self.is_motion(i) => {
+                self.move_overlay(i);
+                Some(Vec::new())
+            }
+            (Some(Overlay::Timeline { selected }), Intent::Open) => {
+                if let Some(c) = self.timeline.get(*selected) {
+                    let name = c.subject.clone();
+                    self.jump_to(&name);
+                }
+                Some(Vec::new())
+            }
+            (Some(Overlay::AppDetail { name, .. }), Intent::Open) => {
+                // From the application detail, Enter goes on to its rollout's cockpit.
+                let target = self
+                    .rollouts
+                    .iter()
+                    .find(|r| &r.name == name)
+                    .map(|r| (r.namespace.clone(), r.name.clone()));
+                self.ui.overlay = None;
+                match target {
+                    Some((namespace, name)) => self.ui.screen = Screen::Cockpit { namespace, name },
+                    None => self.flash(FlashKind::Info, "this application has no rollout"),
+                }
+                Some(Vec::new())
+            }
+            (Some(Overlay::Confirm(_)), Intent::Confirm) => Some(self.confirm()),
+            (Some(Overlay::Confirm(_)), Intent::Cancel) => {
+                self.ui.overlay = None;
+                self.flash(FlashKind::Info, "cancelled");
+                Some(Vec::new())
+            }
+            (Some(Overlay::Confirm(_)), Intent::TogglePrune | Intent::ToggleDryRun) => {
+                let ns = self.context.argocd_namespace.clone();
+                if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay
+                    && p.kind == ActionKind::Sync
+                {
+                    if *intent == Intent::TogglePrune {
+                        p.sync.prune = !p.sync.prune;
+                    } else {
+                        p.sync.dry_run = !p.sync.dry_run;
+                    }
+                    p.refresh_command(&ns);
+                }
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+
+    fn is_motion(&self, i: &Intent) -> bool {
+        matches!(
+            i,
+            Intent::Up
+                | Intent::Down
+                | Intent::PageUp
+                | Intent::PageDown
+                | Intent::Top
+                | Intent::Bottom
+        )
+    }
+
+    /// Help scrolls; the timeline moves its selection.
+    fn move_overlay(&mut self, i: &Intent) {
+        let page = self.page() as isize;
+        let last = self.timeline.len().saturating_sub(1);
+        let delta = match i {
+            Intent::Up => Some(-1),
+            Intent::Down => Some(1),
+            Intent::PageUp => Some(-page),
+            Intent::PageDown => Some(page),
+            _ => None,
+        };
+        match (&mut self.ui.overlay, delta) {
+            (Some(Overlay::Help { scroll }), Some(d)) => *scroll = scroll.saturating_add_signed(d),
+            (Some(Overlay::Help { scroll }), None) => {
+                *scroll = if *i == Intent::Top { 0 } else { usize::MAX / 2 }
+            }
+            (Some(Overlay::Timeline { selected }), Some(d)) => {
+                *selected = selected.saturating_add_signed(d).min(last)
+            }
+            (Some(Overlay::Timeline { selected }), None) => {
+                *selected = if *i == Intent::Top { 0 } else { last }
+            }
+            _ => {}
+        }
+    }
+}

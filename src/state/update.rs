@@ -1,0 +1,101 @@
+//! What sources and operators tell State, and the health of each source.
+
+use crate::layout::Pane;
+use crate::model::*;
+use chrono::{DateTime, Utc};
+
+/// A source of data, one per pane, each with its own health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceId {
+    Apps,
+    Rollouts,
+    Mesh,
+    Cpu,
+    Logs,
+    Alerts,
+}
+
+impl SourceId {
+    pub const ALL: [SourceId; 6] = [
+        SourceId::Apps,
+        SourceId::Rollouts,
+        SourceId::Mesh,
+        SourceId::Cpu,
+        SourceId::Logs,
+        SourceId::Alerts,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Apps => "argocd",
+            SourceId::Rollouts => "rollouts",
+            SourceId::Mesh => "mesh",
+            SourceId::Cpu => "cpu",
+            SourceId::Logs => "logs",
+            SourceId::Alerts => "alerts",
+        }
+    }
+    pub fn for_pane(p: Pane) -> SourceId {
+        match p {
+            Pane::Apps => SourceId::Apps,
+            Pane::Rollouts => SourceId::Rollouts,
+            Pane::Routes => SourceId::Mesh,
+            Pane::Cpu => SourceId::Cpu,
+            Pane::Logs => SourceId::Logs,
+            Pane::Alerts => SourceId::Alerts,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Health {
+    Connecting,
+    Ok,
+    Error(String),
+    /// Not configured or not available in this build; the reason, in words.
+    Off(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceStatus {
+    pub health: Health,
+    /// When the source last delivered good data.
+    pub last_ok: Option<DateTime<Utc>>,
+}
+
+impl SourceStatus {
+    pub const CONNECTING: SourceStatus = SourceStatus {
+        health: Health::Connecting,
+        last_ok: None,
+    };
+}
+
+/// Everything a source or operator can tell State.
+#[derive(Clone, Debug)]
+pub enum Update {
+    Apps(Vec<ArgoApp>),
+    AppUpserted(ArgoApp),
+    AppDeleted {
+        namespace: String,
+        name: String,
+    },
+    Rollouts(Vec<Rollout>),
+    RolloutUpserted(Rollout),
+    RolloutDeleted {
+        namespace: String,
+        name: String,
+    },
+    Routes(Vec<RouteStats>),
+    /// Why services in scope have no route rows.
+    MeshNotes(Vec<MeshNote>),
+    Cpu(CpuData),
+    Logs(Vec<LogLine>),
+    LogsDroppedByServer(u64),
+    Alerts(Vec<Alert>),
+    SourceHealth {
+        source: SourceId,
+        health: Health,
+    },
+    /// The data clock: simulated time in the demo.
+    Clock(DateTime<Utc>),
+    ActionDone(ActionOutcome),
+}
