@@ -7,7 +7,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use opsdeck::keymap::Keymap;
 use opsdeck::layout::Pane;
-use opsdeck::sources::loki::{Cursor, Interner, parse_tail, to_log_line};
+use opsdeck::sources::logs::loki::{Cursor, parse_tail};
+use opsdeck::sources::logs::{Interner, to_log_line};
 use opsdeck::state::{Context, Intent, State, Update};
 use opsdeck::theme::Theme;
 use opsdeck::ui::{self, View};

@@ -3,7 +3,8 @@
 //! ring) and prints the process' VmRSS and VmHWM. Run: `cargo run --release --example
 //! log_memory -- 100000`. The ring's bound is `--log-lines` (default 50,000).
 
-use opsdeck::sources::loki::{Cursor, Interner, parse_tail, to_log_line};
+use opsdeck::sources::logs::loki::{Cursor, parse_tail};
+use opsdeck::sources::logs::{Interner, to_log_line};
 use opsdeck::state::{Context, State, Update};
 use serde_json::json;
 

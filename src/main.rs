@@ -107,7 +107,6 @@ fn prom_setup(cfg: &Config, kube: kube::Client) -> Result<PromSetup, String> {
         mesh,
         kube: Some(kube),
         monitoring_namespace: cfg.monitoring_namespace.clone(),
-        viz_namespace: cfg.viz_namespace.clone(),
         timeout: cfg.query_timeout,
         refresh: opsdeck::sources::prometheus::REFRESH,
     })
@@ -127,6 +126,7 @@ async fn live_setup(
         argocd_namespace: cfg.argocd_namespace.clone(),
     };
     let prom = prom_setup(&cfg, client.clone())?;
+    let viz_namespace = cfg.viz_namespace.clone();
     let stats = Arc::new(PromStats::default());
     let am_location = match (&cfg.alertmanager, &cfg.alertmanager_service) {
         (Some(url), _) => alertmanager::Location::Url(Endpoint::direct(
@@ -192,7 +192,8 @@ async fn live_setup(
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
             tasks.push(loki::spawn(loki_setup, demand.clone(), tx.clone()));
-            tasks.extend(prometheus::spawn(prom, demand, tx.clone(), stats));
+            let mesh = Box::new(Linkerd::new(&viz_namespace));
+            tasks.extend(prometheus::spawn(prom, mesh, demand, tx.clone(), stats));
             tasks.push(alertmanager::spawn(am_poll, alertmanager::REFRESH, tx));
             tasks
         }),
@@ -408,7 +409,8 @@ use opsdeck::ops::kube::KubeOperator;
 use opsdeck::ops::router::ActionRouter;
 use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::sources::kube::watch::{self, WatchConfig};
-use opsdeck::sources::loki::{self, LokiSetup};
+use opsdeck::sources::logs::loki::{self, LokiSetup};
+use opsdeck::sources::mesh::linkerd::Linkerd;
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::Demand;
 use opsdeck::state::Update;

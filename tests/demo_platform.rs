@@ -46,9 +46,9 @@ fn steady_starts_healthy_with_one_canary_waiting_for_promote() {
     assert!(d.state.apps.iter().all(|a| a.sync == SyncStatus::Synced));
     // Routes come from the ServiceProfiles: GET retryable with 1 s, writes 2 s.
     let products = d.route("store", "GET /products");
-    assert!(products.retryable && products.timeout_ms == 1000);
+    assert!(products.retryable() && products.timeout_ms() == 1000);
     let points = d.route("store", "POST /points");
-    assert!(!points.retryable && points.timeout_ms == 2000);
+    assert!(!points.retryable() && points.timeout_ms() == 2000);
     assert_eq!(
         d.state
             .routes

@@ -6,7 +6,7 @@ mod support;
 
 use opsdeck::layout::Pane;
 use opsdeck::net::http::Endpoint;
-use opsdeck::sources::loki::{self, LokiSetup};
+use opsdeck::sources::logs::loki::{self, LokiSetup};
 use opsdeck::state::{Demand, Tracked};
 use opsdeck::state::{Health, Intent, SourceId, State, Update};
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@ mod support;
 use opsdeck::layout::Pane;
 use opsdeck::model::{Track, cpu::CpuUnit};
 use opsdeck::net::http::{Endpoint, ServiceRef};
+use opsdeck::sources::mesh::linkerd::Linkerd;
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::{Demand, Tracked};
 use opsdeck::state::{Health, SourceId, State, Update};
@@ -264,10 +265,13 @@ fn setup(cpu: Location, mesh: Location, kube: Option<kube::Client>) -> PromSetup
         mesh,
         kube,
         monitoring_namespace: "monitoring".into(),
-        viz_namespace: "linkerd-viz".into(),
         timeout: Duration::from_secs(5),
         refresh: Duration::from_secs(1),
     }
+}
+
+fn linkerd() -> Box<Linkerd> {
+    Box::new(Linkerd::new("linkerd-viz"))
 }
 
 fn state() -> State {
@@ -325,6 +329,7 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
             Location::Url(endpoint),
             Some(kube.client()),
         ),
+        linkerd(),
         demand_rx,
         tx,
         stats.clone(),
@@ -386,10 +391,10 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
         .find(|r| r.route == "GET /products")
         .expect("GET /products");
     assert_eq!(
-        (get.service.as_str(), get.timeout_ms, get.retryable),
+        (get.service.as_str(), get.timeout_ms(), get.retryable()),
         ("store", 300, true)
     );
-    let budget = get.budget.as_ref().expect("retry budget");
+    let budget = get.budget().expect("retry budget");
     assert_eq!(
         (
             budget.retry_ratio,
@@ -434,7 +439,7 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
         .find(|r| r.route == "POST /orders")
         .expect("POST /orders row from the profile");
     assert_eq!(
-        (post.overall.effective_success, post.timeout_ms),
+        (post.overall.effective_success, post.timeout_ms()),
         (None, 2000)
     );
     let notes: Vec<(&str, &str)> = s
@@ -532,6 +537,7 @@ async fn zero_config_finds_prometheus_through_the_api_server_and_explains_linker
     let (_d, demand_rx) = watch::channel(demand());
     let tasks = prometheus::spawn(
         setup(Location::Discover, Location::Discover, Some(kube.client())),
+        linkerd(),
         demand_rx,
         tx,
         Arc::new(PromStats::default()),
@@ -565,6 +571,7 @@ async fn zero_config_finds_prometheus_through_the_api_server_and_explains_linker
             Location::Service(ServiceRef::new("linkerd-viz", "prometheus", "9090")),
             Some(kube.client()),
         ),
+        linkerd(),
         demand_rx,
         tx,
         Arc::new(PromStats::default()),
@@ -617,7 +624,7 @@ async fn hidden_panes_cost_no_queries_and_a_new_window_is_fetched_at_once() {
         )
     };
     s.kube = None;
-    let tasks = prometheus::spawn(s, demand_rx, tx, stats.clone());
+    let tasks = prometheus::spawn(s, linkerd(), demand_rx, tx, stats.clone());
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(stats.queries.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert!(rx.try_recv().is_err(), "nothing fetched while hidden");

@@ -21,7 +21,7 @@ pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,
     RolloutPhase, rollout_before,
 };
-pub use route::{MeshNote, RetryBudget, RouteSample, RouteStats};
+pub use route::{MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind};
 
 /// Which set of pods of a canary rollout a number or a log line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

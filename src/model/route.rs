@@ -1,4 +1,5 @@
-//! Linkerd per-route traffic numbers (PROTOCOLS §3.3) joined with the ServiceProfile spec.
+//! Per-route (or per-service) traffic numbers from the mesh, with the retry and timeout policy
+//! of the route in the words of the mesh that carries it (Linkerd: PROTOCOLS §3; Istio: §9).
 
 /// Numbers of one route over the query window; `None` success means no requests.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,15 +22,42 @@ pub struct RetryBudget {
     pub ttl_secs: u64,
 }
 
+/// How the mesh retries and times out a route's requests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RoutePolicy {
+    /// A ServiceProfile route: its timeout (0 when not known, as for an HTTPRoute whose policy
+    /// lives elsewhere), whether it is retryable, and the profile's retry budget.
+    Linkerd {
+        timeout_ms: u64,
+        retryable: bool,
+        budget: Option<RetryBudget>,
+    },
+    /// A VirtualService route: `retries.attempts`, `perTryTimeout`, `retryOn` and the route's
+    /// `timeout`; `None` where it sets none and Istio's defaults apply.
+    Istio {
+        attempts: Option<u32>,
+        per_try_timeout_ms: Option<u64>,
+        retry_on: Option<String>,
+        timeout_ms: Option<u64>,
+    },
+}
+
+/// What a row counts: one route of a service, or the whole service (a mesh that does not name
+/// routes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    Route,
+    Service,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteStats {
     pub service: String,
     pub namespace: String,
-    /// ServiceProfile route name, e.g. `GET /products`.
+    /// The route's name (`GET /products`); for a whole-service row, what the row stands for.
     pub route: String,
-    pub timeout_ms: u64,
-    pub retryable: bool,
-    pub budget: Option<RetryBudget>,
+    pub row: RowKind,
+    pub policy: RoutePolicy,
     pub overall: RouteSample,
     /// Split by `rollouts_pod_template_hash` while a canary runs.
     pub canary: Option<RouteSample>,
@@ -42,4 +70,31 @@ pub struct MeshNote {
     pub namespace: String,
     pub service: String,
     pub reason: String,
+}
+
+impl RouteStats {
+    /// The route's timeout in milliseconds; 0 when none is known.
+    pub fn timeout_ms(&self) -> u64 {
+        match &self.policy {
+            RoutePolicy::Linkerd { timeout_ms, .. } => *timeout_ms,
+            RoutePolicy::Istio { timeout_ms, .. } => timeout_ms.unwrap_or(0),
+        }
+    }
+
+    /// Failed requests are retried by the mesh.
+    pub fn retryable(&self) -> bool {
+        match &self.policy {
+            RoutePolicy::Linkerd { retryable, .. } => *retryable,
+            // Istio retries by default (2 attempts) unless told 0.
+            RoutePolicy::Istio { attempts, .. } => attempts.is_none_or(|a| a > 0),
+        }
+    }
+
+    /// Linkerd's retry budget, which caps retries for the whole service.
+    pub fn budget(&self) -> Option<&RetryBudget> {
+        match &self.policy {
+            RoutePolicy::Linkerd { budget, .. } => budget.as_ref(),
+            RoutePolicy::Istio { .. } => None,
+        }
+    }
 }

@@ -55,6 +55,18 @@ pub fn duration_secs(v: &Value) -> Option<u64> {
     }
 }
 
+/// An object's namespace and name; an error naming its kind when it has no name.
+pub fn name_of(obj: &Value, kind: &str) -> Result<(String, String), String> {
+    let name = str_at(obj, &["metadata", "name"]);
+    if name.is_empty() {
+        return Err(format!("{kind} without metadata.name"));
+    }
+    Ok((
+        str_at(obj, &["metadata", "namespace"]).to_string(),
+        name.to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

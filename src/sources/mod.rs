@@ -5,5 +5,6 @@
 pub mod alertmanager;
 pub mod demo;
 pub mod kube;
-pub mod loki;
+pub mod logs;
+pub mod mesh;
 pub mod prometheus;

@@ -24,8 +24,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let w = s.ui.routes.secs();
     let mut extra = vec![Span::styled(format!("{} ", super::fmt_window(w)), t.muted)];
-    if let Some(b) = s.routes.first().and_then(|r| r.budget.as_ref())
-        && s.routes.iter().all(|r| r.budget.as_ref() == Some(b))
+    if let Some(b) = s.routes.first().and_then(|r| r.budget())
+        && s.routes.iter().all(|r| r.budget() == Some(b))
     {
         extra.push(Span::styled(
             format!(
@@ -92,10 +92,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         }
         cells.push(one(fmt_ms(o.p95_ms), t.text));
         if wide {
-            let retry = if r.retryable { "↻" } else { " " };
+            let retry = if r.retryable() { "↻" } else { " " };
             cells.push(one(fmt_ms(o.p99_ms), t.muted));
             cells.push(one(
-                format!("{retry}{}", fmt_timeout(r.timeout_ms)),
+                format!("{retry}{}", fmt_timeout(r.timeout_ms())),
                 t.muted,
             ));
         }

@@ -6,17 +6,6 @@ use crate::model::*;
 use crate::net::json::*;
 use serde_json::Value;
 
-fn name_of(obj: &Value, kind: &str) -> Result<(String, String), String> {
-    let name = str_at(obj, &["metadata", "name"]);
-    if name.is_empty() {
-        return Err(format!("{kind} without metadata.name"));
-    }
-    Ok((
-        str_at(obj, &["metadata", "namespace"]).to_string(),
-        name.to_string(),
-    ))
-}
-
 pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
     let (namespace, name) = name_of(obj, "Application")?;
     let source = at(obj, &["spec", "source"])
@@ -438,56 +427,5 @@ pub fn parse_rollout<'a>(
         )
         .parse()
         .unwrap_or(0),
-    })
-}
-
-/// One route of a ServiceProfile (linkerd.io/v1alpha2).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProfileRoute {
-    pub name: String,
-    /// `timeout`, default 10 s (Linkerd's default route timeout).
-    pub timeout_ms: u64,
-    pub retryable: bool,
-}
-
-/// A ServiceProfile: named `<service>.<namespace>.svc.<cluster domain>`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ServiceProfile {
-    /// The profile's name, the authority its routes match (`store.dev.svc.cluster.local`).
-    pub fqdn: String,
-    pub service: String,
-    pub namespace: String,
-    pub routes: Vec<ProfileRoute>,
-    pub budget: Option<RetryBudget>,
-}
-
-/// Linkerd's default route timeout when `timeout` is not set.
-pub const DEFAULT_ROUTE_TIMEOUT_MS: u64 = 10_000;
-
-pub fn parse_service_profile(obj: &Value) -> Result<ServiceProfile, String> {
-    let (namespace, fqdn) = name_of(obj, "ServiceProfile")?;
-    let service = fqdn.split('.').next().unwrap_or("").to_string();
-    let routes = array_at(obj, &["spec", "routes"])
-        .iter()
-        .map(|r| ProfileRoute {
-            name: str_at(r, &["name"]).to_string(),
-            timeout_ms: crate::model::time::go_duration_ms(str_at(r, &["timeout"]))
-                .unwrap_or(DEFAULT_ROUTE_TIMEOUT_MS),
-            retryable: bool_at(r, &["isRetryable"]),
-        })
-        .collect();
-    let budget = at(obj, &["spec", "retryBudget"]).map(|b| RetryBudget {
-        retry_ratio: at(b, &["retryRatio"])
-            .and_then(Value::as_f64)
-            .unwrap_or(0.2),
-        min_retries_per_second: u32_at(b, &["minRetriesPerSecond"], 10),
-        ttl_secs: crate::model::time::go_duration_ms(str_at(b, &["ttl"])).unwrap_or(10_000) / 1000,
-    });
-    Ok(ServiceProfile {
-        fqdn,
-        service,
-        namespace,
-        routes,
-        budget,
     })
 }

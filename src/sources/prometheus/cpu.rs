@@ -1,9 +1,11 @@
-//! Turns node and per-pod CPU series into [`CpuData`]: one series per node, one per service
+//! CPU: the queries (node busy %, cores per pod from a recording rule or cAdvisor), and node
+//! and per-pod series turned into [`CpuData`]: one series per node, one per service
 //! (its pods summed), and per track (canary/stable by pod template hash) while a canary runs.
 
-use super::api::Series;
+use super::api::{Prometheus, Series};
 use crate::model::{CpuData, CpuSeries, Track, cpu::CpuUnit, service_of_pod};
-use crate::state::Tracked;
+use crate::query::promql::{any_of, selector};
+use crate::state::{Demand, Tracked};
 use std::collections::BTreeMap;
 
 /// The node a node-exporter series is about: its `node` label, else `instance` without port.
@@ -21,6 +23,53 @@ fn node_name(s: &Series) -> String {
 fn add_into(acc: &mut BTreeMap<i64, f64>, points: &[(i64, f64)]) {
     for (t, v) in points {
         *acc.entry(*t).or_insert(0.0) += v;
+    }
+}
+
+/// Node busy percentage per node (kube-prometheus' `instance:node_cpu_utilisation:rate5m`,
+/// as a percentage).
+pub fn node_cpu(range: &str) -> String {
+    format!(
+        "100 * (1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{{mode=~\"idle|iowait|steal\"}}[{range}]))))"
+    )
+}
+
+/// How per-pod CPU is read: a kube-prometheus-stack recording rule, or cAdvisor directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodCpuSource {
+    RuleRate5m,
+    RuleIrate,
+    Cadvisor,
+}
+
+pub const RULE_RATE5M: &str =
+    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m";
+pub const RULE_IRATE: &str =
+    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate";
+
+/// CPU cores per pod in `namespaces` (all when empty).
+pub fn pod_cpu(source: PodCpuSource, namespaces: &[String], range: &str) -> String {
+    let ns = any_of("namespace", namespaces);
+    match source {
+        PodCpuSource::RuleRate5m | PodCpuSource::RuleIrate => {
+            let rule = if source == PodCpuSource::RuleRate5m {
+                RULE_RATE5M
+            } else {
+                RULE_IRATE
+            };
+            format!(
+                "sum by (namespace, pod) ({rule}{})",
+                selector(&[ns, Some("container!=\"\"".into())])
+            )
+        }
+        PodCpuSource::Cadvisor => format!(
+            "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{}[{range}]))",
+            selector(&[
+                ns,
+                Some("container!=\"\"".into()),
+                Some("image!=\"\"".into())
+            ])
+        ),
     }
 }
 
@@ -85,9 +134,58 @@ pub fn assemble(
     }
 }
 
+/// One refresh of the CPU chart: the node and pod series for the window the screen shows.
+pub async fn refresh(
+    prom: &Prometheus,
+    pod_source: &mut Option<PodCpuSource>,
+    d: &Demand,
+) -> Result<(CpuData, u64), String> {
+    let mut queries = 0;
+    if pod_source.is_none() {
+        // Prefer kube-prometheus-stack's recording rules; fall back to raw cAdvisor.
+        let mut found = PodCpuSource::Cadvisor;
+        for (rule, src) in [
+            (RULE_RATE5M, PodCpuSource::RuleRate5m),
+            (RULE_IRATE, PodCpuSource::RuleIrate),
+        ] {
+            queries += 1;
+            if !prom.query(&format!("count({rule})")).await?.is_empty() {
+                found = src;
+                break;
+            }
+        }
+        *pod_source = Some(found);
+    }
+    let step = d.cpu_step();
+    let window = d.cpu_window_secs.max(60);
+    let end = chrono::Utc::now().timestamp();
+    let end = end - end.rem_euclid(i64::from(step));
+    let start = end - i64::from(window);
+    let range = crate::query::promql::rate_range(step);
+    let nodes = prom
+        .query_range(&node_cpu(&range), start, end, step)
+        .await?;
+    let pod_q = pod_cpu(
+        pod_source.unwrap_or(PodCpuSource::Cadvisor),
+        &d.namespaces,
+        &range,
+    );
+    let pods = prom.query_range(&pod_q, start, end, step).await?;
+    queries += 2;
+    Ok((assemble(nodes, pods, &d.rollouts, step, window), queries))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_cpu_is_read_from_cadvisor_without_pause_containers() {
+        assert_eq!(
+            pod_cpu(PodCpuSource::Cadvisor, &["dev".into()], "60s"),
+            r#"sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{namespace=~"dev", container!="", image!=""}[60s]))"#
+        );
+    }
 
     #[test]
     fn pods_map_to_their_service_and_hash() {

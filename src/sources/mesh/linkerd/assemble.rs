@@ -1,9 +1,9 @@
 //! Joins Linkerd route metrics with the ServiceProfiles into [`RouteStats`] rows, split into
 //! canary and stable by pod template hash, and says why a service in scope has no rows.
 
-use super::api::Sample;
-use crate::model::{MeshNote, RouteSample, RouteStats};
-use crate::sources::kube::parse::{DEFAULT_ROUTE_TIMEOUT_MS, ServiceProfile};
+use super::profiles::{DEFAULT_ROUTE_TIMEOUT_MS, ServiceProfile};
+use crate::model::{MeshNote, RoutePolicy, RouteSample, RouteStats, RowKind};
+use crate::sources::prometheus::api::Sample;
 use crate::state::Tracked;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,6 +95,28 @@ fn finite_or_zero(v: f64) -> f64 {
     if v.is_finite() { v } else { 0.0 }
 }
 
+impl Acc {
+    fn has_traffic(&self) -> bool {
+        self.inbound.total() > 0.0
+            || self.effective.is_some_and(|c| c.total() > 0.0)
+            || self.actual.is_some_and(|c| c.total() > 0.0)
+    }
+
+    /// The numbers of the pods with one template hash.
+    fn split(&self, hash: &str, window: u32) -> RouteSample {
+        let c = self.by_hash.get(hash).copied().unwrap_or_default();
+        let lat = self.lat_hash.get(hash).copied().unwrap_or_default();
+        RouteSample {
+            effective_success: c.rate(),
+            actual_success: c.rate(),
+            rps: c.total() / f64::from(window.max(1)),
+            p50_ms: lat[0],
+            p95_ms: lat[1],
+            p99_ms: lat[2],
+        }
+    }
+}
+
 /// Builds the rows and notes. `window` is the query window in seconds; `tracked` the rollouts
 /// in scope; `profiles` the ServiceProfiles in scope.
 pub fn assemble(
@@ -103,6 +125,7 @@ pub fn assemble(
     tracked: &[Tracked],
     window: u32,
 ) -> (Vec<RouteStats>, Vec<MeshNote>) {
+    // Every profiled route has a row, with traffic or not.
     let mut rows: BTreeMap<Key, Acc> = BTreeMap::new();
     for p in profiles {
         for r in &p.routes {
@@ -110,10 +133,36 @@ pub fn assemble(
                 .or_default();
         }
     }
-    let key_of = |s: &Sample, route_key: &str| -> Option<Key> {
-        let (ns, svc) = service_of_dst(label(s, "dst"))?;
-        Some((ns, svc, route_name(s, route_key)))
-    };
+    add_inbound(&mut rows, inputs);
+    add_outbound(&mut rows, inputs);
+    add_latency(&mut rows, inputs);
+    let profiled: BTreeSet<(String, String)> = profiles
+        .iter()
+        .map(|p| (p.namespace.clone(), p.service.clone()))
+        .collect();
+    add_http_routes(&mut rows, inputs, &profiled, tracked);
+
+    let mut out = Vec::new();
+    let mut traffic: BTreeSet<(String, String)> = BTreeSet::new();
+    for (key, acc) in rows {
+        if acc.has_traffic() {
+            traffic.insert((key.0.clone(), key.1.clone()));
+        }
+        if let Some(row) = to_row(key, &acc, profiles, tracked, window) {
+            out.push(row);
+        }
+    }
+    let notes = notes(inputs, &profiled, &traffic, tracked, window);
+    (out, notes)
+}
+
+fn key_of(s: &Sample, route_key: &str) -> Option<Key> {
+    let (ns, svc) = service_of_dst(label(s, "dst"))?;
+    Some((ns, svc, route_name(s, route_key)))
+}
+
+/// Inbound (server side, every attempt) by classification, overall and per pod hash.
+fn add_inbound(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
     for s in &inputs.inbound {
         let Some(k) = key_of(s, "rt_route") else {
             continue;
@@ -129,6 +178,10 @@ pub fn assemble(
                 .add(ok, s.value);
         }
     }
+}
+
+/// Outbound: what callers saw after retries (effective) and every attempt (actual).
+fn add_outbound(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
     for (list, effective) in [(&inputs.effective, true), (&inputs.actual, false)] {
         for s in list {
             let Some(k) = key_of(s, "rt_route") else {
@@ -144,6 +197,10 @@ pub fn assemble(
                 .add(label(s, "classification") == "success", s.value);
         }
     }
+}
+
+/// Latency quantiles, overall and per pod hash, for rows that exist.
+fn add_latency(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
     for (q, list) in &inputs.latency {
         for s in list {
             if let Some(k) = key_of(s, "rt_route")
@@ -165,84 +222,82 @@ pub fn assemble(
             }
         }
     }
-    let profiled: BTreeSet<(String, String)> = profiles
-        .iter()
-        .map(|p| (p.namespace.clone(), p.service.clone()))
-        .collect();
-    add_http_routes(&mut rows, inputs, &profiled, tracked);
+}
 
-    let mut out = Vec::new();
-    let mut traffic: BTreeSet<(String, String)> = BTreeSet::new();
-    for ((ns, svc, route), acc) in rows {
-        let profile = profiles
-            .iter()
-            .find(|p| p.namespace == ns && p.service == svc);
-        let spec = profile.and_then(|p| p.routes.iter().find(|r| r.name == route));
-        let has_traffic = acc.inbound.total() > 0.0
-            || acc.effective.is_some_and(|c| c.total() > 0.0)
-            || acc.actual.is_some_and(|c| c.total() > 0.0);
-        if !has_traffic && spec.is_none() {
-            continue; // a series with no requests in the window, as `linkerd viz` drops it
-        }
-        if has_traffic {
-            traffic.insert((ns.clone(), svc.clone()));
-        }
-        let eff = acc
-            .effective
-            .filter(|c| c.total() > 0.0)
-            .unwrap_or(acc.inbound);
-        let act = acc
-            .actual
-            .filter(|c| c.total() > 0.0)
-            .unwrap_or(acc.inbound);
-        let overall = RouteSample {
-            effective_success: eff.rate(),
-            actual_success: act.rate(),
-            rps: eff.total() / f64::from(window.max(1)),
-            p50_ms: acc.lat[0],
-            p95_ms: acc.lat[1],
-            p99_ms: acc.lat[2],
-        };
-        let t = tracked
-            .iter()
-            .find(|t| t.namespace == ns && t.name == svc && t.canary_running());
-        let split = |hash: &str| -> Option<RouteSample> {
-            let c = acc.by_hash.get(hash).copied().unwrap_or_default();
-            let lat = acc.lat_hash.get(hash).copied().unwrap_or_default();
-            Some(RouteSample {
-                effective_success: c.rate(),
-                actual_success: c.rate(),
-                rps: c.total() / f64::from(window.max(1)),
-                p50_ms: lat[0],
-                p95_ms: lat[1],
-                p99_ms: lat[2],
-            })
-        };
-        let (canary, stable) = match t {
-            Some(t) => (split(&t.canary_hash), split(&t.stable_hash)),
-            None => (None, None),
-        };
-        out.push(RouteStats {
-            service: svc.clone(),
-            namespace: ns.clone(),
-            route,
-            timeout_ms: spec.map_or(
-                if acc.http {
-                    0
-                } else {
-                    DEFAULT_ROUTE_TIMEOUT_MS
-                },
-                |r| r.timeout_ms,
-            ),
+/// One row, with its profile's policy and the canary/stable split; none for a series with no
+/// requests in the window and no profile route (as `linkerd viz` drops it).
+fn to_row(
+    (ns, svc, route): Key,
+    acc: &Acc,
+    profiles: &[ServiceProfile],
+    tracked: &[Tracked],
+    window: u32,
+) -> Option<RouteStats> {
+    let profile = profiles
+        .iter()
+        .find(|p| p.namespace == ns && p.service == svc);
+    let spec = profile.and_then(|p| p.routes.iter().find(|r| r.name == route));
+    if !acc.has_traffic() && spec.is_none() {
+        return None;
+    }
+    let eff = acc
+        .effective
+        .filter(|c| c.total() > 0.0)
+        .unwrap_or(acc.inbound);
+    let act = acc
+        .actual
+        .filter(|c| c.total() > 0.0)
+        .unwrap_or(acc.inbound);
+    let overall = RouteSample {
+        effective_success: eff.rate(),
+        actual_success: act.rate(),
+        rps: eff.total() / f64::from(window.max(1)),
+        p50_ms: acc.lat[0],
+        p95_ms: acc.lat[1],
+        p99_ms: acc.lat[2],
+    };
+    let t = tracked
+        .iter()
+        .find(|t| t.namespace == ns && t.name == svc && t.canary_running());
+    let (canary, stable) = match t {
+        Some(t) => (
+            Some(acc.split(&t.canary_hash, window)),
+            Some(acc.split(&t.stable_hash, window)),
+        ),
+        None => (None, None),
+    };
+    let timeout_ms = spec.map_or(
+        if acc.http {
+            0
+        } else {
+            DEFAULT_ROUTE_TIMEOUT_MS
+        },
+        |r| r.timeout_ms,
+    );
+    Some(RouteStats {
+        service: svc,
+        namespace: ns,
+        route,
+        row: RowKind::Route,
+        policy: RoutePolicy::Linkerd {
+            timeout_ms,
             retryable: spec.is_some_and(|r| r.retryable),
             budget: profile.and_then(|p| p.budget.clone()),
-            overall,
-            canary,
-            stable,
-        });
-    }
+        },
+        overall,
+        canary,
+        stable,
+    })
+}
 
-    // Why the services in scope without traffic have none.
+/// Why the services in scope without traffic have none.
+fn notes(
+    inputs: &MeshInputs,
+    profiled: &BTreeSet<(String, String)>,
+    traffic: &BTreeSet<(String, String)>,
+    tracked: &[Tracked],
+    window: u32,
+) -> Vec<MeshNote> {
     let mut services: BTreeSet<(String, String)> = profiled.clone();
     services.extend(
         tracked
@@ -250,7 +305,7 @@ pub fn assemble(
             .map(|t| (t.namespace.clone(), t.name.clone())),
     );
     let w = crate::model::time::fmt_window(window);
-    let notes = services
+    services
         .into_iter()
         .filter(|s| !traffic.contains(s))
         .map(|(ns, svc)| {
@@ -267,8 +322,7 @@ pub fn assemble(
                 reason,
             }
         })
-        .collect();
-    (out, notes)
+        .collect()
 }
 
 fn is_meshed(meshed: &[Sample], ns: &str, svc: &str) -> bool {
@@ -345,7 +399,7 @@ fn add_http_routes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::kube::parse::ProfileRoute;
+    use crate::sources::mesh::linkerd::profiles::ProfileRoute;
 
     fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
         Sample {
@@ -453,8 +507,8 @@ mod tests {
         assert_eq!(rows.len(), 2, "both profile routes, one without traffic");
         let get = &rows[0];
         assert_eq!(get.route, "GET /products");
-        assert_eq!(get.timeout_ms, 300);
-        assert!(get.retryable);
+        assert_eq!(get.timeout_ms(), 300);
+        assert!(get.retryable());
         assert_eq!(get.overall.effective_success, Some(0.99));
         assert_eq!(get.overall.actual_success, Some(0.98));
         assert_eq!(get.overall.rps, 10.0);
@@ -569,6 +623,6 @@ mod tests {
             rows[0].canary.as_ref().unwrap().effective_success,
             Some(0.75)
         );
-        assert_eq!(rows[0].timeout_ms, 0);
+        assert_eq!(rows[0].timeout_ms(), 0);
     }
 }

@@ -1,54 +1,8 @@
-//! The PromQL opsdeck sends: node and pod CPU, and Linkerd's route metrics as `linkerd viz`
-//! asks for them. Every label value goes through [`crate::query::promql`]'s quoting.
+//! The PromQL of `linkerd viz routes` (PROTOCOLS §3.3, §3.5): ServiceProfile route metrics
+//! for every profile in scope at once, split by pod template hash on the server side; HTTPRoute
+//! metrics for services without a profile; and which workloads are meshed.
 
 use crate::query::promql::{any_of, eq, quote, regex_literal, selector};
-
-/// Node busy percentage per node (kube-prometheus' `instance:node_cpu_utilisation:rate5m`,
-/// as a percentage).
-pub fn node_cpu(range: &str) -> String {
-    format!(
-        "100 * (1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{{mode=~\"idle|iowait|steal\"}}[{range}]))))"
-    )
-}
-
-/// How per-pod CPU is read: a kube-prometheus-stack recording rule, or cAdvisor directly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PodCpuSource {
-    RuleRate5m,
-    RuleIrate,
-    Cadvisor,
-}
-
-pub const RULE_RATE5M: &str =
-    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m";
-pub const RULE_IRATE: &str =
-    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate";
-
-/// CPU cores per pod in `namespaces` (all when empty).
-pub fn pod_cpu(source: PodCpuSource, namespaces: &[String], range: &str) -> String {
-    let ns = any_of("namespace", namespaces);
-    match source {
-        PodCpuSource::RuleRate5m | PodCpuSource::RuleIrate => {
-            let rule = if source == PodCpuSource::RuleRate5m {
-                RULE_RATE5M
-            } else {
-                RULE_IRATE
-            };
-            format!(
-                "sum by (namespace, pod) ({rule}{})",
-                selector(&[ns, Some("container!=\"\"".into())])
-            )
-        }
-        PodCpuSource::Cadvisor => format!(
-            "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{}[{range}]))",
-            selector(&[
-                ns,
-                Some("container!=\"\"".into()),
-                Some("image!=\"\"".into())
-            ])
-        ),
-    }
-}
 
 /// The ServiceProfile route queries of `linkerd viz routes` (PROTOCOLS §3.3), for every
 /// profile in scope at once, split by pod template hash on the server side.
@@ -169,10 +123,6 @@ mod tests {
         assert_eq!(
             q.actual,
             r#"sum(increase(route_actual_response_total{direction="outbound", dst=~"[^.]+\\.dev\\.svc\\..*"}[60s])) by (dst, rt_route, classification)"#
-        );
-        assert_eq!(
-            pod_cpu(PodCpuSource::Cadvisor, &["dev".into()], "60s"),
-            r#"sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{namespace=~"dev", container!="", image!=""}[60s]))"#
         );
     }
 }
