@@ -1,7 +1,7 @@
 //! A simulated Argo Rollouts controller for one service: canary steps, pauses, analysis,
 //! abort, retry, restart, promote and promote-full, as the real controller behaves.
 
-use super::catalog::ServiceDef;
+use super::catalog::{Platform, ServiceDef};
 use crate::model::*;
 use chrono::{DateTime, Duration, Utc};
 
@@ -24,6 +24,7 @@ pub const ANALYSIS_THRESHOLD: f64 = 0.95;
 
 pub struct CanarySim {
     pub def: &'static ServiceDef,
+    registry: &'static str,
     pub rollout: Rollout,
     pub stable: Version,
     pub canary: Option<Version>,
@@ -47,13 +48,13 @@ fn steps_for(def: &ServiceDef) -> Vec<CanaryStep> {
 }
 
 impl CanarySim {
-    pub fn new(def: &'static ServiceDef, stable: Version) -> Self {
+    pub fn new(platform: &'static Platform, def: &'static ServiceDef, stable: Version) -> Self {
         let steps = steps_for(def);
         let n = steps.len();
-        let image = format!("{}/{}:{}", super::catalog::REGISTRY, def.name, stable.tag);
+        let image = format!("{}/{}:{}", platform.registry, def.name, stable.tag);
         let rollout = Rollout {
             name: def.name.to_string(),
-            namespace: super::catalog::NAMESPACE.to_string(),
+            namespace: platform.namespace.to_string(),
             steps,
             current_step_index: Some(n),
             phase: RolloutPhase::Healthy,
@@ -78,6 +79,7 @@ impl CanarySim {
         };
         Self {
             def,
+            registry: platform.registry,
             rollout,
             stable,
             canary: None,
@@ -88,7 +90,7 @@ impl CanarySim {
     }
 
     pub fn image(&self, v: &Version) -> String {
-        format!("{}/{}:{}", super::catalog::REGISTRY, self.def.name, v.tag)
+        format!("{}/{}:{}", self.registry, self.def.name, v.tag)
     }
 
     /// Share of traffic the canary pods serve now (0–1).

@@ -1,5 +1,7 @@
-//! The reference platform the demo simulates: Argo CD apps with sync waves, the five Spring
-//! services with their ServiceProfile routes, and the k3d nodes.
+//! The reference platform the demo simulates, as data: Argo CD apps with sync waves, the five
+//! Spring services with their ServiceProfile routes (the gateway's routes forward to the
+//! others), the k3d nodes, and which service each scenario puts in canary. The simulation
+//! special-cases no service by name: what differs between services is here.
 
 /// An infrastructure app of the app-of-apps (Helm chart, or Git path for our own manifests).
 pub struct InfraApp {
@@ -134,6 +136,17 @@ pub const INFRA: &[InfraApp] = &[
     },
 ];
 
+/// Where a gateway route sends its requests; its numbers are theirs plus a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forward {
+    /// A route of its own.
+    None,
+    /// The GET routes of one service.
+    Gets(&'static str),
+    /// Every service's POST routes.
+    Writes,
+}
+
 /// A ServiceProfile route with its traffic shape.
 pub struct RouteDef {
     pub name: &'static str,
@@ -143,6 +156,7 @@ pub struct RouteDef {
     pub p99: f64,
     /// Per-attempt failure of a bad build on this route.
     pub bad_fail: f64,
+    pub forward: Forward,
 }
 
 impl RouteDef {
@@ -157,6 +171,8 @@ impl RouteDef {
 
 pub struct ServiceDef {
     pub name: &'static str,
+    /// Forwards to the other services (its routes' numbers are theirs).
+    pub gateway: bool,
     pub wave: i32,
     pub replicas: u32,
     pub version: &'static str,
@@ -173,12 +189,27 @@ const fn r(name: &'static str, rps: f64, p50: f64, p95: f64, p99: f64, bad_fail:
         p95,
         p99,
         bad_fail,
+        forward: Forward::None,
+    }
+}
+
+/// A gateway route: what it forwards to.
+const fn fwd(name: &'static str, forward: Forward) -> RouteDef {
+    RouteDef {
+        name,
+        rps: 0.0,
+        p50: 0.0,
+        p95: 0.0,
+        p99: 0.0,
+        bad_fail: 0.03,
+        forward,
     }
 }
 
 pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "community",
+        gateway: false,
         wave: 5,
         replicas: 2,
         version: "2.3.1",
@@ -192,21 +223,23 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "gateway",
+        gateway: true,
         wave: 6,
         replicas: 2,
         version: "1.9.0",
         java_pkg: "gateway",
         analysis: false,
         routes: &[
-            r("GET /api/community/**", 0.0, 0.0, 0.0, 0.0, 0.03),
-            r("GET /api/store/**", 0.0, 0.0, 0.0, 0.0, 0.03),
-            r("GET /api/study/**", 0.0, 0.0, 0.0, 0.0, 0.03),
-            r("GET /api/user/**", 0.0, 0.0, 0.0, 0.0, 0.03),
-            r("POST /api/**", 0.0, 0.0, 0.0, 0.0, 0.03),
+            fwd("GET /api/community/**", Forward::Gets("community")),
+            fwd("GET /api/store/**", Forward::Gets("store")),
+            fwd("GET /api/study/**", Forward::Gets("study")),
+            fwd("GET /api/user/**", Forward::Gets("user")),
+            fwd("POST /api/**", Forward::Writes),
         ],
     },
     ServiceDef {
         name: "store",
+        gateway: false,
         wave: 5,
         replicas: 3,
         version: "1.4.2",
@@ -220,6 +253,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "study",
+        gateway: false,
         wave: 5,
         replicas: 2,
         version: "0.8.4",
@@ -232,6 +266,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "user",
+        gateway: false,
         wave: 5,
         replicas: 3,
         version: "3.1.0",
@@ -244,11 +279,64 @@ pub const SERVICES: &[ServiceDef] = &[
     },
 ];
 
-pub const NODES: &[(&str, f64)] = &[
-    ("k3d-dev-server-0", 24.0),
-    ("k3d-dev-agent-0", 29.0),
-    ("k3d-dev-agent-1", 21.0),
+/// A node and what runs on it besides the services' share.
+pub struct NodeDef {
+    pub name: &'static str,
+    /// Busy % with no traffic.
+    pub base: f64,
+    /// Runs the nightly-style batch job (a CPU spike every 25 minutes).
+    pub batch_job: bool,
+    /// Runs the canaries' pods: a bad canary shows in its CPU.
+    pub hosts_canaries: bool,
+}
+
+pub const NODES: &[NodeDef] = &[
+    NodeDef {
+        name: "k3d-dev-server-0",
+        base: 24.0,
+        batch_job: false,
+        hosts_canaries: false,
+    },
+    NodeDef {
+        name: "k3d-dev-agent-0",
+        base: 29.0,
+        batch_job: false,
+        hosts_canaries: true,
+    },
+    NodeDef {
+        name: "k3d-dev-agent-1",
+        base: 21.0,
+        batch_job: true,
+        hosts_canaries: false,
+    },
 ];
 
-pub const NAMESPACE: &str = "dev";
-pub const REGISTRY: &str = "registry.dev.local:5000";
+/// A platform the demo can simulate.
+pub struct Platform {
+    /// The namespace of its services.
+    pub namespace: &'static str,
+    pub registry: &'static str,
+    pub gitops_repo: &'static str,
+    /// The root app's path in the GitOps repo (app of apps).
+    pub root_source: &'static str,
+    pub infra: &'static [InfraApp],
+    pub services: &'static [ServiceDef],
+    pub nodes: &'static [NodeDef],
+    /// The service whose canary waits for a promote in the steady scenario.
+    pub steady_canary: &'static str,
+    /// The service whose new build is bad in the bad-canary scenario.
+    pub bad_canary: &'static str,
+}
+
+/// checkmate: k3d, Argo CD, Rollouts, Linkerd, kube-prometheus-stack, Loki.
+pub const CHECKMATE: Platform = Platform {
+    namespace: "dev",
+    registry: "registry.dev.local:5000",
+    gitops_repo: GITOPS_REPO,
+    root_source: "apps/dev",
+    infra: INFRA,
+    services: SERVICES,
+    nodes: NODES,
+    steady_canary: "user",
+    bad_canary: "store",
+};
