@@ -3,7 +3,7 @@
 //!
 //!   cargo run --release --example fake_apiserver -- --apps 5000 --rollouts 1000 --kubeconfig kc.yaml
 
-#[path = "../tests/support/fake_kube.rs"]
+#[path = "../tests/integration/support/fake_kube.rs"]
 mod fake_kube;
 
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! (`ops::audit`), so every line's time comes from one place.
 
 use super::Context;
-use crate::model::{ActionKind, ActionOutcome, ActionRequest};
+use crate::model::{ActionError, ActionKind, ActionOutcome, ActionRequest};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,13 +41,25 @@ impl AuditEntry {
         }
     }
 
-    /// An action the operator ran: done (with the state after) or failed (with why).
+    /// An action the operator ran: [`done`](Self::done) or [`failed`](Self::failed).
     pub fn outcome(ctx: &Context, o: &ActionOutcome) -> Self {
-        let r = &o.request;
-        let (after, result) = match &o.result {
-            Ok(after) => (after.clone(), "ok".to_string()),
-            Err(e) => (String::new(), format!("error: {e}")),
-        };
+        match &o.result {
+            Ok(after) => Self::done(ctx, &o.request, after),
+            Err(e) => Self::failed(ctx, &o.request, e),
+        }
+    }
+
+    /// An action that ran, with the state after it in words.
+    pub fn done(ctx: &Context, r: &ActionRequest, after: &str) -> Self {
+        Self::ran(ctx, r, after.to_string(), "ok".to_string())
+    }
+
+    /// An action the server or the platform did not carry out, and why.
+    pub fn failed(ctx: &Context, r: &ActionRequest, e: &ActionError) -> Self {
+        Self::ran(ctx, r, String::new(), format!("error: {e}"))
+    }
+
+    fn ran(ctx: &Context, r: &ActionRequest, after: String, result: String) -> Self {
         Self {
             user: r.user.clone(),
             context: ctx.name.clone(),

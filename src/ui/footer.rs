@@ -13,7 +13,6 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let w = area.width as usize;
     let line = if let Some(cmd) = s.command_line() {
-        suggestions(frame, area, v, cmd);
         Line::from(vec![
             Span::styled(format!(":{cmd}▌"), t.text),
             Span::styled(
@@ -52,34 +51,4 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
-}
-
-/// The palette's best matches, in a box just above the footer.
-fn suggestions(frame: &mut Frame, footer: Rect, v: &View, cmd: &str) {
-    let s = v.state;
-    let t = v.theme;
-    let list = s.suggestions(cmd, 8);
-    if list.is_empty() || footer.y < 3 {
-        return;
-    }
-    let h = (list.len() as u16 + 2).min(footer.y);
-    let w = footer.width.min(64);
-    let area = Rect::new(footer.x, footer.y - h, w, h);
-    frame.render_widget(ratatui::widgets::Clear, area);
-    let block = ratatui::widgets::Block::bordered()
-        .border_style(t.border_focus)
-        .title(Span::styled(" commands ", t.title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    for (i, sug) in list.iter().enumerate().take(inner.height as usize) {
-        let st = if i == 0 { t.selection } else { t.text };
-        let line = Line::from(vec![
-            Span::styled(format!(":{:<28}", sug.line), st),
-            Span::styled(format!(" {}", sug.about), t.muted),
-        ]);
-        frame.render_widget(
-            Paragraph::new(line),
-            Rect::new(inner.x, inner.y + i as u16, inner.width, 1),
-        );
-    }
 }

@@ -32,21 +32,55 @@ pub struct View<'a> {
     pub keymap: &'a Keymap,
 }
 
-pub fn draw(frame: &mut Frame, v: &View) {
-    let area = frame.area();
+/// A part of the screen; each draws only inside the area it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// The header line; `compact` adds the pane tabs.
+    Header {
+        compact: bool,
+    },
+    Pane(Pane),
+    /// The rollout cockpit, over the body.
+    Cockpit,
+    /// Key hints, the flash, or what is being typed.
+    Footer,
+    /// The open overlay and the palette's suggestions, over the body.
+    Overlays,
+}
+
+/// The regions of a frame as the layout places them, in drawing order.
+pub fn regions(area: Rect, v: &View) -> Vec<(Region, Rect)> {
     let s = v.state;
     let l = layout::compute_with(area, s.ui.focus, s.ui.zoom, &s.ui.layout_spec);
-    header::draw(frame, l.header, v, l.compact);
+    let mut out = vec![(Region::Header { compact: l.compact }, l.header)];
     match &s.ui.screen {
-        Screen::Main => {
-            for (pane, rect) in &l.panes {
-                draw_pane(frame, *pane, *rect, v);
+        Screen::Main => out.extend(l.panes.iter().map(|(p, r)| (Region::Pane(*p), *r))),
+        Screen::Cockpit { .. } => out.push((Region::Cockpit, l.body)),
+    }
+    out.push((Region::Footer, l.footer));
+    out.push((Region::Overlays, l.body));
+    out
+}
+
+/// Draws one region into `area`.
+pub fn draw_region(frame: &mut Frame, region: Region, area: Rect, v: &View) {
+    match region {
+        Region::Header { compact } => header::draw(frame, area, v, compact),
+        Region::Pane(p) => draw_pane(frame, p, area, v),
+        Region::Cockpit => {
+            if let Screen::Cockpit { namespace, name } = &v.state.ui.screen {
+                cockpit::draw(frame, area, v, namespace, name);
             }
         }
-        Screen::Cockpit { namespace, name } => cockpit::draw(frame, l.body, v, namespace, name),
+        Region::Footer => footer::draw(frame, area, v),
+        Region::Overlays => overlays::draw(frame, area, v),
     }
-    footer::draw(frame, l.footer, v);
-    overlays::draw(frame, l.body, v);
+}
+
+pub fn draw(frame: &mut Frame, v: &View) {
+    for (region, rect) in regions(frame.area(), v) {
+        draw_region(frame, region, rect, v);
+    }
     if v.theme.ascii {
         ascii_fold(frame.buffer_mut());
     }

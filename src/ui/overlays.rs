@@ -10,6 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
+    if let Some(cmd) = v.state.command_line() {
+        suggestions(frame, body, v, cmd);
+    }
     match &v.state.ui.overlay {
         None => {}
         Some(Overlay::Confirm(p)) => confirm(frame, body, v, p),
@@ -384,4 +387,34 @@ fn internal_log(frame: &mut Frame, body: Rect, v: &View) {
         .output_file(false)
         .output_line(false);
     frame.render_widget(w, area);
+}
+
+/// The palette's best matches, in a box at the bottom of the body, just above the footer.
+fn suggestions(frame: &mut Frame, body: Rect, v: &View, cmd: &str) {
+    let s = v.state;
+    let t = v.theme;
+    let list = s.suggestions(cmd, 8);
+    if list.is_empty() || body.height < 3 {
+        return;
+    }
+    let h = (list.len() as u16 + 2).min(body.height);
+    let w = body.width.min(64);
+    let area = Rect::new(body.x, body.bottom() - h, w, h);
+    frame.render_widget(ratatui::widgets::Clear, area);
+    let block = ratatui::widgets::Block::bordered()
+        .border_style(t.border_focus)
+        .title(Span::styled(" commands ", t.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    for (i, sug) in list.iter().enumerate().take(inner.height as usize) {
+        let st = if i == 0 { t.selection } else { t.text };
+        let line = Line::from(vec![
+            Span::styled(format!(":{:<28}", sug.line), st),
+            Span::styled(format!(" {}", sug.about), t.muted),
+        ]);
+        frame.render_widget(
+            Paragraph::new(line),
+            Rect::new(inner.x, inner.y + i as u16, inner.width, 1),
+        );
+    }
 }

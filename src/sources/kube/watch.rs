@@ -28,8 +28,9 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
 type Key = (String, String);
 
 const PAGE: u32 = 25;
-type Events =
-    Pin<Box<dyn Stream<Item = (Kind, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
+/// A watch's events, each tagged with what it is a watch of.
+type Events<T> =
+    Pin<Box<dyn Stream<Item = (T, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -143,16 +144,16 @@ fn describe(e: &watcher::Error) -> String {
     crate::sanitize::clean_owned(&e.to_string())
 }
 
-/// One watcher per namespace (or one over all namespaces), merged.
-fn watch_all(
+/// One watcher per namespace (or one over all namespaces), each event tagged with `tag`.
+fn watch_all<T: Copy + Send + 'static>(
     client: &kube::Client,
     ar: &ApiResource,
     namespaces: &[String],
-    tag: Kind,
-) -> Vec<Events> {
-    let make = |api: Api<DynamicObject>| -> Events {
-        // Pages of 50: a list of thousands arrives in small pieces, so the first rows show
-        // early and the peak memory of one page stays small.
+    tag: T,
+) -> Vec<Events<T>> {
+    let make = |api: Api<DynamicObject>| -> Events<T> {
+        // Pages of PAGE (25): a list of thousands arrives in small pieces, so the first rows
+        // show early and the peak memory of one page stays small.
         let cfg = watcher::Config::default().page_size(PAGE);
         Box::pin(watcher(api, cfg).default_backoff().map(move |e| (tag, e)))
     };
@@ -190,7 +191,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
         &client,
         &ar,
         std::slice::from_ref(&cfg.argocd_namespace),
-        Kind::Rollout,
+        (),
     )
     .into_iter()
     .next()

@@ -1,0 +1,255 @@
+//! The live operator against the fake API server: the exact requests each action sends,
+//! the 404 fallback, conflict re-reads for sync, and errors in the user's words.
+
+use crate::support::fake_kube::FakeKube;
+use opsdeck::model::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
+use opsdeck::ops::kube::KubeOperator;
+use serde_json::{Value, json};
+
+use crate::support::fixture as load;
+
+fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionRequest {
+    ActionRequest {
+        id: 1,
+        kind,
+        target: Target {
+            namespace: ns.into(),
+            name: name.into(),
+        },
+        sync,
+        before: String::new(),
+        effect: String::new(),
+        command: String::new(),
+        silence: None,
+        user: "alice".into(),
+    }
+}
+
+async fn act(op: &KubeOperator, kind: ActionKind, ns: &str, name: &str) -> Result<String, String> {
+    op.run(req(kind, ns, name, SyncOptions::default()))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn setup() -> (FakeKube, KubeOperator) {
+    let fake = FakeKube::start().await;
+    let mut ro = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    ro["metadata"]["namespace"] = "dev".into();
+    ro["metadata"]["name"] = "store".into();
+    fake.put("rollouts", ro);
+    let app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    fake.put("applications", app);
+    let op = KubeOperator {
+        client: fake.client(),
+    };
+    (fake, op)
+}
+
+const STORE: &str = "/apis/argoproj.io/v1alpha1/namespaces/dev/rollouts/store";
+
+#[tokio::test]
+async fn promote_patches_status_and_the_pause_is_gone() {
+    let (fake, op) = setup().await;
+    let r = act(&op, ActionKind::Promote, "dev", "store").await;
+    assert!(r.is_ok(), "{r:?}");
+    let sent = fake.requests();
+    let methods: Vec<(String, String)> = sent
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        methods,
+        vec![
+            ("GET".into(), STORE.into()),
+            ("PATCH".into(), format!("{STORE}/status"))
+        ]
+    );
+    assert_eq!(sent[1].content_type, "application/merge-patch+json");
+    assert_eq!(sent[1].body, json!({"status": {"pauseConditions": null}}));
+    let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
+    assert!(now["status"].get("pauseConditions").is_none());
+}
+
+#[tokio::test]
+async fn abort_falls_back_to_the_main_resource_without_a_status_subresource() {
+    let (fake, op) = setup().await;
+    fake.legacy_rollouts();
+    let r = act(&op, ActionKind::Abort, "dev", "store").await;
+    assert!(r.is_ok(), "{r:?}");
+    let sent: Vec<(String, String, Value)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.body))
+        .collect();
+    assert_eq!(
+        &sent[1..],
+        &[
+            (
+                "PATCH".into(),
+                format!("{STORE}/status"),
+                json!({"status": {"abort": true}})
+            ),
+            (
+                "PATCH".into(),
+                STORE.into(),
+                json!({"status": {"abort": true}})
+            ),
+        ]
+    );
+    assert_eq!(
+        fake.get("rollouts", "dev", "store").unwrap_or_default()["status"]["abort"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn a_status_change_sent_to_the_main_resource_is_ignored_as_a_real_server_does() {
+    let (fake, op) = setup().await;
+    let _ = op;
+    let client = fake.client();
+    let body = serde_json::to_vec(&json!({"status": {"abort": true}})).unwrap_or_default();
+    let r = http::Request::patch(STORE)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(body)
+        .unwrap_or_default();
+    let _ = client.request_text(r).await;
+    assert!(
+        fake.get("rollouts", "dev", "store").unwrap_or_default()["status"]
+            .get("abort")
+            .is_none()
+    );
+    // Applications have no status subresource at all.
+    let body = serde_json::to_vec(&json!({"status": {}})).unwrap_or_default();
+    let r = http::Request::patch(
+        "/apis/argoproj.io/v1alpha1/namespaces/argo-cd/applications/velero-test/status",
+    )
+    .header("Content-Type", "application/merge-patch+json")
+    .body(body)
+    .unwrap_or_default();
+    let e = client.request_text(r).await;
+    assert!(matches!(e, Err(kube::Error::Api(s)) if s.code == 404));
+}
+
+#[tokio::test]
+async fn forbidden_says_which_verb_resource_and_namespace() {
+    let (fake, op) = setup().await;
+    fake.forbid("PATCH", &format!("{STORE}/status"));
+    let r = act(&op, ActionKind::Abort, "dev", "store").await;
+    assert_eq!(
+        r,
+        Err("forbidden: you may not patch rollouts/status in namespace dev (RBAC)".into())
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "a destructive action is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_gone_object_is_said_to_be_gone() {
+    let (_fake, op) = setup().await;
+    let r = act(&op, ActionKind::Promote, "dev", "nope").await;
+    assert_eq!(
+        r,
+        Err("dev/nope is gone: the rollouts object no longer exists".into())
+    );
+}
+
+#[tokio::test]
+async fn sync_puts_the_operation_rereads_on_conflict_and_refuses_a_second_one() {
+    let (fake, op) = setup().await;
+    let app = fake.get("applications", "argo-cd", "velero-test");
+    let (ns, name) = match &app {
+        Some(a) => (
+            a["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            a["metadata"]["name"].as_str().unwrap_or("").to_string(),
+        ),
+        None => panic!("fixture app not stored under argo-cd/velero-test"),
+    };
+    fake.conflict_once();
+    let r = op
+        .run(req(
+            ActionKind::Sync,
+            &ns,
+            &name,
+            SyncOptions {
+                prune: true,
+                dry_run: false,
+            },
+        ))
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+    let path = format!("/apis/argoproj.io/v1alpha1/namespaces/{ns}/applications/{name}");
+    let sent: Vec<(String, String)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            ("GET".into(), path.clone()),
+            ("PUT".into(), path.clone()),
+            ("GET".into(), path.clone()),
+            ("PUT".into(), path.clone()),
+        ]
+    );
+    let stored = fake.get("applications", &ns, &name).unwrap_or_default();
+    assert_eq!(stored["operation"]["sync"]["prune"], true);
+    assert_eq!(stored["operation"]["initiatedBy"]["username"], "alice");
+    assert!(
+        stored["status"].get("operationState").is_none()
+            || stored["status"]["operationState"].is_null()
+    );
+    fake.clear_requests();
+    let r = act(&op, ActionKind::Sync, &ns, &name).await;
+    assert_eq!(r, Err("another operation is already in progress".into()));
+    assert!(
+        fake.requests().iter().all(|r| r.method == "GET"),
+        "refused before any write"
+    );
+}
+
+#[tokio::test]
+async fn refresh_sends_the_annotation() {
+    let (fake, op) = setup().await;
+    let r = act(&op, ActionKind::HardRefresh, "argo-cd", "velero-test").await;
+    assert!(r.is_ok(), "{r:?}");
+    let last = fake
+        .requests()
+        .pop()
+        .unwrap_or_else(|| panic!("no request"));
+    assert_eq!(
+        (last.method.as_str(), last.content_type.as_str()),
+        ("PATCH", "application/merge-patch+json")
+    );
+    assert_eq!(
+        last.body,
+        json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}})
+    );
+}
+
+#[tokio::test]
+async fn the_fake_applies_json_patches_as_the_api_server_does() {
+    let (fake, _op) = setup().await;
+    let body = serde_json::to_vec(&json!([
+        {"op": "replace", "path": "/spec/paused", "value": true},
+        {"op": "add", "path": "/metadata/labels/team", "value": "store"}
+    ]))
+    .unwrap_or_default();
+    let r = http::Request::patch(STORE)
+        .header("Content-Type", "application/json-patch+json")
+        .body(body)
+        .unwrap_or_default();
+    let out = fake.client().request_text(r).await;
+    assert!(out.is_ok(), "{out:?}");
+    let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
+    assert_eq!(
+        (&now["spec"]["paused"], &now["metadata"]["labels"]["team"]),
+        (&json!(true), &json!("store"))
+    );
+}

@@ -1,0 +1,223 @@
+//! The real upstream objects in tests/fixtures parse without panic and show what `argocd`
+//! and the Argo Rollouts kubectl plugin show for them.
+
+use opsdeck::model::{
+    AnalysisPhase, CanaryStep, HealthStatus, OperationPhase, RolloutPhase, SyncStatus,
+};
+use opsdeck::sources::kube::parse::{parse_analysis_run, parse_application, parse_rollout};
+use serde_json::Value;
+
+use crate::support::fixture as load;
+
+#[test]
+fn every_fixture_parses() {
+    for app in [
+        "argo-cd/application-helm-automated-no-status.yaml",
+        "argo-cd/application-synced-healthy-with-history.yaml",
+    ] {
+        parse_application(&load(app)).unwrap_or_else(|e| panic!("{app}: {e}"));
+    }
+    for ro in [
+        "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
+        "argo-rollouts/rollout-canary-paused-at-pause-step.yaml",
+        "argo-rollouts/rollout-canary-paused-inconclusive-analysis.yaml",
+        "argo-rollouts/rollout-canary-paused-step0-after-restart.yaml",
+        "argo-rollouts/rollout-canary-smi-with-weights.yaml",
+        "argo-rollouts/kubectl-plugin-canary-set/rollout.yaml",
+    ] {
+        parse_rollout(&load(ro), &[], &[]).unwrap_or_else(|e| panic!("{ro}: {e}"));
+    }
+    parse_analysis_run(&load("argo-rollouts/analysisrun-failed-background.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn an_object_without_a_name_is_refused_with_a_reason_not_a_panic() {
+    let r = parse_application(&load("argo-cd/application-minimal-degraded.yaml"));
+    assert_eq!(
+        r.err().as_deref(),
+        Some("Application without metadata.name")
+    );
+    for junk in [
+        serde_json::json!(null),
+        serde_json::json!([1, 2]),
+        serde_json::json!({"metadata": 5}),
+    ] {
+        assert!(parse_application(&junk).is_err());
+        assert!(parse_rollout(&junk, &[], &[]).is_err());
+    }
+}
+
+fn canary_set() -> (Value, Vec<Value>) {
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    let rs = ["canary-rs", "stable-rs", "old-rs"]
+        .map(|f| load(&format!("{dir}/{f}.yaml")))
+        .to_vec();
+    (load(&format!("{dir}/rollout.yaml")), rs)
+}
+
+#[test]
+fn the_plugin_canary_set_shows_what_the_plugin_shows() {
+    // fixtures README: Step 0/8, SetWeight 20, ActualWeight 0, Degraded with the condition.
+    let (ro, rs) = canary_set();
+    let r = parse_rollout(&ro, &rs, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.step_text().as_deref(), Some("0/8"));
+    assert_eq!((r.set_weight, r.actual_weight), (20, 0));
+    assert_eq!(r.phase, RolloutPhase::Degraded);
+    assert_eq!(
+        r.message,
+        "ProgressDeadlineExceeded: ReplicaSet \"canary-demo-65fb5ffc84\" has timed out progressing."
+    );
+    assert_eq!(r.canary_hash, "65fb5ffc84");
+    assert_eq!(r.stable_hash, "877894d5b");
+    assert_eq!(
+        r.current_step().map(|s| s.label()),
+        Some("setWeight: 20".into())
+    );
+}
+
+#[test]
+fn actual_weight_without_traffic_routing_is_the_canary_share_of_available_pods() {
+    let (ro, mut rs) = canary_set();
+    // Two of the rollout's five available pods are canary pods: 2 * 100 / 5.
+    rs[0]["status"]["availableReplicas"] = 2.into();
+    let r = parse_rollout(&ro, &rs, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.actual_weight, 40);
+    // A ReplicaSet owned by another rollout does not count.
+    rs[0]["metadata"]["ownerReferences"][0]["uid"] = "someone-else".into();
+    let r = parse_rollout(&ro, &rs, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.actual_weight, 0);
+}
+
+#[test]
+fn with_traffic_routing_actual_weight_comes_from_status_weights() {
+    let r = parse_rollout(
+        &load("argo-rollouts/rollout-canary-smi-with-weights.yaml"),
+        &[],
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((r.set_weight, r.actual_weight), (20, 20));
+}
+
+#[test]
+fn paused_rollouts() {
+    let r = parse_rollout(
+        &load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml"),
+        &[],
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (r.phase, r.message.as_str()),
+        (RolloutPhase::Paused, "CanaryPauseStep")
+    );
+    assert_eq!(r.step_text().as_deref(), Some("1/8"));
+    assert_eq!(r.set_weight, 21);
+    assert_eq!(r.steps[3], CanaryStep::Pause(Some(10)), "integer duration");
+    let p = r.pause.as_ref().map(|p| (p.reason.as_str(), p.duration));
+    assert_eq!(
+        p,
+        Some(("CanaryPauseStep", None)),
+        "an indefinite pause waits for promote"
+    );
+
+    let r = parse_rollout(
+        &load("argo-rollouts/rollout-canary-paused-step0-after-restart.yaml"),
+        &[],
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (r.phase, r.step_text().as_deref(), r.set_weight),
+        (RolloutPhase::Paused, Some("0/2"), 0)
+    );
+}
+
+#[test]
+fn observed_generation_behind_means_progressing() {
+    let mut ro = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    ro["metadata"]["generation"] = 6.into();
+    let r = parse_rollout(&ro, &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.phase, RolloutPhase::Progressing);
+    assert_eq!(r.message, "waiting for rollout spec update to be observed");
+    // controllerPause with no pause conditions: the user resumed, the controller has not.
+    let mut ro = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    ro["status"]["pauseConditions"] = serde_json::json!([]);
+    let r = parse_rollout(&ro, &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.message, "waiting for rollout to unpause");
+}
+
+#[test]
+fn an_aborted_canary_and_its_failed_analysis() {
+    let ro = load("argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml");
+    let ar = load("argo-rollouts/analysisrun-failed-background.yaml");
+    let r = parse_rollout(&ro, &[], std::slice::from_ref(&ar)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.aborted);
+    assert_eq!((r.set_weight, r.phase), (0, RolloutPhase::Degraded));
+    assert!(r.message.starts_with("RolloutAborted: "), "{}", r.message);
+    let a = r.analysis.unwrap_or_else(|| panic!("no analysis"));
+    assert_eq!(a.phase, AnalysisPhase::Failed);
+    assert!(
+        !a.metrics.is_empty(),
+        "measurements come from the AnalysisRun object"
+    );
+    assert!(a.metrics.iter().any(|m| m.failed > 0));
+}
+
+#[test]
+fn applications() {
+    let a = parse_application(&load(
+        "argo-cd/application-synced-healthy-with-history.yaml",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (a.sync, a.health),
+        (SyncStatus::Synced, HealthStatus::Healthy)
+    );
+    assert_eq!(
+        a.history.last().map(|h| h.id),
+        Some(23),
+        "history is oldest first"
+    );
+    assert_eq!(
+        a.operation.as_ref().map(|o| o.phase),
+        Some(OperationPhase::Succeeded)
+    );
+    assert!(!a.operation_in_progress());
+    assert!(!a.images.is_empty());
+    assert!(a.reconciled_at.is_some());
+
+    let h = parse_application(&load("argo-cd/application-helm-automated-no-status.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(h.auto_sync);
+    assert_eq!(
+        (h.sync, h.health),
+        (SyncStatus::Unknown, HealthStatus::Unknown)
+    );
+    assert!(h.operation.is_none());
+    assert!(!h.source.is_empty(), "the chart name");
+}
+
+#[test]
+fn absurd_numbers_do_not_overflow() {
+    let (mut ro, mut rs) = {
+        let dir = "argo-rollouts/kubectl-plugin-canary-set";
+        let rs = ["canary-rs", "stable-rs"]
+            .map(|f| load(&format!("{dir}/{f}.yaml")))
+            .to_vec();
+        (load(&format!("{dir}/rollout.yaml")), rs)
+    };
+    ro["spec"]["strategy"]["canary"]["trafficRouting"] = serde_json::json!(null);
+    ro["status"]["availableReplicas"] = serde_json::json!(i64::MAX);
+    rs[0]["status"]["availableReplicas"] = serde_json::json!(i64::MAX);
+    ro["status"]["currentStepIndex"] = serde_json::json!(-5);
+    let r = parse_rollout(&ro, &rs, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.actual_weight <= 100,
+        "a weight stays a percentage: {}",
+        r.actual_weight
+    );
+    assert_eq!(r.replicas.available, u32::MAX);
+    assert_eq!(r.step_text().as_deref(), Some("0/8"));
+}

@@ -1,0 +1,261 @@
+//! opsdeck against a (fake) cluster as a user runs it: through a kubeconfig, in tmux.
+
+use crate::support::fake_kube::FakeKube;
+use crate::support::temp_dir;
+use serde_json::Value;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
+    let path = dir.join("kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: k3d-test\nclusters:\n- name: k3d-test\n  cluster:\n    server: {server}\ncontexts:\n- name: k3d-test\n  context:\n    cluster: k3d-test\n    user: dev\nusers:\n- name: dev\n  user:\n    token: test-token\n"
+    );
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+use crate::support::fixture as load;
+
+#[test]
+fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
+    let dir = temp_dir("unreachable");
+    // Nothing listens on port 9 of loopback.
+    let kc = kubeconfig(&dir, "https://127.0.0.1:9");
+    let t0 = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--kubeconfig", &kc.to_string_lossy()])
+        .env("XDG_STATE_HOME", &dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot reach the cluster of context \"k3d-test\" at https://127.0.0.1:9/"),
+        "{err}"
+    );
+    assert!(err.contains("opsdeck --demo"), "{err}");
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t0.elapsed()
+    );
+}
+
+struct Tmux(String);
+
+/// opsdeck on the kubeconfig `kc`, in a 160×45 tmux pane on its own server.
+fn launch(tag: &str, tmp: &std::path::Path, kc: &std::path::Path) -> Tmux {
+    let tmux = Tmux(format!("{tag}-{}", std::process::id()));
+    let cmd = format!(
+        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
+        tmp.display(),
+        env!("CARGO_BIN_EXE_opsdeck"),
+        kc.display()
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.0,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &cmd,
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "tmux is needed for this test");
+    tmux
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "app"])
+    }
+    async fn wait_for(&self, what: &str) -> String {
+        self.wait_for_all(&[what]).await
+    }
+
+    /// Waits until the screen shows all of `what`: the data a test asserts, not a title.
+    async fn wait_for_all(&self, what: &[&str]) -> String {
+        let t0 = Instant::now();
+        loop {
+            let s = self.screen();
+            if what.iter().all(|w| s.contains(w)) {
+                return s;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {what:?}:\n{s}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_show_and_promote_on_a_live_cluster() {
+    let fake = FakeKube::start().await;
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    for f in ["canary-rs", "stable-rs", "old-rs"] {
+        fake.put("replicasets", load(&format!("{dir}/{f}.yaml")));
+    }
+    let mut paused = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    paused["metadata"]["namespace"] = "dev".into();
+    paused["metadata"]["name"] = "store".into();
+    fake.put("rollouts", paused);
+    fake.put("rollouts", load(&format!("{dir}/rollout.yaml")));
+    let mut app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    app["metadata"]["namespace"] = "argocd".into();
+    fake.put("applications", app);
+
+    let tmp = temp_dir("e2e");
+    let kc = kubeconfig(&tmp, &fake.url());
+    let tmux = launch("opsdeck-live", &tmp, &kc);
+    // Applications and Rollouts are separate watches: wait for what both show.
+    let screen = tmux
+        .wait_for_all(&["canary-demo", "velero-test", "0/8", "Degraded"])
+        .await;
+    assert!(
+        screen.contains("k3d-test") && !screen.contains("DEMO"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("velero-test"),
+        "the Application shows:\n{screen}"
+    );
+    assert!(
+        screen.contains("0/8") && screen.contains("Degraded"),
+        "as the plugin shows it:\n{screen}"
+    );
+    // No Prometheus, Loki or Alertmanager in this cluster: the panes say where they looked.
+    tmux.wait_for("alertmanager-operated").await;
+    let screen = tmux
+        .wait_for("no Prometheus found through the API server")
+        .await;
+    assert!(
+        screen.contains("prometheus-operated") && screen.contains("not found"),
+        "{screen}"
+    );
+    tmux.wait_for("Loki answered 404").await;
+
+    // Promote `store` (second row, paused): confirmation, then the PATCH the plugin sends.
+    fake.clear_requests();
+    tmux.run(&["send-keys", "-t", "app", "2", "g", "j", "p"]);
+    tmux.wait_for("$ kubectl argo rollouts promote store -n dev")
+        .await;
+    tmux.run(&["send-keys", "-t", "app", "Enter"]);
+    tmux.wait_for("✓ promote store").await;
+    let patches: Vec<(String, Value)> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| (r.path, r.body))
+        .collect();
+    assert_eq!(
+        patches,
+        vec![(
+            "/apis/argoproj.io/v1alpha1/namespaces/dev/rollouts/store/status".to_string(),
+            serde_json::json!({"status": {"pauseConditions": null}})
+        )]
+    );
+    tmux.run(&["send-keys", "-t", "app", "q"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_namespace_and_context_inside_the_app() {
+    let fake = FakeKube::start().await;
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    fake.put("rollouts", load(&format!("{dir}/rollout.yaml")));
+    let mut store = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    store["metadata"]["namespace"] = "dev".into();
+    store["metadata"]["name"] = "store".into();
+    fake.put("rollouts", store);
+    let tmp = temp_dir("switch");
+    let kc = kubeconfig(&tmp, &fake.url());
+    let tmux = launch("opsdeck-switch", &tmp, &kc);
+    let screen = tmux.wait_for_all(&["canary-demo", "store"]).await;
+    assert!(screen.contains("ns all"), "{screen}");
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "app",
+        ":",
+        "n",
+        "s",
+        " ",
+        "d",
+        "e",
+        "v",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("ns dev").await;
+    let t0 = Instant::now();
+    let mut screen = screen;
+    while screen.contains("canary-demo") || !screen.contains("store") {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "only dev should show:\n{screen}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        screen = tmux.screen();
+    }
+    let watches: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/namespaces/dev/rollouts"))
+        .map(|r| r.query)
+        .collect();
+    assert!(
+        !watches.is_empty(),
+        "new watches are scoped to the namespace"
+    );
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "app",
+        ":",
+        "c",
+        "t",
+        "x",
+        " ",
+        "n",
+        "o",
+        "p",
+        "e",
+        "Enter",
+    ]);
+    let screen = tmux
+        .wait_for("✗ switch failed, still watching k3d-test · ns dev")
+        .await;
+    assert!(
+        screen.contains("context \"nope\""),
+        "names the context that failed:\n{screen}"
+    );
+    assert!(screen.contains("store"), "{screen}");
+    tmux.run(&["send-keys", "-t", "app", "q"]);
+}

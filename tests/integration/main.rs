@@ -1,0 +1,19 @@
+//! The integration tests as one binary, each suite a module, so the shared support (the fake
+//! API server, the fake Loki, the real Prometheus and Alertmanager, the demo in a State)
+//! compiles once.
+
+mod support;
+
+mod alertmanager;
+mod config_files;
+mod demo_platform;
+mod kube_actions;
+mod kube_operator;
+mod kube_parse;
+mod kube_watch;
+mod layers;
+mod live_e2e;
+mod loki;
+mod prometheus;
+mod render;
+mod tmux_e2e;

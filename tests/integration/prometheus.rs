@@ -1,0 +1,656 @@
+//! The Prometheus source against a real Prometheus (Debian's `prometheus`), loaded with series
+//! this test generates: node and container CPU, and Linkerd's route metrics with canary and
+//! stable pod hashes. What opsdeck shows must equal what the test computes from those series.
+
+use crate::support;
+
+use crate::support::fake_kube::{FakeKube, Proxy};
+use crate::support::servers;
+use opsdeck::layout::Pane;
+use opsdeck::model::{Track, cpu::CpuUnit};
+use opsdeck::net::http::{Endpoint, ServiceRef};
+use opsdeck::sources::mesh::linkerd::Linkerd;
+use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
+use opsdeck::state::{Demand, Tracked};
+use opsdeck::state::{Health, SourceId, State, Update};
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+const STEP: i64 = 15;
+const STABLE: &str = "7c9d8b6f5";
+const CANARY: &str = "5f6b8d9c7";
+
+/// Counters growing at constant rates, so every rate and increase is known exactly.
+struct Gen {
+    out: String,
+    start: i64,
+    end: i64,
+}
+
+impl Gen {
+    fn counter(&mut self, name: &str, labels: &str, per_sec: f64) {
+        let _ = writeln!(
+            self.out,
+            "# TYPE {} counter",
+            name.trim_end_matches("_total")
+        );
+        let mut t = self.start;
+        while t <= self.end {
+            let v = 1000.0 + per_sec * (t - self.start) as f64;
+            let _ = writeln!(self.out, "{name}{{{labels}}} {v} {t}");
+            t += STEP;
+        }
+    }
+    fn finish(mut self) -> String {
+        self.out.push_str("# EOF\n");
+        self.out
+    }
+}
+
+/// Linkerd's latency bucket bounds, read from a real proxy's exposition.
+fn linkerd_buckets() -> Vec<f64> {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/linkerd/proxy-metrics-sample.prom",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut b: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("response_latency_ms_bucket{"))
+        .filter_map(|l| l.split("le=\"").nth(1)?.split('"').next()?.parse().ok())
+        .filter(|b: &f64| b.is_finite())
+        .collect();
+    b.sort_by(f64::total_cmp);
+    b.dedup();
+    b
+}
+
+/// Requests per second whose latency is at most each bound (cumulative, as buckets are).
+fn cumulative(bounds: &[f64], latencies: &[(f64, f64)]) -> Vec<f64> {
+    bounds
+        .iter()
+        .map(|b| {
+            latencies
+                .iter()
+                .filter(|(ms, _)| ms <= b)
+                .map(|(_, r)| r)
+                .sum()
+        })
+        .collect()
+}
+
+/// Prometheus' `histogram_quantile`, computed here from the generated rates.
+fn quantile(q: f64, bounds: &[f64], cum: &[f64], total: f64) -> f64 {
+    let rank = q * total;
+    let mut prev_bound = 0.0;
+    let mut prev_count = 0.0;
+    for (b, c) in bounds.iter().zip(cum) {
+        if *c >= rank {
+            return prev_bound + (b - prev_bound) * (rank - prev_count) / (c - prev_count);
+        }
+        prev_bound = *b;
+        prev_count = *c;
+    }
+    prev_bound
+}
+
+struct Platform {
+    om: String,
+    bounds: Vec<f64>,
+    /// (latency ms, requests/s) of stable and canary.
+    stable_lat: Vec<(f64, f64)>,
+    canary_lat: Vec<(f64, f64)>,
+}
+
+fn platform() -> Platform {
+    let now = chrono::Utc::now().timestamp();
+    let mut g = Gen {
+        out: String::new(),
+        start: now - 2 * 3600,
+        end: now + 2 * 3600,
+    };
+    // Node CPU: busy = 1 - avg over cpus of (idle + iowait + steal).
+    for (node, cpus) in [
+        (
+            "k3d-dev-server-0:9100",
+            [(0.60, 0.05, 0.30), (0.80, 0.0, 0.15)],
+        ),
+        (
+            "k3d-dev-agent-0:9100",
+            [(0.20, 0.10, 0.60), (0.30, 0.0, 0.65)],
+        ),
+    ] {
+        for (i, (idle, iowait, user)) in cpus.iter().enumerate() {
+            let l = |mode: &str| {
+                format!(r#"cpu="{i}",instance="{node}",job="node-exporter",mode="{mode}""#)
+            };
+            g.counter("node_cpu_seconds_total", &l("idle"), *idle);
+            g.counter("node_cpu_seconds_total", &l("iowait"), *iowait);
+            g.counter("node_cpu_seconds_total", &l("user"), *user);
+        }
+    }
+    // Container CPU: two stable store pods, one canary, a user pod; plus the series the
+    // `container!=""` and `image!=""` filters must leave out.
+    for (pod, container, image, rate) in [
+        (
+            format!("store-{STABLE}-x2x9k"),
+            "store",
+            "registry/store:1.4.2",
+            0.25,
+        ),
+        (
+            format!("store-{STABLE}-bq7zt"),
+            "store",
+            "registry/store:1.4.2",
+            0.15,
+        ),
+        (
+            format!("store-{CANARY}-wv5mn"),
+            "store",
+            "registry/store:1.5.0",
+            0.40,
+        ),
+        (format!("store-{STABLE}-x2x9k"), "", "", 1.0),
+        (format!("store-{CANARY}-wv5mn"), "POD", "", 0.5),
+        (
+            "user-6b7c8d9f4-kd2p8".to_string(),
+            "user",
+            "registry/user:2.0.0",
+            0.10,
+        ),
+    ] {
+        g.counter(
+            "container_cpu_usage_seconds_total",
+            &format!(r#"container="{container}",image="{image}",namespace="dev",pod="{pod}""#),
+            rate,
+        );
+    }
+    // Linkerd route metrics for store's GET /products.
+    let dst = "store.dev.svc.cluster.local:8080";
+    let route = "GET /products";
+    for (hash, pod, ok, fail) in [
+        (STABLE, format!("store-{STABLE}-x2x9k"), 9.0, 0.0),
+        (CANARY, format!("store-{CANARY}-wv5mn"), 0.8, 0.2),
+    ] {
+        for (class, rate) in [("success", ok), ("failure", fail)] {
+            g.counter(
+                "route_response_total",
+                &format!(
+                    r#"classification="{class}",direction="inbound",dst="{dst}",namespace="dev",pod="{pod}",rollouts_pod_template_hash="{hash}",rt_route="{route}""#
+                ),
+                rate,
+            );
+        }
+    }
+    // Callers (outbound): what they saw after retries, and every attempt.
+    for (metric, ok, fail) in [
+        ("route_response_total", 9.9, 0.1),
+        ("route_actual_response_total", 9.8, 0.2),
+    ] {
+        for (class, rate) in [("success", ok), ("failure", fail)] {
+            g.counter(
+                metric,
+                &format!(
+                    r#"classification="{class}",direction="outbound",dst="{dst}",namespace="dev",pod="gateway-6d5c4b7f8-p9m2x",rt_route="{route}""#
+                ),
+                rate,
+            );
+        }
+    }
+    let bounds = linkerd_buckets();
+    let stable_lat = vec![(8.0, 5.0), (18.0, 3.0), (45.0, 1.0)];
+    let canary_lat = vec![(8.0, 0.2), (18.0, 0.3), (45.0, 0.3), (90.0, 0.2)];
+    for (hash, lat) in [(STABLE, &stable_lat), (CANARY, &canary_lat)] {
+        let cum = cumulative(&bounds, lat);
+        let total: f64 = lat.iter().map(|(_, r)| r).sum();
+        for (b, c) in bounds.iter().zip(&cum) {
+            g.counter(
+                "route_response_latency_ms_bucket",
+                &format!(
+                    r#"direction="inbound",dst="{dst}",le="{b}",namespace="dev",rollouts_pod_template_hash="{hash}",rt_route="{route}""#
+                ),
+                *c,
+            );
+        }
+        g.counter(
+            "route_response_latency_ms_bucket",
+            &format!(
+                r#"direction="inbound",dst="{dst}",le="+Inf",namespace="dev",rollouts_pod_template_hash="{hash}",rt_route="{route}""#
+            ),
+            total,
+        );
+    }
+    // `user` is meshed (its proxy answers) but has no ServiceProfile; `study` is not meshed.
+    g.counter(
+        "request_total",
+        r#"direction="inbound",namespace="dev",pod="user-6b7c8d9f4-kd2p8",replicaset="user-6b7c8d9f4""#,
+        2.0,
+    );
+    Platform {
+        om: g.finish(),
+        bounds,
+        stable_lat,
+        canary_lat,
+    }
+}
+
+fn demand() -> Demand {
+    let t = |name: &str, s: &str, c: &str| Tracked {
+        namespace: "dev".into(),
+        name: name.into(),
+        stable_hash: s.into(),
+        canary_hash: c.into(),
+    };
+    Demand {
+        cpu: true,
+        routes: true,
+        cpu_window_secs: 900,
+        route_window_secs: 60,
+        cpu_points: 180,
+        namespaces: vec!["dev".into()],
+        log_scope: None,
+        rollouts: std::sync::Arc::new(vec![
+            t("store", STABLE, CANARY),
+            t("user", "6b7c8d9f4", "6b7c8d9f4"),
+            t("study", "", ""),
+        ]),
+    }
+}
+
+fn setup(cpu: Location, mesh: Location, kube: Option<kube::Client>) -> PromSetup {
+    PromSetup {
+        cpu,
+        mesh,
+        kube,
+        monitoring_namespace: "monitoring".into(),
+        timeout: Duration::from_secs(5),
+        refresh: Duration::from_secs(1),
+    }
+}
+
+fn linkerd() -> Box<Linkerd> {
+    Box::new(Linkerd::new("linkerd-viz"))
+}
+
+fn state() -> State {
+    let mut ctx = support::context();
+    ctx.demo = false;
+    let mut s = State::new(ctx, chrono::Utc::now(), 1000);
+    s.set_size(200, 60);
+    s
+}
+
+/// Applies updates until `done(state)` holds (or panics after `secs`).
+async fn until(
+    rx: &mut mpsc::Receiver<Update>,
+    s: &mut State,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&State) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !done(s) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(u)) => {
+                s.now = chrono::Utc::now();
+                s.apply(u);
+            }
+            _ => panic!(
+                "timed out waiting for {what}; cpu {:?}, mesh {:?}",
+                s.source(SourceId::Cpu),
+                s.source(SourceId::Mesh)
+            ),
+        }
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * b.abs().max(1.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
+    let p = platform();
+    let mut prom = servers::prometheus("prom-values", &p.om);
+    let kube = FakeKube::start().await;
+    kube.put(
+        "serviceprofiles",
+        support::fixture("linkerd/serviceprofile-store.yaml"),
+    );
+    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_demand_tx, demand_rx) = watch::channel(demand());
+    let stats = Arc::new(PromStats::default());
+    let tasks = prometheus::spawn(
+        setup(
+            Location::Url(endpoint.clone()),
+            Location::Url(endpoint),
+            Some(kube.client()),
+        ),
+        linkerd(),
+        demand_rx,
+        tx,
+        stats.clone(),
+    );
+    let mut s = state();
+    until(&mut rx, &mut s, 30, "CPU and routes", |s| {
+        !s.cpu.nodes.is_empty() && !s.routes.is_empty() && !s.mesh_notes.is_empty()
+    })
+    .await;
+
+    // Nodes: 100 × (1 − mean over cpus of idle+iowait+steal).
+    let server = s.cpu.nodes.iter().find(|n| n.name == "k3d-dev-server-0");
+    let agent = s.cpu.nodes.iter().find(|n| n.name == "k3d-dev-agent-0");
+    let (server, agent) = (server.expect("server node"), agent.expect("agent node"));
+    assert_eq!(server.unit, CpuUnit::Percent);
+    let want_server = 100.0 * (1.0 - ((0.60 + 0.05) + (0.80 + 0.0)) / 2.0);
+    let want_agent = 100.0 * (1.0 - ((0.20 + 0.10) + (0.30 + 0.0)) / 2.0);
+    assert!(
+        close(server.last().unwrap_or(-1.0), want_server),
+        "{server:?}"
+    );
+    assert!(close(agent.last().unwrap_or(-1.0), want_agent), "{agent:?}");
+    // The step is sized to the chart: 900 s over 180 points = 5 s; 15 min of points.
+    assert_eq!(s.cpu.step_secs, 5);
+    assert!(server.points.len() >= 170, "{}", server.points.len());
+    // Pods: summed per service, the cgroup and pause series left out, split by hash.
+    let store = s.cpu.service("store", None).expect("store cpu");
+    assert_eq!(store.unit, CpuUnit::Cores);
+    assert!(
+        close(store.last().unwrap_or(-1.0), 0.25 + 0.15 + 0.40),
+        "{store:?}"
+    );
+    let canary = s
+        .cpu
+        .service("store", Some(Track::Canary))
+        .expect("canary cpu");
+    let stable = s
+        .cpu
+        .service("store", Some(Track::Stable))
+        .expect("stable cpu");
+    assert!(close(canary.last().unwrap_or(-1.0), 0.40));
+    assert!(close(stable.last().unwrap_or(-1.0), 0.40));
+    assert!(close(
+        s.cpu
+            .service("user", None)
+            .and_then(|x| x.last())
+            .unwrap_or(-1.0),
+        0.10
+    ));
+    assert!(
+        s.cpu.service("user", Some(Track::Canary)).is_none(),
+        "no canary running for user"
+    );
+
+    // Routes: joined with the ServiceProfile.
+    let get = s
+        .routes
+        .iter()
+        .find(|r| r.route == "GET /products")
+        .expect("GET /products");
+    assert_eq!(
+        (get.service.as_str(), get.timeout_ms(), get.retryable()),
+        ("store", 300, true)
+    );
+    let budget = get.budget().expect("retry budget");
+    assert_eq!(
+        (
+            budget.retry_ratio,
+            budget.min_retries_per_second,
+            budget.ttl_secs
+        ),
+        (0.2, 10, 10)
+    );
+    let o = &get.overall;
+    assert!(
+        close(o.effective_success.unwrap_or(-1.0), 9.9 / 10.0),
+        "{o:?}"
+    );
+    assert!(close(o.actual_success.unwrap_or(-1.0), 9.8 / 10.0), "{o:?}");
+    assert!(close(o.rps, 10.0), "{o:?}");
+    let c = get.canary.as_ref().expect("canary split");
+    let st = get.stable.as_ref().expect("stable split");
+    assert!(close(c.effective_success.unwrap_or(-1.0), 0.8), "{c:?}");
+    assert!(close(c.rps, 1.0), "{c:?}");
+    assert!(close(st.effective_success.unwrap_or(-1.0), 1.0), "{st:?}");
+    // Latency quantiles, as histogram_quantile interpolates in Linkerd's buckets.
+    let all: Vec<(f64, f64)> = p.stable_lat.iter().chain(&p.canary_lat).copied().collect();
+    for (lat, sample, what) in [
+        (&all, o, "overall"),
+        (&p.canary_lat, c, "canary"),
+        (&p.stable_lat, st, "stable"),
+    ] {
+        let cum = cumulative(&p.bounds, lat);
+        let total: f64 = lat.iter().map(|(_, r)| r).sum();
+        for (q, got) in [
+            (0.5, sample.p50_ms),
+            (0.95, sample.p95_ms),
+            (0.99, sample.p99_ms),
+        ] {
+            let want = quantile(q, &p.bounds, &cum, total);
+            assert!(close(got, want), "{what} p{q}: got {got}, want {want}");
+        }
+    }
+    let post = s
+        .routes
+        .iter()
+        .find(|r| r.route == "POST /orders")
+        .expect("POST /orders row from the profile");
+    assert_eq!(
+        (post.overall.effective_success, post.timeout_ms()),
+        (None, 2000)
+    );
+    let notes: Vec<(&str, &str)> = s
+        .mesh_notes
+        .iter()
+        .map(|n| (n.service.as_str(), n.reason.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            (
+                "study",
+                "not meshed: no linkerd-proxy metrics from its pods"
+            ),
+            (
+                "user",
+                "meshed, but no ServiceProfile or HTTPRoute: no per-route metrics"
+            ),
+        ]
+    );
+
+    // What the screen shows, at 200×60.
+    let screen = support::render(&s, &dark(), 200, 60);
+    assert!(screen.contains("GET /products"), "{screen}");
+    assert!(
+        screen.contains("99.0%") && screen.contains("98.0%"),
+        "{screen}"
+    );
+    assert!(screen.contains("↻300ms"), "{screen}");
+    assert!(
+        screen.contains("not meshed: no linkerd-proxy metrics"),
+        "{screen}"
+    );
+    assert!(screen.contains("0.80 cores"), "{screen}");
+
+    // Prometheus goes away: the panes keep their data, with the error and its age.
+    let before = s.routes.clone();
+    prom.stop();
+    until(&mut rx, &mut s, 20, "errors from both", |s| {
+        matches!(s.source(SourceId::Cpu).health, Health::Error(_))
+            && matches!(s.source(SourceId::Mesh).health, Health::Error(_))
+    })
+    .await;
+    assert_eq!(s.routes, before, "the last good routes stay");
+    assert!(!s.cpu.nodes.is_empty(), "the last good CPU stays");
+    if let Health::Error(e) = &s.source(SourceId::Cpu).health {
+        assert!(
+            e.contains("cannot reach") && e.contains(&prom.port.to_string()),
+            "{e}"
+        );
+    }
+    s.set_size(200, 60);
+    s.ui.focus = Pane::Routes;
+    let screen = support::render(&s, &dark(), 200, 60);
+    assert!(screen.contains("⚠ stale"), "{screen}");
+    assert!(screen.contains("GET /products"), "still shown: {screen}");
+
+    // And comes back: both recover without a restart of opsdeck.
+    prom.start();
+    until(&mut rx, &mut s, 40, "recovery", |s| {
+        s.source(SourceId::Cpu).health == Health::Ok
+            && s.source(SourceId::Mesh).health == Health::Ok
+    })
+    .await;
+    let cycles = stats.cycles.load(std::sync::atomic::Ordering::Relaxed);
+    let queries = stats.queries.load(std::sync::atomic::Ordering::Relaxed);
+    let micros = stats
+        .cycle_micros
+        .load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "prometheus: {cycles} refresh cycles, {queries} queries, mean cycle {} µs",
+        micros / cycles.max(1)
+    );
+    for t in tasks {
+        t.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_config_finds_prometheus_through_the_api_server_and_explains_linkerd_viz() {
+    let p = platform();
+    let prom = servers::prometheus("prom-proxy", &p.om);
+    let kube = FakeKube::start().await;
+    kube.put(
+        "serviceprofiles",
+        support::fixture("linkerd/serviceprofile-store.yaml"),
+    );
+    // kube-prometheus-stack's operated service; linkerd-viz's Prometheus refuses strangers.
+    kube.proxy("monitoring/prometheus-operated:9090", Proxy::To(prom.url()));
+    kube.proxy(
+        "linkerd-viz/prometheus:9090",
+        Proxy::Refuse(403, "unauthorized request on route".into()),
+    );
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_d, demand_rx) = watch::channel(demand());
+    let tasks = prometheus::spawn(
+        setup(Location::Discover, Location::Discover, Some(kube.client())),
+        linkerd(),
+        demand_rx,
+        tx,
+        Arc::new(PromStats::default()),
+    );
+    let mut s = state();
+    // The main Prometheus has Linkerd's metrics here (federated), so the mesh uses it.
+    until(&mut rx, &mut s, 30, "data through the proxy", |s| {
+        !s.cpu.nodes.is_empty() && !s.routes.is_empty()
+    })
+    .await;
+    let paths: Vec<String> = kube.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths.iter().any(|p| p.starts_with("/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/query_range")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(
+            |p| p.starts_with("/api/v1/namespaces/linkerd-viz/services/prometheus:9090/proxy/")
+        )
+    );
+    for t in tasks {
+        t.abort();
+    }
+
+    // Without Linkerd's metrics anywhere else, the refusal is explained, not an empty table.
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_d, demand_rx) = watch::channel(demand());
+    let tasks = prometheus::spawn(
+        setup(
+            Location::Service(ServiceRef::new("monitoring", "prometheus-operated", "9090")),
+            Location::Service(ServiceRef::new("linkerd-viz", "prometheus", "9090")),
+            Some(kube.client()),
+        ),
+        linkerd(),
+        demand_rx,
+        tx,
+        Arc::new(PromStats::default()),
+    );
+    let mut s = state();
+    until(&mut rx, &mut s, 30, "the refusal", |s| {
+        matches!(s.source(SourceId::Mesh).health, Health::Error(_)) && !s.cpu.nodes.is_empty()
+    })
+    .await;
+    let Health::Error(e) = &s.source(SourceId::Mesh).health else {
+        unreachable!()
+    };
+    assert!(
+        e.starts_with("linkerd-viz's Prometheus refused the request"),
+        "{e}"
+    );
+    assert!(
+        e.contains("port-forward") && e.contains("AuthorizationPolicy"),
+        "{e}"
+    );
+    let screen = support::render(&s, &dark(), 200, 60);
+    assert!(
+        screen.contains("linkerd-viz's Prometheus refused"),
+        "{screen}"
+    );
+    for t in tasks {
+        t.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_panes_cost_no_queries_and_a_new_window_is_fetched_at_once() {
+    let p = platform();
+    let prom = servers::prometheus("prom-demand", &p.om);
+    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, mut rx) = mpsc::channel(256);
+    let hidden = Demand {
+        cpu: false,
+        routes: false,
+        ..demand()
+    };
+    let (demand_tx, demand_rx) = watch::channel(hidden);
+    let stats = Arc::new(PromStats::default());
+    let mut s = PromSetup {
+        refresh: Duration::from_secs(60),
+        ..setup(
+            Location::Url(endpoint.clone()),
+            Location::Url(endpoint),
+            None,
+        )
+    };
+    s.kube = None;
+    let tasks = prometheus::spawn(s, linkerd(), demand_rx, tx, stats.clone());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stats.queries.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert!(rx.try_recv().is_err(), "nothing fetched while hidden");
+    // Shown: fetched; a wider window: fetched again within the 2 s gap, not after 60 s.
+    let _ = demand_tx.send(Demand {
+        routes: false,
+        ..demand()
+    });
+    let mut st = state();
+    until(&mut rx, &mut st, 10, "cpu", |s| s.cpu.window_secs == 900).await;
+    let _ = demand_tx.send(Demand {
+        routes: false,
+        cpu_window_secs: 3600,
+        ..demand()
+    });
+    until(&mut rx, &mut st, 10, "the 1h window", |s| {
+        s.cpu.window_secs == 3600
+    })
+    .await;
+    assert_eq!(st.cpu.step_secs, 20, "3600 s over 180 points");
+    assert!(st.routes.is_empty(), "routes hidden: never queried");
+    for t in tasks {
+        t.abort();
+    }
+}
+
+fn dark() -> opsdeck::theme::Theme {
+    opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"))
+}

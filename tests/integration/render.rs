@@ -1,0 +1,485 @@
+//! Snapshots of every pane and overlay at 80×24, 120×40 and 200×60 on seeded demo data,
+//! a no-panic sweep over sizes, and the monochrome theme using no colour at all.
+
+use crate::support;
+
+use crate::support::{Demo, render, start};
+use opsdeck::layout::Pane;
+use opsdeck::model::ActionKind;
+use opsdeck::sources::demo::Scenario;
+use opsdeck::state::{Health, Intent, SourceId, State, TextKey, Update};
+use opsdeck::theme::Theme;
+use ratatui::style::Color;
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+fn dark() -> Theme {
+    Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn select(d: &mut Demo, pane: Pane, pred: impl Fn(&State, usize) -> bool) {
+    d.state.handle(Intent::Focus(pane));
+    d.state.handle(Intent::Top);
+    for _ in 0..200 {
+        let i = d.state.ui.lists[pane].selected;
+        if pred(&d.state, i) {
+            return;
+        }
+        d.state.handle(Intent::Down);
+    }
+    panic!("nothing to select");
+}
+
+fn select_rollout(d: &mut Demo, name: &str) {
+    select(d, Pane::Rollouts, |s, i| s.rollouts[i].name == name);
+}
+
+fn snap(name: &str, d: &mut Demo, setup: impl Fn(&mut Demo)) {
+    for (w, h) in SIZES {
+        d.state.set_size(w, h);
+        setup(d);
+        let text = render(&d.state, &dark(), w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn main_screen_steady() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    snap("main_steady", &mut d, |_| {});
+}
+
+#[test]
+fn main_screen_bad_canary_after_a_while() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(400);
+    snap("main_bad_canary", &mut d, |_| {});
+}
+
+#[test]
+fn every_pane_focused_and_zoomed() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    for pane in Pane::ALL {
+        snap(
+            &format!("zoom_{}", pane.title().replace(' ', "_").to_lowercase()),
+            &mut d,
+            |d| {
+                d.state.handle(Intent::Focus(pane));
+                if !d.state.ui.zoom {
+                    d.state.handle(Intent::Zoom);
+                }
+            },
+        );
+        d.state.handle(Intent::Zoom);
+    }
+}
+
+#[test]
+fn compact_layout_shows_rollouts_and_the_focused_pane() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.state.set_size(80, 24);
+    d.state.handle(Intent::Focus(Pane::Logs));
+    let text = render(&d.state, &dark(), 80, 24);
+    assert!(
+        text.contains("2 Rollouts") && text.contains("5 Error logs"),
+        "{text}"
+    );
+    assert!(!text.contains("1 Apps "), "{text}");
+    insta::assert_snapshot!("compact_logs_80x24", text);
+}
+
+#[test]
+fn cockpit_of_a_bad_canary() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    snap("cockpit_bad_canary", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("✗ canary worse: GET /products: canary success 92."),
+        "{text}"
+    );
+}
+
+#[test]
+fn cockpit_during_analysis_and_after_abort() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.act(ActionKind::Promote, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(25);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("success-rate: 1 measured"), "{text}");
+    insta::assert_snapshot!("cockpit_analysis_120x40", text);
+    d.run(30);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("✗ Aborted") && text.contains("canary aborted"),
+        "{text}"
+    );
+    insta::assert_snapshot!("cockpit_aborted_120x40", text);
+}
+
+#[test]
+fn confirmations_name_target_effect_and_command() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    snap("confirm_abort_typing", &mut d, |d| {
+        d.state.ui.overlay = None;
+        d.state.handle(Intent::Act(ActionKind::Abort));
+        for c in "sto".chars() {
+            d.state.handle(Intent::Text(TextKey::Char(c)));
+        }
+    });
+    d.state.ui.overlay = None;
+    select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "store");
+    d.state.handle(Intent::Act(ActionKind::Sync));
+    d.state.handle(Intent::TogglePrune);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("$ argocd app sync store --prune") && text.contains("[x] prune (p)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("confirm_sync_120x40", text);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    snap("help", &mut d, |d| {
+        d.state.ui.overlay = None;
+        d.state.handle(Intent::Help);
+    });
+}
+
+#[test]
+fn loading_empty_and_error_states_are_explicit() {
+    let mut s = State::new(support::context(), start(), 1000);
+    s.set_size(120, 40);
+    let text = render(&s, &dark(), 120, 40);
+    assert!(text.contains("… loading from argocd"), "{text}");
+    for id in SourceId::ALL {
+        s.apply(Update::SourceHealth {
+            source: id,
+            health: Health::Ok,
+        });
+    }
+    s.apply(Update::Alerts(vec![]));
+    s.apply(Update::SourceHealth {
+        source: SourceId::Logs,
+        health: Health::Error("connection refused (loki:3100)".into()),
+    });
+    let text = render(&s, &dark(), 120, 40);
+    assert!(text.contains("✓ no alerts firing"), "{text}");
+    assert!(
+        text.contains("✗ logs: connection refused (loki:3100)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("states_120x40", text);
+
+    // Stale data stays on screen with its age and the error.
+    let mut d = Demo::new(1, Scenario::Steady);
+    d.state.apply(Update::SourceHealth {
+        source: SourceId::Rollouts,
+        health: Health::Error("403 Forbidden".into()),
+    });
+    d.state
+        .apply(Update::Clock(d.state.now + chrono::Duration::seconds(90)));
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("⚠ stale 1m: 403 Forbidden"), "{text}");
+    assert!(text.contains("user"), "{text}");
+}
+
+#[test]
+fn read_only_and_flash_in_header_and_footer() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    d.state.context.read_only = true;
+    d.state.set_size(80, 24);
+    let text = render(&d.state, &dark(), 80, 24);
+    let header = text.lines().next().unwrap_or_default();
+    for want in [
+        " opsdeck ",
+        " DEMO ",
+        " READ-ONLY ",
+        "k3d-dev (demo) · ns dev",
+    ] {
+        assert!(header.contains(want), "{want:?} in the header: {header}");
+    }
+    let wide = render(&d.state, &dark(), 120, 40);
+    let wide_header = wide.lines().next().unwrap_or_default();
+    assert!(
+        wide_header.contains(" READ-ONLY ") && wide_header.trim_end().ends_with("UTC"),
+        "the clock at the right: {wide_header}"
+    );
+    assert!(
+        header.find(" DEMO ") < header.find(" READ-ONLY "),
+        "badges in order: {header}"
+    );
+    // Promote in read-only: refused in the footer, no confirmation, and audited.
+    select_rollout(&mut d, "user");
+    let cmds = d.state.handle(Intent::Act(ActionKind::Promote));
+    assert!(
+        matches!(cmds.as_slice(), [opsdeck::state::Command::Audit(e)] if e.result.starts_with("refused: read-only")),
+        "{cmds:?}"
+    );
+    assert!(d.state.ui.overlay.is_none(), "no confirmation opens");
+    let text = render(&d.state, &dark(), 80, 24);
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(
+        footer.starts_with(" ✗ promote user: refused: read-only mode"),
+        "the refusal in the footer: {footer}"
+    );
+    // Without a flash the footer offers keys again.
+    d.state.flash = None;
+    let text = render(&d.state, &dark(), 200, 60);
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(footer.contains("Tab next pane"), "{footer}");
+    assert!(!footer.contains("refused"), "{footer}");
+}
+
+/// Draws every region of the screen as the layout places it, each alone into a buffer larger
+/// than the frame whose other cells hold a sentinel; returns what was written outside.
+fn writes_outside(d: &Demo, w: u16, h: u16) -> Vec<String> {
+    use opsdeck::ui::{self, View};
+    use ratatui::layout::Rect;
+    let theme = dark();
+    let keymap = opsdeck::keymap::Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    let v = View {
+        state: &d.state,
+        theme: &theme,
+        keymap: &keymap,
+    };
+    const PAD: u16 = 3;
+    let mut out = Vec::new();
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w + 2 * PAD, h + 2 * PAD))
+            .unwrap_or_else(|e| panic!("{e}"));
+    for (region, rect) in ui::regions(Rect::new(0, 0, w, h), &v) {
+        let area = Rect::new(rect.x + PAD, rect.y + PAD, rect.width, rect.height);
+        term.draw(|f| {
+            for cell in f.buffer_mut().content.iter_mut() {
+                cell.set_symbol("¤");
+            }
+            ui::draw_region(f, region, area, &v);
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let buf = term.backend().buffer();
+        let outside = (0..buf.area.height)
+            .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                !area.contains(ratatui::layout::Position::new(x, y)) && buf[(x, y)].symbol() != "¤"
+            });
+        if let Some((x, y)) = outside {
+            out.push(format!(
+                "{region:?} at {w}x{h} wrote ({}, {}) outside its area {rect:?}",
+                x - PAD,
+                y - PAD
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(300);
+    type Setup<'a> = (&'a str, &'a dyn Fn(&mut Demo));
+    let screens: [Setup; 10] = [
+        ("main", &|d| d.state.handle(Intent::Back).clear()),
+        ("logs focused", &|d| {
+            d.state.handle(Intent::Focus(Pane::Logs)).clear()
+        }),
+        ("alerts zoomed", &|d| {
+            d.state.handle(Intent::Focus(Pane::Alerts));
+            d.state.handle(Intent::Zoom);
+        }),
+        ("cockpit", &|d| {
+            d.state.handle(Intent::Focus(Pane::Rollouts));
+            select_rollout(d, "store");
+            d.state.handle(Intent::Open);
+        }),
+        ("help", &|d| d.state.handle(Intent::Help).clear()),
+        ("confirm", &|d| {
+            d.state.ui.overlay = None;
+            d.state.handle(Intent::Act(ActionKind::PromoteFull));
+        }),
+        ("internal log", &|d| {
+            d.state.handle(Intent::InternalLog).clear()
+        }),
+        ("timeline", &|d| d.state.handle(Intent::Timeline).clear()),
+        ("app detail", &|d| {
+            d.state.handle(Intent::Focus(Pane::Apps));
+            d.state.handle(Intent::Open);
+        }),
+        ("palette", &|d| {
+            d.state.handle(Intent::CommandLine);
+            d.state.handle(Intent::Text(TextKey::Char('p')));
+        }),
+    ];
+    let mut problems = Vec::new();
+    for w in (40..=240).step_by(20) {
+        for h in (10..=80).step_by(10) {
+            d.state.set_size(w, h);
+            for (name, setup) in &screens {
+                setup(&mut d);
+                problems.extend(
+                    writes_outside(&d, w, h)
+                        .into_iter()
+                        .map(|p| format!("{name}: {p}")),
+                );
+                // Every region drawn together still fills the frame exactly.
+                let text = render(&d.state, &dark(), w, h);
+                assert_eq!(text.lines().count(), h as usize);
+                d.state.handle(Intent::Text(TextKey::Esc));
+                d.state.ui.overlay = None;
+                d.state.handle(Intent::Back);
+                d.state.handle(Intent::Back);
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn mono_theme_uses_no_colour() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let mono = Theme::builtin("mono").unwrap_or_else(|e| panic!("{e}"));
+    let keymap = opsdeck::keymap::Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    for open in [false, true] {
+        if open {
+            select_rollout(&mut d, "store");
+            d.state.handle(Intent::Open);
+        }
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40))
+            .unwrap_or_else(|e| panic!("{e}"));
+        term.draw(|f| {
+            opsdeck::ui::draw(
+                f,
+                &opsdeck::ui::View {
+                    state: &d.state,
+                    theme: &mono,
+                    keymap: &keymap,
+                },
+            )
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        for c in term.backend().buffer().content() {
+            assert_eq!(
+                (c.fg, c.bg),
+                (Color::Reset, Color::Reset),
+                "coloured cell {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hostile_log_lines_reach_the_screen_harmless() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    let mut line = d
+        .state
+        .logs
+        .get(0)
+        .cloned()
+        .unwrap_or_else(|| panic!("no logs"));
+    line.ts = d.state.now;
+    line.message = format!(
+        "title\x1b]0;pwned\x07 clear\x1b[2J clip\x1b]52;c;cm0gLXJmIH4=\x1b\\ bell\x07 {}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    line.stack = vec!["\x1b[31mred\x1b[0m\tat X".into()];
+    d.state.apply(Update::Logs(vec![line]));
+    let stored = d
+        .state
+        .logs
+        .iter()
+        .last()
+        .map(|l| l.message.clone())
+        .unwrap_or_default();
+    assert!(
+        stored.starts_with("title clear clip bell xxx"),
+        "{}",
+        &stored[..40]
+    );
+    assert!(
+        stored.len() <= 64 * 1024 + 32,
+        "cut to 64 KiB: {}",
+        stored.len()
+    );
+    assert!(stored.ends_with("…[truncated]"));
+    d.state.handle(Intent::Focus(Pane::Logs));
+    d.state.handle(Intent::Expand);
+    for (w, h) in SIZES {
+        d.state.set_size(w, h);
+        let text = render(&d.state, &dark(), w, h);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "control character on screen"
+        );
+        assert!(!text.contains("pwned") && !text.contains("cm0g"), "{text}");
+        assert!(text.contains("title clear"), "{text}");
+    }
+}
+
+#[test]
+fn application_detail_shows_what_the_source_knows() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "store");
+    d.state.handle(Intent::Open);
+    let text = render(&d.state, &dark(), 120, 40);
+    for want in [
+        "argocd/store",
+        "project",
+        "services",
+        "automated, wave 5",
+        "registry.dev.local:5000/store:",
+        "history",
+        "deployed",
+        "⏸ Suspended",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    insta::assert_snapshot!("app_detail_120x40", text);
+    // At 80×24 long fields wrap; the box grows with them, so the history still shows.
+    d.state.set_size(80, 24);
+    let text = render(&d.state, &dark(), 80, 24);
+    assert!(
+        text.contains("history") && text.contains("deployed"),
+        "{text}"
+    );
+    d.state.set_size(120, 40);
+    // From the detail: s opens the sync confirmation for this app; Enter goes to the cockpit.
+    d.state.handle(Intent::Act(ActionKind::Sync));
+    assert!(render(&d.state, &dark(), 120, 40).contains("$ argocd app sync store"));
+    d.state.handle(Intent::Cancel);
+    d.state.handle(Intent::Open);
+    d.state.handle(Intent::Open);
+    assert!(matches!(
+        d.state.ui.screen,
+        opsdeck::state::Screen::Cockpit { .. }
+    ));
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("pods ") && text.contains("available"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_expanded_stack_trace_near_the_bottom_scrolls_into_view() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.state.set_size(120, 30);
+    d.state.handle(Intent::Focus(Pane::Logs));
+    d.state.handle(Intent::Zoom);
+    d.state.handle(Intent::Up);
+    d.state.handle(Intent::Expand);
+    let text = render(&d.state, &dark(), 120, 30);
+    assert!(text.contains("thread http-nio-8080-exec-"), "{text}");
+    assert!(text.contains("java.lang.IllegalStateException"), "{text}");
+    assert!(
+        text.contains("... 48 common frames omitted"),
+        "the whole trace fits:\n{text}"
+    );
+}
