@@ -2,7 +2,7 @@
 //! it forwards to, plus a hop), split canary/stable while a canary runs; node and pod CPU.
 
 use super::super::canary::Version;
-use super::super::catalog::Forward;
+use super::super::catalog::{Forward, RouteDef};
 use super::super::telemetry::{self, BASE_FAIL, BUDGET};
 use super::{CPU_EVERY_SECS, CPU_POINTS, METRICS_EVERY_SECS, Sim};
 use crate::model::cpu;
@@ -83,19 +83,11 @@ impl Sim {
                     .entry(def.name)
                     .or_default()
                     .push((rd.name, overall.clone()));
+                let stable = canary.as_ref().map(|_| stable.clone());
                 routes.push(RouteStats {
-                    service: def.name.into(),
-                    namespace: self.platform.namespace.into(),
-                    route: rd.name.into(),
-                    row: RowKind::Route,
-                    policy: RoutePolicy::Linkerd {
-                        timeout_ms: rd.timeout_ms(),
-                        retryable: rd.retryable(),
-                        budget: Some(BUDGET),
-                    },
-                    stable: canary.as_ref().map(|_| stable.clone()),
                     canary,
-                    overall,
+                    stable,
+                    ..profile_route(self.platform.namespace, def.name, rd, overall)
                 });
             }
         }
@@ -124,20 +116,7 @@ impl Sim {
                 s.p50_ms += 3.0;
                 s.p95_ms += 6.0;
                 s.p99_ms += 11.0;
-                routes.push(RouteStats {
-                    service: g.def.name.into(),
-                    namespace: self.platform.namespace.into(),
-                    route: rd.name.into(),
-                    row: RowKind::Route,
-                    policy: RoutePolicy::Linkerd {
-                        timeout_ms: rd.timeout_ms(),
-                        retryable: rd.retryable(),
-                        budget: Some(BUDGET),
-                    },
-                    overall: s,
-                    canary: None,
-                    stable: None,
-                });
+                routes.push(profile_route(self.platform.namespace, g.def.name, rd, s));
             }
         }
         self.routes = routes;
@@ -283,5 +262,28 @@ fn push_point(
     if s.points.len() > CPU_POINTS {
         let extra = s.points.len() - CPU_POINTS;
         s.points.drain(..extra);
+    }
+}
+
+/// A ServiceProfile route's row, without a canary/stable split.
+fn profile_route(
+    namespace: &str,
+    service: &str,
+    rd: &RouteDef,
+    overall: RouteSample,
+) -> RouteStats {
+    RouteStats {
+        service: service.into(),
+        namespace: namespace.into(),
+        route: rd.name.into(),
+        row: RowKind::Route,
+        policy: RoutePolicy::Linkerd {
+            timeout_ms: rd.timeout_ms(),
+            retryable: rd.retryable(),
+            budget: Some(BUDGET),
+        },
+        overall,
+        canary: None,
+        stable: None,
     }
 }
