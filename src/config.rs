@@ -163,6 +163,13 @@ pub struct Cli {
     /// Namespace of linkerd-viz.
     #[arg(long, default_value = "linkerd-viz", value_name = "NS")]
     pub viz_namespace: String,
+    /// The mesh the routes come from: auto (the meshes the cluster has, each service with the
+    /// one that carries its traffic), linkerd or istio.
+    #[arg(long, value_enum, default_value_t = MeshArg::Auto, value_name = "MESH")]
+    pub mesh: MeshArg,
+    /// Namespace of istiod (and Istio's sample Prometheus).
+    #[arg(long, default_value = "istio-system", value_name = "NS")]
+    pub istio_namespace: String,
     /// Timeout of every Prometheus, Loki and Alertmanager request, in seconds.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "SECS")]
     pub query_timeout: u64,
@@ -235,6 +242,8 @@ pub struct Config {
     pub mesh_prometheus_token: Option<Secret>,
     pub monitoring_namespace: String,
     pub viz_namespace: String,
+    pub mesh: crate::sources::mesh::select::MeshChoice,
+    pub istio_namespace: String,
     pub query_timeout: std::time::Duration,
     pub alertmanager: Option<String>,
     pub alertmanager_service: Option<String>,
@@ -294,6 +303,8 @@ impl Config {
             mesh_prometheus_token: cli.mesh_prometheus_token.map(Secret),
             monitoring_namespace: cli.monitoring_namespace,
             viz_namespace: cli.viz_namespace,
+            mesh: cli.mesh.into(),
+            istio_namespace: cli.istio_namespace,
             query_timeout: std::time::Duration::from_secs(cli.query_timeout),
             alertmanager: cli.alertmanager,
             alertmanager_service: cli.alertmanager_service,
@@ -304,6 +315,25 @@ impl Config {
             loki_token: cli.loki_token.map(Secret),
             log_query: cli.log_query,
             log_backfill: std::time::Duration::from_secs(cli.log_backfill * 60),
+        }
+    }
+}
+
+/// `--mesh`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MeshArg {
+    Auto,
+    Linkerd,
+    Istio,
+}
+
+impl From<MeshArg> for crate::sources::mesh::select::MeshChoice {
+    fn from(m: MeshArg) -> Self {
+        use crate::sources::mesh::select::MeshChoice;
+        match m {
+            MeshArg::Auto => MeshChoice::Auto,
+            MeshArg::Linkerd => MeshChoice::Linkerd,
+            MeshArg::Istio => MeshChoice::Istio,
         }
     }
 }

@@ -127,6 +127,9 @@ async fn live_setup(
     };
     let prom = prom_setup(&cfg, client.clone())?;
     let viz_namespace = cfg.viz_namespace.clone();
+    let istio_namespace = cfg.istio_namespace.clone();
+    let mesh_choice = cfg.mesh;
+    let watch_namespaces = namespaces.clone();
     let stats = Arc::new(PromStats::default());
     let am_location = match (&cfg.alertmanager, &cfg.alertmanager_service) {
         (Some(url), _) => alertmanager::Location::Url(Endpoint::direct(
@@ -190,9 +193,26 @@ async fn live_setup(
             user: local_user(),
         },
         start: Box::new(move |tx, demand| {
-            let mut tasks = watch::spawn(client, watch_cfg, tx.clone());
+            let mut tasks = watch::spawn(client.clone(), watch_cfg, tx.clone());
             tasks.push(loki::spawn(loki_setup, demand.clone(), tx.clone()));
-            let mesh = Box::new(Linkerd::new(&viz_namespace));
+            let istio_objects = Shared::default();
+            let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
+            let istio = || -> Box<dyn MeshProvider> {
+                Box::new(Istio::new(istio_objects.clone(), &istio_namespace))
+            };
+            let mesh: Box<dyn MeshProvider> = match mesh_choice {
+                MeshChoice::Linkerd => linkerd(),
+                MeshChoice::Istio => istio(),
+                MeshChoice::Auto => Box::new(Auto::new(vec![linkerd(), istio()])),
+            };
+            if mesh_choice != MeshChoice::Linkerd {
+                tasks.push(objects::spawn(
+                    client.clone(),
+                    watch_namespaces.clone(),
+                    istio_objects.clone(),
+                    tx.clone(),
+                ));
+            }
             tasks.extend(prometheus::spawn(prom, mesh, demand, tx.clone(), stats));
             tasks.push(alertmanager::spawn(am_poll, alertmanager::REFRESH, tx));
             tasks
@@ -410,7 +430,10 @@ use opsdeck::ops::router::ActionRouter;
 use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::sources::kube::watch::{self, WatchConfig};
 use opsdeck::sources::logs::loki::{self, LokiSetup};
+use opsdeck::sources::mesh::MeshProvider;
+use opsdeck::sources::mesh::istio::{Istio, objects::{self, Shared}};
 use opsdeck::sources::mesh::linkerd::Linkerd;
+use opsdeck::sources::mesh::select::{Auto, MeshChoice};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::Demand;
 use opsdeck::state::Update;

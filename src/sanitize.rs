@@ -179,6 +179,20 @@ impl Sanitize for crate::model::Rollout {
         fix(&mut self.message);
         fix(&mut self.stable_image);
         fix(&mut self.canary_image);
+        fix(&mut self.canary_service);
+        fix(&mut self.stable_service);
+        fix(&mut self.canary_version);
+        fix(&mut self.stable_version);
+        if let Some(i) = self.istio.as_mut() {
+            for v in &mut i.virtual_services {
+                fix(&mut v.name);
+                fix(&mut v.namespace);
+                v.routes.iter_mut().for_each(fix);
+            }
+            fix(&mut i.canary_subset);
+            fix(&mut i.stable_subset);
+            fix(&mut i.destination_rule);
+        }
         if let Some(a) = self.analysis.as_mut() {
             fix(&mut a.message);
             for m in &mut a.metrics {
@@ -191,7 +205,47 @@ impl Sanitize for crate::model::Rollout {
 impl Sanitize for crate::model::RouteStats {
     fn sanitize(&mut self) {
         fix(&mut self.service);
+        fix(&mut self.namespace);
         fix(&mut self.route);
+        for s in [Some(&mut self.overall), self.canary.as_mut(), self.stable.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            s.flags.iter_mut().for_each(|(f, _)| fix(f));
+        }
+        if let crate::model::RoutePolicy::Istio {
+            retry_on: Some(r), ..
+        } = &mut self.policy
+        {
+            fix(r);
+        }
+    }
+}
+
+impl Sanitize for crate::model::VirtualService {
+    fn sanitize(&mut self) {
+        fix(&mut self.namespace);
+        fix(&mut self.name);
+        self.hosts.iter_mut().for_each(fix);
+        for r in &mut self.http {
+            fix(&mut r.name);
+            for d in &mut r.destinations {
+                fix(&mut d.host);
+                fix(&mut d.subset);
+            }
+            if let Some(rt) = r.retries.as_mut() {
+                fix(&mut rt.retry_on);
+            }
+        }
+    }
+}
+
+impl Sanitize for crate::model::DestinationRule {
+    fn sanitize(&mut self) {
+        fix(&mut self.namespace);
+        fix(&mut self.name);
+        fix(&mut self.host);
+        self.subsets.iter_mut().for_each(fix);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod alert;
 pub mod app;
 pub mod cpu;
 pub mod log;
+pub mod mesh;
 pub mod rollout;
 pub mod route;
 pub mod time;
@@ -17,6 +18,9 @@ pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, parse_spring};
+pub use mesh::{
+    DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight,
+};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,
     RolloutPhase, rollout_before,

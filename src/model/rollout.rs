@@ -3,12 +3,13 @@
 use super::time::fmt_secs;
 use chrono::{DateTime, Utc};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RolloutPhase {
     Healthy,
     Progressing,
     Paused,
     Degraded,
+    #[default]
     Unknown,
 }
 
@@ -144,7 +145,7 @@ pub struct AnalysisRun {
     pub metrics: Vec<MetricResult>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rollout {
     pub name: String,
     pub namespace: String,
@@ -166,6 +167,14 @@ pub struct Rollout {
     pub stable_image: String,
     pub canary_image: String,
     pub revision: u32,
+    /// `spec.strategy.canary.canaryService` / `stableService` (host-level traffic routing).
+    pub canary_service: String,
+    pub stable_service: String,
+    /// The `version` label `canaryMetadata` / `stableMetadata` put on each track's pods.
+    pub canary_version: String,
+    pub stable_version: String,
+    /// `trafficRouting.istio`: the VirtualServices the controller writes weights to.
+    pub istio: Option<super::mesh::IstioRouting>,
 }
 
 impl Rollout {

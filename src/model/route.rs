@@ -12,6 +12,12 @@ pub struct RouteSample {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// Requests per second answered 4xx: the callers' mistakes, counted apart from failures
+    /// (Istio; Linkerd classifies them itself).
+    pub client_error_rps: f64,
+    /// Requests per second by Envoy response flag (`UO`, `UH`, `URX`, `NR`, `UF`, `UT`, …):
+    /// why requests failed, worst first.
+    pub flags: Vec<(String, f64)>,
 }
 
 /// `spec.retryBudget` of a ServiceProfile.
@@ -33,12 +39,15 @@ pub enum RoutePolicy {
         budget: Option<RetryBudget>,
     },
     /// A VirtualService route: `retries.attempts`, `perTryTimeout`, `retryOn` and the route's
-    /// `timeout`; `None` where it sets none and Istio's defaults apply.
+    /// `timeout`; `None` where it sets none and Istio's defaults apply. With the
+    /// DestinationRule's circuit breaking, when it has any.
     Istio {
         attempts: Option<u32>,
         per_try_timeout_ms: Option<u64>,
         retry_on: Option<String>,
         timeout_ms: Option<u64>,
+        outlier: Option<super::mesh::OutlierDetection>,
+        pool: Option<super::mesh::ConnectionPool>,
     },
 }
 
@@ -58,6 +67,8 @@ pub struct RouteStats {
     pub route: String,
     pub row: RowKind,
     pub policy: RoutePolicy,
+    /// Share of requests under mutual TLS, where the mesh reports it.
+    pub mtls: Option<f64>,
     pub overall: RouteSample,
     /// Split by `rollouts_pod_template_hash` while a canary runs.
     pub canary: Option<RouteSample>,
@@ -96,5 +107,13 @@ impl RouteStats {
             RoutePolicy::Linkerd { budget, .. } => budget.as_ref(),
             RoutePolicy::Istio { .. } => None,
         }
+    }
+}
+
+impl RouteSample {
+    /// Requests per second that got no response or a 5xx.
+    pub fn failure_rps(&self) -> f64 {
+        self.effective_success
+            .map_or(0.0, |s| (1.0 - s).max(0.0) * self.rps)
     }
 }

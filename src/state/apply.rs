@@ -55,6 +55,27 @@ impl State {
                 self.rollouts_changed(changed)
             }
             Update::Routes(routes) => self.apply_routes(routes),
+            Update::MeshInUse(name) => {
+                let changed = name != self.mesh;
+                self.mesh = name;
+                changed
+            }
+            Update::VirtualServices(mut vss) => {
+                vss.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                self.timeline
+                    .note_virtual_services(self.now, &self.virtual_services, &vss);
+                let changed = vss != self.virtual_services;
+                self.virtual_services = vss;
+                changed
+            }
+            Update::DestinationRules(mut drs) => {
+                drs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                self.timeline
+                    .note_destination_rules(self.now, &self.destination_rules, &drs);
+                let changed = drs != self.destination_rules;
+                self.destination_rules = drs;
+                changed
+            }
             Update::MeshNotes(notes) => {
                 let changed = notes != self.mesh_notes;
                 self.mesh_notes = notes;
@@ -110,6 +131,11 @@ impl State {
                         name: r.name.clone(),
                         stable_hash: r.stable_hash.clone(),
                         canary_hash: r.canary_hash.clone(),
+                        canary_service: r.canary_service.clone(),
+                        stable_service: r.stable_service.clone(),
+                        canary_version: r.canary_version.clone(),
+                        stable_version: r.stable_version.clone(),
+                        subsets: r.istio.as_ref().is_some_and(|i| !i.canary_subset.is_empty()),
                     })
                     .collect(),
             );
@@ -218,6 +244,9 @@ fn clean_update(u: &mut Update) {
             }
         }
         Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::VirtualServices(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::DestinationRules(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::MeshInUse(m) => *m = clean_owned(m),
         Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::SourceHealth {
             health: Health::Error(e),

@@ -10,6 +10,15 @@ pub struct Tracked {
     pub name: String,
     pub stable_hash: String,
     pub canary_hash: String,
+    /// Host-level traffic routing: the Services of canary and stable (empty without).
+    pub canary_service: String,
+    pub stable_service: String,
+    /// The `version` label of each track's pods, when the rollout sets one.
+    pub canary_version: String,
+    pub stable_version: String,
+    /// Subset-level Istio routing (canary and stable pods behind one Service, told apart by
+    /// their pod-template hash).
+    pub subsets: bool,
 }
 
 impl Tracked {

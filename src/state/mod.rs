@@ -73,6 +73,11 @@ pub struct State {
     pub rollouts: Vec<Rollout>,
     pub routes: Vec<RouteStats>,
     pub mesh_notes: Vec<MeshNote>,
+    /// The mesh the routes come from (`linkerd`, `istio`, `linkerd+istio`); empty until known.
+    pub mesh: String,
+    /// Istio's traffic objects in scope: the canaries' mesh weights, the timeline.
+    pub virtual_services: Vec<VirtualService>,
+    pub destination_rules: Vec<DestinationRule>,
     pub cpu: CpuData,
     pub logs: LogRing,
     pub alerts: Vec<Alert>,
@@ -104,6 +109,9 @@ impl State {
             rollouts: Vec::new(),
             routes: Vec::new(),
             mesh_notes: Vec::new(),
+            mesh: String::new(),
+            virtual_services: Vec::new(),
+            destination_rules: Vec::new(),
             cpu: CpuData::default(),
             logs: LogRing::new(log_capacity),
             alerts: Vec::new(),
@@ -224,6 +232,9 @@ impl State {
         self.tracked = Arc::default();
         self.routes.clear();
         self.mesh_notes.clear();
+        self.mesh.clear();
+        self.virtual_services.clear();
+        self.destination_rules.clear();
         self.cpu = CpuData::default();
         self.alerts.clear();
         self.clear_logs();
@@ -235,6 +246,11 @@ impl State {
             l.offset = 0;
         }
         self.clamp_lists();
+    }
+
+    /// The weight the mesh gives a rollout's canary, from the VirtualServices it drives.
+    pub fn mesh_weight(&self, r: &Rollout) -> Option<MeshWeight> {
+        mesh_weight(r, &self.virtual_services)
     }
 
     pub fn rollout(&self, namespace: &str, name: &str) -> Option<&Rollout> {

@@ -24,6 +24,8 @@ pub enum ChangeKind {
     AlertResolved,
     /// ERROR lines per minute well above the usual.
     ErrorSpike,
+    /// A VirtualService's weights or retries, or a DestinationRule's circuit breaking, changed.
+    Mesh,
 }
 
 impl ChangeKind {
@@ -39,6 +41,7 @@ impl ChangeKind {
             ChangeKind::AlertFiring => "alert",
             ChangeKind::AlertResolved => "resolved",
             ChangeKind::ErrorSpike => "errors",
+            ChangeKind::Mesh => "mesh",
         }
     }
 }
@@ -228,6 +231,83 @@ impl Timeline {
         for a in old.iter().filter(|a| a.state == AlertState::Firing) {
             if !new.iter().any(|n| n.fingerprint == a.fingerprint) {
                 self.record(now, ChangeKind::AlertResolved, &a.name, a.subject());
+            }
+        }
+    }
+
+    /// Records VirtualServices whose weights, retries or timeouts changed (a rollout step moves
+    /// the weights; a hand edit shows here too).
+    pub fn note_virtual_services(
+        &mut self,
+        now: DateTime<Utc>,
+        old: &[VirtualService],
+        new: &[VirtualService],
+    ) {
+        for v in new {
+            let Some(o) = old
+                .iter()
+                .find(|o| o.name == v.name && o.namespace == v.namespace)
+            else {
+                continue;
+            };
+            let weights = |vs: &VirtualService| -> Vec<String> {
+                vs.http
+                    .iter()
+                    .flat_map(|r| r.destinations.iter())
+                    .map(|d| {
+                        let to = if d.subset.is_empty() { &d.host } else { &d.subset };
+                        format!("{to} {}", d.weight)
+                    })
+                    .collect()
+            };
+            let policy = |vs: &VirtualService| -> Vec<(Option<mesh::Retries>, Option<u64>)> {
+                vs.http.iter().map(|r| (r.retries.clone(), r.timeout_ms)).collect()
+            };
+            if weights(o) != weights(v) {
+                self.record(
+                    now,
+                    ChangeKind::Mesh,
+                    &v.name,
+                    format!("weights {} → {}", weights(o).join(" / "), weights(v).join(" / ")),
+                );
+            }
+            if policy(o) != policy(v) {
+                self.record(
+                    now,
+                    ChangeKind::Mesh,
+                    &v.name,
+                    "retries or timeouts changed".into(),
+                );
+            }
+        }
+    }
+
+    /// Records DestinationRules whose circuit breaking changed.
+    pub fn note_destination_rules(
+        &mut self,
+        now: DateTime<Utc>,
+        old: &[DestinationRule],
+        new: &[DestinationRule],
+    ) {
+        for d in new {
+            if let Some(o) = old
+                .iter()
+                .find(|o| o.name == d.name && o.namespace == d.namespace)
+                && (o.outlier != d.outlier || o.pool != d.pool)
+            {
+                let ejects = |x: &DestinationRule| {
+                    x.outlier
+                        .as_ref()
+                        .map_or("no outlier detection".to_string(), |od| {
+                            format!("ejects after {} 5xx", od.consecutive_5xx)
+                        })
+                };
+                self.record(
+                    now,
+                    ChangeKind::Mesh,
+                    &d.name,
+                    format!("circuit breaking: {} → {}", ejects(o), ejects(d)),
+                );
             }
         }
     }

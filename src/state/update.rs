@@ -85,6 +85,12 @@ pub enum Update {
         name: String,
     },
     Routes(Vec<RouteStats>),
+    /// The mesh (or meshes, `linkerd+istio`) the routes come from.
+    MeshInUse(String),
+    /// Every VirtualService in scope (a watch's snapshot after each change).
+    VirtualServices(Vec<VirtualService>),
+    /// Every DestinationRule in scope.
+    DestinationRules(Vec<DestinationRule>),
     /// Why services in scope have no route rows.
     MeshNotes(Vec<MeshNote>),
     Cpu(CpuData),

@@ -97,6 +97,7 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
             ChangeKind::Action => ("●", t.accent),
             ChangeKind::Sync => ("◆", t.text),
             ChangeKind::Rollout => ("◆", t.text),
+            ChangeKind::Mesh => ("◇", t.text),
         };
         let mark = if before.contains(&i) {
             let mins = sel_at.map_or(0, |a| (a - c.at).num_minutes());

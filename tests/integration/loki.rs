@@ -70,6 +70,7 @@ fn demand() -> Demand {
             name: "store".into(),
             stable_hash: "7c9d8b6f5".into(),
             canary_hash: CANARY.into(),
+            ..Default::default()
         }]),
         ..Default::default()
     }

@@ -242,6 +242,7 @@ fn demand() -> Demand {
         name: name.into(),
         stable_hash: s.into(),
         canary_hash: c.into(),
+        ..Default::default()
     };
     Demand {
         cpu: true,

@@ -76,6 +76,7 @@ impl CanarySim {
             stable_image: image.clone(),
             canary_image: image,
             revision: 4,
+            ..Default::default()
         };
         Self {
             def,

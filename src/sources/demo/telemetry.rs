@@ -40,6 +40,7 @@ pub fn sample(def: &RouteDef, rps: f64, fail: f64, rng: &mut ChaCha8Rng, slow: f
         p50_ms: jitter(rng, def.p50 * slow),
         p95_ms: jitter(rng, def.p95 * slow * retry_lat),
         p99_ms: jitter(rng, def.p99 * slow * retry_lat * retry_lat),
+        ..Default::default()
     }
 }
 
@@ -64,6 +65,7 @@ pub fn combine(parts: &[&RouteSample]) -> RouteSample {
         p50_ms: w(&|p| p.p50_ms),
         p95_ms: max(&|p| p.p95_ms),
         p99_ms: max(&|p| p.p99_ms),
+        ..Default::default()
     }
 }
 

@@ -396,6 +396,9 @@ pub fn parse_rollout<'a>(
     });
     let stable_rs = owned.iter().find(|rs| pod_hash(rs) == stable);
     let canary_image = first_image(obj, &["spec", "template", "spec", "containers"]);
+    let istio = canary
+        .and_then(|c| at(c, &["trafficRouting", "istio"]))
+        .map(|i| parse_istio_routing(i, &namespace));
     Ok(Rollout {
         name,
         namespace,
@@ -427,5 +430,45 @@ pub fn parse_rollout<'a>(
         )
         .parse()
         .unwrap_or(0),
+        canary_service: canary.map_or("", |c| str_at(c, &["canaryService"])).to_string(),
+        stable_service: canary.map_or("", |c| str_at(c, &["stableService"])).to_string(),
+        canary_version: canary
+            .map_or("", |c| str_at(c, &["canaryMetadata", "labels", "version"]))
+            .to_string(),
+        stable_version: canary
+            .map_or("", |c| str_at(c, &["stableMetadata", "labels", "version"]))
+            .to_string(),
+        istio,
     })
+}
+
+/// `trafficRouting.istio`: one `virtualService` or several `virtualServices`, each
+/// `name[.namespace]` with the routes the controller writes; the DestinationRule's subsets.
+fn parse_istio_routing(i: &Value, namespace: &str) -> IstioRouting {
+    let one = at(i, &["virtualService"]).into_iter();
+    let many = array_at(i, &["virtualServices"]).iter();
+    let virtual_services = one
+        .chain(many)
+        .filter_map(|v| {
+            let full = str_at(v, &["name"]);
+            if full.is_empty() {
+                return None;
+            }
+            let (name, ns) = full.split_once('.').unwrap_or((full, namespace));
+            Some(VsRef {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+                routes: array_at(v, &["routes"])
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect(),
+            })
+        })
+        .collect();
+    IstioRouting {
+        virtual_services,
+        destination_rule: str_at(i, &["destinationRule", "name"]).to_string(),
+        canary_subset: str_at(i, &["destinationRule", "canarySubsetName"]).to_string(),
+        stable_subset: str_at(i, &["destinationRule", "stableSubsetName"]).to_string(),
+    }
 }

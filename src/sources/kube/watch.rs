@@ -21,15 +21,15 @@ pub struct WatchConfig {
     pub argocd_namespace: String,
 }
 
-fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+pub(crate) fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }
 
-type Key = (String, String);
+pub(crate) type Key = (String, String);
 
 const PAGE: u32 = 25;
 /// A watch's events, each tagged with what it is a watch of.
-type Events<T> =
+pub(crate) type Events<T> =
     Pin<Box<dyn Stream<Item = (T, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,7 +39,7 @@ enum Kind {
     AnalysisRun,
 }
 
-fn key(v: &Value) -> Key {
+pub(crate) fn key(v: &Value) -> Key {
     let m = &v["metadata"];
     (
         m["namespace"].as_str().unwrap_or("").to_string(),
@@ -49,7 +49,7 @@ fn key(v: &Value) -> Key {
 
 /// The object as JSON, moving its (large) data rather than copying it: a 12 KB object held as
 /// a `serde_json::Value` is ~120 KB, so copies of thousands of them add up.
-fn into_value(o: DynamicObject) -> Value {
+pub(crate) fn into_value(o: DynamicObject) -> Value {
     let mut v = o.data;
     if !v.is_object() {
         v = json!({});
@@ -140,12 +140,12 @@ fn slim(kind: Kind, v: &Value) -> Value {
     out
 }
 
-fn describe(e: &watcher::Error) -> String {
+pub(crate) fn describe(e: &watcher::Error) -> String {
     crate::sanitize::clean_owned(&e.to_string())
 }
 
 /// One watcher per namespace (or one over all namespaces), each event tagged with `tag`.
-fn watch_all<T: Copy + Send + 'static>(
+pub(crate) fn watch_all<T: Copy + Send + 'static>(
     client: &kube::Client,
     ar: &ApiResource,
     namespaces: &[String],

@@ -150,6 +150,7 @@ mod tests {
             name: "store".into(),
             stable_hash: "7c9d8b6f5".into(),
             canary_hash: "5f6b8d9c7".into(),
+            ..Default::default()
         }];
         let l = to_log_line(&e, &tracked, &mut Interner::default());
         assert_eq!(l.level, Level::Error);

@@ -1,11 +1,14 @@
 //! The service mesh behind the routes pane and the cockpit's per-route comparison. A mesh is a
-//! provider behind [`MeshProvider`] (Linkerd today): it says where its Prometheus may be and
-//! how to tell that one holds its metrics, and turns one refresh — Prometheus for the traffic,
-//! the cluster for the retry and timeout policy — into [`RouteStats`] rows and notes. The
-//! demand-driven polling, discovery, backoff and health are the Prometheus poller's, whichever
-//! mesh it asks for.
+//! provider behind [`MeshProvider`] (Linkerd, Istio): it says where its Prometheus may be and
+//! how to tell that one holds its metrics, whether the cluster has it installed, and turns one
+//! refresh — Prometheus for the traffic, the cluster for the retry and timeout policy — into
+//! [`RouteStats`] rows and notes. [`select::Auto`] runs the meshes the cluster has and shows
+//! each service with the mesh that carries its traffic. The demand-driven polling, discovery,
+//! backoff and health are the Prometheus poller's, whichever mesh it asks for.
 
+pub mod istio;
 pub mod linkerd;
+pub mod select;
 
 use crate::model::{MeshNote, RouteStats};
 use crate::net::http::ServiceRef;
@@ -21,17 +24,23 @@ pub struct MeshData {
     pub notes: Vec<MeshNote>,
     /// Queries sent, for the load figures.
     pub queries: u64,
+    /// The mesh (or meshes) these come from: `linkerd`, `istio`, `linkerd+istio`.
+    pub mesh: String,
 }
 
 pub trait MeshProvider: Send + Sync + 'static {
     /// The mesh's name, for the header and messages (`linkerd`).
-    fn name(&self) -> &'static str;
-    /// The mesh's own Prometheus, tried before the main one in discovery.
+    fn name(&self) -> String;
+    /// The mesh's own Prometheus (no need to check it holds the mesh's metrics).
     fn own_prometheus(&self) -> Vec<ServiceRef>;
+    /// Where to look for a Prometheus, in order, given the main one's candidates.
+    fn prometheus_candidates(&self, main: Vec<ServiceRef>) -> Vec<ServiceRef>;
     /// A query whose answer is not empty when a Prometheus holds this mesh's metrics.
     fn metrics_probe(&self) -> &'static str;
     /// What to tell the user when the mesh's own Prometheus refuses us (403), if it may.
     fn refused_hint(&self) -> Option<&'static str>;
+    /// Whether the cluster has the mesh installed (its CRDs, its namespace).
+    fn installed<'a>(&'a self, kube: &'a kube::Client) -> BoxFuture<'a, bool>;
     /// One refresh: the routes in scope, for the window and rollouts the screen asks for.
     fn refresh<'a>(
         &'a mut self,
@@ -39,4 +48,16 @@ pub trait MeshProvider: Send + Sync + 'static {
         kube: Option<&'a kube::Client>,
         demand: &'a Demand,
     ) -> BoxFuture<'a, Result<MeshData, String>>;
+}
+
+/// Whether the API server answers `path` (an API group, a namespace) with 200.
+pub async fn group_served(client: &kube::Client, path: &str) -> bool {
+    let Ok(req) = http::Request::builder()
+        .uri(path)
+        .header("Accept", "application/json")
+        .body(Vec::new())
+    else {
+        return false;
+    };
+    client.request_text(req).await.is_ok()
 }

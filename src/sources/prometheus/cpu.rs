@@ -220,6 +220,7 @@ mod tests {
             name: "store".into(),
             stable_hash: "bbbbbb".into(),
             canary_hash: "cccccc".into(),
+            ..Default::default()
         }];
         let d = assemble(
             vec![],

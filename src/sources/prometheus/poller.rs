@@ -33,9 +33,9 @@ impl Job {
             Job::Mesh(_) => SourceId::Mesh,
         }
     }
-    fn name(&self) -> &'static str {
+    fn name(&self) -> String {
         match self {
-            Job::Cpu(_) => "cpu",
+            Job::Cpu(_) => "cpu".into(),
             Job::Mesh(m) => m.name(),
         }
     }
@@ -130,7 +130,7 @@ pub async fn run(
         match result {
             Ok((updates, queries)) => {
                 stats.cycle(queries, started.elapsed());
-                tracing::debug!(job = job.name(), queries, took = ?started.elapsed(), "prometheus refresh");
+                tracing::debug!(job = %job.name(), queries, took = ?started.elapsed(), "prometheus refresh");
                 failures = 0;
                 for u in updates {
                     let _ = tx.send(u).await;
@@ -138,7 +138,7 @@ pub async fn run(
             }
             Err(e) => {
                 failures += 1;
-                tracing::warn!(job = job.name(), "prometheus: {e}");
+                tracing::warn!(job = %job.name(), "prometheus: {e}");
                 send_health(&tx, source, Health::Error(e)).await;
                 // Rediscover after repeated failures: the Service may have moved.
                 if failures >= 3 && !matches!(job.location(&setup), Location::Url(_)) {
@@ -207,7 +207,7 @@ async fn connect(job: &Job, setup: &PromSetup) -> Result<Prometheus, String> {
                 _ => m,
             })?;
     }
-    tracing::info!(job = job.name(), endpoint = %endpoint.describe(), "prometheus found");
+    tracing::info!(job = %job.name(), endpoint = %endpoint.describe(), "prometheus found");
     Ok(Prometheus::new(endpoint))
 }
 
@@ -252,12 +252,11 @@ async fn discover(job: &Job, setup: &PromSetup) -> Result<Endpoint, String> {
     let client = setup.kube.clone().ok_or(
         "no Prometheus: give --prometheus URL (there is no cluster connection to discover one)",
     )?;
-    let own = match job {
-        Job::Mesh(mesh) => mesh.own_prometheus(),
-        Job::Cpu(_) => Vec::new(),
+    let main = main_candidates(&client, &setup.monitoring_namespace).await;
+    let (own, candidates) = match job {
+        Job::Mesh(mesh) => (mesh.own_prometheus(), mesh.prometheus_candidates(main)),
+        Job::Cpu(_) => (Vec::new(), main),
     };
-    let mut candidates = own.clone();
-    candidates.extend(main_candidates(&client, &setup.monitoring_namespace).await);
     let mut refused_by_own = None;
     let mut tried = Vec::new();
     for c in candidates {

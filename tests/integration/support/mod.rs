@@ -152,22 +152,10 @@ pub mod servers;
 /// A Rollout with nothing set, to fill with `..rollout_template()`.
 pub fn rollout_template() -> opsdeck::model::Rollout {
     opsdeck::model::Rollout {
-        name: String::new(),
-        namespace: String::new(),
-        steps: vec![],
-        current_step_index: None,
         phase: opsdeck::model::RolloutPhase::Paused,
-        message: String::new(),
         set_weight: 20,
         actual_weight: 20,
-        pause: None,
-        aborted: false,
-        stable_hash: String::new(),
-        canary_hash: String::new(),
-        replicas: Default::default(),
-        analysis: None,
-        stable_image: String::new(),
-        canary_image: String::new(),
         revision: 2,
+        ..Default::default()
     }
 }

@@ -277,6 +277,7 @@ fn profile_route(
         namespace: namespace.into(),
         route: rd.name.into(),
         row: RowKind::Route,
+        mtls: None,
         policy: RoutePolicy::Linkerd {
             timeout_ms: rd.timeout_ms(),
             retryable: rd.retryable(),

@@ -113,6 +113,7 @@ impl Acc {
             p50_ms: lat[0],
             p95_ms: lat[1],
             p99_ms: lat[2],
+            ..Default::default()
         }
     }
 }
@@ -255,6 +256,7 @@ fn to_row(
         p50_ms: acc.lat[0],
         p95_ms: acc.lat[1],
         p99_ms: acc.lat[2],
+        ..Default::default()
     };
     let t = tracked
         .iter()
@@ -279,6 +281,7 @@ fn to_row(
         namespace: ns,
         route,
         row: RowKind::Route,
+        mtls: None,
         policy: RoutePolicy::Linkerd {
             timeout_ms,
             retryable: spec.is_some_and(|r| r.retryable),
@@ -502,6 +505,7 @@ mod tests {
             name: "store".into(),
             stable_hash: "st".into(),
             canary_hash: "ca".into(),
+            ..Default::default()
         }];
         let (rows, notes) = assemble(&inputs, &[profile()], &tracked, 60);
         assert_eq!(rows.len(), 2, "both profile routes, one without traffic");
@@ -612,6 +616,7 @@ mod tests {
             name: "user".into(),
             stable_hash: "s".into(),
             canary_hash: "c".into(),
+            ..Default::default()
         }];
         let (rows, notes) = assemble(&inputs, &[], &tracked, 100);
         assert!(notes.is_empty(), "{notes:?}");

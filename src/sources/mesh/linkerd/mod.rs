@@ -100,17 +100,29 @@ impl Linkerd {
             routes,
             notes,
             queries: sent,
+            mesh: "linkerd".into(),
         })
     }
 }
 
 impl MeshProvider for Linkerd {
-    fn name(&self) -> &'static str {
-        "linkerd"
+    fn name(&self) -> String {
+        "linkerd".into()
     }
 
     fn own_prometheus(&self) -> Vec<ServiceRef> {
         vec![ServiceRef::new(&self.viz_namespace, "prometheus", "9090")]
+    }
+
+    fn prometheus_candidates(&self, main: Vec<ServiceRef>) -> Vec<ServiceRef> {
+        // linkerd-viz's own Prometheus first.
+        let mut v = self.own_prometheus();
+        v.extend(main);
+        v
+    }
+
+    fn installed<'a>(&'a self, kube: &'a kube::Client) -> BoxFuture<'a, bool> {
+        Box::pin(super::group_served(kube, "/apis/linkerd.io"))
     }
 
     fn metrics_probe(&self) -> &'static str {
