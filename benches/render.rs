@@ -16,11 +16,18 @@ use ratatui::backend::TestBackend;
 /// A seeded demo platform grown to `apps` Applications, `rollouts` Rollouts, 300 routes and
 /// 10,000 log lines.
 fn big_state(n_apps: usize, n_rollouts: usize) -> State {
+    big_state_on("checkmate", n_apps, n_rollouts)
+}
+
+/// The demo platform `platform` (checkmate: Linkerd rows; titanium: Istio rows and
+/// VirtualServices) grown to `n_apps` apps, `n_rollouts` rollouts, 300 routes, 10,000 lines.
+fn big_state_on(platform: &str, n_apps: usize, n_rollouts: usize) -> State {
     let start = Utc
         .with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
         .single()
         .unwrap_or_default();
-    let mut sim = Sim::new(1, Scenario::BadCanary, start);
+    let p = opsdeck::sources::demo::platform(platform).unwrap_or_else(|| panic!("{platform}"));
+    let mut sim = Sim::on(p, 1, Scenario::BadCanary, start);
     let ctx = Context {
         name: "bench".into(),
         namespace: "dev".into(),
@@ -137,6 +144,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             term.draw(|f| ui::draw(f, &view))
                 .unwrap_or_else(|e| panic!("{e}"));
+        })
+    });
+    let istio = big_state_on("titanium", 2000, 500);
+    let view = View {
+        state: &istio,
+        theme: &theme,
+        keymap: &keymap,
+    };
+    c.bench_function("full_frame_200x60_istio", |b| {
+        b.iter(|| {
+            term.current_buffer_mut().reset();
+            let mut f = term.get_frame();
+            ui::draw(&mut f, &view);
         })
     });
 }

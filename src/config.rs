@@ -50,6 +50,9 @@ pub struct Cli {
     /// Run on the embedded demo platform (no cluster needed).
     #[arg(long)]
     pub demo: bool,
+    /// Demo platform: checkmate (k3d, Linkerd, Loki) or titanium (Istio, Loki).
+    #[arg(long, default_value = "checkmate", value_parser = ["checkmate", "titanium"], requires = "demo", value_name = "NAME")]
+    pub platform: String,
     /// Demo scenario.
     #[arg(long, value_enum, default_value_t = ScenarioArg::Steady, requires = "demo")]
     pub scenario: ScenarioArg,
@@ -217,6 +220,7 @@ pub struct Config {
     pub namespaces: Vec<String>,
     pub argocd_namespace: String,
     pub scenario: Scenario,
+    pub platform: &'static crate::sources::demo::Platform,
     pub seed: u64,
     pub speed: f64,
     pub read_only: bool,
@@ -271,6 +275,8 @@ impl Config {
             namespaces: cli.namespaces,
             argocd_namespace: cli.argocd_namespace,
             scenario: cli.scenario.into(),
+            platform: crate::sources::demo::platform(&cli.platform)
+                .unwrap_or(crate::sources::demo::PLATFORMS[0]),
             seed: cli.seed,
             speed: cli.speed,
             read_only: cli.read_only,

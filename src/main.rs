@@ -57,6 +57,7 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
         .unwrap_or_else(chrono::Utc::now);
     let operator = demo::spawn(
         DemoConfig {
+            platform: cfg.platform,
             seed: cfg.seed,
             scenario: cfg.scenario,
             speed: cfg.speed,
@@ -67,12 +68,12 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
     Platform {
         operator: Arc::new(operator),
         context: Context {
-            name: "k3d-dev (demo)".into(),
-            namespace: "dev".into(),
+            name: cfg.platform.context.into(),
+            namespace: cfg.platform.namespace.into(),
             argocd_namespace: "argocd".into(),
             demo: true,
             read_only: cfg.read_only,
-            log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
+            log_query: cfg.platform.log_query.into(),
             protected: false,
             user: local_user(),
         },
@@ -107,6 +108,7 @@ fn prom_setup(cfg: &Config, kube: kube::Client) -> Result<PromSetup, String> {
         mesh,
         kube: Some(kube),
         monitoring_namespace: cfg.monitoring_namespace.clone(),
+        cpu_fallback: Vec::new(),
         timeout: cfg.query_timeout,
         refresh: opsdeck::sources::prometheus::REFRESH,
     })
@@ -431,7 +433,10 @@ use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::sources::kube::watch::{self, WatchConfig};
 use opsdeck::sources::logs::loki::{self, LokiSetup};
 use opsdeck::sources::mesh::MeshProvider;
-use opsdeck::sources::mesh::istio::{Istio, objects::{self, Shared}};
+use opsdeck::sources::mesh::istio::{
+    Istio,
+    objects::{self, Shared},
+};
 use opsdeck::sources::mesh::linkerd::Linkerd;
 use opsdeck::sources::mesh::select::{Auto, MeshChoice};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};

@@ -207,9 +207,13 @@ impl Sanitize for crate::model::RouteStats {
         fix(&mut self.service);
         fix(&mut self.namespace);
         fix(&mut self.route);
-        for s in [Some(&mut self.overall), self.canary.as_mut(), self.stable.as_mut()]
-            .into_iter()
-            .flatten()
+        for s in [
+            Some(&mut self.overall),
+            self.canary.as_mut(),
+            self.stable.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
         {
             s.flags.iter_mut().for_each(|(f, _)| fix(f));
         }

@@ -202,9 +202,15 @@ mod tests {
 
     #[test]
     fn the_canary_weight_is_read_by_subset_or_by_host() {
-        let subset = vs("store-vsvc", &[("store", "stable", 80), ("store", "canary", 20)]);
+        let subset = vs(
+            "store-vsvc",
+            &[("store", "stable", 80), ("store", "canary", 20)],
+        );
         let w = mesh_weight(&rollout(true), &[subset]).unwrap();
-        assert_eq!((w.weight, w.virtual_service.as_str()), (20, "dev/store-vsvc"));
+        assert_eq!(
+            (w.weight, w.virtual_service.as_str()),
+            (20, "dev/store-vsvc")
+        );
         let host = vs(
             "store-vsvc",
             &[
@@ -213,7 +219,15 @@ mod tests {
             ],
         );
         assert_eq!(mesh_weight(&rollout(false), &[host]).unwrap().weight, 50);
-        assert_eq!(mesh_weight(&rollout(true), &[]), None, "no such VirtualService");
-        assert_eq!(mesh_weight(&Rollout::default(), &[]), None, "no Istio routing");
+        assert_eq!(
+            mesh_weight(&rollout(true), &[]),
+            None,
+            "no such VirtualService"
+        );
+        assert_eq!(
+            mesh_weight(&Rollout::default(), &[]),
+            None,
+            "no Istio routing"
+        );
     }
 }

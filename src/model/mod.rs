@@ -18,14 +18,15 @@ pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, parse_spring};
-pub use mesh::{
-    DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight,
-};
+pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,
     RolloutPhase, rollout_before,
 };
-pub use route::{MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind};
+pub use route::{
+    ALL_REQUESTS, MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind,
+    flag_meaning, fmt_rate,
+};
 
 /// Which set of pods of a canary rollout a number or a log line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

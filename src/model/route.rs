@@ -51,6 +51,9 @@ pub enum RoutePolicy {
     },
 }
 
+/// The route text of a row that stands for every request to a service.
+pub const ALL_REQUESTS: &str = "(all requests)";
+
 /// What a row counts: one route of a service, or the whole service (a mesh that does not name
 /// routes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +87,14 @@ pub struct MeshNote {
 }
 
 impl RouteStats {
+    /// What the row is about in a sentence: its route, or its service for a whole-service row.
+    pub fn label(&self) -> &str {
+        match self.row {
+            RowKind::Route => &self.route,
+            RowKind::Service => &self.service,
+        }
+    }
+
     /// The route's timeout in milliseconds; 0 when none is known.
     pub fn timeout_ms(&self) -> u64 {
         match &self.policy {
@@ -115,5 +126,38 @@ impl RouteSample {
     pub fn failure_rps(&self) -> f64 {
         self.effective_success
             .map_or(0.0, |s| (1.0 - s).max(0.0) * self.rps)
+    }
+}
+
+/// What an Envoy response flag means, in words (PROTOCOLS §9.1).
+pub fn flag_meaning(flag: &str) -> &'static str {
+    match flag {
+        "UO" => "circuit open (overflow)",
+        "UH" => "no healthy upstream",
+        "URX" => "retries exhausted",
+        "NR" => "no route",
+        "UF" => "upstream connect failure",
+        "UT" => "upstream timeout",
+        "DC" => "downstream closed",
+        "UC" => "upstream connection closed",
+        "UR" => "upstream reset",
+        "RL" => "rate limited",
+        "DI" => "fault injected (delay)",
+        "FI" => "fault injected (abort)",
+        _ => "see Envoy's response flags",
+    }
+}
+
+/// A rate of events in words: `4.8/s`, `1.8/min` below one a second, `<0.1/min`.
+pub fn fmt_rate(per_sec: f64) -> String {
+    let m = per_sec * 60.0;
+    if per_sec >= 1.0 {
+        format!("{per_sec:.1}/s")
+    } else if m >= 0.1 {
+        format!("{m:.1}/min")
+    } else if m > 0.0 {
+        "<0.1/min".to_string()
+    } else {
+        "0/s".to_string()
     }
 }

@@ -46,7 +46,7 @@ impl State {
                 self.mark_ok(SourceId::Rollouts);
                 let tl = &mut self.timeline;
                 let changed =
-                    keyed::upsert(&mut self.rollouts, r, |o, n| tl.note_rollout(now, o, n));
+                    keyed::upsert(&mut self.rollouts, *r, |o, n| tl.note_rollout(now, o, n));
                 self.rollouts_changed(changed)
             }
             Update::RolloutDeleted { namespace, name } => {
@@ -123,6 +123,12 @@ impl State {
     /// then, not on every frame).
     fn rollouts_changed(&mut self, changed: bool) -> bool {
         if changed {
+            self.rollout_name_chars = self
+                .rollouts
+                .iter()
+                .map(|r| r.name.chars().count())
+                .max()
+                .unwrap_or(0);
             self.tracked = Arc::new(
                 self.rollouts
                     .iter()
@@ -135,7 +141,10 @@ impl State {
                         stable_service: r.stable_service.clone(),
                         canary_version: r.canary_version.clone(),
                         stable_version: r.stable_version.clone(),
-                        subsets: r.istio.as_ref().is_some_and(|i| !i.canary_subset.is_empty()),
+                        subsets: r
+                            .istio
+                            .as_ref()
+                            .is_some_and(|i| !i.canary_subset.is_empty()),
                     })
                     .collect(),
             );

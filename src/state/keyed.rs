@@ -117,6 +117,6 @@ mod tests {
         assert!(!s.apply(Update::AppUpserted(apps[3].clone())));
         let mut changed = rollouts[0].clone();
         changed.message = "x".into();
-        assert!(s.apply(Update::RolloutUpserted(changed)));
+        assert!(s.apply(Update::RolloutUpserted(Box::new(changed))));
     }
 }

@@ -35,7 +35,7 @@ pub use ui::{
     ROUTE_WINDOWS, Screen, Typing, Ui, Windowed,
 };
 pub use update::{Health, SourceId, SourceStatus, Update};
-pub use view::{CockpitView, cockpit_view};
+pub use view::{CockpitView, Indices, cockpit_view};
 
 use crate::layout;
 use crate::model::*;
@@ -95,6 +95,8 @@ pub struct State {
     pub log_counts: LogCounts,
     /// The rollouts' pod hashes for the pollers' demand, rebuilt when rollouts change.
     tracked: Arc<Vec<Tracked>>,
+    /// The longest rollout name in characters (column widths), kept with `tracked`.
+    rollout_name_chars: usize,
     /// Theme names `:theme` offers (set by the loop from the built-in and user themes).
     pub theme_names: Vec<String>,
 }
@@ -125,6 +127,7 @@ impl State {
             timeline: Timeline::default(),
             log_counts: LogCounts::default(),
             tracked: Arc::default(),
+            rollout_name_chars: 0,
             theme_names: Vec::new(),
         }
     }
@@ -230,6 +233,7 @@ impl State {
         self.apps.clear();
         self.rollouts.clear();
         self.tracked = Arc::default();
+        self.rollout_name_chars = 0;
         self.routes.clear();
         self.mesh_notes.clear();
         self.mesh.clear();
@@ -251,6 +255,11 @@ impl State {
     /// The weight the mesh gives a rollout's canary, from the VirtualServices it drives.
     pub fn mesh_weight(&self, r: &Rollout) -> Option<MeshWeight> {
         mesh_weight(r, &self.virtual_services)
+    }
+
+    /// The longest rollout name, in characters.
+    pub fn rollout_name_chars(&self) -> usize {
+        self.rollout_name_chars
     }
 
     pub fn rollout(&self, namespace: &str, name: &str) -> Option<&Rollout> {

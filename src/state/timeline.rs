@@ -255,20 +255,31 @@ impl Timeline {
                     .iter()
                     .flat_map(|r| r.destinations.iter())
                     .map(|d| {
-                        let to = if d.subset.is_empty() { &d.host } else { &d.subset };
+                        let to = if d.subset.is_empty() {
+                            &d.host
+                        } else {
+                            &d.subset
+                        };
                         format!("{to} {}", d.weight)
                     })
                     .collect()
             };
             let policy = |vs: &VirtualService| -> Vec<(Option<mesh::Retries>, Option<u64>)> {
-                vs.http.iter().map(|r| (r.retries.clone(), r.timeout_ms)).collect()
+                vs.http
+                    .iter()
+                    .map(|r| (r.retries.clone(), r.timeout_ms))
+                    .collect()
             };
             if weights(o) != weights(v) {
                 self.record(
                     now,
                     ChangeKind::Mesh,
                     &v.name,
-                    format!("weights {} → {}", weights(o).join(" / "), weights(v).join(" / ")),
+                    format!(
+                        "weights {} → {}",
+                        weights(o).join(" / "),
+                        weights(v).join(" / ")
+                    ),
                 );
             }
             if policy(o) != policy(v) {

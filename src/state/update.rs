@@ -79,7 +79,8 @@ pub enum Update {
         name: String,
     },
     Rollouts(Vec<Rollout>),
-    RolloutUpserted(Rollout),
+    /// Boxed: a Rollout is the largest object an update carries.
+    RolloutUpserted(Box<Rollout>),
     RolloutDeleted {
         namespace: String,
         name: String,

@@ -150,6 +150,9 @@ pub struct CockpitView<'a> {
     pub errors_stable: f64,
     /// Findings that argue for abort, worst first; empty when the canary looks as good as stable.
     pub concerns: Vec<String>,
+    /// Why canary cannot be compared with stable yet (no metrics, no split, no canary
+    /// traffic): then no concerns do not mean "as good as stable".
+    pub blind: Option<String>,
 }
 
 /// Canary success below stable by this many points is a concern.
@@ -173,9 +176,15 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             if let (Some(cs), Some(ss)) = (c.effective_success, s.effective_success)
                 && ss - cs > SUCCESS_GAP
             {
+                // The flag that explains it, when the mesh reports one (Istio).
+                let why = c
+                    .flags
+                    .first()
+                    .map(|(f, n)| format!(" ({f} {}: {})", fmt_rate(*n), flag_meaning(f)))
+                    .unwrap_or_default();
                 concerns.push(format!(
-                    "{}: canary success {:.1}% vs stable {:.1}%",
-                    r.route,
+                    "{}: canary success {:.1}% vs stable {:.1}%{why}",
+                    r.label(),
                     cs * 100.0,
                     ss * 100.0
                 ));
@@ -183,7 +192,9 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             if s.p95_ms > 0.0 && c.p95_ms > 2.0 * s.p95_ms && c.rps > 0.0 {
                 concerns.push(format!(
                     "{}: canary p95 {:.0} ms vs stable {:.0} ms",
-                    r.route, c.p95_ms, s.p95_ms
+                    r.label(),
+                    c.p95_ms,
+                    s.p95_ms
                 ));
             }
         }
@@ -201,7 +212,31 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             concerns.push(format!("analysis {} {}", a.name, a.phase.as_str()));
         }
     }
+    let blind = if !rollout.canary_active() {
+        None
+    } else if routes.is_empty() {
+        Some(
+            state
+                .mesh_notes
+                .iter()
+                .find(|n| n.service == svc && n.namespace == rollout.namespace)
+                .map_or_else(
+                    || format!("no route metrics for {svc}"),
+                    |n| n.reason.clone(),
+                ),
+        )
+    } else if routes.iter().all(|r| r.canary.is_none()) {
+        Some("the metrics do not tell canary pods from stable ones (see docs/istio.md)".into())
+    } else if routes
+        .iter()
+        .all(|r| r.canary.as_ref().is_none_or(|c| c.rps <= 0.0))
+    {
+        Some("no requests have reached the canary in the window yet".into())
+    } else {
+        None
+    };
     CockpitView {
+        blind,
         rollout,
         routes,
         cpu_canary: state.cpu.service(svc, Some(Track::Canary)),
@@ -266,5 +301,59 @@ impl State {
             log_scope: self.log_scope(),
             rollouts: self.tracked.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::tests::*;
+
+    #[test]
+    fn the_verdict_is_blind_not_green_when_canary_cannot_be_compared() {
+        let (mut s, _sim) = demo(Scenario::BadCanary, false);
+        let store = s.rollout("dev", "store").cloned().unwrap_or_default();
+        assert!(store.canary_active());
+        let cv = cockpit_view(&s, &store);
+        assert!(!cv.concerns.is_empty() && cv.blind.is_none());
+        // The split is lost (no pod labels on the series): no concerns, but not "as good".
+        let mut routes = s.routes.clone();
+        for r in &mut routes {
+            r.canary = None;
+            r.stable = None;
+        }
+        s.apply(Update::Routes(routes.clone()));
+        let cv = cockpit_view(&s, &store);
+        assert!(
+            cv.concerns.iter().all(|c| c.starts_with("errors")),
+            "{:?}",
+            cv.concerns
+        );
+        assert_eq!(
+            cv.blind.as_deref(),
+            Some("the metrics do not tell canary pods from stable ones (see docs/istio.md)")
+        );
+        // Split, but nothing reached the canary yet.
+        for r in &mut routes {
+            r.canary = Some(RouteSample::default());
+            r.stable = Some(r.overall.clone());
+        }
+        s.apply(Update::Routes(routes));
+        let cv = cockpit_view(&s, &store);
+        assert_eq!(
+            cv.blind.as_deref(),
+            Some("no requests have reached the canary in the window yet")
+        );
+        // No route metrics at all: the mesh's note says why.
+        s.apply(Update::Routes(Vec::new()));
+        s.apply(Update::MeshNotes(vec![MeshNote {
+            namespace: "dev".into(),
+            service: "store".into(),
+            reason: "not meshed: no linkerd-proxy metrics from its pods".into(),
+        }]));
+        let cv = cockpit_view(&s, &store);
+        assert_eq!(
+            cv.blind.as_deref(),
+            Some("not meshed: no linkerd-proxy metrics from its pods")
+        );
     }
 }

@@ -80,6 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
             t.text,
         ),
         Span::styled(format!("  weight set/actual {}", weight_text(r)), t.canary),
+        mesh_span(v, r),
         Span::styled(
             format!(
                 "  pods {}/{} available, {} updated",
@@ -115,6 +116,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
                 "no canary in progress: stable serves all traffic"
             },
             t.muted,
+        )]
+    } else if let (true, Some(why)) = (cv.concerns.is_empty(), &cv.blind) {
+        vec![Line::styled(
+            ellipsize(
+                &format!("? cannot judge the canary yet: {why}"),
+                verdict.width as usize,
+            ),
+            t.warn,
         )]
     } else if cv.concerns.is_empty() {
         vec![Line::styled(
@@ -299,6 +308,27 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
     .header(Row::new(["ROUTE", "SUCCESS c / s", "P95 ms c / s", "RPS c / s"]).style(t.muted))
     .column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// The mesh's own weight for the canary, when a VirtualService carries it.
+fn mesh_span<'a>(v: &View, r: &Rollout) -> Span<'a> {
+    let t = v.theme;
+    match v.state.mesh_weight(r) {
+        None => Span::raw(""),
+        Some(_) if !r.canary_active() => Span::raw(""),
+        Some(m) if m.weight != r.actual_weight => Span::styled(
+            format!(
+                "  ≠ mesh {}% in {} (the VirtualService disagrees)",
+                m.weight, m.virtual_service
+            ),
+            t.error,
+        ),
+        Some(m) if m.inconsistent => Span::styled(
+            format!("  ≠ mesh {}%: the VirtualServices disagree", m.weight),
+            t.error,
+        ),
+        Some(m) => Span::styled(format!("  mesh {}%", m.weight), t.canary),
+    }
 }
 
 fn series_values(s: Option<&CpuSeries>) -> (Vec<f64>, Option<f64>) {

@@ -56,10 +56,18 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(legend)), legend_area);
+    // The longest service name (within 9 to 17 characters), and a space.
+    let name_w = services
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(9)
+        .clamp(9, 17) as u16
+        + 1;
     for (i, svc) in services.iter().take(svc_rows as usize).enumerate() {
         let row = Rect::new(svc_area.x, svc_area.y + i as u16, svc_area.width, 1);
         let [name, spark, value] = Layout::horizontal([
-            Constraint::Length(10),
+            Constraint::Length(name_w),
             Constraint::Min(4),
             Constraint::Length(11),
         ])

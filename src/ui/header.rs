@@ -73,6 +73,14 @@ fn short(p: Pane) -> &'static str {
     }
 }
 
+/// A source's name in the header: the mesh's own name (`istio`, `linkerd+istio`) once known.
+fn label(s: &crate::state::State, id: SourceId) -> &str {
+    match id {
+        SourceId::Mesh if !s.mesh.is_empty() => &s.mesh,
+        _ => id.label(),
+    }
+}
+
 /// Each source with ✓ / … / ✗ when wide; otherwise a count and the failing names.
 fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
     let s = v.state;
@@ -86,7 +94,7 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
                 Health::Error(_) => ("✗", t.error),
                 Health::Off(_) => ("–", t.muted),
             };
-            out.push(Span::styled(format!("{} {sym} ", id.label()), st));
+            out.push(Span::styled(format!("{} {sym} ", label(s, id)), st));
         }
         return out;
     }
@@ -97,10 +105,10 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
         .map(|id| match s.source(*id).last_ok {
             Some(t0) => format!(
                 "{} {}",
-                id.label(),
+                label(s, *id),
                 super::fmt_age((s.now - t0).num_seconds())
             ),
-            None => id.label().to_string(),
+            None => label(s, *id).to_string(),
         })
         .collect();
     let ok = SourceId::ALL

@@ -25,16 +25,27 @@ fn short_logger(l: &str) -> &str {
     l.rsplit('.').next().unwrap_or(l)
 }
 
-/// Writes one record at row y: time, service, track, pod, level, logger, message, fold mark.
-fn put_record(
-    buf: &mut Buffer,
-    area: Rect,
-    y: u16,
-    v: &View,
-    l: &LogLine,
+/// The service column's width: the longest rollout name, within 9 to 14 characters, and a
+/// space (the same for every record, so the columns line up while scrolling).
+fn service_width(s: &crate::state::State) -> u16 {
+    s.rollout_name_chars().clamp(9, 14) as u16 + 1
+}
+
+/// How one record is drawn: selected, expanded, and the frame's service column width.
+#[derive(Clone, Copy)]
+struct Look {
     selected: bool,
     expanded: bool,
-) {
+    svc_w: u16,
+}
+
+/// Writes one record at row y: time, service, track, pod, level, logger, message, fold mark.
+fn put_record(buf: &mut Buffer, area: Rect, y: u16, v: &View, l: &LogLine, look: Look) {
+    let Look {
+        selected,
+        expanded,
+        svc_w,
+    } = look;
     let t = v.theme;
     if selected {
         buf.set_style(Rect::new(area.x, y, area.width, 1), t.selection);
@@ -62,7 +73,7 @@ fn put_record(
     clock[5] = b':';
     let fields: [(&str, u16, ratatui::style::Style); 5] = [
         (std::str::from_utf8(&clock).unwrap_or(""), 9, t.muted),
-        (&l.service, 10, t.text),
+        (&l.service, svc_w, t.text),
         (track, 7, tst),
         (pod, 6, t.muted),
         (l.level.as_str(), 6, level_style(t, l.level)),
@@ -149,8 +160,8 @@ fn highlight(buf: &mut Buffer, x: u16, y: u16, right: u16, text: &str, q: &str, 
 }
 
 /// Where the message of a record starts (after time, service, track, pod, level and logger).
-fn message_x(area: Rect, l: &LogLine) -> u16 {
-    let mut x = area.x.saturating_add(38);
+fn message_x(area: Rect, l: &LogLine, svc_w: u16) -> u16 {
+    let mut x = area.x.saturating_add(28 + svc_w);
     if !l.logger.is_empty() {
         x = x.saturating_add(
             unicode_width::UnicodeWidthStr::width(short_logger(&l.logger)) as u16 + 2,
@@ -160,8 +171,8 @@ fn message_x(area: Rect, l: &LogLine) -> u16 {
 }
 
 /// Extra rows a wrapped message needs below its first row.
-fn wrap_rows(area: Rect, l: &LogLine) -> usize {
-    let first = area.right().saturating_sub(message_x(area, l)) as usize;
+fn wrap_rows(area: Rect, l: &LogLine, svc_w: u16) -> usize {
+    let first = area.right().saturating_sub(message_x(area, l, svc_w)) as usize;
     let cont = area.width.saturating_sub(11).max(1) as usize;
     let w = unicode_width::UnicodeWidthStr::width(l.message.as_str());
     w.saturating_sub(first).div_ceil(cont)
@@ -275,10 +286,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let focused = s.ui.focus == Pane::Logs;
     // Rows each record needs: 1, plus its details and stack when expanded.
     let wrap = s.ui.logs.wrap;
+    let svc_w = service_width(s);
     let height = |k: usize| -> usize {
         let Some(i) = idx.get(k) else { return 1 };
         let Some(l) = s.logs.get(i) else { return 1 };
-        let extra = if wrap { wrap_rows(inner, l) } else { 0 };
+        let extra = if wrap { wrap_rows(inner, l, svc_w) } else { 0 };
         if s.ui.logs.expanded.contains(&s.log_seq(i)) {
             2 + l.stack.len() + extra
         } else {
@@ -310,10 +322,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let Some(i) = idx.get(k) else { break };
         let Some(l) = s.logs.get(i) else { break };
         let expanded = s.ui.logs.expanded.contains(&s.log_seq(i));
-        put_record(buf, inner, y, v, l, focused && k == pos.selected, expanded);
+        let look = Look {
+            selected: focused && k == pos.selected,
+            expanded,
+            svc_w,
+        };
+        put_record(buf, inner, y, v, l, look);
         y += 1;
         if wrap {
-            let first = inner.right().saturating_sub(message_x(inner, l)) as usize;
+            let first = inner.right().saturating_sub(message_x(inner, l, svc_w)) as usize;
             let (_, mut rest) = split_at_width(&l.message, first);
             let cont = inner.width.saturating_sub(11);
             while !rest.is_empty() && y < inner.bottom() {

@@ -12,6 +12,7 @@ mod logs;
 mod overlays;
 mod rollouts;
 mod routes;
+mod routes_istio;
 mod text;
 
 use crate::keymap::Keymap;
@@ -111,7 +112,8 @@ pub fn ascii_of(c: char) -> char {
         '⚠' => '!',
         '↑' => '^',
         '↓' => 'v',
-        '←' => '<',
+        '←' | '≤' => '<',
+        '≠' => '#',
         '→' => '>',
         '—' | '–' => '-',
         '″' => '"',
@@ -247,6 +249,8 @@ pub fn fmt_ms(v: f64) -> String {
 pub fn fmt_rps(v: f64) -> String {
     if v <= 0.0 {
         "0".to_string()
+    } else if v < 0.095 {
+        format!("{v:.2}")
     } else if v < 10.0 {
         format!("{v:.1}")
     } else {

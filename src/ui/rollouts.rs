@@ -63,6 +63,25 @@ pub fn weight_text(r: &Rollout) -> String {
     format!("{}/{}%", r.set_weight, r.actual_weight)
 }
 
+/// `20/20%`, or with the mesh's weight `20/20/20%`, marked `≠` when the VirtualService gives
+/// the canary another weight than the rollout's status says (the controller could not update
+/// it, or someone edited it by hand).
+pub fn weight_spans<'a>(v: &View, r: &Rollout) -> Vec<Span<'a>> {
+    let t = v.theme;
+    let st = if r.canary_active() { t.canary } else { t.muted };
+    match v.state.mesh_weight(r).filter(|_| r.canary_active()) {
+        None => vec![Span::styled(weight_text(r), st)],
+        Some(m) if r.canary_active() && (m.weight != r.actual_weight || m.inconsistent) => vec![
+            Span::styled(format!("{}/{}/", r.set_weight, r.actual_weight), st),
+            Span::styled(format!("{}%≠", m.weight), t.error),
+        ],
+        Some(m) => vec![Span::styled(
+            format!("{}/{}/{}%", r.set_weight, r.actual_weight, m.weight),
+            st,
+        )],
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let s = v.state;
     let t = v.theme;
@@ -98,47 +117,46 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let pos = &s.ui.lists[Pane::Rollouts];
     let rows_h = inner.height.saturating_sub(1) as usize;
     let focused = s.ui.focus == Pane::Rollouts;
-    let name_w = s
-        .rollouts
-        .iter()
-        .map(|r| r.name.len())
-        .max()
-        .unwrap_or(7)
-        .clamp(7, 30) as u16
-        + 1;
-    let spec = [
-        Col::Fixed(name_w),
-        Col::Fixed(13),
-        Col::Fixed(5),
-        Col::Fixed(7),
-        Col::Fixed(8),
-        Col::Fixed(8),
-        Col::Flex(0),
-    ];
+    let name_w = s.rollout_name_chars().clamp(7, 30) as u16 + 1;
+    // With Istio routing, the weight the VirtualService gives the canary beside set/actual.
+    let meshed = s.rollouts.iter().any(|r| s.mesh_weight(r).is_some());
+    let weight_w = if meshed { 13 } else { 8 };
+    // Too narrow for every column up to PAUSE: the step bar goes (STEP still says where).
+    let bar = name_w + 14 + 6 + 8 + weight_w + 1 + 8 <= inner.width;
+    let mut spec = vec![Col::Fixed(name_w), Col::Fixed(13), Col::Fixed(5)];
+    let mut names = vec!["ROLLOUT", "STATUS", "STEP"];
+    if bar {
+        spec.push(Col::Fixed(7));
+        names.push("STEPS");
+    }
+    spec.extend([Col::Fixed(weight_w), Col::Fixed(8), Col::Flex(0)]);
+    names.extend([
+        if meshed { "SET/ACT/MESH" } else { "SET/ACT" },
+        "PAUSE",
+        "MESSAGE",
+    ]);
     let cols = text::columns(inner, &spec, 1);
-    let msg_w = cols[6].1 as usize;
+    let msg_w = cols.last().map_or(0, |c| c.1 as usize);
     let buf = frame.buffer_mut();
-    let names = [
-        "ROLLOUT", "STATUS", "STEP", "STEPS", "SET/ACT", "PAUSE", "MESSAGE",
-    ];
     text::header(buf, inner, &cols, &names, t.muted);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.rollouts[i]) else {
             continue;
         };
         let (phase, phase_st) = phase_cell(t, r);
-        let cells = vec![
+        let mut cells = vec![
             vec![Span::styled(r.name.as_str(), t.text)],
             vec![Span::styled(phase, phase_st)],
             vec![Span::styled(
                 r.step_text().unwrap_or_else(|| "—".into()),
                 t.text,
             )],
-            timeline(t, r),
-            vec![Span::styled(
-                weight_text(r),
-                if r.canary_active() { t.canary } else { t.muted },
-            )],
+        ];
+        if bar {
+            cells.push(timeline(t, r));
+        }
+        cells.extend([
+            weight_spans(v, r),
             vec![Span::styled(pause_text(r, s.now), t.warn)],
             vec![Span::styled(
                 if msg_w >= 6 {
@@ -148,7 +166,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
                 },
                 t.muted,
             )],
-        ];
+        ]);
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
     }

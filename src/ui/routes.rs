@@ -1,9 +1,11 @@
-//! Linkerd routes: effective and actual success (retries are the difference), RPS,
-//! p50/p95/p99, timeout and retryability, and the canary's success next to stable's.
+//! The routes pane. Linkerd rows: effective and actual success (retries are the difference),
+//! RPS, p50/p95/p99, timeout and retryability, and the canary's success next to stable's.
+//! Istio rows (and a mixed mesh) are drawn by `routes_istio`.
 
 use super::text::{self, Col};
 use super::{View, fmt_ms, fmt_pct, fmt_rps, pane_frame, success_style, window};
 use crate::layout::Pane;
+use crate::model::RoutePolicy;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -23,7 +25,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let w = s.ui.routes.secs();
-    let mut extra = vec![Span::styled(format!("{} ", super::fmt_window(w)), t.muted)];
+    let mesh = if s.mesh.is_empty() {
+        String::new()
+    } else {
+        format!("{} · ", s.mesh)
+    };
+    let mut extra = vec![Span::styled(
+        format!("{mesh}{} ", super::fmt_window(w)),
+        t.muted,
+    )];
     if let Some(b) = s.routes.first().and_then(|r| r.budget())
         && s.routes.iter().all(|r| r.budget() == Some(b))
     {
@@ -38,6 +48,33 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         ));
     }
     let inner = pane_frame(frame, area, v, Pane::Routes, extra);
+    let rows_h = inner.height.saturating_sub(1) as usize;
+    let pos = &s.ui.lists[Pane::Routes];
+    if s.routes
+        .iter()
+        .any(|r| matches!(r.policy, RoutePolicy::Istio { .. }))
+    {
+        super::routes_istio::rows(frame, inner, v, &idx);
+    } else {
+        linkerd_rows(frame, inner, v, &idx);
+    }
+    // Below the rows: why services in scope have none.
+    let buf = frame.buffer_mut();
+    let shown = window(pos.offset, rows_h, idx.len()).len();
+    for (i, n) in s.mesh_notes.iter().enumerate() {
+        let line = shown + i;
+        if line >= rows_h {
+            break;
+        }
+        let y = inner.y + 1 + line as u16;
+        let text = format!("{:<9}– {}", n.service, n.reason);
+        text::put(buf, inner.x, y, &text, inner.width, t.muted);
+    }
+}
+
+fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::Indices) {
+    let s = v.state;
+    let t = v.theme;
     let wide = inner.width >= 86;
     let any_canary = s.routes.iter().any(|r| r.canary.is_some());
     let pos = &s.ui.lists[Pane::Routes];
@@ -115,21 +152,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
     }
-    // Below the rows: why services in scope have none.
-    let shown = window(pos.offset, rows_h, idx.len()).len();
-    for (i, n) in s.mesh_notes.iter().enumerate() {
-        let line = shown + i;
-        if line >= rows_h {
-            break;
-        }
-        let y = inner.y + 1 + line as u16;
-        let text = format!("{:<9}– {}", n.service, n.reason);
-        text::put(buf, inner.x, y, &text, inner.width, t.muted);
-    }
 }
 
 /// `300ms`, `2s`, `1.5s`; `—` for none.
-fn fmt_timeout(ms: u64) -> String {
+pub fn fmt_timeout(ms: u64) -> String {
     match ms {
         0 => "—".to_string(),
         1..=999 => format!("{ms}ms"),
@@ -139,7 +165,7 @@ fn fmt_timeout(ms: u64) -> String {
 }
 
 /// `92.1` for the narrow canary/stable column (the header says it is %).
-fn pct_num(v: Option<f64>) -> String {
+pub fn pct_num(v: Option<f64>) -> String {
     match v {
         Some(x) if x >= 0.9995 => "100".to_string(),
         Some(x) => format!("{:.1}", x * 100.0),

@@ -516,3 +516,150 @@ fn the_demo_alertmanager_silences_and_expires() {
         .map(|x| x.state);
     assert_eq!(back, Some(AlertState::Firing));
 }
+
+#[test]
+fn titanium_is_an_istio_platform_with_its_own_namespace_services_and_apps() {
+    let titanium = opsdeck::sources::demo::platform("titanium").expect("titanium");
+    let mut a = Sim::on(titanium, 7, Scenario::Steady, start());
+    let mut b = Sim::on(titanium, 7, Scenario::Steady, start());
+    for _ in 0..300 {
+        a.step();
+        b.step();
+    }
+    assert_eq!(format!("{:?}", a.snapshot()), format!("{:?}", b.snapshot()));
+
+    let mut d = Demo::on("titanium", 1, Scenario::Steady);
+    assert_eq!(d.state.mesh, "istio");
+    let apps: Vec<&str> = d.state.apps.iter().map(|a| a.name.as_str()).collect();
+    for want in [
+        "istio-base",
+        "istiod",
+        "istio-ingress",
+        "kube-prometheus-stack",
+        "loki",
+        "promtail",
+        "postgresql",
+        "redis",
+        "api-gateway",
+        "auth-service",
+        "user-service",
+        "blog-service",
+    ] {
+        assert!(apps.contains(&want), "{want} not in {apps:?}");
+    }
+    let mut rollouts: Vec<&str> = d.state.rollouts.iter().map(|r| r.name.as_str()).collect();
+    rollouts.sort();
+    assert_eq!(
+        rollouts,
+        [
+            "api-gateway",
+            "auth-service",
+            "blog-service",
+            "user-service"
+        ]
+    );
+    assert!(
+        d.state
+            .rollouts
+            .iter()
+            .all(|r| r.namespace == "titanium-prod")
+    );
+    // Every rollout drives a VirtualService; the waiting canary's mesh weight agrees.
+    let user = d.rollout("user-service").clone();
+    assert_eq!(user.phase, RolloutPhase::Paused);
+    let w = d
+        .state
+        .mesh_weight(&user)
+        .expect("user-service mesh weight");
+    assert_eq!((w.weight, user.actual_weight), (20, 20));
+    assert_eq!(w.virtual_service, "titanium-prod/user-service");
+    // Rows are Istio's: per operation where classified (user-service), per service elsewhere.
+    let get = d.route("user-service", "GET /users/{id}");
+    assert!(matches!(
+        get.policy,
+        opsdeck::model::RoutePolicy::Istio { .. }
+    ));
+    assert_eq!(get.mtls, Some(1.0));
+    assert!(get.canary.is_some() && get.stable.is_some());
+    assert!(
+        d.state
+            .routes
+            .iter()
+            .any(|r| r.service == "auth-service" && r.route == opsdeck::model::ALL_REQUESTS)
+    );
+    // Promote: the VirtualService follows the step a few seconds later, and the timeline says so.
+    d.act(ActionKind::Promote, "user-service")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(30);
+    let user = d.rollout("user-service").clone();
+    let w = d.state.mesh_weight(&user).expect("weight");
+    assert_eq!((user.set_weight, w.weight), (50, 50));
+    assert!(
+        d.state
+            .timeline
+            .iter()
+            .any(|c| c.subject == "user-service" && c.text.contains("canary 50")),
+        "{:?}",
+        d.state.timeline.iter().map(|c| &c.text).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn titanium_bad_canary_trips_the_circuit_breaker_and_abort_restores_it() {
+    let mut d = Demo::on("titanium", 1, Scenario::BadCanary);
+    d.run(60);
+    let posts = d.route("blog-service", "GET /posts");
+    let c = posts.canary.clone().expect("canary split");
+    let st = posts.stable.clone().expect("stable split");
+    let cs = c.effective_success.unwrap_or(1.0);
+    assert!(cs < 0.8, "canary success {cs}");
+    assert!(st.effective_success.unwrap_or(0.0) > 0.99, "{st:?}");
+    assert!(
+        c.p95_ms > 2.0 * st.p95_ms,
+        "p95 canary {} stable {}",
+        c.p95_ms,
+        st.p95_ms
+    );
+    assert_eq!(
+        posts.overall.flags.first().map(|f| f.0.as_str()),
+        Some("UO"),
+        "{:?}",
+        posts.overall.flags
+    );
+    let opsdeck::model::RoutePolicy::Istio { outlier, pool, .. } = &posts.policy else {
+        panic!("{:?}", posts.policy)
+    };
+    assert!(outlier.is_some() && pool.is_some(), "the circuit breaker");
+    // The cockpit's verdict argues for abort, and says why in Envoy's words.
+    let blog = d.rollout("blog-service").clone();
+    let cv = opsdeck::state::cockpit_view(&d.state, &blog);
+    assert!(
+        cv.concerns
+            .iter()
+            .any(|c| c.contains("GET /posts") && c.contains("circuit open")),
+        "{:?}",
+        cv.concerns
+    );
+    assert!(d.state.alerts.iter().any(|a| a.subject() == "blog-service"));
+
+    d.act(ActionKind::Abort, "blog-service")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(120);
+    let blog = d.rollout("blog-service").clone();
+    assert!(blog.aborted && blog.actual_weight == 0);
+    assert_eq!(d.state.mesh_weight(&blog).map(|w| w.weight), Some(0));
+    let posts = d.route("blog-service", "GET /posts");
+    assert!(
+        posts.overall.effective_success.unwrap_or(0.0) > 0.99,
+        "{posts:?}"
+    );
+    assert!(
+        posts.overall.flags.iter().all(|f| f.0 != "UO"),
+        "{:?}",
+        posts.overall.flags
+    );
+    assert!(
+        !d.state.alerts.iter().any(|a| a.subject() == "blog-service"),
+        "the alert resolves"
+    );
+}

@@ -5,6 +5,7 @@
 use crate::support;
 
 use crate::support::fake_kube::{FakeKube, Proxy};
+use crate::support::promgen::{Gen, close, cumulative, quantile, until};
 use crate::support::servers;
 use opsdeck::layout::Pane;
 use opsdeck::model::{Track, cpu::CpuUnit};
@@ -12,42 +13,13 @@ use opsdeck::net::http::{Endpoint, ServiceRef};
 use opsdeck::sources::mesh::linkerd::Linkerd;
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::{Demand, Tracked};
-use opsdeck::state::{Health, SourceId, State, Update};
-use std::fmt::Write;
+use opsdeck::state::{Health, SourceId, State};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-const STEP: i64 = 15;
 const STABLE: &str = "7c9d8b6f5";
 const CANARY: &str = "5f6b8d9c7";
-
-/// Counters growing at constant rates, so every rate and increase is known exactly.
-struct Gen {
-    out: String,
-    start: i64,
-    end: i64,
-}
-
-impl Gen {
-    fn counter(&mut self, name: &str, labels: &str, per_sec: f64) {
-        let _ = writeln!(
-            self.out,
-            "# TYPE {} counter",
-            name.trim_end_matches("_total")
-        );
-        let mut t = self.start;
-        while t <= self.end {
-            let v = 1000.0 + per_sec * (t - self.start) as f64;
-            let _ = writeln!(self.out, "{name}{{{labels}}} {v} {t}");
-            t += STEP;
-        }
-    }
-    fn finish(mut self) -> String {
-        self.out.push_str("# EOF\n");
-        self.out
-    }
-}
 
 /// Linkerd's latency bucket bounds, read from a real proxy's exposition.
 fn linkerd_buckets() -> Vec<f64> {
@@ -67,35 +39,6 @@ fn linkerd_buckets() -> Vec<f64> {
     b
 }
 
-/// Requests per second whose latency is at most each bound (cumulative, as buckets are).
-fn cumulative(bounds: &[f64], latencies: &[(f64, f64)]) -> Vec<f64> {
-    bounds
-        .iter()
-        .map(|b| {
-            latencies
-                .iter()
-                .filter(|(ms, _)| ms <= b)
-                .map(|(_, r)| r)
-                .sum()
-        })
-        .collect()
-}
-
-/// Prometheus' `histogram_quantile`, computed here from the generated rates.
-fn quantile(q: f64, bounds: &[f64], cum: &[f64], total: f64) -> f64 {
-    let rank = q * total;
-    let mut prev_bound = 0.0;
-    let mut prev_count = 0.0;
-    for (b, c) in bounds.iter().zip(cum) {
-        if *c >= rank {
-            return prev_bound + (b - prev_bound) * (rank - prev_count) / (c - prev_count);
-        }
-        prev_bound = *b;
-        prev_count = *c;
-    }
-    prev_bound
-}
-
 struct Platform {
     om: String,
     bounds: Vec<f64>,
@@ -105,12 +48,7 @@ struct Platform {
 }
 
 fn platform() -> Platform {
-    let now = chrono::Utc::now().timestamp();
-    let mut g = Gen {
-        out: String::new(),
-        start: now - 2 * 3600,
-        end: now + 2 * 3600,
-    };
+    let mut g = Gen::new();
     // Node CPU: busy = 1 - avg over cpus of (idle + iowait + steal).
     for (node, cpus) in [
         (
@@ -266,6 +204,7 @@ fn setup(cpu: Location, mesh: Location, kube: Option<kube::Client>) -> PromSetup
         mesh,
         kube,
         monitoring_namespace: "monitoring".into(),
+        cpu_fallback: Vec::new(),
         timeout: Duration::from_secs(5),
         refresh: Duration::from_secs(1),
     }
@@ -281,34 +220,6 @@ fn state() -> State {
     let mut s = State::new(ctx, chrono::Utc::now(), 1000);
     s.set_size(200, 60);
     s
-}
-
-/// Applies updates until `done(state)` holds (or panics after `secs`).
-async fn until(
-    rx: &mut mpsc::Receiver<Update>,
-    s: &mut State,
-    secs: u64,
-    what: &str,
-    done: impl Fn(&State) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !done(s) {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(u)) => {
-                s.now = chrono::Utc::now();
-                s.apply(u);
-            }
-            _ => panic!(
-                "timed out waiting for {what}; cpu {:?}, mesh {:?}",
-                s.source(SourceId::Cpu),
-                s.source(SourceId::Mesh)
-            ),
-        }
-    }
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * b.abs().max(1.0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

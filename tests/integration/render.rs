@@ -102,6 +102,33 @@ fn cockpit_of_a_bad_canary() {
 }
 
 #[test]
+fn titanium_routes_and_cockpit_on_istio() {
+    let mut d = Demo::on("titanium", 1, Scenario::BadCanary);
+    d.run(60);
+    snap("titanium_main_bad_canary", &mut d, |_| {});
+    snap("titanium_zoom_routes", &mut d, |d| {
+        d.state.handle(Intent::Focus(Pane::Routes));
+        if !d.state.ui.zoom {
+            d.state.handle(Intent::Zoom);
+        }
+    });
+    d.state.handle(Intent::Zoom);
+    select_rollout(&mut d, "blog-service");
+    d.state.handle(Intent::Open);
+    snap("titanium_cockpit_bad_canary", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 200, 60);
+    assert!(
+        text.contains("✗ canary worse: GET /posts: canary success")
+            && text.contains("circuit open"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mesh 20%"),
+        "the VirtualService's weight: {text}"
+    );
+}
+
+#[test]
 fn cockpit_during_analysis_and_after_abort() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     d.act(ActionKind::Promote, "store")

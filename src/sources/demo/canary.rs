@@ -76,6 +76,7 @@ impl CanarySim {
             stable_image: image.clone(),
             canary_image: image,
             revision: 4,
+            istio: super::sim::istio_routing(platform, def.name),
             ..Default::default()
         };
         Self {

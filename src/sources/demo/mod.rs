@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod sim;
 mod telemetry;
 
+pub use catalog::{PLATFORMS, Platform, platform};
 pub use sim::{Scenario, Sim};
 
 use crate::model::{ActionError, ActionRequest, Operator};
@@ -17,6 +18,7 @@ type ActionMsg = (ActionRequest, oneshot::Sender<Result<String, ActionError>>);
 
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
+    pub platform: &'static catalog::Platform,
     pub seed: u64,
     pub scenario: Scenario,
     /// Simulated seconds per real second; 0 freezes time.
@@ -41,7 +43,7 @@ async fn send_all(tx: &mpsc::Sender<Update>, updates: Vec<Update>) -> bool {
 }
 
 async fn run(cfg: DemoConfig, tx: mpsc::Sender<Update>, mut act_rx: mpsc::Receiver<ActionMsg>) {
-    let mut sim = Sim::new(cfg.seed, cfg.scenario, cfg.start);
+    let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
     let mut first = sim.snapshot();
     first.extend(SourceId::ALL.iter().map(|&source| Update::SourceHealth {
         source,

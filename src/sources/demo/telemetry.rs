@@ -1,5 +1,6 @@
-//! Simulated telemetry: Linkerd route numbers (with retries and the retry budget), CPU,
-//! Spring Boot error logs.
+//! Simulated telemetry: Linkerd route numbers (with retries and the retry budget), Istio's
+//! (each attempt as the destination sees it, with response flags), and what services log:
+//! Spring Boot and FastAPI errors with their stack traces.
 
 use super::catalog::RouteDef;
 use crate::model::*;
@@ -58,6 +59,14 @@ pub fn combine(parts: &[&RouteSample]) -> RouteSample {
             .map(|p| f(p))
             .fold(0.0, f64::max)
     };
+    let mut flags: std::collections::BTreeMap<String, f64> = Default::default();
+    for p in parts {
+        for (f, n) in &p.flags {
+            *flags.entry(f.clone()).or_default() += n;
+        }
+    }
+    let mut flags: Vec<(String, f64)> = flags.into_iter().collect();
+    flags.sort_by(|a, b| b.1.total_cmp(&a.1));
     RouteSample {
         effective_success: Some(w(&|p| p.effective_success.unwrap_or(1.0))),
         actual_success: Some(w(&|p| p.actual_success.unwrap_or(1.0))),
@@ -65,9 +74,119 @@ pub fn combine(parts: &[&RouteSample]) -> RouteSample {
         p50_ms: w(&|p| p.p50_ms),
         p95_ms: max(&|p| p.p95_ms),
         p99_ms: max(&|p| p.p99_ms),
-        ..Default::default()
+        client_error_rps: parts.iter().map(|p| p.client_error_rps).sum(),
+        flags,
     }
 }
+
+/// How Istio sees one track of a route: failures (5xx) as the destination reports them, with
+/// the response flag that explains them — a bad build behind a circuit breaker overflows (UO)
+/// and waits in the queue first — and a few 4xx from the callers.
+pub fn sample_istio(
+    def: &RouteDef,
+    rps: f64,
+    fail: f64,
+    rng: &mut ChaCha8Rng,
+    slow: f64,
+    circuit: bool,
+) -> RouteSample {
+    if rps <= 0.0 {
+        return RouteSample::default();
+    }
+    let jitter = |rng: &mut ChaCha8Rng, x: f64| x * (1.0 + rng.random_range(-0.06..0.06));
+    let tripped = circuit && fail > 0.05;
+    let queue = if tripped { 2.4 } else { 1.0 };
+    let failing = rps * fail;
+    // A healthy build's rare failures seldom fall in a window: no flag to show.
+    let flags = if failing <= 0.0 || fail <= BASE_FAIL {
+        Vec::new()
+    } else if tripped {
+        vec![
+            ("UO".to_string(), failing * 0.85),
+            ("URX".to_string(), failing * 0.15),
+        ]
+    } else {
+        vec![("UF".to_string(), failing)]
+    };
+    let success = (1.0 - fail).clamp(0.0, 1.0);
+    RouteSample {
+        effective_success: Some(success),
+        actual_success: Some(success),
+        rps: jitter(rng, rps),
+        p50_ms: jitter(rng, def.p50 * slow),
+        p95_ms: jitter(rng, def.p95 * slow * queue),
+        p99_ms: jitter(rng, def.p99 * slow * queue * queue),
+        client_error_rps: rps * 0.004,
+        flags,
+    }
+}
+
+/// What a platform's services log: the bad build's error, everyday errors and warnings, the
+/// worker threads, and the alert their error rate raises.
+pub struct LogStyle {
+    pub bad: ErrorTemplate,
+    pub noise: &'static [ErrorTemplate],
+    pub warnings: &'static [(&'static str, &'static str)],
+    pub thread: &'static str,
+    pub alert: &'static str,
+    /// ERROR lines per second of one service, over a minute, that fire the alert.
+    pub alert_per_sec: f64,
+}
+
+pub const SPRING: LogStyle = LogStyle {
+    bad: BAD_BUILD_ERROR,
+    noise: NOISE_ERRORS,
+    warnings: WARNINGS,
+    thread: "http-nio-8080-exec-",
+    alert: "SpringErrorLogs",
+    alert_per_sec: 0.5,
+};
+
+/// FastAPI services under uvicorn (and the Go gateway's lines, which carry no stack).
+pub const FASTAPI: LogStyle = LogStyle {
+    bad: ErrorTemplate {
+        logger: "{svc}.api.posts",
+        message: "Exception in ASGI application: GET /posts",
+        exception: "Traceback (most recent call last):",
+        frames: &[
+            "File \"/app/{svc}/api/posts.py\", line 48, in list_posts",
+            "  return [PostOut.from_orm(p) for p in rows]",
+            "File \"/app/{svc}/schemas.py\", line 31, in from_orm",
+            "  summary=post.body[:280],",
+            "TypeError: 'NoneType' object is not subscriptable (post {id})",
+        ],
+        cause: None,
+    },
+    noise: &[
+        ErrorTemplate {
+            logger: "{svc}.db",
+            message: "database query failed, retrying",
+            exception: "Traceback (most recent call last):",
+            frames: &[
+                "File \"/usr/local/lib/python3.12/site-packages/asyncpg/pool.py\", line 882, in acquire",
+                "asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already",
+            ],
+            cause: None,
+        },
+        ErrorTemplate {
+            logger: "{svc}.clients.http",
+            message: "upstream call failed: httpx.ConnectError",
+            exception: "Traceback (most recent call last):",
+            frames: &[
+                "File \"/app/{svc}/clients/http.py\", line 22, in get",
+                "httpx.ConnectError: [Errno 111] Connection refused",
+            ],
+            cause: None,
+        },
+    ],
+    warnings: &[
+        ("uvicorn.access", "slow request: 1.9s GET /posts?page=3"),
+        ("{svc}.cache", "redis unavailable, serving from database"),
+    ],
+    thread: "uvicorn-worker-",
+    alert: "HighErrorLogs",
+    alert_per_sec: 0.02,
+};
 
 pub struct ErrorTemplate {
     pub logger: &'static str,

@@ -430,8 +430,12 @@ pub fn parse_rollout<'a>(
         )
         .parse()
         .unwrap_or(0),
-        canary_service: canary.map_or("", |c| str_at(c, &["canaryService"])).to_string(),
-        stable_service: canary.map_or("", |c| str_at(c, &["stableService"])).to_string(),
+        canary_service: canary
+            .map_or("", |c| str_at(c, &["canaryService"]))
+            .to_string(),
+        stable_service: canary
+            .map_or("", |c| str_at(c, &["stableService"]))
+            .to_string(),
         canary_version: canary
             .map_or("", |c| str_at(c, &["canaryMetadata", "labels", "version"]))
             .to_string(),

@@ -442,7 +442,7 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
         } else if ready[Kind::Rollout as usize] {
             touched
                 .and_then(|k| s.compute(&k))
-                .map(Update::RolloutUpserted)
+                .map(|r| Update::RolloutUpserted(Box::new(r)))
         } else {
             None
         };

@@ -35,6 +35,11 @@ pub trait MeshProvider: Send + Sync + 'static {
     fn own_prometheus(&self) -> Vec<ServiceRef>;
     /// Where to look for a Prometheus, in order, given the main one's candidates.
     fn prometheus_candidates(&self, main: Vec<ServiceRef>) -> Vec<ServiceRef>;
+    /// A Prometheus the mesh's install often brings that scrapes the whole cluster, so the CPU
+    /// chart may use it when kube-prometheus-stack's is not there (Istio's sample addon).
+    fn cluster_prometheus(&self) -> Vec<ServiceRef> {
+        Vec::new()
+    }
     /// A query whose answer is not empty when a Prometheus holds this mesh's metrics.
     fn metrics_probe(&self) -> &'static str;
     /// What to tell the user when the mesh's own Prometheus refuses us (403), if it may.

@@ -91,7 +91,11 @@ impl Auto {
     ) -> Result<MeshData, String> {
         let stale = self.active.as_ref().is_none_or(|a| a.is_empty())
             && self.detected_at.is_none_or(|t| t.elapsed() >= REDETECT);
-        let mut queries = if stale { self.detect(prom, kube).await } else { 0 };
+        let mut queries = if stale {
+            self.detect(prom, kube).await
+        } else {
+            0
+        };
         let active = self.active.clone().unwrap_or_default();
         if active.is_empty() {
             let w = crate::model::time::fmt_window(d.route_window_secs.max(10));
@@ -168,7 +172,10 @@ impl MeshProvider for Auto {
     }
 
     fn own_prometheus(&self) -> Vec<ServiceRef> {
-        self.meshes.iter().flat_map(|m| m.own_prometheus()).collect()
+        self.meshes
+            .iter()
+            .flat_map(|m| m.own_prometheus())
+            .collect()
     }
 
     fn prometheus_candidates(&self, main: Vec<ServiceRef>) -> Vec<ServiceRef> {
@@ -181,6 +188,13 @@ impl MeshProvider for Auto {
             }
         }
         v
+    }
+
+    fn cluster_prometheus(&self) -> Vec<ServiceRef> {
+        self.meshes
+            .iter()
+            .flat_map(|m| m.cluster_prometheus())
+            .collect()
     }
 
     fn metrics_probe(&self) -> &'static str {
@@ -264,7 +278,11 @@ mod tests {
         shown.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             shown,
-            vec![("blog".into(), 2.0), ("store".into(), 40.0), ("user".into(), 30.0)]
+            vec![
+                ("blog".into(), 2.0),
+                ("store".into(), 40.0),
+                ("user".into(), 30.0)
+            ]
         );
         assert!(m.notes.is_empty(), "every service has rows from one mesh");
     }

@@ -40,6 +40,9 @@ pub struct PromSetup {
     /// For discovery, the service proxy and the mesh's policy objects.
     pub kube: Option<kube::Client>,
     pub monitoring_namespace: String,
+    /// Tried after kube-prometheus-stack's for the CPU chart: the mesh's cluster-wide
+    /// Prometheus, if its install brings one (set by [`spawn`]).
+    pub cpu_fallback: Vec<ServiceRef>,
     pub timeout: Duration,
     pub refresh: Duration,
 }
@@ -69,6 +72,8 @@ pub fn spawn(
     tx: mpsc::Sender<Update>,
     stats: Arc<PromStats>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut setup = setup;
+    setup.cpu_fallback = mesh.cluster_prometheus();
     let cpu = tokio::spawn(poller::run(
         poller::Job::Cpu(None),
         setup.clone(),

@@ -163,7 +163,11 @@ async fn refresh(
         Job::Mesh(mesh) => {
             let m = mesh.refresh(prom, setup.kube.as_ref(), d).await?;
             Ok((
-                vec![Update::Routes(m.routes), Update::MeshNotes(m.notes)],
+                vec![
+                    Update::MeshInUse(m.mesh),
+                    Update::Routes(m.routes),
+                    Update::MeshNotes(m.notes),
+                ],
                 m.queries,
             ))
         }
@@ -255,7 +259,15 @@ async fn discover(job: &Job, setup: &PromSetup) -> Result<Endpoint, String> {
     let main = main_candidates(&client, &setup.monitoring_namespace).await;
     let (own, candidates) = match job {
         Job::Mesh(mesh) => (mesh.own_prometheus(), mesh.prometheus_candidates(main)),
-        Job::Cpu(_) => (Vec::new(), main),
+        Job::Cpu(_) => {
+            let mut v = main;
+            for c in &setup.cpu_fallback {
+                if !v.contains(c) {
+                    v.push(c.clone());
+                }
+            }
+            (Vec::new(), v)
+        }
     };
     let mut refused_by_own = None;
     let mut tried = Vec::new();

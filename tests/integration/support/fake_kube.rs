@@ -47,6 +47,8 @@ struct Inner {
     conflict_once: bool,
     /// New watch requests wait while this is set.
     frozen: bool,
+    /// API groups answered at `/apis/GROUP`: (versions served, preferred version).
+    groups: BTreeMap<String, (Vec<String>, String)>,
     /// Services reachable through `/api/v1/namespaces/NS/services/NAME:PORT/proxy/…`.
     proxies: BTreeMap<String, Proxy>,
 }
@@ -93,6 +95,9 @@ fn kind_of(plural: &str) -> &'static str {
         "analysisruns" => "AnalysisRun",
         "replicasets" => "ReplicaSet",
         "serviceprofiles" => "ServiceProfile",
+        "virtualservices" => "VirtualService",
+        "destinationrules" => "DestinationRule",
+        "namespaces" => "Namespace",
         _ => "Object",
     }
 }
@@ -215,6 +220,18 @@ impl FakeKube {
         lock(&self.inner)
             .forbidden
             .push((method.into(), path.into()));
+    }
+
+    /// Serves an API group's discovery document (`GET /apis/GROUP`), as a cluster with the
+    /// group's CRDs installed does; `versions` in the order the server lists them.
+    pub fn serve_group(&self, group: &str, versions: &[&str], preferred: &str) {
+        lock(&self.inner).groups.insert(
+            group.into(),
+            (
+                versions.iter().map(|v| v.to_string()).collect(),
+                preferred.into(),
+            ),
+        );
     }
 
     pub fn legacy_rollouts(&self) {
@@ -416,6 +433,25 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
             StatusCode::OK,
             [("content-type", "application/json")],
             v.to_string(),
+        )
+            .into_response();
+    }
+    if let Some(group) = path.strip_prefix("/apis/").filter(|g| !g.contains('/')) {
+        let Some((versions, preferred)) = lock(&inner).groups.get(group).cloned() else {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
+        };
+        let gv = |v: &str| json!({"groupVersion": format!("{group}/{v}"), "version": v});
+        let doc = json!({"kind": "APIGroup", "apiVersion": "v1", "name": group,
+            "versions": versions.iter().map(|v| gv(v)).collect::<Vec<_>>(),
+            "preferredVersion": gv(&preferred)});
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            doc.to_string(),
         )
             .into_response();
     }

@@ -26,6 +26,27 @@ pub fn fixture(path: &str) -> serde_json::Value {
     serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
+/// Every document of a multi-document YAML fixture, as JSON.
+pub fn fixture_docs(path: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    let p = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde_json::Value::deserialize(d).unwrap_or_else(|e| panic!("{p}: {e}")))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// The document of `kind` in a multi-document fixture, placed in `namespace`.
+pub fn fixture_object(path: &str, kind: &str, namespace: &str) -> serde_json::Value {
+    let mut v = fixture_docs(path)
+        .into_iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("{path}: no {kind}"));
+    v["metadata"]["namespace"] = namespace.into();
+    v
+}
+
 pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
         .single()
@@ -48,17 +69,34 @@ pub fn context() -> Context {
 pub struct Demo {
     pub sim: Sim,
     pub state: State,
+    /// The namespace of the platform's services.
+    pub namespace: &'static str,
 }
 
 impl Demo {
     pub fn new(seed: u64, scenario: Scenario) -> Demo {
-        let mut sim = Sim::new(seed, scenario, start());
-        let mut state = State::new(context(), start(), 50_000);
+        Demo::on("checkmate", seed, scenario)
+    }
+
+    /// The demo platform named `platform` (`checkmate`, `titanium`).
+    pub fn on(platform: &str, seed: u64, scenario: Scenario) -> Demo {
+        let p = opsdeck::sources::demo::platform(platform)
+            .unwrap_or_else(|| panic!("no demo platform {platform}"));
+        let mut sim = Sim::on(p, seed, scenario, start());
+        let mut ctx = context();
+        ctx.name = p.context.into();
+        ctx.namespace = p.namespace.into();
+        ctx.log_query = p.log_query.into();
+        let mut state = State::new(ctx, start(), 50_000);
         state.set_size(120, 40);
         for u in sim.snapshot() {
             state.apply(u);
         }
-        Demo { sim, state }
+        Demo {
+            sim,
+            state,
+            namespace: p.namespace,
+        }
     }
 
     /// Advances the platform by `secs` simulated seconds and feeds State.
@@ -79,7 +117,7 @@ impl Demo {
                 namespace: if kind.on_app() {
                     "argocd".into()
                 } else {
-                    "dev".into()
+                    self.namespace.into()
                 },
                 name: name.into(),
             },
@@ -99,7 +137,7 @@ impl Demo {
 
     pub fn rollout(&self, name: &str) -> &opsdeck::model::Rollout {
         self.state
-            .rollout("dev", name)
+            .rollout(self.namespace, name)
             .unwrap_or_else(|| panic!("no rollout {name}"))
     }
 
@@ -147,6 +185,7 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
 
 pub mod fake_kube;
 pub mod fake_loki;
+pub mod promgen;
 pub mod servers;
 
 /// A Rollout with nothing set, to fill with `..rollout_template()`.

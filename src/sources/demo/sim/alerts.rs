@@ -6,7 +6,6 @@ use crate::model::*;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-const ERROR_ALERT_PER_SEC: f64 = 0.5;
 const NODE_ALERT_PCT: f64 = 80.0;
 const POD_ALERT_CORES: f64 = 0.8;
 
@@ -33,11 +32,19 @@ impl Sim {
             let svc = self.svcs[si].def.name;
             let n: u32 = self.errors.iter().map(|(_, c)| c[si]).sum();
             let rate = f64::from(n) / window;
-            if rate > ERROR_ALERT_PER_SEC {
+            let style = self.platform.logs;
+            if rate > style.alert_per_sec {
                 active.push((
-                    format!("SpringErrorLogs/{svc}"),
-                    self.alert("SpringErrorLogs", "warning", &[("service", svc), ("namespace", self.platform.namespace)],
-                        format!("{svc} logs {rate:.1} ERROR lines/s (threshold {ERROR_ALERT_PER_SEC}/s over 1m)")),
+                    format!("{}/{svc}", style.alert),
+                    self.alert(
+                        style.alert,
+                        "warning",
+                        &[("service", svc), ("namespace", self.platform.namespace)],
+                        format!(
+                            "{svc} logs {rate:.1} ERROR lines/s (threshold {}/s over 1m)",
+                            style.alert_per_sec
+                        ),
+                    ),
                     30,
                 ));
             }

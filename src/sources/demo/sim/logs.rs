@@ -2,7 +2,7 @@
 //! rate (a bad build's far higher), a few warnings, and the per-second counts the alert rules
 //! read.
 
-use super::super::telemetry::{self, hex};
+use super::super::telemetry::hex;
 use super::Sim;
 use crate::model::*;
 use chrono::{DateTime, Duration, Utc};
@@ -75,10 +75,11 @@ impl Sim {
     fn error_line(&mut self, si: usize, track: Track, now: DateTime<Utc>) -> LogLine {
         let (pod, bad) = self.pod_for(si, track);
         let svc = self.svcs[si].def.name;
+        let style = self.platform.logs;
         let tpl = if bad {
-            &telemetry::BAD_BUILD_ERROR
+            &style.bad
         } else {
-            &telemetry::NOISE_ERRORS[self.rng.random_range(0..telemetry::NOISE_ERRORS.len())]
+            &style.noise[self.rng.random_range(0..style.noise.len())]
         };
         let id = self.rng.random_range(1000..99999).to_string();
         let fill = |s: &str| s.replace("{svc}", svc).replace("{id}", &id);
@@ -98,7 +99,7 @@ impl Sim {
             logger: fill(tpl.logger).into(),
             message: fill(tpl.message),
             trace_id: hex(&mut self.rng, 32),
-            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)).into(),
+            thread: format!("{}{}", style.thread, self.rng.random_range(1..200)).into(),
             stack,
         }
     }
@@ -106,8 +107,8 @@ impl Sim {
     fn warn_line(&mut self, si: usize, now: DateTime<Utc>) -> LogLine {
         let (pod, _) = self.pod_for(si, Track::Stable);
         let svc = self.svcs[si].def.name;
-        let (logger, msg) =
-            telemetry::WARNINGS[self.rng.random_range(0..telemetry::WARNINGS.len())];
+        let style = self.platform.logs;
+        let (logger, msg) = style.warnings[self.rng.random_range(0..style.warnings.len())];
         let ms = self.rng.random_range(0..1000);
         LogLine {
             ts: now + Duration::milliseconds(ms),
@@ -118,7 +119,7 @@ impl Sim {
             logger: logger.replace("{svc}", svc).into(),
             message: msg.to_string(),
             trace_id: hex(&mut self.rng, 32),
-            thread: format!("http-nio-8080-exec-{}", self.rng.random_range(1..200)).into(),
+            thread: format!("{}{}", style.thread, self.rng.random_range(1..200)).into(),
             stack: vec![],
         }
     }

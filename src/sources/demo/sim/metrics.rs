@@ -2,13 +2,14 @@
 //! it forwards to, plus a hop), split canary/stable while a canary runs; node and pod CPU.
 
 use super::super::canary::Version;
-use super::super::catalog::{Forward, RouteDef};
+use super::super::catalog::{Forward, Mesh, RouteDef, ServiceDef};
 use super::super::telemetry::{self, BASE_FAIL, BUDGET};
 use super::{CPU_EVERY_SECS, CPU_POINTS, METRICS_EVERY_SECS, Sim};
 use crate::model::cpu;
 use crate::model::*;
 use chrono::{DateTime, Utc};
 use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 impl Sim {
@@ -25,7 +26,9 @@ impl Sim {
         };
         self.routes
             .iter()
-            .find(|r| r.service == s.def.name && r.route == busiest.name)
+            .find(|r| {
+                r.service == s.def.name && (r.route == busiest.name || r.row == RowKind::Service)
+            })
             .and_then(|r| r.canary.as_ref())
             .and_then(|c| c.effective_success)
             .unwrap_or(1.0)
@@ -46,6 +49,7 @@ impl Sim {
                 continue;
             }
             let share = self.svcs[si].canary_share();
+            let mut per_route = Vec::new();
             let slow = if self.svcs[si].restart_until.is_some() {
                 1.2
             } else {
@@ -57,13 +61,16 @@ impl Sim {
                 let s = &self.svcs[si];
                 let stable_fail = Self::fail_of(&s.stable, rd.bad_fail);
                 let stable_slow = slow * if s.stable.bad { 1.6 } else { 1.0 };
-                let stable = telemetry::sample(
-                    rd,
-                    rps * (1.0 - share),
-                    stable_fail,
-                    &mut self.rng,
-                    stable_slow,
-                );
+                let istio = self.platform.mesh == Mesh::Istio;
+                let circuit = def.circuit_breaker;
+                let sample = move |rng: &mut ChaCha8Rng, rps: f64, fail: f64, slow: f64| {
+                    if istio {
+                        telemetry::sample_istio(rd, rps, fail, rng, slow, circuit)
+                    } else {
+                        telemetry::sample(rd, rps, fail, rng, slow)
+                    }
+                };
+                let stable = sample(&mut self.rng, rps * (1.0 - share), stable_fail, stable_slow);
                 let canary = self.svcs[si]
                     .canary
                     .as_ref()
@@ -73,8 +80,7 @@ impl Sim {
                         let cs = slow * if v.bad { 1.6 } else { 1.0 };
                         (f, cs)
                     });
-                let canary =
-                    canary.map(|(f, cs)| telemetry::sample(rd, rps * share, f, &mut self.rng, cs));
+                let canary = canary.map(|(f, cs)| sample(&mut self.rng, rps * share, f, cs));
                 let overall = match &canary {
                     Some(c) => telemetry::combine(&[&stable, c]),
                     None => stable.clone(),
@@ -84,16 +90,18 @@ impl Sim {
                     .or_default()
                     .push((rd.name, overall.clone()));
                 let stable = canary.as_ref().map(|_| stable.clone());
-                routes.push(RouteStats {
-                    canary,
-                    stable,
-                    ..profile_route(self.platform.namespace, def.name, rd, overall)
-                });
+                per_route.push((rd, overall, canary, stable));
             }
+            routes.extend(self.rows(def, per_route));
         }
         // A gateway forwards to the services; its numbers are theirs plus a hop.
-        for g in self.svcs.iter().filter(|s| s.def.gateway) {
-            for rd in g.def.routes {
+        let gateways: Vec<usize> = (0..self.svcs.len())
+            .filter(|&i| self.svcs[i].def.gateway)
+            .collect();
+        for gi in gateways {
+            let def = self.svcs[gi].def;
+            let mut per_route = Vec::new();
+            for rd in def.routes {
                 let parts: Vec<&RouteSample> = match rd.forward {
                     Forward::Writes => svc_samples
                         .values()
@@ -116,8 +124,9 @@ impl Sim {
                 s.p50_ms += 3.0;
                 s.p95_ms += 6.0;
                 s.p99_ms += 11.0;
-                routes.push(profile_route(self.platform.namespace, g.def.name, rd, s));
+                per_route.push((rd, s, None, None));
             }
+            routes.extend(self.rows(def, per_route));
         }
         self.routes = routes;
         if now.timestamp() % CPU_EVERY_SECS < METRICS_EVERY_SECS {
@@ -262,6 +271,65 @@ fn push_point(
     if s.points.len() > CPU_POINTS {
         let extra = s.points.len() - CPU_POINTS;
         s.points.drain(..extra);
+    }
+}
+
+/// One route's numbers: overall, and canary and stable while a canary runs.
+type Sampled = (
+    &'static RouteDef,
+    RouteSample,
+    Option<RouteSample>,
+    Option<RouteSample>,
+);
+
+impl Sim {
+    /// The rows of one service as its mesh reports them: Linkerd a row per ServiceProfile
+    /// route; Istio a row per operation where the service's requests are classified, else one
+    /// row for the whole service; with the policy of its VirtualService and DestinationRule.
+    fn rows(&self, def: &ServiceDef, per_route: Vec<Sampled>) -> Vec<RouteStats> {
+        let ns = self.platform.namespace;
+        if self.platform.mesh == Mesh::Linkerd {
+            return per_route
+                .into_iter()
+                .map(|(rd, overall, canary, stable)| RouteStats {
+                    canary,
+                    stable,
+                    ..profile_route(ns, def.name, rd, overall)
+                })
+                .collect();
+        }
+        let policy = self.istio_policy(def.name);
+        let row = |route: String, kind, overall, canary, stable| RouteStats {
+            service: def.name.into(),
+            namespace: ns.into(),
+            route,
+            row: kind,
+            policy: policy.clone(),
+            mtls: Some(1.0),
+            overall,
+            canary,
+            stable,
+        };
+        if def.operations {
+            return per_route
+                .into_iter()
+                .map(|(rd, o, c, s)| row(rd.name.into(), RowKind::Route, o, c, s))
+                .collect();
+        }
+        let all = |f: &dyn Fn(&Sampled) -> Option<&RouteSample>| -> Option<RouteSample> {
+            let parts: Vec<&RouteSample> = per_route.iter().filter_map(f).collect();
+            (!parts.is_empty()).then(|| telemetry::combine(&parts))
+        };
+        let overall = all(&|p| Some(&p.1)).unwrap_or_default();
+        let canary = all(&|p| p.2.as_ref());
+        let stable = all(&|p| p.3.as_ref());
+        vec![row(
+            ALL_REQUESTS.into(),
+            RowKind::Service,
+            overall,
+            canary,
+            stable,
+        )]
     }
 }
 

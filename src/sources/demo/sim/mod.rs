@@ -6,6 +6,7 @@
 mod actions;
 mod alerts;
 mod argo;
+mod istio;
 mod logs;
 mod metrics;
 
@@ -40,6 +41,7 @@ const CPU_POINTS: usize = 120;
 
 use alerts::{DemoSilence, RuleState};
 use argo::{AppSpec, SimApp, version};
+pub(in crate::sources::demo) use istio::routing as istio_routing;
 
 pub struct Sim {
     platform: &'static Platform,
@@ -63,6 +65,10 @@ pub struct Sim {
     dirty_metrics: bool,
     dirty_cpu: bool,
     dirty_alerts: bool,
+    /// Istio's objects (an Istio platform), and whether their weights changed.
+    virtual_services: Vec<VirtualService>,
+    destination_rules: Vec<DestinationRule>,
+    dirty_mesh: bool,
 }
 
 impl Sim {
@@ -155,6 +161,7 @@ impl Sim {
             svcs.push(c);
         }
         let n = svcs.len();
+        let (virtual_services, destination_rules) = istio::objects(platform);
         let mut sim = Self {
             platform,
             rng,
@@ -181,6 +188,9 @@ impl Sim {
             dirty_metrics: true,
             dirty_cpu: true,
             dirty_alerts: true,
+            virtual_services,
+            destination_rules,
+            dirty_mesh: true,
         };
         for _ in 0..(WARMUP_SECS - CANARY_LEAD_SECS) {
             sim.step();
@@ -231,6 +241,7 @@ impl Sim {
             }
         }
         self.derive_app_health();
+        self.sync_mesh_weights();
         self.step_logs(now);
         if now >= self.next_metrics {
             self.sample_metrics(now);
@@ -246,7 +257,17 @@ impl Sim {
         self.dirty_metrics = true;
         self.dirty_cpu = true;
         self.dirty_alerts = true;
-        self.drain()
+        self.dirty_mesh = true;
+        let mesh = match self.platform.mesh {
+            catalog::Mesh::Linkerd => "linkerd",
+            catalog::Mesh::Istio => "istio",
+        };
+        let mut out = vec![Update::MeshInUse(mesh.into())];
+        if !self.destination_rules.is_empty() {
+            out.push(Update::DestinationRules(self.destination_rules.clone()));
+        }
+        out.extend(self.drain());
+        out
     }
 
     /// The updates for what changed since the last drain.
@@ -267,6 +288,9 @@ impl Sim {
         }
         if std::mem::take(&mut self.dirty_cpu) {
             out.push(Update::Cpu(self.cpu.clone()));
+        }
+        if std::mem::take(&mut self.dirty_mesh) && !self.virtual_services.is_empty() {
+            out.push(Update::VirtualServices(self.virtual_services.clone()));
         }
         if !self.logs.is_empty() {
             out.push(Update::Logs(std::mem::take(&mut self.logs)));

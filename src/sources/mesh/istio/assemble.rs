@@ -12,8 +12,7 @@ use crate::sources::prometheus::api::Sample;
 use crate::state::Tracked;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The text of a row that stands for every request to a service.
-pub const ALL_REQUESTS: &str = "(all requests)";
+pub use crate::model::ALL_REQUESTS;
 
 /// Everything one refresh read from Prometheus.
 #[derive(Clone, Debug, Default)]
@@ -22,8 +21,17 @@ pub struct IstioInputs {
     pub by_pod: Vec<Sample>,
     /// (quantile, samples by row).
     pub latency: Vec<(f64, Vec<Sample>)>,
-    /// ((namespace, rollout), track, quantile, samples by operation).
-    pub track_latency: Vec<((String, String), Track, f64, Vec<Sample>)>,
+    pub track_latency: Vec<TrackLatency>,
+}
+
+/// One latency quantile of one track of a running canary, by operation.
+#[derive(Clone, Debug)]
+pub struct TrackLatency {
+    pub namespace: String,
+    pub rollout: String,
+    pub track: Track,
+    pub quantile: f64,
+    pub samples: Vec<Sample>,
 }
 
 /// (namespace, row service, operation).
@@ -131,7 +139,11 @@ pub fn track_of(s: &Sample, t: &Tracked) -> Option<Track> {
     let hash = label(s, "rollouts_pod_template_hash");
     let pod = label(s, "pod");
     let of_pod = crate::model::service_of_pod(pod).1.unwrap_or_default();
-    let h = if !hash.is_empty() { hash } else { of_pod.as_str() };
+    let h = if !hash.is_empty() {
+        hash
+    } else {
+        of_pod.as_str()
+    };
     if !h.is_empty() {
         return match h {
             h if h == t.canary_hash => Some(Track::Canary),
@@ -154,7 +166,12 @@ fn policy(objects: &IstioObjects, ns: &str, svc: &str) -> RoutePolicy {
         .virtual_services
         .values()
         .find(|v| v.namespace == ns && v.serves(svc, ns))
-        .or_else(|| objects.virtual_services.values().find(|v| v.serves(svc, ns)));
+        .or_else(|| {
+            objects
+                .virtual_services
+                .values()
+                .find(|v| v.serves(svc, ns))
+        });
     let route: Option<&HttpRoute> = vs.and_then(|v| v.http.first());
     let dr: Option<&DestinationRule> = objects.destination_rules.values().find(|d| {
         d.namespace == ns
@@ -166,7 +183,9 @@ fn policy(objects: &IstioObjects, ns: &str, svc: &str) -> RoutePolicy {
     RoutePolicy::Istio {
         attempts: retries.map(|r| r.attempts),
         per_try_timeout_ms: retries.and_then(|r| r.per_try_timeout_ms),
-        retry_on: retries.map(|r| r.retry_on.clone()).filter(|r| !r.is_empty()),
+        retry_on: retries
+            .map(|r| r.retry_on.clone())
+            .filter(|r| !r.is_empty()),
         timeout_ms: route.and_then(|r| r.timeout_ms),
         outlier: dr.and_then(|d| d.outlier.clone()),
         pool: dr.and_then(|d| d.pool.clone()),
@@ -213,19 +232,22 @@ pub fn assemble(
     for (q, list) in &inputs.latency {
         for s in list {
             let (ns, svc, _) = row_of(s, tracked);
-            if let Some(row) = rows.get_mut(&(ns, svc, label(s, "request_operation").to_string()))
-            {
+            if let Some(row) = rows.get_mut(&(ns, svc, label(s, "request_operation").to_string())) {
                 // Host-level rows are two Services; the larger quantile is the honest one.
                 let v = &mut row.lat[q_index(*q)];
                 *v = v.max(finite(s.value));
             }
         }
     }
-    for ((ns, name), track, q, list) in &inputs.track_latency {
-        for s in list {
-            let key = (ns.clone(), name.clone(), label(s, "request_operation").to_string());
+    for t in &inputs.track_latency {
+        for s in &t.samples {
+            let key = (
+                t.namespace.clone(),
+                t.rollout.clone(),
+                label(s, "request_operation").to_string(),
+            );
             if let Some(row) = rows.get_mut(&key) {
-                row.track_lat.entry(*track).or_default()[q_index(*q)] = finite(s.value);
+                row.track_lat.entry(t.track).or_default()[q_index(t.quantile)] = finite(s.value);
             }
         }
     }
@@ -239,7 +261,11 @@ pub fn assemble(
         let split = running.iter().any(|t| t.namespace == ns && t.name == svc);
         let track = |t: Track| {
             let lat = row.track_lat.get(&t).copied().unwrap_or_default();
-            row.tracks.get(&t).cloned().unwrap_or_default().sample(window, lat)
+            row.tracks
+                .get(&t)
+                .cloned()
+                .unwrap_or_default()
+                .sample(window, lat)
         };
         out.push(RouteStats {
             policy: policy(objects, &ns, &svc),
@@ -387,10 +413,24 @@ mod tests {
         assert_eq!(r.overall.client_error_rps, 0.1);
         assert_eq!(r.overall.flags[0], ("UO".to_string(), 0.8));
         assert_eq!(r.mtls, Some(1.0));
-        assert_eq!(r.canary.as_ref().unwrap().effective_success, Some(0.0), "by pod name");
-        assert_eq!(r.stable.as_ref().unwrap().effective_success, Some(1.0), "by hash label");
+        assert_eq!(
+            r.canary.as_ref().unwrap().effective_success,
+            Some(0.0),
+            "by pod name"
+        );
+        assert_eq!(
+            r.stable.as_ref().unwrap().effective_success,
+            Some(1.0),
+            "by hash label"
+        );
         assert_eq!(r.timeout_ms(), 10_000);
-        assert!(matches!(r.policy, RoutePolicy::Istio { attempts: Some(3), .. }));
+        assert!(matches!(
+            r.policy,
+            RoutePolicy::Istio {
+                attempts: Some(3),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -415,7 +455,10 @@ mod tests {
         let (rows, _) = assemble(&inputs, &IstioObjects::default(), &[t], 10);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].service, "auth-service");
-        assert_eq!(rows[0].canary.as_ref().unwrap().effective_success, Some(0.9));
+        assert_eq!(
+            rows[0].canary.as_ref().unwrap().effective_success,
+            Some(0.9)
+        );
         assert_eq!(rows[0].stable.as_ref().unwrap().rps, 9.0);
         assert!(
             matches!(rows[0].policy, RoutePolicy::Istio { attempts: None, .. }),

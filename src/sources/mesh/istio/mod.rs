@@ -12,7 +12,7 @@ use crate::model::Track;
 use crate::net::http::ServiceRef;
 use crate::sources::prometheus::api::{Prometheus, Sample};
 use crate::state::{Demand, Tracked};
-use assemble::IstioInputs;
+use assemble::{IstioInputs, TrackLatency};
 use futures::future::BoxFuture;
 use objects::Shared;
 use queries::TrackSelector;
@@ -49,11 +49,19 @@ fn selector(t: &Tracked, track: Track, by_pod: &[Sample]) -> Option<TrackSelecto
                 && s.labels.get("destination_service_name") == Some(&t.name)
         })
     };
-    if mine().any(|s| s.labels.get("rollouts_pod_template_hash").is_some_and(|h| !h.is_empty())) {
+    if mine().any(|s| {
+        s.labels
+            .get("rollouts_pod_template_hash")
+            .is_some_and(|h| !h.is_empty())
+    }) {
         return Some(TrackSelector::Hash(hash.clone()));
     }
     let prefix = format!("{}-{hash}", t.name);
-    if mine().any(|s| s.labels.get("pod").is_some_and(|p| p.starts_with(&format!("{prefix}-")))) {
+    if mine().any(|s| {
+        s.labels
+            .get("pod")
+            .is_some_and(|p| p.starts_with(&format!("{prefix}-")))
+    }) {
         return Some(TrackSelector::PodPrefix(prefix));
     }
     (!version.is_empty()).then(|| TrackSelector::Version(version.clone()))
@@ -64,15 +72,21 @@ impl Istio {
         let w = d.route_window_secs.max(10);
         let q = queries::queries(&d.namespaces, w);
         let running: Vec<&Tracked> = d.rollouts.iter().filter(|t| t.canary_running()).collect();
+        // The rows and their quantiles at once; the per-track quantiles three at a time.
+        let quantiles =
+            |list: Vec<(f64, String)>| {
+                futures::future::try_join_all(list.into_iter().map(|(qv, text)| async move {
+                    p.query(&text).await.map(|samples| (qv, samples))
+                }))
+            };
+        let (requests, latency) =
+            tokio::try_join!(p.query(&q.requests), quantiles(q.latency.clone()))?;
+        let mut sent = 1 + latency.len() as u64;
         let mut inputs = IstioInputs {
-            requests: p.query(&q.requests).await?,
+            requests,
+            latency,
             ..Default::default()
         };
-        let mut sent = 1;
-        for (qv, text) in &q.latency {
-            inputs.latency.push((*qv, p.query(text).await?));
-        }
-        sent += 3;
         if !running.is_empty() {
             inputs.by_pod = p.query(&q.by_pod).await?;
             sent += 1;
@@ -82,15 +96,16 @@ impl Istio {
                 let Some(sel) = selector(t, track, &inputs.by_pod) else {
                     continue;
                 };
-                for (qv, text) in queries::track_latency(&t.namespace, &sel, w) {
-                    let samples = p.query(&text).await?;
-                    sent += 1;
-                    inputs.track_latency.push((
-                        (t.namespace.clone(), t.name.clone()),
+                let found = quantiles(queries::track_latency(&t.namespace, &sel, w)).await?;
+                sent += found.len() as u64;
+                for (quantile, samples) in found {
+                    inputs.track_latency.push(TrackLatency {
+                        namespace: t.namespace.clone(),
+                        rollout: t.name.clone(),
                         track,
-                        qv,
+                        quantile,
                         samples,
-                    ));
+                    });
                 }
             }
         }
@@ -115,7 +130,11 @@ impl MeshProvider for Istio {
     }
 
     fn own_prometheus(&self) -> Vec<ServiceRef> {
-        vec![ServiceRef::new(&self.system_namespace, "prometheus", "9090")]
+        vec![ServiceRef::new(
+            &self.system_namespace,
+            "prometheus",
+            "9090",
+        )]
     }
 
     fn prometheus_candidates(&self, main: Vec<ServiceRef>) -> Vec<ServiceRef> {
@@ -123,6 +142,10 @@ impl MeshProvider for Istio {
         let mut v = main;
         v.extend(self.own_prometheus());
         v
+    }
+
+    fn cluster_prometheus(&self) -> Vec<ServiceRef> {
+        self.own_prometheus()
     }
 
     fn metrics_probe(&self) -> &'static str {
@@ -136,8 +159,11 @@ impl MeshProvider for Istio {
     fn installed<'a>(&'a self, kube: &'a kube::Client) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             matches!(objects::version(kube).await, Ok(Some(_)))
-                || super::group_served(kube, &format!("/api/v1/namespaces/{}", self.system_namespace))
-                    .await
+                || super::group_served(
+                    kube,
+                    &format!("/api/v1/namespaces/{}", self.system_namespace),
+                )
+                .await
         })
     }
 

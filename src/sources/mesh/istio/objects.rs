@@ -83,7 +83,11 @@ pub fn parse_destination_rule(obj: &Value) -> Result<DestinationRule, String> {
     let tp = at(obj, &["spec", "trafficPolicy"]);
     let outlier = tp.and_then(|t| at(t, &["outlierDetection"])).map(|o| {
         // `consecutiveErrors` is the pre-1.5 name of consecutive 5xx.
-        let n = u32_at(o, &["consecutive5xxErrors"], u32_at(o, &["consecutiveErrors"], 5));
+        let n = u32_at(
+            o,
+            &["consecutive5xxErrors"],
+            u32_at(o, &["consecutiveErrors"], 5),
+        );
         let secs = |k: &str, default: u64| at(o, &[k]).and_then(duration_secs).unwrap_or(default);
         OutlierDetection {
             consecutive_5xx: n,
@@ -93,7 +97,11 @@ pub fn parse_destination_rule(obj: &Value) -> Result<DestinationRule, String> {
         }
     });
     let pool = tp.and_then(|t| at(t, &["connectionPool"])).map(|p| {
-        let n = |path: &[&str]| at(p, path).and_then(Value::as_u64).map(|v| v.min(u64::from(u32::MAX)) as u32);
+        let n = |path: &[&str]| {
+            at(p, path)
+                .and_then(Value::as_u64)
+                .map(|v| v.min(u64::from(u32::MAX)) as u32)
+        };
         ConnectionPool {
             max_connections: n(&["tcp", "maxConnections"]),
             max_pending_requests: n(&["http", "http1MaxPendingRequests"]),
@@ -154,7 +162,12 @@ pub fn spawn(
     tokio::spawn(run(client, namespaces, shared, tx))
 }
 
-async fn run(client: kube::Client, namespaces: Vec<String>, shared: Shared, tx: mpsc::Sender<Update>) {
+async fn run(
+    client: kube::Client,
+    namespaces: Vec<String>,
+    shared: Shared,
+    tx: mpsc::Sender<Update>,
+) {
     let v = loop {
         match version(&client).await {
             Ok(Some(v)) => break v,
@@ -169,7 +182,10 @@ async fn run(client: kube::Client, namespaces: Vec<String>, shared: Shared, tx: 
             return;
         }
     };
-    tracing::info!(version = v, "watching Istio's VirtualServices and DestinationRules");
+    tracing::info!(
+        version = v,
+        "watching Istio's VirtualServices and DestinationRules"
+    );
     let vs = resource(GROUP, v, "VirtualService", "virtualservices");
     let dr = resource(GROUP, v, "DestinationRule", "destinationrules");
     let mut streams = watch_all(&client, &vs, &namespaces, Kind::Vs);
@@ -278,7 +294,10 @@ mod tests {
         let r = vs.http[0].retries.clone().unwrap();
         assert_eq!((r.attempts, r.per_try_timeout_ms), (3, Some(2000)));
         assert_eq!(vs.http[0].timeout_ms, Some(10_000));
-        assert_eq!(vs.http[1].destinations[0].weight, 100, "a lone destination takes all");
+        assert_eq!(
+            vs.http[1].destinations[0].weight, 100,
+            "a lone destination takes all"
+        );
         assert_eq!(vs.http[1].retries, None, "Istio's default policy");
         assert!(parse_virtual_service(&json!({"spec": {}})).is_err());
     }
@@ -292,7 +311,10 @@ mod tests {
         let dr = parse_destination_rule(&d).unwrap();
         assert_eq!(dr.subsets, vec!["stable", "canary"]);
         let o = dr.outlier.unwrap();
-        assert_eq!((o.consecutive_5xx, o.interval_secs, o.base_ejection_secs), (3, 5, 60));
+        assert_eq!(
+            (o.consecutive_5xx, o.interval_secs, o.base_ejection_secs),
+            (3, 5, 60)
+        );
         assert_eq!(dr.pool.unwrap().max_pending_requests, Some(1));
     }
 }

@@ -128,7 +128,12 @@ mod tests {
             r#"histogram_quantile(0.95, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace=~"titanium-prod"}[60s])) by (le, destination_service_namespace, destination_service_name, request_operation))"#
         );
         assert_eq!(
-            track_latency("dev", &TrackSelector::PodPrefix("blog-service-5f6b".into()), 60)[0].1,
+            track_latency(
+                "dev",
+                &TrackSelector::PodPrefix("blog-service-5f6b".into()),
+                60
+            )[0]
+            .1,
             r#"histogram_quantile(0.5, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace="dev", pod=~"blog-service-5f6b-.*"}[60s])) by (le, request_operation))"#
         );
         assert!(kiali_errors("dev", "blog", 60).contains(r#"response_code=~"^0$|^[4-5]\\d\\d$""#));

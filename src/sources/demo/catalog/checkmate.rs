@@ -1,18 +1,8 @@
-//! The reference platform the demo simulates, as data: Argo CD apps with sync waves, the five
-//! Spring services with their ServiceProfile routes (the gateway's routes forward to the
-//! others), the k3d nodes, and which service each scenario puts in canary. The simulation
-//! special-cases no service by name: what differs between services is here.
+//! checkmate: k3d, Argo CD + Image Updater, Rollouts (20% → 50% → 100%), Linkerd with
+//! ServiceProfiles and retry budgets, cert-manager/trust-manager, kube-prometheus-stack, Loki +
+//! Promtail, Alertmanager; the Spring services gateway, user, community, study and store.
 
-/// An infrastructure app of the app-of-apps (Helm chart, or Git path for our own manifests).
-pub struct InfraApp {
-    pub name: &'static str,
-    pub namespace: &'static str,
-    pub wave: i32,
-    pub repo: &'static str,
-    pub chart: &'static str,
-    pub version: &'static str,
-    pub images: &'static [&'static str],
-}
+use super::*;
 
 pub const GITOPS_REPO: &str = "https://github.com/example/platform-gitops.git";
 
@@ -136,80 +126,12 @@ pub const INFRA: &[InfraApp] = &[
     },
 ];
 
-/// Where a gateway route sends its requests; its numbers are theirs plus a hop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Forward {
-    /// A route of its own.
-    None,
-    /// The GET routes of one service.
-    Gets(&'static str),
-    /// Every service's POST routes.
-    Writes,
-}
-
-/// A ServiceProfile route with its traffic shape.
-pub struct RouteDef {
-    pub name: &'static str,
-    pub rps: f64,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    /// Per-attempt failure of a bad build on this route.
-    pub bad_fail: f64,
-    pub forward: Forward,
-}
-
-impl RouteDef {
-    /// GET routes are retryable with a 1 s timeout; writes are not, with 2 s.
-    pub fn retryable(&self) -> bool {
-        self.name.starts_with("GET ")
-    }
-    pub fn timeout_ms(&self) -> u64 {
-        if self.retryable() { 1000 } else { 2000 }
-    }
-}
-
-pub struct ServiceDef {
-    pub name: &'static str,
-    /// Forwards to the other services (its routes' numbers are theirs).
-    pub gateway: bool,
-    pub wave: i32,
-    pub replicas: u32,
-    pub version: &'static str,
-    pub java_pkg: &'static str,
-    pub routes: &'static [RouteDef],
-    pub analysis: bool,
-}
-
-const fn r(name: &'static str, rps: f64, p50: f64, p95: f64, p99: f64, bad_fail: f64) -> RouteDef {
-    RouteDef {
-        name,
-        rps,
-        p50,
-        p95,
-        p99,
-        bad_fail,
-        forward: Forward::None,
-    }
-}
-
-/// A gateway route: what it forwards to.
-const fn fwd(name: &'static str, forward: Forward) -> RouteDef {
-    RouteDef {
-        name,
-        rps: 0.0,
-        p50: 0.0,
-        p95: 0.0,
-        p99: 0.0,
-        bad_fail: 0.03,
-        forward,
-    }
-}
-
 pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "community",
         gateway: false,
+        operations: true,
+        circuit_breaker: false,
         wave: 5,
         replicas: 2,
         version: "2.3.1",
@@ -224,6 +146,8 @@ pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "gateway",
         gateway: true,
+        operations: true,
+        circuit_breaker: false,
         wave: 6,
         replicas: 2,
         version: "1.9.0",
@@ -240,6 +164,8 @@ pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "store",
         gateway: false,
+        operations: true,
+        circuit_breaker: false,
         wave: 5,
         replicas: 3,
         version: "1.4.2",
@@ -254,6 +180,8 @@ pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "study",
         gateway: false,
+        operations: true,
+        circuit_breaker: false,
         wave: 5,
         replicas: 2,
         version: "0.8.4",
@@ -267,6 +195,8 @@ pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "user",
         gateway: false,
+        operations: true,
+        circuit_breaker: false,
         wave: 5,
         replicas: 3,
         version: "3.1.0",
@@ -278,17 +208,6 @@ pub const SERVICES: &[ServiceDef] = &[
         ],
     },
 ];
-
-/// A node and what runs on it besides the services' share.
-pub struct NodeDef {
-    pub name: &'static str,
-    /// Busy % with no traffic.
-    pub base: f64,
-    /// Runs the nightly-style batch job (a CPU spike every 25 minutes).
-    pub batch_job: bool,
-    /// Runs the canaries' pods: a bad canary shows in its CPU.
-    pub hosts_canaries: bool,
-}
 
 pub const NODES: &[NodeDef] = &[
     NodeDef {
@@ -311,25 +230,13 @@ pub const NODES: &[NodeDef] = &[
     },
 ];
 
-/// A platform the demo can simulate.
-pub struct Platform {
-    /// The namespace of its services.
-    pub namespace: &'static str,
-    pub registry: &'static str,
-    pub gitops_repo: &'static str,
-    /// The root app's path in the GitOps repo (app of apps).
-    pub root_source: &'static str,
-    pub infra: &'static [InfraApp],
-    pub services: &'static [ServiceDef],
-    pub nodes: &'static [NodeDef],
-    /// The service whose canary waits for a promote in the steady scenario.
-    pub steady_canary: &'static str,
-    /// The service whose new build is bad in the bad-canary scenario.
-    pub bad_canary: &'static str,
-}
-
 /// checkmate: k3d, Argo CD, Rollouts, Linkerd, kube-prometheus-stack, Loki.
 pub const CHECKMATE: Platform = Platform {
+    name: "checkmate",
+    context: "k3d-dev (demo)",
+    mesh: Mesh::Linkerd,
+    log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#,
+    logs: &super::super::telemetry::SPRING,
     namespace: "dev",
     registry: "registry.dev.local:5000",
     gitops_repo: GITOPS_REPO,
