@@ -137,17 +137,7 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
             ));
         }
         if any_canary {
-            cells.push(match (&r.canary, &r.stable) {
-                (Some(c), Some(st)) => vec![
-                    Span::styled(
-                        pct_num(c.effective_success),
-                        success_style(t, c.effective_success).patch(t.canary),
-                    ),
-                    Span::styled("/", t.muted),
-                    Span::styled(pct_num(st.effective_success), t.stable),
-                ],
-                _ => vec![],
-            });
+            cells.push(canary_cell(t, r));
         }
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
@@ -170,5 +160,20 @@ pub fn pct_num(v: Option<f64>) -> String {
         Some(x) if x >= 0.9995 => "100".to_string(),
         Some(x) => format!("{:.1}", x * 100.0),
         None => "—".to_string(),
+    }
+}
+
+/// `92.2/100`: canary success (coloured by how it fares) against stable's; empty without a split.
+pub fn canary_cell<'a>(t: &crate::theme::Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>> {
+    match (&r.canary, &r.stable) {
+        (Some(c), Some(st)) => vec![
+            Span::styled(
+                pct_num(c.effective_success),
+                success_style(t, c.effective_success).patch(t.canary),
+            ),
+            Span::styled("/", t.muted),
+            Span::styled(pct_num(st.effective_success), t.stable),
+        ],
+        _ => vec![],
     }
 }

@@ -4,7 +4,7 @@
 //! response flags that explain failures, mTLS, and canary against stable. Linkerd rows of a
 //! mixed mesh fit the same columns.
 
-use super::routes::{fmt_timeout, pct_num};
+use super::routes::{canary_cell, fmt_timeout};
 use super::text::{self, Col};
 use super::{View, fmt_ms, fmt_pct, fmt_rps, success_style, window};
 use crate::layout::Pane;
@@ -232,17 +232,7 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
                 C::Timeout => one(fmt_timeout(r.timeout_ms()), t.muted),
                 C::Circuit => one(circuit_text(r), t.muted),
                 C::Mtls => one(r.mtls.map_or("—".into(), |m| fmt_pct(Some(m))), t.muted),
-                C::Canary => match (&r.canary, &r.stable) {
-                    (Some(c), Some(st)) => vec![
-                        Span::styled(
-                            pct_num(c.effective_success),
-                            success_style(t, c.effective_success).patch(t.canary),
-                        ),
-                        Span::styled("/", t.muted),
-                        Span::styled(pct_num(st.effective_success), t.stable),
-                    ],
-                    _ => vec![],
-                },
+                C::Canary => canary_cell(t, r),
             })
             .collect();
         let sel = (focused && k == pos.selected).then_some(t.selection);

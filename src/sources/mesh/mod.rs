@@ -55,6 +55,22 @@ pub trait MeshProvider: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<MeshData, String>>;
 }
 
+/// Where a quantile goes in a row's `[p50, p95, p99]`.
+pub(crate) fn q_index(q: f64) -> usize {
+    if q < 0.7 {
+        0
+    } else if q < 0.97 {
+        1
+    } else {
+        2
+    }
+}
+
+/// A Prometheus value, or 0 for NaN and infinities (a quantile of no requests).
+pub(crate) fn finite(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
 /// Whether the API server answers `path` (an API group, a namespace) with 200.
 pub async fn group_served(client: &kube::Client, path: &str) -> bool {
     let Ok(req) = http::Request::builder()

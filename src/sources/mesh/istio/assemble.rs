@@ -8,6 +8,7 @@
 use super::objects::IstioObjects;
 use crate::model::mesh::{DestinationRule, HttpRoute, VirtualService};
 use crate::model::{MeshNote, RoutePolicy, RouteSample, RouteStats, RowKind, Track};
+use crate::sources::mesh::{finite, q_index};
 use crate::sources::prometheus::api::Sample;
 use crate::state::Tracked;
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,20 +102,6 @@ struct Row {
 
 fn label<'a>(s: &'a Sample, k: &str) -> &'a str {
     s.labels.get(k).map(String::as_str).unwrap_or("")
-}
-
-fn q_index(q: f64) -> usize {
-    if q < 0.7 {
-        0
-    } else if q < 0.97 {
-        1
-    } else {
-        2
-    }
-}
-
-fn finite(v: f64) -> f64 {
-    if v.is_finite() { v } else { 0.0 }
 }
 
 /// The row a destination service belongs to, and its track under host-level routing: the

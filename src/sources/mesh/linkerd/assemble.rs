@@ -3,6 +3,7 @@
 
 use super::profiles::{DEFAULT_ROUTE_TIMEOUT_MS, ServiceProfile};
 use crate::model::{MeshNote, RoutePolicy, RouteSample, RouteStats, RowKind};
+use crate::sources::mesh::{finite, q_index};
 use crate::sources::prometheus::api::Sample;
 use crate::state::Tracked;
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,20 +80,6 @@ fn route_name(s: &Sample, key: &str) -> String {
         "" => "[DEFAULT]".to_string(),
         r => r.to_string(),
     }
-}
-
-fn q_index(q: f64) -> usize {
-    if q < 0.7 {
-        0
-    } else if q < 0.97 {
-        1
-    } else {
-        2
-    }
-}
-
-fn finite_or_zero(v: f64) -> f64 {
-    if v.is_finite() { v } else { 0.0 }
 }
 
 impl Acc {
@@ -207,7 +194,7 @@ fn add_latency(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
             if let Some(k) = key_of(s, "rt_route")
                 && let Some(acc) = rows.get_mut(&k)
             {
-                acc.lat[q_index(*q)] = finite_or_zero(s.value);
+                acc.lat[q_index(*q)] = finite(s.value);
             }
         }
     }
@@ -218,8 +205,7 @@ fn add_latency(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
                 && let Some(acc) = rows.get_mut(&k)
                 && !hash.is_empty()
             {
-                acc.lat_hash.entry(hash.to_string()).or_default()[q_index(*q)] =
-                    finite_or_zero(s.value);
+                acc.lat_hash.entry(hash.to_string()).or_default()[q_index(*q)] = finite(s.value);
             }
         }
     }
@@ -393,7 +379,7 @@ fn add_http_routes(
             if let Some(k) = key_of(s)
                 && let Some(acc) = rows.get_mut(&k)
             {
-                acc.lat[q_index(*q)] = finite_or_zero(s.value) * 1000.0;
+                acc.lat[q_index(*q)] = finite(s.value) * 1000.0;
             }
         }
     }
