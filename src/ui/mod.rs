@@ -297,3 +297,37 @@ pub fn window(offset: usize, rows: usize, len: usize) -> std::ops::Range<usize> 
     let start = offset.min(len);
     start..(start + rows).min(len)
 }
+
+/// `300ms`, `2s`, `1.5s`; `—` for none.
+pub fn fmt_timeout(ms: u64) -> String {
+    match ms {
+        0 => "—".to_string(),
+        1..=999 => format!("{ms}ms"),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{:.1}s", ms as f64 / 1000.0),
+    }
+}
+
+/// `92.1` for the narrow canary/stable column (the header says it is %).
+pub fn pct_num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x >= 0.9995 => "100".to_string(),
+        Some(x) => format!("{:.1}", x * 100.0),
+        None => "—".to_string(),
+    }
+}
+
+/// `92.2/100`: canary success (coloured by how it fares) against stable's; empty without a split.
+pub fn canary_cell<'a>(t: &Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>> {
+    match (&r.canary, &r.stable) {
+        (Some(c), Some(st)) => vec![
+            Span::styled(
+                pct_num(c.effective_success),
+                success_style(t, c.effective_success).patch(t.canary),
+            ),
+            Span::styled("/", t.muted),
+            Span::styled(pct_num(st.effective_success), t.stable),
+        ],
+        _ => vec![],
+    }
+}

@@ -3,7 +3,9 @@
 //! Istio rows (and a mixed mesh) are drawn by `routes_istio`.
 
 use super::text::{self, Col};
-use super::{View, fmt_ms, fmt_pct, fmt_rps, pane_frame, success_style, window};
+use super::{
+    View, canary_cell, fmt_ms, fmt_pct, fmt_rps, fmt_timeout, pane_frame, success_style, window,
+};
 use crate::layout::Pane;
 use crate::model::RoutePolicy;
 use ratatui::Frame;
@@ -141,39 +143,5 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
         }
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row_spans(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
-    }
-}
-
-/// `300ms`, `2s`, `1.5s`; `—` for none.
-pub fn fmt_timeout(ms: u64) -> String {
-    match ms {
-        0 => "—".to_string(),
-        1..=999 => format!("{ms}ms"),
-        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
-        _ => format!("{:.1}s", ms as f64 / 1000.0),
-    }
-}
-
-/// `92.1` for the narrow canary/stable column (the header says it is %).
-pub fn pct_num(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x >= 0.9995 => "100".to_string(),
-        Some(x) => format!("{:.1}", x * 100.0),
-        None => "—".to_string(),
-    }
-}
-
-/// `92.2/100`: canary success (coloured by how it fares) against stable's; empty without a split.
-pub fn canary_cell<'a>(t: &crate::theme::Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>> {
-    match (&r.canary, &r.stable) {
-        (Some(c), Some(st)) => vec![
-            Span::styled(
-                pct_num(c.effective_success),
-                success_style(t, c.effective_success).patch(t.canary),
-            ),
-            Span::styled("/", t.muted),
-            Span::styled(pct_num(st.effective_success), t.stable),
-        ],
-        _ => vec![],
     }
 }

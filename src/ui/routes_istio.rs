@@ -4,9 +4,8 @@
 //! response flags that explain failures, mTLS, and canary against stable. Linkerd rows of a
 //! mixed mesh fit the same columns.
 
-use super::routes::{canary_cell, fmt_timeout};
 use super::text::{self, Col};
-use super::{View, fmt_ms, fmt_pct, fmt_rps, success_style, window};
+use super::{View, canary_cell, fmt_ms, fmt_pct, fmt_rps, fmt_timeout, success_style, window};
 use crate::layout::Pane;
 use crate::model::mesh::DEFAULT_ATTEMPTS;
 use crate::model::{RoutePolicy, RouteSample, RouteStats, RowKind, fmt_rate};

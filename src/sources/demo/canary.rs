@@ -76,7 +76,7 @@ impl CanarySim {
             stable_image: image.clone(),
             canary_image: image,
             revision: 4,
-            istio: super::sim::istio_routing(platform, def.name),
+            istio: platform.istio_routing(def.name),
             ..Default::default()
         };
         Self {

@@ -154,6 +154,22 @@ pub fn platform(name: &str) -> Option<&'static Platform> {
     PLATFORMS.iter().copied().find(|p| p.name == name)
 }
 
+impl Platform {
+    /// How a service's rollout is routed under Istio: subsets of its own VirtualService.
+    pub fn istio_routing(&self, service: &str) -> Option<crate::model::mesh::IstioRouting> {
+        (self.mesh == Mesh::Istio).then(|| crate::model::mesh::IstioRouting {
+            virtual_services: vec![crate::model::mesh::VsRef {
+                namespace: self.namespace.into(),
+                name: service.into(),
+                routes: vec!["primary".into()],
+            }],
+            destination_rule: service.into(),
+            canary_subset: "canary".into(),
+            stable_subset: "stable".into(),
+        })
+    }
+}
+
 impl std::fmt::Debug for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Platform({})", self.name)

@@ -7,26 +7,9 @@ use super::super::catalog::{Mesh, Platform};
 use super::Sim;
 use crate::model::RoutePolicy;
 use crate::model::mesh::{
-    ConnectionPool, DestinationRule, HttpRoute, IstioRouting, OutlierDetection, Retries,
-    VirtualService, VsRef, WeightedDestination,
+    ConnectionPool, DestinationRule, HttpRoute, OutlierDetection, Retries, VirtualService,
+    WeightedDestination,
 };
-
-/// How a service's rollout is routed under Istio: subsets of its own VirtualService.
-pub(in crate::sources::demo) fn routing(
-    platform: &Platform,
-    service: &str,
-) -> Option<IstioRouting> {
-    (platform.mesh == Mesh::Istio).then(|| IstioRouting {
-        virtual_services: vec![VsRef {
-            namespace: platform.namespace.into(),
-            name: service.into(),
-            routes: vec!["primary".into()],
-        }],
-        destination_rule: service.into(),
-        canary_subset: "canary".into(),
-        stable_subset: "stable".into(),
-    })
-}
 
 /// The VirtualServices and DestinationRules of an Istio platform (none for Linkerd).
 pub(super) fn objects(platform: &Platform) -> (Vec<VirtualService>, Vec<DestinationRule>) {

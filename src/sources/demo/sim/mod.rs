@@ -41,7 +41,6 @@ const CPU_POINTS: usize = 120;
 
 use alerts::{DemoSilence, RuleState};
 use argo::{AppSpec, SimApp, version};
-pub(in crate::sources::demo) use istio::routing as istio_routing;
 
 pub struct Sim {
     platform: &'static Platform,
