@@ -40,8 +40,23 @@ fn ms(v: &Value, path: &[&str]) -> Option<u64> {
 }
 
 /// A VirtualService: hosts, and per HTTP route its weighted destinations, retries, timeout.
+/// `path` is absent or a list; anything else makes the object unreadable (a weight read
+/// from a misshapen route would be a guess).
+fn list_or_absent(v: &Value, path: &[&str], what: &str) -> Result<(), String> {
+    match at(v, path) {
+        None | Some(Value::Null) | Some(Value::Array(_)) => Ok(()),
+        Some(_) => Err(format!("{what}: {} is not a list", path.join("."))),
+    }
+}
+
 pub fn parse_virtual_service(obj: &Value) -> Result<VirtualService, String> {
     let (namespace, name) = name_of(obj, "VirtualService")?;
+    let what = format!("VirtualService {namespace}/{name}");
+    list_or_absent(obj, &["spec", "hosts"], &what)?;
+    list_or_absent(obj, &["spec", "http"], &what)?;
+    for r in array_at(obj, &["spec", "http"]) {
+        list_or_absent(r, &["route"], &what)?;
+    }
     let http = array_at(obj, &["spec", "http"])
         .iter()
         .map(|r| {
@@ -279,6 +294,20 @@ fn insert(into: &mut IstioObjects, kind: Kind, v: Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_misshapen_virtual_service_is_refused_not_guessed() {
+        let v = json!({"metadata": {"name": "broken", "namespace": "ns"},
+            "spec": {"hosts": ["a"], "http": [{"route": 7}]}});
+        assert_eq!(
+            parse_virtual_service(&v).err().as_deref(),
+            Some("VirtualService ns/broken: route is not a list")
+        );
+        let v = json!({"metadata": {"name": "b", "namespace": "ns"}, "spec": {"hosts": "a"}});
+        assert!(parse_virtual_service(&v).is_err());
+        let v = json!({"metadata": {"name": "c", "namespace": "ns"}, "spec": {}});
+        assert!(parse_virtual_service(&v).is_ok(), "absent lists are empty");
+    }
 
     #[test]
     fn virtual_services_read_weights_retries_and_timeouts() {
