@@ -99,7 +99,7 @@ pub struct MeshWeight {
     pub inconsistent: bool,
 }
 
-fn same_host(dest: &str, service: &str, namespace: &str) -> bool {
+pub fn same_host(dest: &str, service: &str, namespace: &str) -> bool {
     !service.is_empty()
         && (dest == service
             || dest == format!("{service}.{namespace}")

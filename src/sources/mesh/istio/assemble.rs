@@ -159,7 +159,17 @@ fn policy(objects: &IstioObjects, ns: &str, svc: &str) -> RoutePolicy {
                 .values()
                 .find(|v| v.serves(svc, ns))
         });
-    let route: Option<&HttpRoute> = vs.and_then(|v| v.http.first());
+    // The route that sends to this service (a header-matched route may come first).
+    let route: Option<&HttpRoute> = vs.and_then(|v| {
+        v.http
+            .iter()
+            .find(|r| {
+                r.destinations
+                    .iter()
+                    .any(|d| crate::model::mesh::same_host(&d.host, svc, ns))
+            })
+            .or(v.http.first())
+    });
     let dr: Option<&DestinationRule> = objects.destination_rules.values().find(|d| {
         d.namespace == ns
             && (d.host == svc
@@ -245,7 +255,10 @@ pub fn assemble(
             continue;
         }
         traffic.insert((ns.clone(), svc.clone()));
-        let split = running.iter().any(|t| t.namespace == ns && t.name == svc);
+        // A canary running, and its pods (or Services) found in the series: else the
+        // metrics cannot tell canary from stable, and the row says nothing of either.
+        let split =
+            running.iter().any(|t| t.namespace == ns && t.name == svc) && !row.tracks.is_empty();
         let track = |t: Track| {
             let lat = row.track_lat.get(&t).copied().unwrap_or_default();
             row.tracks

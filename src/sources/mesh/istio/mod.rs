@@ -96,7 +96,8 @@ impl Istio {
                 let Some(sel) = selector(t, track, &inputs.by_pod) else {
                     continue;
                 };
-                let found = quantiles(queries::track_latency(&t.namespace, &sel, w)).await?;
+                let found =
+                    quantiles(queries::track_latency(&t.namespace, &t.name, &sel, w)).await?;
                 sent += found.len() as u64;
                 for (quantile, samples) in found {
                     inputs.track_latency.push(TrackLatency {

@@ -161,7 +161,7 @@ pub async fn version(client: &kube::Client) -> Result<Option<&'static str>, Stri
         .or_else(|| VERSIONS.iter().copied().find(|v| served.contains(v))))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Vs,
     Dr,
@@ -203,29 +203,48 @@ async fn run(
     );
     let vs = resource(GROUP, v, "VirtualService", "virtualservices");
     let dr = resource(GROUP, v, "DestinationRule", "destinationrules");
-    let mut streams = watch_all(&client, &vs, &namespaces, Kind::Vs);
-    streams.extend(watch_all(&client, &dr, &namespaces, Kind::Dr));
+    // One stream per kind and namespace, each tagged with its namespace's index: a stream's
+    // (re)list replaces only its own namespace's objects, never another's.
+    let mut streams = Vec::new();
+    let scopes: Vec<Option<String>> = if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.iter().cloned().map(Some).collect()
+    };
+    for (i, ns) in scopes.iter().enumerate() {
+        let only: Vec<String> = ns.iter().cloned().collect();
+        streams.extend(watch_all(&client, &vs, &only, (Kind::Vs, i)));
+        streams.extend(watch_all(&client, &dr, &only, (Kind::Dr, i)));
+    }
     let mut merged = futures::stream::select_all(streams);
-    let mut initial = IstioObjects::default();
-    while let Some((kind, ev)) = merged.next().await {
+    let mut initial: BTreeMap<(Kind, usize), IstioObjects> = BTreeMap::new();
+    while let Some(((kind, scope), ev)) = merged.next().await {
         let changed = match ev {
             Ok(Event::Init) => {
-                match kind {
-                    Kind::Vs => initial.virtual_services.clear(),
-                    Kind::Dr => initial.destination_rules.clear(),
-                }
+                initial.insert((kind, scope), IstioObjects::default());
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                insert(&mut initial, kind, into_value(o));
+                insert(
+                    initial.entry((kind, scope)).or_default(),
+                    kind,
+                    into_value(o),
+                );
                 continue;
             }
             Ok(Event::InitDone) => {
+                let fresh = initial.remove(&(kind, scope)).unwrap_or_default();
+                let ns = scopes.get(scope).cloned().flatten();
+                let mine = |k: &Key| ns.as_ref().is_none_or(|n| &k.0 == n);
                 let mut s = shared.write().unwrap_or_else(|p| p.into_inner());
                 match kind {
-                    Kind::Vs => s.virtual_services = std::mem::take(&mut initial.virtual_services),
+                    Kind::Vs => {
+                        s.virtual_services.retain(|k, _| !mine(k));
+                        s.virtual_services.extend(fresh.virtual_services);
+                    }
                     Kind::Dr => {
-                        s.destination_rules = std::mem::take(&mut initial.destination_rules)
+                        s.destination_rules.retain(|k, _| !mine(k));
+                        s.destination_rules.extend(fresh.destination_rules);
                     }
                 }
                 kind

@@ -37,7 +37,7 @@ pub fn queries(namespaces: &[String], window: u32) -> Queries {
             "sum(increase(istio_requests_total{s}[{w}])) by ({ROW}, response_code, response_flags, connection_security_policy)"
         ),
         by_pod: format!(
-            "sum(increase(istio_requests_total{s}[{w}])) by ({ROW}, response_code, rollouts_pod_template_hash, pod, destination_version)"
+            "sum(increase(istio_requests_total{s}[{w}])) by ({ROW}, response_code, response_flags, rollouts_pod_template_hash, pod, destination_version)"
         ),
         latency: QUANTILES
             .iter()
@@ -80,10 +80,19 @@ impl TrackSelector {
 }
 
 /// Latency quantiles of one track's pods of one service, by operation.
-pub fn track_latency(namespace: &str, track: &TrackSelector, window: u32) -> Vec<(f64, String)> {
+pub fn track_latency(
+    namespace: &str,
+    service: &str,
+    track: &TrackSelector,
+    window: u32,
+) -> Vec<(f64, String)> {
+    // Pod-level selectors (a `version` label above all) may match other services' pods.
+    let own = (!matches!(track, TrackSelector::Service(_)))
+        .then(|| eq("destination_service_name", service));
     let s = selector(&[
         Some(eq("reporter", "destination")),
         Some(eq("destination_service_namespace", namespace)),
+        own,
         Some(track.matcher()),
     ]);
     QUANTILES
@@ -130,11 +139,12 @@ mod tests {
         assert_eq!(
             track_latency(
                 "dev",
+                "blog-service",
                 &TrackSelector::PodPrefix("blog-service-5f6b".into()),
                 60
             )[0]
             .1,
-            r#"histogram_quantile(0.5, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace="dev", pod=~"blog-service-5f6b-.*"}[60s])) by (le, request_operation))"#
+            r#"histogram_quantile(0.5, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace="dev", destination_service_name="blog-service", pod=~"blog-service-5f6b-.*"}[60s])) by (le, request_operation))"#
         );
         assert!(kiali_errors("dev", "blog", 60).contains(r#"response_code=~"^0$|^[4-5]\\d\\d$""#));
     }
