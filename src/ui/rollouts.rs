@@ -119,7 +119,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let focused = s.ui.focus == Pane::Rollouts;
     let name_w = s.rollout_name_chars().clamp(7, 30) as u16 + 1;
     // With Istio routing, the weight the VirtualService gives the canary beside set/actual.
-    let meshed = s.rollouts.iter().any(|r| s.mesh_weight(r).is_some());
+    let meshed =
+        !s.virtual_services.is_empty() && s.rollouts.iter().any(|r| s.mesh_weight(r).is_some());
     let weight_w = if meshed { 13 } else { 8 };
     // Too narrow for every column up to PAUSE: the step bar goes (STEP still says where).
     let bar = name_w + 14 + 6 + 8 + weight_w + 1 + 8 <= inner.width;

@@ -343,7 +343,9 @@ fn dark() -> Theme {
     Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn all_quantiles_match(got: [f64; 3], want: [f64; 3], what: &str) {
+/// p50, p95 and p99 of `got` equal `want`'s.
+fn quantiles_match(got: &opsdeck::model::RouteSample, want: [f64; 3], what: &str) {
+    let got = [got.p50_ms, got.p95_ms, got.p99_ms];
     for (g, w) in got.iter().zip(want) {
         assert!(close(*g, w), "{what}: got {got:?}, want {want:?}");
     }
@@ -429,21 +431,9 @@ async fn istio_rows_equal_the_series_with_policy_splits_and_mesh_weights_from_wa
         .chain(&series.subset_canary_get)
         .copied()
         .collect();
-    all_quantiles_match(
-        [o.p50_ms, o.p95_ms, o.p99_ms],
-        quantiles(&all),
-        "GET / overall",
-    );
-    all_quantiles_match(
-        [c.p50_ms, c.p95_ms, c.p99_ms],
-        quantiles(&series.subset_canary_get),
-        "GET / canary",
-    );
-    all_quantiles_match(
-        [st.p50_ms, st.p95_ms, st.p99_ms],
-        quantiles(&series.subset_stable_get),
-        "GET / stable",
-    );
+    quantiles_match(o, quantiles(&all), "GET / overall");
+    quantiles_match(c, quantiles(&series.subset_canary_get), "GET / canary");
+    quantiles_match(st, quantiles(&series.subset_stable_get), "GET / stable");
     let post = row(SUBSET, "POST /");
     assert!(close(post.overall.rps, 1.1));
     assert_eq!(post.overall.effective_success, Some(1.0));
@@ -510,27 +500,15 @@ async fn istio_rows_equal_the_series_with_policy_splits_and_mesh_weights_from_wa
     let hs = host.stable.as_ref().expect("host stable");
     assert!(close(hc.rps, 0.5) && close(hc.effective_success.unwrap_or(-1.0), 0.9));
     assert!(close(hs.rps, 4.5) && close(hs.effective_success.unwrap_or(-1.0), 1.0));
-    all_quantiles_match(
-        [hc.p50_ms, hc.p95_ms, hc.p99_ms],
-        quantiles(&series.host_canary),
-        "host canary",
-    );
-    all_quantiles_match(
-        [hs.p50_ms, hs.p95_ms, hs.p99_ms],
-        quantiles(&series.host_stable),
-        "host stable",
-    );
+    quantiles_match(hc, quantiles(&series.host_canary), "host canary");
+    quantiles_match(hs, quantiles(&series.host_stable), "host stable");
     // Two Services, one row: the larger of their quantiles.
     let (qc, qs) = (
         quantiles(&series.host_canary),
         quantiles(&series.host_stable),
     );
-    all_quantiles_match(
-        [
-            host.overall.p50_ms,
-            host.overall.p95_ms,
-            host.overall.p99_ms,
-        ],
+    quantiles_match(
+        &host.overall,
         [0, 1, 2].map(|i| qc[i].max(qs[i])),
         "host overall",
     );

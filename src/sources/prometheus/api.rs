@@ -14,6 +14,19 @@ pub struct Sample {
     pub value: f64,
 }
 
+impl Sample {
+    /// A sample with these labels (tests and the demo build them by hand).
+    pub fn new(labels: &[(&str, &str)], value: f64) -> Sample {
+        Sample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value,
+        }
+    }
+}
+
 /// One series of a range query, oldest point first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {

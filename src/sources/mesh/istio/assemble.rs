@@ -316,13 +316,7 @@ mod tests {
     use crate::model::mesh::{Retries, WeightedDestination};
 
     fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
-        Sample {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            value,
-        }
+        Sample::new(labels, value)
     }
 
     fn req(svc: &str, code: &str, flags: &str, value: f64) -> Sample {

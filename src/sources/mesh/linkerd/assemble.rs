@@ -391,13 +391,7 @@ mod tests {
     use crate::sources::mesh::linkerd::profiles::ProfileRoute;
 
     fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
-        Sample {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            value,
-        }
+        Sample::new(labels, value)
     }
 
     fn profile() -> ServiceProfile {
