@@ -139,6 +139,31 @@ impl LogRing {
         self.lines.push_back(line);
         gone
     }
+    /// Adds a line in time order: after the last line not newer than it (a line indexed late
+    /// goes back to its place, looking back at most [`Self::REORDER`] lines). Returns where it
+    /// went (before the oldest is dropped) and the oldest line when the ring was full.
+    pub fn insert(&mut self, line: LogLine) -> (usize, Option<LogLine>) {
+        let n = self.lines.len();
+        let mut at = n;
+        while at > 0 && n - at < Self::REORDER && self.lines[at - 1].ts > line.ts {
+            at -= 1;
+        }
+        if at == n {
+            return (n, self.push(line));
+        }
+        self.lines.insert(at, line);
+        let gone = if self.lines.len() > self.cap {
+            self.dropped += 1;
+            self.lines.pop_front()
+        } else {
+            None
+        };
+        (at, gone)
+    }
+
+    /// How far back a late line is moved to its place.
+    pub const REORDER: usize = 10_000;
+
     pub fn len(&self) -> usize {
         self.lines.len()
     }
@@ -154,6 +179,9 @@ impl LogRing {
     pub fn get(&self, i: usize) -> Option<&LogLine> {
         self.lines.get(i)
     }
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut LogLine> {
+        self.lines.get_mut(i)
+    }
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogLine> + ExactSizeIterator {
         self.lines.iter()
     }
@@ -168,6 +196,30 @@ impl Default for LogRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_line_goes_to_its_place_in_time() {
+        let at = |s: i64| LogLine {
+            ts: chrono::DateTime::from_timestamp(s, 0).unwrap_or_default(),
+            level: Level::Error,
+            service: "goods".into(),
+            pod: "".into(),
+            track: None,
+            logger: "".into(),
+            message: s.to_string(),
+            trace_id: String::new(),
+            thread: "".into(),
+            stack: vec![],
+        };
+        let mut r = LogRing::new(3);
+        assert_eq!(r.insert(at(10)), (0, None));
+        assert_eq!(r.insert(at(30)).0, 1);
+        assert_eq!(r.insert(at(20)).0, 1);
+        let (i, gone) = r.insert(at(15));
+        assert_eq!((i, gone.map(|g| g.message)), (1, Some("10".to_string())));
+        let order: Vec<&str> = r.iter().map(|l| l.message.as_str()).collect();
+        assert_eq!(order, vec!["15", "20", "30"]);
+    }
 
     #[test]
     fn parses_spring_boot_3_line() {

@@ -148,8 +148,40 @@ impl State {
                     })
                     .collect(),
             );
+            self.retag_logs();
         }
         changed
+    }
+
+    /// Lines that arrived before their rollout was known (a backfill at start) get their
+    /// track from their pod's template hash once it is.
+    fn retag_logs(&mut self) {
+        const RETAG: usize = 20_000;
+        let tracked = self.tracked.clone();
+        if !tracked.iter().any(Tracked::canary_running) {
+            return;
+        }
+        let n = self.logs.len();
+        for i in n.saturating_sub(RETAG)..n {
+            let Some(l) = self.logs.get(i).filter(|l| l.track.is_none()) else {
+                continue;
+            };
+            let Some(t) = tracked
+                .iter()
+                .find(|t| *t.name == *l.service && t.canary_running())
+            else {
+                continue;
+            };
+            let track = match crate::model::service_of_pod(&l.pod).1.as_deref() {
+                Some(h) if h == t.canary_hash => Track::Canary,
+                Some(h) if h == t.stable_hash => Track::Stable,
+                _ => continue,
+            };
+            self.log_counts.retag(l, track);
+            if let Some(l) = self.logs.get_mut(i) {
+                l.track = Some(track);
+            }
+        }
     }
 
     fn apply_routes(&mut self, mut routes: Vec<RouteStats>) -> bool {
@@ -194,9 +226,19 @@ impl State {
     fn push_log(&mut self, line: LogLine) {
         self.log_counts.add(&line);
         let full = self.logs.len() == self.logs.capacity();
-        if let Some(gone) = self.logs.push(line) {
+        // A line indexed late goes to its place in time, not to the end.
+        let (at, gone) = self.logs.insert(line);
+        if let Some(gone) = gone {
             self.log_counts.evict(&gone);
         }
+        let l = &mut self.ui.lists[Pane::Logs];
+        if at < self.log_seqs.len() && at <= l.selected && !self.ui.logs.follow {
+            // Keep the selected line selected.
+            l.selected += 1;
+            l.offset += 1;
+        }
+        self.log_seqs.insert(at, self.next_log_seq);
+        self.next_log_seq += 1;
         if full {
             if let Some(old) = self.log_seqs.pop_front() {
                 self.ui.logs.expanded.remove(&old);
@@ -205,8 +247,6 @@ impl State {
             l.selected = l.selected.saturating_sub(1);
             l.offset = l.offset.saturating_sub(1);
         }
-        self.log_seqs.push_back(self.next_log_seq);
-        self.next_log_seq += 1;
     }
 
     fn apply_outcome(&mut self, outcome: ActionOutcome) -> bool {
@@ -321,6 +361,61 @@ mod tests {
         assert_eq!(s.logs.dropped(), 50);
         let sel = s.ui.lists[Pane::Logs].selected;
         assert_eq!(s.logs.get(sel).map(|l| l.message.clone()), msg);
+    }
+
+    #[test]
+    fn lines_that_came_before_their_rollout_get_its_track_and_a_late_one_its_place() {
+        let mut sim = Sim::new(7, Scenario::BadCanary, start());
+        let snapshot = sim.snapshot();
+        let rollouts = snapshot
+            .iter()
+            .find_map(|u| match u {
+                Update::Rollouts(r) => Some(r.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let store = rollouts
+            .iter()
+            .find(|r| r.name == "store")
+            .cloned()
+            .unwrap_or_default();
+        assert!(!store.canary_hash.is_empty());
+        let mut s = State::new(context(false), start(), 100);
+        s.set_size(120, 40);
+        let line = |i: i64, hash: &str| LogLine {
+            ts: start() + chrono::Duration::seconds(i),
+            level: Level::Error,
+            service: "store".into(),
+            pod: format!("store-{hash}-x2x9k").into(),
+            track: None,
+            logger: "".into(),
+            message: format!("line {i}"),
+            trace_id: String::new(),
+            thread: "".into(),
+            stack: vec![],
+        };
+        s.apply(Update::Logs(vec![
+            line(1, &store.canary_hash),
+            line(3, &store.stable_hash),
+        ]));
+        // Indexed late: older than the last line shown, it goes before it.
+        s.apply(Update::Logs(vec![line(2, &store.canary_hash)]));
+        let order: Vec<&str> = s.logs.iter().map(|l| l.message.as_str()).collect();
+        assert_eq!(order, vec!["line 1", "line 2", "line 3"]);
+        for u in snapshot {
+            if !matches!(u, Update::Logs(_)) {
+                s.apply(u);
+            }
+        }
+        let tracks: Vec<Option<Track>> = s.logs.iter().map(|l| l.track).collect();
+        assert_eq!(
+            tracks,
+            vec![
+                Some(Track::Canary),
+                Some(Track::Canary),
+                Some(Track::Stable)
+            ]
+        );
     }
 
     #[test]

@@ -60,6 +60,25 @@ impl LogCounts {
         }
     }
 
+    /// A line of no track was found to be of `track` (its rollout became known after it
+    /// arrived): its time moves to that track's count.
+    pub fn retag(&mut self, line: &LogLine, track: Track) {
+        if line.level != Level::Error {
+            return;
+        }
+        let Some(b) = self.recent.get_mut(&*line.service) else {
+            return;
+        };
+        let none = b.of(None);
+        let Some(i) = none.iter().rposition(|t| *t == line.ts) else {
+            return;
+        };
+        none.remove(i);
+        let q = b.of(Some(track));
+        let at = q.iter().rposition(|t| *t <= line.ts).map_or(0, |i| i + 1);
+        q.insert(at, line.ts);
+    }
+
     /// The oldest line of the ring left it.
     pub fn evict(&mut self, line: &LogLine) {
         if line.level != Level::Error {
