@@ -26,6 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
         left.push(Span::styled(" READ-ONLY ", t.badge_danger));
         left.push(Span::raw(" "));
     }
+    let who = left.len();
     left.push(Span::styled(
         format!("{} · ns {} ", s.context.name, s.context.namespace),
         t.text,
@@ -51,7 +52,21 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
     let used: usize = left.iter().map(|x| x.content.width()).sum::<usize>() + clock.width();
     let hw: usize = health.iter().map(|x| x.content.width()).sum();
     let mut spans = left;
-    let room = (area.width as usize).saturating_sub(used);
+    let mut room = (area.width as usize).saturating_sub(used);
+    // Problems before names: a long context (an EKS ARN) is cut so the health still shows.
+    let text = spans[who].content.to_string();
+    // Cut for the health if that is enough, else for the pane tabs.
+    let width = area.width as usize;
+    let over = match (used + hw).saturating_sub(width) {
+        o if text.width() >= o + 12 => o,
+        _ => used.saturating_sub(width),
+    };
+    // Only long names (EKS ARNs, GKE's project_zone_cluster) are cut; short ones read whole.
+    if over > 0 && s.context.name.width() > 32 && text.width() >= over + 12 {
+        let cut = who_cut(&s.context.name, &s.context.namespace, text.width() - over);
+        room = width.saturating_sub(used - text.width() + cut.width());
+        spans[who] = Span::styled(cut, t.text);
+    }
     if hw <= room {
         spans.push(Span::raw(" ".repeat(room - hw)));
         spans.extend(health);
@@ -60,6 +75,36 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
     }
     spans.push(Span::styled(clock, t.title));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}
+
+/// `context · ns namespaces` in `w` columns: the context keeps its end (`…cluster/shop-prod`,
+/// what tells clusters apart), then the namespaces their start.
+fn who_cut(name: &str, namespace: &str, w: usize) -> String {
+    let tail = |s: &str, n: usize| -> String {
+        let chars: Vec<char> = s.chars().collect();
+        if chars.len() <= n {
+            return s.to_string();
+        }
+        let kept: String = chars[chars.len() - n.saturating_sub(1)..].iter().collect();
+        format!("…{kept}")
+    };
+    let ns = format!(" · ns {namespace} ");
+    // The namespaces go first when there is no room for them beside a readable name.
+    if w < 12 + 10 {
+        return format!("{} ", tail(name, w.saturating_sub(1)));
+    }
+    let name_w = w.saturating_sub(ns.width()).max(12).min(name.width());
+    let name = tail(name, name_w);
+    let ns_w = w.saturating_sub(name.width());
+    let ns = if ns.width() > ns_w {
+        format!(
+            "{} ",
+            super::ellipsize(ns.trim_end(), ns_w.saturating_sub(1))
+        )
+    } else {
+        ns
+    };
+    format!("{name}{ns}")
 }
 
 fn short(p: Pane) -> &'static str {
