@@ -111,6 +111,7 @@ enum Transport {
         base: url::Url,
         basic: Option<(String, String)>,
         bearer: Option<String>,
+        sigv4: Option<std::sync::Arc<super::sigv4::SigV4>>,
     },
     Proxy {
         client: kube::Client,
@@ -172,6 +173,7 @@ impl Endpoint {
                 base,
                 basic,
                 bearer: bearer.filter(|t| !t.is_empty()),
+                sigv4: None,
             },
             headers: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
@@ -190,6 +192,58 @@ impl Endpoint {
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// Basic auth (a URL's own user info is replaced); direct URLs only.
+    pub fn with_basic(mut self, user: &str, password: &str) -> Self {
+        if let Transport::Direct { basic, .. } = &mut self.transport {
+            *basic = Some((user.to_string(), password.to_string()));
+        }
+        self
+    }
+
+    /// Signs every request with AWS SigV4 (AWS-managed OpenSearch); direct URLs only.
+    pub fn with_sigv4(mut self, signer: super::sigv4::SigV4) -> Self {
+        if let Transport::Direct { sigv4, .. } = &mut self.transport {
+            *sigv4 = Some(std::sync::Arc::new(signer));
+        }
+        self
+    }
+
+    /// The host of a direct URL.
+    pub fn host(&self) -> Option<String> {
+        match &self.transport {
+            Transport::Direct { base, .. } => base.host_str().map(str::to_string),
+            Transport::Proxy { .. } => None,
+        }
+    }
+
+    /// Which credential requests carry, for a 401/403 message: `basic auth as USER`,
+    /// `a bearer token`, `AWS SigV4 (…)`, `the kubeconfig's credentials`, or `no credentials`.
+    pub fn credential(&self) -> String {
+        let extra = self
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.split(' ').next().unwrap_or("").to_string());
+        match &self.transport {
+            Transport::Proxy { .. } => "the kubeconfig's credentials".into(),
+            Transport::Direct { sigv4: Some(s), .. } => format!(
+                "AWS SigV4 with {} from {} ({} in {})",
+                s.credentials.access_key_id, s.credentials.source, s.service, s.region
+            ),
+            Transport::Direct {
+                bearer: Some(_), ..
+            } => "a bearer token".into(),
+            Transport::Direct {
+                basic: Some((u, _)),
+                ..
+            } => format!("basic auth as {u}"),
+            Transport::Direct { .. } => match extra {
+                Some(scheme) if !scheme.is_empty() => format!("an {scheme} Authorization header"),
+                _ => "no credentials".into(),
+            },
+        }
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
@@ -305,6 +359,7 @@ impl Endpoint {
                 base,
                 basic,
                 bearer,
+                sigv4,
             } => {
                 let mut url = base
                     .join(path)
@@ -325,7 +380,13 @@ impl Endpoint {
                 if let Some(b) = json {
                     req = req.header("Content-Type", "application/json").body(b);
                 }
-                let resp = req.send().await.map_err(|e| {
+                let mut req = req
+                    .build()
+                    .map_err(|e| HttpError::new(None, format!("bad request: {e}")))?;
+                if let Some(signer) = sigv4 {
+                    sign_request(signer, &mut req)?;
+                }
+                let resp = client.execute(req).await.map_err(|e| {
                     HttpError::new(
                         None,
                         format!("cannot reach {}: {}", self.describe(), error_chain(&e)),
@@ -386,6 +447,38 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// Adds the SigV4 headers for a built request (its method, URL, headers and body).
+fn sign_request(signer: &super::sigv4::SigV4, req: &mut reqwest::Request) -> Result<(), HttpError> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let body = req.body().and_then(|b| b.as_bytes()).unwrap_or(&[]);
+    let signed = signer
+        .sign(
+            req.method().as_str(),
+            req.url().as_str(),
+            &pairs,
+            body,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| HttpError::new(None, e))?;
+    for (k, v) in signed {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(&v),
+        ) {
+            req.headers_mut().insert(name, value);
+        }
+    }
+    Ok(())
 }
 
 fn basic_header(user: &str, pass: &str) -> String {

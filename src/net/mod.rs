@@ -5,3 +5,4 @@
 pub mod connect;
 pub mod http;
 pub mod json;
+pub mod sigv4;
