@@ -131,6 +131,38 @@ pub fn selector(query: &str) -> Option<Selector> {
     }
 }
 
+/// The line filters after the first stream selector, in order: (`|=`, `|~`, `!=` or `!~`,
+/// the value); reading stops at anything else (a parser, a label filter).
+pub fn line_filters(query: &str) -> Vec<(&'static str, String)> {
+    let Some(sel) = selector(query) else {
+        return Vec::new();
+    };
+    let bytes = query.as_bytes();
+    let mut i = sel.close + 1;
+    let mut out = Vec::new();
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let op = match (bytes.get(i), bytes.get(i + 1)) {
+            (Some(b'|'), Some(b'=')) => "|=",
+            (Some(b'|'), Some(b'~')) => "|~",
+            (Some(b'!'), Some(b'=')) => "!=",
+            (Some(b'!'), Some(b'~')) => "!~",
+            _ => return out,
+        };
+        i += 2;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let Some((value, after)) = string_at(query, i) else {
+            return out;
+        };
+        out.push((op, value));
+        i = after;
+    }
+}
+
 /// Adds exact label matchers to the stream selector of `query` (narrowing it to a service or a
 /// track); `None` if the query has no selector that can be read.
 pub fn narrow(query: &str, labels: &[(&str, &str)]) -> Option<String> {
@@ -196,6 +228,19 @@ mod tests {
             narrow(r#"sum(rate({app="x"} |= "E" [1m]))"#, &[("pod", "p")]).unwrap(),
             r#"sum(rate({app="x", pod="p"} |= "E" [1m]))"#
         );
+    }
+
+    #[test]
+    fn line_filters_are_read_in_order() {
+        assert_eq!(
+            line_filters(r#"{a="b"} |= "ERROR" != `DEBUG` |~ "x|y" | json"#),
+            vec![
+                ("|=", "ERROR".to_string()),
+                ("!=", "DEBUG".to_string()),
+                ("|~", "x|y".to_string())
+            ]
+        );
+        assert!(line_filters("nothing").is_empty());
     }
 
     #[test]

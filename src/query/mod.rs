@@ -1,5 +1,5 @@
 //! Query languages, built by functions that escape their inputs: PromQL for Prometheus, LogQL
-//! for Loki. State (to show the query in force) and the sources (to send it) use the same
+//! for Loki, the query DSL (JSON) for OpenSearch and Elasticsearch. State (to show the query in force) and the sources (to send it) use the same
 //! functions, so what the pane says is what the server is asked.
 //!
 //! The logs pane speaks of a [`LogScope`] (a service, maybe one track's pods); the store's
@@ -7,6 +7,7 @@
 //! provider under `sources/logs/`.
 
 pub mod logql;
+pub mod opensearch;
 pub mod promql;
 
 use crate::model::Track;
@@ -26,6 +27,8 @@ pub enum LogDialect {
     /// Loki's LogQL (and the demo platform, which speaks it too).
     #[default]
     LogQl,
+    /// The OpenSearch / Elasticsearch query DSL: the `query` clause of `_search`, as JSON.
+    OpenSearch,
 }
 
 /// The query behind the logs pane, in its store's syntax.
@@ -43,6 +46,13 @@ impl LogQuery {
         }
     }
 
+    pub fn opensearch(text: impl Into<String>) -> Self {
+        Self {
+            dialect: LogDialect::OpenSearch,
+            text: text.into(),
+        }
+    }
+
     /// The query narrowed to `scope` (the query itself when there is none, or when its
     /// selector cannot be read safely).
     pub fn narrowed(&self, scope: Option<&LogScope>) -> String {
@@ -56,6 +66,9 @@ impl LogQuery {
                     labels.push(("rollouts_pod_template_hash", h));
                 }
                 logql::narrow(&self.text, &labels).unwrap_or_else(|| self.text.clone())
+            }
+            LogDialect::OpenSearch => {
+                opensearch::narrow(&self.text, scope).unwrap_or_else(|| self.text.clone())
             }
         }
     }
