@@ -60,6 +60,12 @@ impl State {
                 self.mesh = name;
                 changed
             }
+            Update::LogStore { name, query } => {
+                let changed = name != self.log_store || query != self.context.log_query;
+                self.log_store = name;
+                self.context.log_query = query;
+                changed
+            }
             Update::VirtualServices(mut vss) => {
                 vss.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                 self.timeline
@@ -295,7 +301,7 @@ fn clean_update(u: &mut Update) {
         Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::VirtualServices(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::DestinationRules(v) => v.iter_mut().for_each(Sanitize::sanitize),
-        Update::MeshInUse(m) => *m = clean_owned(m),
+        Update::MeshInUse(m) | Update::LogStore { name: m, .. } => *m = clean_owned(m),
         Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::SourceHealth {
             health: Health::Error(e),

@@ -36,6 +36,8 @@ pub struct Demand {
     pub cpu: bool,
     /// The routes (pane or cockpit) are on screen.
     pub routes: bool,
+    /// The error logs (pane or cockpit) are on screen: polled log stores stop while not.
+    pub logs: bool,
     pub cpu_window_secs: u32,
     pub route_window_secs: u32,
     /// Points across the chart (two per cell: braille).

@@ -75,6 +75,8 @@ pub struct State {
     pub mesh_notes: Vec<MeshNote>,
     /// The mesh the routes come from (`linkerd`, `istio`, `linkerd+istio`); empty until known.
     pub mesh: String,
+    /// The log store the lines come from (`loki`, `opensearch 2.11.0`); empty until known.
+    pub log_store: String,
     /// Istio's traffic objects in scope: the canaries' mesh weights, the timeline.
     pub virtual_services: Vec<VirtualService>,
     pub destination_rules: Vec<DestinationRule>,
@@ -112,6 +114,7 @@ impl State {
             routes: Vec::new(),
             mesh_notes: Vec::new(),
             mesh: String::new(),
+            log_store: String::new(),
             virtual_services: Vec::new(),
             destination_rules: Vec::new(),
             cpu: CpuData::default(),

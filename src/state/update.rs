@@ -88,6 +88,12 @@ pub enum Update {
     Routes(Vec<RouteStats>),
     /// The mesh (or meshes, `linkerd+istio`) the routes come from.
     MeshInUse(String),
+    /// The log store the lines come from, with its version (`opensearch 2.11.0`), and the
+    /// query it is asked in its own syntax.
+    LogStore {
+        name: String,
+        query: crate::query::LogQuery,
+    },
     /// Every VirtualService in scope (a watch's snapshot after each change).
     VirtualServices(Vec<VirtualService>),
     /// Every DestinationRule in scope.

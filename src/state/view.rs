@@ -289,6 +289,7 @@ impl State {
         Demand {
             cpu: cockpit || cpu_rect.is_some(),
             routes: cockpit || layout.rect(Pane::Routes).is_some(),
+            logs: cockpit || layout.rect(Pane::Logs).is_some(),
             cpu_window_secs: self.ui.cpu.secs(),
             route_window_secs: self.ui.routes.secs(),
             // Braille: two dots per cell, less the y-axis labels and the border.

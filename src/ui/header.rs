@@ -118,10 +118,12 @@ fn short(p: Pane) -> &'static str {
     }
 }
 
-/// A source's name in the header: the mesh's own name (`istio`, `linkerd+istio`) once known.
+/// A source's name in the header: the mesh's own name (`istio`, `linkerd+istio`) and the log
+/// store with its version (`opensearch 2.11.0`) once known.
 fn label(s: &crate::state::State, id: SourceId) -> &str {
     match id {
         SourceId::Mesh if !s.mesh.is_empty() => &s.mesh,
+        SourceId::Logs if !s.log_store.is_empty() => &s.log_store,
         _ => id.label(),
     }
 }

@@ -15,6 +15,7 @@ mod kube_watch;
 mod layers;
 mod live_e2e;
 mod loki;
+mod opensearch;
 mod prometheus;
 mod render;
 mod tmux_e2e;

@@ -185,6 +185,7 @@ fn demand() -> Demand {
     Demand {
         cpu: true,
         routes: true,
+        logs: true,
         cpu_window_secs: 900,
         route_window_secs: 60,
         cpu_points: 180,

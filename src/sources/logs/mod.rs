@@ -1,11 +1,13 @@
 //! The error-log source, whatever store holds the lines. A store is a provider behind
-//! [`LogStore`] (Loki today): it backfills and then follows one query, handing raw [`Entry`]s
+//! [`LogStore`] (Loki, OpenSearch / Elasticsearch): it backfills and then follows one query, handing raw [`Entry`]s
 //! to a [`Sink`]. The supervisor here restarts it when the scope in force changes (the pane
 //! narrowed to a service or a track, or widened again), turns entries into log lines and
 //! reports health — so the pane, narrowing, search and the ring never know which store fed them.
 
+pub mod choose;
 mod lines;
 pub mod loki;
+pub mod opensearch;
 
 pub use lines::{Entry, Interner, to_log_line};
 
@@ -29,6 +31,8 @@ pub struct Sink {
     tx: mpsc::Sender<Update>,
     demand: watch::Receiver<Demand>,
     names: Interner,
+    /// The store's configured query (the pane narrows it itself).
+    query: LogQuery,
 }
 
 impl Sink {
@@ -60,6 +64,24 @@ impl Sink {
         n == 0 || self.tx.send(Update::LogsDroppedByServer(n)).await.is_ok()
     }
 
+    /// The logs are on screen now.
+    pub fn is_visible(&self) -> bool {
+        self.demand.borrow().logs
+    }
+
+    /// Waits until the logs are on screen (a polled store stops while they are not); false
+    /// when opsdeck is quitting.
+    pub async fn visible(&mut self) -> bool {
+        self.demand.wait_for(|d| d.logs).await.is_ok()
+    }
+
+    /// The store in use and its version (`opensearch 2.11.0`), for the source health, with
+    /// the query the pane shows.
+    pub async fn store(&self, name: String) -> bool {
+        let query = self.query.clone();
+        self.tx.send(Update::LogStore { name, query }).await.is_ok()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
@@ -88,6 +110,7 @@ pub fn spawn(
                 tx: tx.clone(),
                 demand: demand.clone(),
                 names: Interner::default(),
+                query: store.query().clone(),
             };
             // Aborted with the supervisor too (a context switch aborts the supervisor).
             let mut worker = AbortOnDrop(tokio::spawn(store.clone().follow(current.clone(), sink)));

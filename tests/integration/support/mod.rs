@@ -135,9 +135,12 @@ impl Demo {
         r
     }
 
+    /// The rollout named `name` in whichever of the platform's namespaces it runs.
     pub fn rollout(&self, name: &str) -> &opsdeck::model::Rollout {
         self.state
-            .rollout(self.namespace, name)
+            .rollouts
+            .iter()
+            .find(|r| r.name == name)
             .unwrap_or_else(|| panic!("no rollout {name}"))
     }
 
@@ -185,6 +188,7 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
 
 pub mod fake_kube;
 pub mod fake_loki;
+pub mod fake_opensearch;
 pub mod promgen;
 pub mod servers;
 

@@ -133,9 +133,9 @@ pub async fn until(
                 s.apply(u);
             }
             _ => panic!(
-                "timed out waiting for {what}; cpu {:?}, mesh {:?}",
-                s.source(SourceId::Cpu),
-                s.source(SourceId::Mesh)
+                "timed out waiting for {what}; sources {:?}, {} log lines",
+                SourceId::ALL.map(|id| (id, s.source(id).health.clone())),
+                s.logs.len()
             ),
         }
     }

@@ -108,7 +108,10 @@ async fn run(setup: LokiSetup, mut sink: Sink) {
                 if cursor.last_ns == 0 {
                     cursor.last_ns = end;
                 }
-                if !sink.lines(fresh).await || !sink.health(Health::Ok).await {
+                if !sink.store("loki".into()).await
+                    || !sink.lines(fresh).await
+                    || !sink.health(Health::Ok).await
+                {
                     return;
                 }
                 break;
