@@ -50,8 +50,9 @@ pub struct Cli {
     /// Run on the embedded demo platform (no cluster needed).
     #[arg(long)]
     pub demo: bool,
-    /// Demo platform: checkmate (k3d, Linkerd, Loki) or titanium (Istio, Loki).
-    #[arg(long, default_value = "checkmate", value_parser = ["checkmate", "titanium"], requires = "demo", value_name = "NAME")]
+    /// Demo platform: checkmate (k3d, Linkerd, Loki), titanium (Istio, Loki) or shop (EKS,
+    /// Istio, Fluentd into OpenSearch).
+    #[arg(long, default_value = "checkmate", value_parser = ["checkmate", "titanium", "shop"], requires = "demo", value_name = "NAME")]
     pub platform: String,
     /// Demo scenario.
     #[arg(long, value_enum, default_value_t = ScenarioArg::Steady, requires = "demo")]
@@ -154,7 +155,37 @@ pub struct Cli {
         value_name = "TOKEN"
     )]
     pub loki_token: Option<String>,
-    /// The LogQL of the error-log pane.
+    /// The log store: auto (--opensearch or --loki if given, else Loki in the monitoring
+    /// namespace, else an OpenSearch/Elasticsearch found in the cluster), loki or opensearch.
+    #[arg(long, value_enum, default_value_t = LogsArg::Auto, value_name = "STORE", conflicts_with = "demo")]
+    pub logs: LogsArg,
+    /// OpenSearch or Elasticsearch URL (credentials from OPSDECK_OPENSEARCH_USER/_PASSWORD,
+    /// _API_KEY or _TOKEN; AWS-managed domains are signed with SigV4).
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub opensearch: Option<String>,
+    /// The OpenSearch Service to use through the API server: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "opensearch"])]
+    pub opensearch_service: Option<String>,
+    /// The index pattern Fluentd writes to (the daily logstash-* indices are narrowed to today's
+    /// and yesterday's; with none of them, fluentd).
+    #[arg(long, default_value = "logstash-*", value_name = "PATTERN")]
+    pub opensearch_index: String,
+    /// Sign OpenSearch requests with AWS SigV4: auto (for *.es.amazonaws.com and
+    /// *.aoss.amazonaws.com), on or off.
+    #[arg(long, value_enum, default_value_t = SigV4Arg::Auto, value_name = "WHEN")]
+    pub opensearch_sigv4: SigV4Arg,
+    /// The AWS region for SigV4 (default: AWS_REGION, else the domain's host name).
+    #[arg(long, env = "OPSDECK_AWS_REGION", value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// Seconds between OpenSearch polls while the logs are on screen.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=300), value_name = "SECS")]
+    pub log_poll: u64,
+    /// Seconds each OpenSearch poll looks back behind the newest line seen (Fluentd's flush
+    /// interval and the index refresh; lines indexed later than this are missed).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600), value_name = "SECS")]
+    pub log_look_back: u64,
+    /// The query of the error-log pane: LogQL (for OpenSearch its namespaces, labels and
+    /// words are carried over), or for OpenSearch a JSON query clause.
     #[arg(long, default_value = crate::query::logql::DEFAULT_QUERY, value_name = "LOGQL")]
     pub log_query: String,
     /// Minutes of logs loaded at start.
@@ -258,6 +289,14 @@ pub struct Config {
     pub loki_token: Option<Secret>,
     pub log_query: String,
     pub log_backfill: std::time::Duration,
+    pub logs: LogsArg,
+    pub opensearch: Option<String>,
+    pub opensearch_service: Option<String>,
+    pub opensearch_index: String,
+    pub opensearch_sigv4: SigV4Arg,
+    pub aws_region: Option<String>,
+    pub log_poll: std::time::Duration,
+    pub log_look_back: std::time::Duration,
 }
 
 impl Config {
@@ -321,6 +360,14 @@ impl Config {
             loki_token: cli.loki_token.map(Secret),
             log_query: cli.log_query,
             log_backfill: std::time::Duration::from_secs(cli.log_backfill * 60),
+            logs: cli.logs,
+            opensearch: cli.opensearch,
+            opensearch_service: cli.opensearch_service,
+            opensearch_index: cli.opensearch_index,
+            opensearch_sigv4: cli.opensearch_sigv4,
+            aws_region: cli.aws_region,
+            log_poll: std::time::Duration::from_secs(cli.log_poll),
+            log_look_back: std::time::Duration::from_secs(cli.log_look_back),
         }
     }
 }
@@ -340,6 +387,33 @@ impl From<MeshArg> for crate::sources::mesh::select::MeshChoice {
             MeshArg::Auto => MeshChoice::Auto,
             MeshArg::Linkerd => MeshChoice::Linkerd,
             MeshArg::Istio => MeshChoice::Istio,
+        }
+    }
+}
+
+/// `--logs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogsArg {
+    Auto,
+    Loki,
+    Opensearch,
+}
+
+/// `--opensearch-sigv4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SigV4Arg {
+    Auto,
+    On,
+    Off,
+}
+
+impl From<SigV4Arg> for crate::sources::logs::opensearch::SigV4Choice {
+    fn from(a: SigV4Arg) -> Self {
+        use crate::sources::logs::opensearch::SigV4Choice;
+        match a {
+            SigV4Arg::Auto => SigV4Choice::Auto,
+            SigV4Arg::On => SigV4Choice::On,
+            SigV4Arg::Off => SigV4Choice::Off,
         }
     }
 }

@@ -51,7 +51,11 @@ struct Platform {
 }
 
 /// The embedded demo platform.
-fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
+fn demo_platform(
+    cfg: &Config,
+    tx: mpsc::Sender<Update>,
+    demand: tokio::sync::watch::Receiver<Demand>,
+) -> Platform {
     let start = chrono::Utc::now()
         .with_nanosecond(0)
         .unwrap_or_else(chrono::Utc::now);
@@ -64,16 +68,23 @@ fn demo_platform(cfg: &Config, tx: mpsc::Sender<Update>) -> Platform {
             start,
         },
         tx,
+        demand,
     );
+    let log_query = match cfg.platform.log_store {
+        demo::catalog::LogStoreKind::OpenSearch => {
+            LogQuery::opensearch(demo::opensearch_query(cfg.platform))
+        }
+        demo::catalog::LogStoreKind::Loki => LogQuery::logql(cfg.platform.log_query),
+    };
     Platform {
         operator: Arc::new(operator),
         context: Context {
             name: cfg.platform.context.into(),
-            namespace: cfg.platform.namespace.into(),
+            namespace: cfg.platform.namespaces().join(","),
             argocd_namespace: "argocd".into(),
             demo: true,
             read_only: cfg.read_only,
-            log_query: cfg.platform.log_query.into(),
+            log_query,
             protected: false,
             user: local_user(),
         },
@@ -148,30 +159,10 @@ async fn live_setup(
         cfg.query_timeout,
     )?;
     let am_poll = Alertmanager::new(am_endpoint.clone());
-    let loki_url = match &cfg.loki {
-        Some(url) => Some(Endpoint::direct(
-            url,
-            cfg.loki_token.as_ref().map(|s| s.0.clone()),
-        )?),
-        None => None,
-    };
-    let loki_service = cfg
-        .loki_service
-        .as_deref()
-        .map(ServiceRef::parse)
-        .transpose()?;
-    let loki_setup = LokiSetup {
-        endpoint: loki::endpoint(
-            loki_url,
-            loki_service,
-            Some(&client),
-            &cfg.monitoring_namespace,
-            cfg.loki_tenant.as_deref(),
-            cfg.query_timeout,
-        )?,
-        query: cfg.log_query.clone(),
-        backfill: cfg.log_backfill,
-        websocket: true,
+    let log_plan = log_plan(&cfg, &client)?;
+    let log_query = match &log_plan {
+        LogPlan::OpenSearch(s) => LogQuery::opensearch(s.query.clone()),
+        _ => LogQuery::logql(cfg.log_query.clone()),
     };
     Ok(LiveSetup {
         operator: Arc::new(ActionRouter {
@@ -191,12 +182,12 @@ async fn live_setup(
             },
             argocd_namespace: cfg.argocd_namespace.clone(),
             demo: false,
-            log_query: cfg.log_query.clone().into(),
+            log_query,
             user: local_user(),
         },
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client.clone(), watch_cfg, tx.clone());
-            tasks.push(loki::spawn(loki_setup, demand.clone(), tx.clone()));
+            tasks.push(choose::spawn(log_plan, demand.clone(), tx.clone()));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
             let istio = || -> Box<dyn MeshProvider> {
@@ -219,6 +210,105 @@ async fn live_setup(
             tasks.push(alertmanager::spawn(am_poll, alertmanager::REFRESH, tx));
             tasks
         }),
+    })
+}
+
+/// The OpenSearch query clause: `--log-query` as JSON, or its LogQL's intent.
+fn opensearch_query(cfg: &Config) -> Result<String, String> {
+    use opsdeck::query::opensearch::{LogIntent, compact, parse};
+    // A JSON object's first key is quoted; a LogQL selector's label is not.
+    let json = cfg
+        .log_query
+        .trim_start()
+        .strip_prefix('{')
+        .is_some_and(|r| r.trim_start().starts_with(['"', '}']));
+    if json {
+        return parse(&cfg.log_query).map(|v| compact(&v));
+    }
+    let intent = LogIntent::from_logql(&cfg.log_query)?;
+    Ok(compact(&intent.to_query()))
+}
+
+fn opensearch_setup(cfg: &Config, endpoint: Endpoint) -> Result<OpenSearchSetup, String> {
+    let mut s = OpenSearchSetup::new(Arc::new(endpoint), opensearch_query(cfg)?);
+    s.index = cfg.opensearch_index.clone();
+    s.backfill = cfg.log_backfill;
+    s.poll_every = cfg.log_poll;
+    s.look_back = cfg.log_look_back;
+    Ok(s)
+}
+
+/// Where the logs come from, from the flags (`--logs`, `--loki`, `--opensearch`).
+fn log_plan(cfg: &Config, client: &kube::Client) -> Result<LogPlan, String> {
+    use opsdeck::config::LogsArg;
+    let loki_url = match &cfg.loki {
+        Some(url) => Some(Endpoint::direct(
+            url,
+            cfg.loki_token.as_ref().map(|s| s.0.clone()),
+        )?),
+        None => None,
+    };
+    let loki_service = cfg
+        .loki_service
+        .as_deref()
+        .map(ServiceRef::parse)
+        .transpose()?;
+    let loki_given = loki_url.is_some() || loki_service.is_some();
+    let loki_setup = LokiSetup {
+        endpoint: loki::endpoint(
+            loki_url,
+            loki_service,
+            Some(client),
+            &cfg.monitoring_namespace,
+            cfg.loki_tenant.as_deref(),
+            cfg.query_timeout,
+        )?,
+        query: cfg.log_query.clone(),
+        backfill: cfg.log_backfill,
+        websocket: true,
+    };
+    let region = cfg.aws_region.clone();
+    let env = move |k: &str| match k {
+        "OPSDECK_AWS_REGION" => region.clone(),
+        _ => std::env::var(k).ok(),
+    };
+    let os_given = cfg.opensearch.is_some() || cfg.opensearch_service.is_some();
+    let os_endpoint = |cfg: &Config| -> Result<Option<Endpoint>, String> {
+        Ok(match (&cfg.opensearch, &cfg.opensearch_service) {
+            (Some(url), _) => Some(opensearch::endpoint(
+                url,
+                &env,
+                cfg.opensearch_sigv4.into(),
+                cfg.query_timeout,
+            )?),
+            (None, Some(s)) => Some(
+                Endpoint::service(client.clone(), ServiceRef::parse(s)?)
+                    .with_timeout(cfg.query_timeout),
+            ),
+            (None, None) => None,
+        })
+    };
+    Ok(match cfg.logs {
+        LogsArg::Loki => LogPlan::Loki(loki_setup),
+        LogsArg::Opensearch | LogsArg::Auto if os_given => {
+            let e = os_endpoint(cfg)?.ok_or("no OpenSearch: give --opensearch URL")?;
+            LogPlan::OpenSearch(opensearch_setup(cfg, e)?)
+        }
+        LogsArg::Auto if loki_given => LogPlan::Loki(loki_setup),
+        LogsArg::Opensearch | LogsArg::Auto => {
+            let only = cfg.logs == LogsArg::Opensearch;
+            if only {
+                // Checked now, so a query that cannot be carried over stops the start.
+                opensearch_query(cfg)?;
+            }
+            let c = cfg.clone();
+            LogPlan::Discover {
+                loki: (!only).then_some(loki_setup),
+                opensearch: Box::new(move |e| opensearch_setup(&c, e)),
+                kube: client.clone(),
+                timeout: cfg.query_timeout,
+            }
+        }
     })
 }
 
@@ -380,7 +470,7 @@ fn main() -> color_eyre::Result<()> {
         let (tx, rx) = mpsc::channel(1024);
         let (demand_tx, demand_rx) = tokio::sync::watch::channel(Demand::default());
         let platform = if cfg.demo {
-            demo_platform(&cfg, tx.clone())
+            demo_platform(&cfg, tx.clone(), demand_rx)
         } else {
             match live_platform(&cfg, tx.clone(), demand_rx).await {
                 Ok(p) => p,
@@ -429,9 +519,12 @@ use opsdeck::ops::alertmanager::Silencer;
 use opsdeck::ops::audit::local_user;
 use opsdeck::ops::kube::KubeOperator;
 use opsdeck::ops::router::ActionRouter;
+use opsdeck::query::LogQuery;
 use opsdeck::sources::alertmanager::{self, Alertmanager};
 use opsdeck::sources::kube::watch::{self, WatchConfig};
+use opsdeck::sources::logs::choose::{self, LogPlan};
 use opsdeck::sources::logs::loki::{self, LokiSetup};
+use opsdeck::sources::logs::opensearch::{self, OpenSearchSetup};
 use opsdeck::sources::mesh::MeshProvider;
 use opsdeck::sources::mesh::istio::{
     Istio,

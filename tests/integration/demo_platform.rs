@@ -663,3 +663,94 @@ fn titanium_bad_canary_trips_the_circuit_breaker_and_abort_restores_it() {
         "the alert resolves"
     );
 }
+
+#[test]
+fn shop_is_an_eks_istio_platform_with_front_and_api_namespaces() {
+    let d = Demo::on("shop", 1, Scenario::Steady);
+    assert_eq!(d.state.mesh, "istio");
+    let apps: Vec<&str> = d.state.apps.iter().map(|a| a.name.as_str()).collect();
+    for want in [
+        "istiod",
+        "kiali-server",
+        "jaeger",
+        "fluentd",
+        "postgresql",
+        "redis-session",
+        "fo",
+        "bo",
+        "cc",
+        "order",
+        "member",
+        "common",
+        "goods",
+        "display",
+        "event",
+        "bo-api",
+    ] {
+        assert!(apps.contains(&want), "{want} not in {apps:?}");
+    }
+    let ns = |name: &str| d.rollout(name).namespace.clone();
+    assert_eq!(
+        (ns("fo"), ns("goods")),
+        ("shop-front".into(), "shop-api".into())
+    );
+    let member = d.rollout("member").clone();
+    assert_eq!(member.phase, RolloutPhase::Paused);
+    let w = d.state.mesh_weight(&member).expect("member mesh weight");
+    assert_eq!(w.virtual_service, "shop-api/member");
+}
+
+#[tokio::test]
+async fn shop_logs_come_through_the_opensearch_provider_from_fluentd_documents() {
+    use opsdeck::model::Track;
+    use opsdeck::query::LogDialect;
+    use opsdeck::sources::demo::{self, DemoConfig};
+    let shop = demo::platform("shop").expect("shop");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let mut s = opsdeck::state::State::new(crate::support::context(), start(), 50_000);
+    s.set_size(200, 60);
+    let (demand_tx, demand_rx) = tokio::sync::watch::channel(s.demand());
+    let _op = demo::spawn(
+        DemoConfig {
+            platform: shop,
+            seed: 1,
+            scenario: Scenario::BadCanary,
+            speed: 30.0,
+            start: chrono::Utc::now(),
+        },
+        tx,
+        demand_rx,
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    let found = |s: &opsdeck::state::State| {
+        s.logs.iter().any(|l| {
+            &*l.service == "goods"
+                && l.track == Some(Track::Canary)
+                && l.stack.iter().any(|f| f.contains("NullPointerException"))
+        })
+    };
+    while !found(&s) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(u)) => {
+                s.apply(u);
+                let d = s.demand();
+                if *demand_tx.borrow() != d {
+                    let _ = demand_tx.send(d);
+                }
+            }
+            _ => panic!(
+                "no goods canary NPE through OpenSearch: {} lines",
+                s.logs.len()
+            ),
+        }
+    }
+    assert_eq!(s.log_store, "opensearch 2.11.1");
+    assert_eq!(s.context.log_query.dialect, LogDialect::OpenSearch);
+    assert!(
+        s.context.log_query.text.contains(
+            r#"{"terms":{"kubernetes.namespace_name.keyword":["shop-api","shop-front"]}}"#
+        ),
+        "{}",
+        s.context.log_query.text
+    );
+}

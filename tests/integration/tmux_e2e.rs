@@ -421,3 +421,64 @@ fn sigterm_restores_the_terminal() {
     }
     assert_eq!(tmux.format("#{alternate_on}"), "0");
 }
+
+#[test]
+fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60() {
+    let dir = temp_dir("shop");
+    let state = dir.to_string_lossy().to_string();
+    let tmux = Tmux::new("shop");
+    tmux.start(
+        200,
+        60,
+        &[("XDG_STATE_HOME", &state), ("TERM", "xterm-256color")],
+        &[
+            "--demo",
+            "--platform",
+            "shop",
+            "--scenario",
+            "bad-canary",
+            "--speed",
+            "20",
+            "--theme",
+            "light",
+        ],
+    );
+    // The header names the store and its version; the pane shows the query DSL it sends and
+    // the goods canary's failures, tagged as the canary's.
+    let screen = tmux.wait_for_all(&[
+        "opensearch 2.11.1 ✓",
+        "{\"bool\":{\"filter\":",
+        "GoodsDisplayController",
+        "canary",
+    ]);
+    assert!(screen.contains("goods"), "{screen}");
+    tmux.keys(&["q"]);
+    drop(tmux);
+    let tmux = Tmux::new("shop80");
+    tmux.start(
+        80,
+        24,
+        &[
+            ("XDG_STATE_HOME", &state),
+            ("NO_COLOR", "1"),
+            ("TERM", "xterm-256color"),
+        ],
+        &[
+            "--demo",
+            "--platform",
+            "shop",
+            "--scenario",
+            "bad-canary",
+            "--speed",
+            "20",
+        ],
+    );
+    let screen = tmux.wait_for_all(&["Rollouts", "⏸ Paused"]);
+    assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
+    let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
+    assert!(
+        !escaped.contains("[38;") && !escaped.contains("[31m"),
+        "{escaped}"
+    );
+    tmux.keys(&["q"]);
+}

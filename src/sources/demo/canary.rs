@@ -54,7 +54,7 @@ impl CanarySim {
         let image = format!("{}/{}:{}", platform.registry, def.name, stable.tag);
         let rollout = Rollout {
             name: def.name.to_string(),
-            namespace: platform.namespace.to_string(),
+            namespace: platform.namespace_of(def).to_string(),
             steps,
             current_step_index: Some(n),
             phase: RolloutPhase::Healthy,

@@ -1,8 +1,12 @@
 //! `--demo`: the embedded platform. A task owns the [`Sim`], advances it with a scaled clock,
 //! sends the same Updates a live cluster would, and runs actions for the [`DemoOperator`].
+//! On a platform whose logs go through Fluentd into OpenSearch, its lines are indexed as
+//! Fluentd documents into an in-process store that the OpenSearch provider follows — the
+//! pane's lines take the same path as on a live cluster.
 
 mod canary;
 pub mod catalog;
+mod fluentd;
 pub mod sim;
 mod telemetry;
 
@@ -10,9 +14,11 @@ pub use catalog::{PLATFORMS, Platform, platform};
 pub use sim::{Scenario, Sim};
 
 use crate::model::{ActionError, ActionRequest, Operator};
-use crate::state::{Health, SourceId, Update};
+use crate::sources::logs::opensearch::{self, OpenSearchSetup, memory::MemoryStore};
+use crate::state::{Demand, Health, SourceId, Update};
 use futures::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch};
 
 type ActionMsg = (ActionRequest, oneshot::Sender<Result<String, ActionError>>);
 
@@ -26,15 +32,49 @@ pub struct DemoConfig {
     pub start: chrono::DateTime<chrono::Utc>,
 }
 
+/// The OpenSearch query clause of a platform's LogQL intent.
+pub fn opensearch_query(platform: &Platform) -> String {
+    use crate::query::opensearch::{LogIntent, compact};
+    let intent = LogIntent::from_logql(platform.log_query).unwrap_or_default();
+    compact(&intent.to_query())
+}
+
 /// Starts the demo platform; returns its operator.
-pub fn spawn(cfg: DemoConfig, tx: mpsc::Sender<Update>) -> DemoOperator {
+pub fn spawn(
+    cfg: DemoConfig,
+    tx: mpsc::Sender<Update>,
+    demand: watch::Receiver<Demand>,
+) -> DemoOperator {
     let (act_tx, act_rx) = mpsc::channel::<ActionMsg>(16);
-    tokio::spawn(run(cfg, tx, act_rx));
+    let logs = (cfg.platform.log_store == catalog::LogStoreKind::OpenSearch).then(|| {
+        let store = Arc::new(MemoryStore::new(200_000));
+        let mut setup = OpenSearchSetup::new(store.clone(), opensearch_query(cfg.platform));
+        // The demo's clock may run fast: the backfill covers what a sped-up hour wrote.
+        setup.backfill = std::time::Duration::from_secs(3600);
+        opensearch::spawn(setup, demand, tx.clone());
+        store
+    });
+    tokio::spawn(run(cfg, tx, act_rx, logs));
     DemoOperator { tx: act_tx }
 }
 
-async fn send_all(tx: &mpsc::Sender<Update>, updates: Vec<Update>) -> bool {
+/// Sends updates; on an OpenSearch platform the log lines are indexed instead.
+async fn send_all(
+    tx: &mpsc::Sender<Update>,
+    updates: Vec<Update>,
+    logs: Option<&(&'static Platform, Arc<MemoryStore>)>,
+) -> bool {
     for u in updates {
+        let u = match (u, logs) {
+            (Update::Logs(lines), Some((platform, store))) => {
+                for l in &lines {
+                    let (ts, doc) = fluentd::document(platform, l);
+                    store.index(ts, doc);
+                }
+                continue;
+            }
+            (u, _) => u,
+        };
         if tx.send(u).await.is_err() {
             return false;
         }
@@ -42,14 +82,27 @@ async fn send_all(tx: &mpsc::Sender<Update>, updates: Vec<Update>) -> bool {
     true
 }
 
-async fn run(cfg: DemoConfig, tx: mpsc::Sender<Update>, mut act_rx: mpsc::Receiver<ActionMsg>) {
+async fn run(
+    cfg: DemoConfig,
+    tx: mpsc::Sender<Update>,
+    mut act_rx: mpsc::Receiver<ActionMsg>,
+    store: Option<Arc<MemoryStore>>,
+) {
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
+    let logs = store.map(|s| (cfg.platform, s));
+    let logs = logs.as_ref();
     let mut first = sim.snapshot();
-    first.extend(SourceId::ALL.iter().map(|&source| Update::SourceHealth {
-        source,
-        health: Health::Ok,
-    }));
-    if !send_all(&tx, first).await {
+    first.extend(
+        SourceId::ALL
+            .iter()
+            // The OpenSearch provider says how the logs are.
+            .filter(|&&s| !(s == SourceId::Logs && logs.is_some()))
+            .map(|&source| Update::SourceHealth {
+                source,
+                health: Health::Ok,
+            }),
+    );
+    if !send_all(&tx, first, logs).await {
         return;
     }
     let speed = cfg.speed.clamp(0.0, 1000.0);
@@ -69,7 +122,7 @@ async fn run(cfg: DemoConfig, tx: mpsc::Sender<Update>, mut act_rx: mpsc::Receiv
                 for _ in 0..steps as u64 {
                     sim.step();
                 }
-                if !send_all(&tx, sim.drain()).await {
+                if !send_all(&tx, sim.drain(), logs).await {
                     return;
                 }
             }
@@ -77,7 +130,7 @@ async fn run(cfg: DemoConfig, tx: mpsc::Sender<Update>, mut act_rx: mpsc::Receiv
                 let Some((req, reply)) = msg else { return };
                 let result = sim.act(&req);
                 let _ = reply.send(result);
-                if !send_all(&tx, sim.drain()).await {
+                if !send_all(&tx, sim.drain(), logs).await {
                     return;
                 }
             }

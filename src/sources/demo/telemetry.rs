@@ -142,6 +142,31 @@ pub const SPRING: LogStyle = LogStyle {
     alert_per_sec: 0.5,
 };
 
+/// The shop's Spring Boot APIs: the bad goods build dereferences a product's missing price
+/// when it builds the display view (Java's helpful NullPointerException message).
+pub const SHOP_SPRING: LogStyle = LogStyle {
+    bad: ErrorTemplate {
+        logger: "c.s.goods.display.GoodsDisplayController",
+        message: "Request processing failed: GET /goods/{id}/display",
+        exception: "java.lang.NullPointerException: Cannot invoke \"com.shop.goods.domain.Price.getSalePrice()\" because the return value of \"com.shop.goods.domain.Goods.getPrice()\" is null",
+        frames: &[
+            "at com.shop.goods.display.GoodsDisplayMapper.toView(GoodsDisplayMapper.java:74)",
+            "at com.shop.goods.display.GoodsDisplayService.display(GoodsDisplayService.java:52)",
+            "at com.shop.goods.display.GoodsDisplayController.display(GoodsDisplayController.java:38)",
+            "at java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)",
+            "at org.springframework.web.method.support.InvocableHandlerMethod.doInvoke(InvocableHandlerMethod.java:255)",
+            "at org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)",
+            "... 52 common frames omitted",
+        ],
+        cause: None,
+    },
+    noise: NOISE_ERRORS,
+    warnings: WARNINGS,
+    thread: "http-nio-8080-exec-",
+    alert: "SpringErrorLogs",
+    alert_per_sec: 0.5,
+};
+
 /// FastAPI services under uvicorn (and the Go gateway's lines, which carry no stack).
 pub const FASTAPI: LogStyle = LogStyle {
     bad: ErrorTemplate {

@@ -129,6 +129,7 @@ pub const INFRA: &[InfraApp] = &[
 pub const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "community",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: false,
@@ -145,6 +146,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "gateway",
+        namespace: "",
         gateway: true,
         operations: true,
         circuit_breaker: false,
@@ -163,6 +165,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "store",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: false,
@@ -179,6 +182,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "study",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: false,
@@ -194,6 +198,7 @@ pub const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "user",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: false,
@@ -235,6 +240,7 @@ pub const CHECKMATE: Platform = Platform {
     name: "checkmate",
     context: "k3d-dev (demo)",
     mesh: Mesh::Linkerd,
+    log_store: LogStoreKind::Loki,
     log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#,
     logs: &super::super::telemetry::SPRING,
     namespace: "dev",

@@ -49,6 +49,8 @@ impl RouteDef {
 
 pub struct ServiceDef {
     pub name: &'static str,
+    /// Its namespace when not the platform's (`""`).
+    pub namespace: &'static str,
     /// Forwards to the other services (its routes' numbers are theirs).
     pub gateway: bool,
     /// Under Istio, its requests carry `request_operation` (a row per route); else a row for
@@ -115,6 +117,16 @@ pub enum Mesh {
     Istio,
 }
 
+/// Where a platform's logs are collected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogStoreKind {
+    /// Promtail into Loki: the demo sends its lines as Loki's would arrive.
+    Loki,
+    /// Fluentd into OpenSearch: the demo indexes Fluentd documents into an in-process store
+    /// that the OpenSearch provider searches.
+    OpenSearch,
+}
+
 /// A platform the demo can simulate.
 pub struct Platform {
     /// `--platform NAME`.
@@ -122,7 +134,8 @@ pub struct Platform {
     /// The context the header shows.
     pub context: &'static str,
     pub mesh: Mesh,
-    /// The logs pane's query.
+    pub log_store: LogStoreKind,
+    /// The logs pane's query (LogQL; for OpenSearch its intent is carried over).
     pub log_query: &'static str,
     /// What its services log when they fail.
     pub logs: &'static super::telemetry::LogStyle,
@@ -142,24 +155,55 @@ pub struct Platform {
 }
 
 mod checkmate;
+mod shop;
 mod titanium;
 
 pub use checkmate::{CHECKMATE, GITOPS_REPO};
+pub use shop::SHOP;
 pub use titanium::TITANIUM;
 
 /// Every platform, by `--platform` name.
-pub const PLATFORMS: &[&Platform] = &[&CHECKMATE, &TITANIUM];
+pub const PLATFORMS: &[&Platform] = &[&CHECKMATE, &TITANIUM, &SHOP];
 
 pub fn platform(name: &str) -> Option<&'static Platform> {
     PLATFORMS.iter().copied().find(|p| p.name == name)
 }
 
 impl Platform {
+    /// The namespace a service runs in.
+    pub fn namespace_of(&self, def: &ServiceDef) -> &'static str {
+        if def.namespace.is_empty() {
+            self.namespace
+        } else {
+            def.namespace
+        }
+    }
+
+    /// The namespace of the service named `service` (the platform's if unknown).
+    pub fn namespace_of_name(&self, service: &str) -> &'static str {
+        self.services
+            .iter()
+            .find(|d| d.name == service)
+            .map_or(self.namespace, |d| self.namespace_of(d))
+    }
+
+    /// Every namespace the platform's services run in, the platform's first.
+    pub fn namespaces(&self) -> Vec<&'static str> {
+        let mut out = vec![self.namespace];
+        for d in self.services {
+            let ns = self.namespace_of(d);
+            if !out.contains(&ns) {
+                out.push(ns);
+            }
+        }
+        out
+    }
+
     /// How a service's rollout is routed under Istio: subsets of its own VirtualService.
     pub fn istio_routing(&self, service: &str) -> Option<crate::model::mesh::IstioRouting> {
         (self.mesh == Mesh::Istio).then(|| crate::model::mesh::IstioRouting {
             virtual_services: vec![crate::model::mesh::VsRef {
-                namespace: self.namespace.into(),
+                namespace: self.namespace_of_name(service).into(),
                 name: service.into(),
                 routes: vec!["primary".into()],
             }],

@@ -97,6 +97,7 @@ const INFRA: &[InfraApp] = &[
 const SERVICES: &[ServiceDef] = &[
     ServiceDef {
         name: "api-gateway",
+        namespace: "",
         gateway: true,
         operations: false,
         circuit_breaker: false,
@@ -114,6 +115,7 @@ const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "auth-service",
+        namespace: "",
         gateway: false,
         operations: false,
         circuit_breaker: false,
@@ -129,6 +131,7 @@ const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "blog-service",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: true,
@@ -145,6 +148,7 @@ const SERVICES: &[ServiceDef] = &[
     },
     ServiceDef {
         name: "user-service",
+        namespace: "",
         gateway: false,
         operations: true,
         circuit_breaker: false,
@@ -185,6 +189,7 @@ pub const TITANIUM: Platform = Platform {
     name: "titanium",
     context: "solid-titanium (demo)",
     mesh: Mesh::Istio,
+    log_store: LogStoreKind::Loki,
     log_query: r#"{namespace="titanium-prod"} |~ "ERROR|WARN""#,
     logs: &super::super::telemetry::FASTAPI,
     namespace: "titanium-prod",

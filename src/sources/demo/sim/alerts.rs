@@ -39,7 +39,10 @@ impl Sim {
                     self.alert(
                         style.alert,
                         "warning",
-                        &[("service", svc), ("namespace", self.platform.namespace)],
+                        &[
+                            ("service", svc),
+                            ("namespace", self.platform.namespace_of_name(svc)),
+                        ],
                         format!(
                             "{svc} logs {rate:.1} ERROR lines/s (threshold {}/s over 1m)",
                             style.alert_per_sec
@@ -92,7 +95,7 @@ impl Sim {
                         &[
                             ("pod", &pod),
                             ("service", &s.name),
-                            ("namespace", self.platform.namespace),
+                            ("namespace", self.platform.namespace_of_name(&s.name)),
                             ("container", "app"),
                         ],
                         format!("{pod} uses {v:.2} cores of its 1-core limit"),

@@ -16,10 +16,10 @@ pub(super) fn objects(platform: &Platform) -> (Vec<VirtualService>, Vec<Destinat
     if platform.mesh != Mesh::Istio {
         return (Vec::new(), Vec::new());
     }
-    let ns = platform.namespace;
     let mut vss = Vec::new();
     let mut drs = Vec::new();
     for def in platform.services {
+        let ns = platform.namespace_of(def);
         let dest = |subset: &str, weight| WeightedDestination {
             host: def.name.into(),
             subset: subset.into(),

@@ -287,7 +287,7 @@ impl Sim {
     /// route; Istio a row per operation where the service's requests are classified, else one
     /// row for the whole service; with the policy of its VirtualService and DestinationRule.
     fn rows(&self, def: &ServiceDef, per_route: Vec<Sampled>) -> Vec<RouteStats> {
-        let ns = self.platform.namespace;
+        let ns = self.platform.namespace_of(def);
         if self.platform.mesh == Mesh::Linkerd {
             return per_route
                 .into_iter()

@@ -146,7 +146,7 @@ impl Sim {
                     target_revision: "main".into(),
                     repo: p.gitops_repo.into(),
                     source: format!("services/{}/overlays/{}", def.name, p.namespace),
-                    destination_namespace: p.namespace.into(),
+                    destination_namespace: p.namespace_of(def).into(),
                     sync_wave: def.wave,
                     images: vec![c.image(&v)],
                     deployed: origin - Duration::hours(3) - Duration::minutes(17 * si as i64),
