@@ -5,20 +5,12 @@
 //! that two documents share one is about one in a billion, and it would hide one line.
 
 use super::wire::Hit;
+#[cfg(test)]
+use super::wire::key;
 use crate::sources::logs::Entry;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 type Key = u64;
-
-/// The key of (`_index`, `_id`).
-pub fn key(index: &str, id: &str) -> Key {
-    // SipHash with fixed keys: the same pair gives the same key in every poll.
-    let mut h = std::hash::DefaultHasher::new();
-    index.hash(&mut h);
-    id.hash(&mut h);
-    h.finish()
-}
 
 /// The hits delivered, by key with their time (17 bytes a hit in the table); forgets those
 /// older than the look-back horizon and, past `cap`, the oldest.

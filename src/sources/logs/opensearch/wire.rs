@@ -69,10 +69,20 @@ pub fn search_body(
     body
 }
 
+/// The key of (`_index`, `_id`) for de-duplication: its 64-bit hash (SipHash with fixed
+/// keys, so the same pair gives the same key in every poll).
+pub fn key(index: &str, id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    index.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
+}
+
 /// One hit: its identity for de-duplication and its entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
-    /// (`_index`, `_id`), hashed (`seen::key`).
+    /// (`_index`, `_id`), hashed ([`key`]).
     pub key: u64,
     pub entry: Entry,
 }
@@ -368,7 +378,7 @@ pub fn parse_search(body: &str, what: &str, labels: &mut Labels) -> Result<Answe
             out.unreadable += 1;
             continue;
         };
-        let key = super::seen::key(h.index.as_deref().unwrap_or(""), id);
+        let key = key(h.index.as_deref().unwrap_or(""), id);
         // docker json-file lines end with their newline; a 10 MB line is cut before parsing.
         let line = crate::sanitize::cap(line.trim_end_matches(['\n', '\r'])).into_owned();
         let k8s = src.kubernetes.unwrap_or_default();
