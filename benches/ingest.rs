@@ -10,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use opsdeck::keymap::Keymap;
 use opsdeck::layout::Pane;
 use opsdeck::sources::logs::loki::{Cursor, parse_tail};
+use opsdeck::sources::logs::opensearch::wire::PAGE;
 use opsdeck::sources::logs::opensearch::{Labels, Seen, parse_search};
 use opsdeck::sources::logs::{Interner, to_log_line};
 use opsdeck::state::{Context, Intent, State, Update};
@@ -47,22 +48,22 @@ fn frames(n: usize, t0: i128) -> Vec<String> {
         .collect()
 }
 
-/// `_search` answers of 1,000 Fluentd hits each (CRI `message`, the stack joined in every
+/// `_search` answers of `PAGE` (the provider's page size) Fluentd hits each (CRI `message`, the stack joined in every
 /// tenth, a hostile one in every hundredth), `n` hits in all, as OpenSearch sends them.
 fn search_pages(n: usize, t0_ms: i64) -> Vec<String> {
-    (0..n / 1000)
+    (0..n / PAGE)
         .map(|p| {
-            let hits: Vec<_> = (0..1000)
+            let hits: Vec<_> = (0..PAGE)
                 .map(|k| {
-                    let i = p * 1000 + k;
+                    let i = p * PAGE + k;
                     let mut line = format!(
                         "2026-11-22T03:00:00.000Z ERROR 1 --- [store] [nio-8080-exec-{}] [{i:x}-span] c.e.store.ProductController : Request processing failed: GET /products/{i}",
                         i % 200
                     );
-                    if i % 10 == 0 {
+                    if i.is_multiple_of(10) {
                         line.push_str("\njava.lang.IllegalStateException: boom\n\tat c.e.store.ProductController.list(ProductController.java:42)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)");
                     }
-                    if i % 100 == 0 {
+                    if i.is_multiple_of(100) {
                         line.push_str(" \u{1b}]0;title\u{7}\u{1b}[2J");
                     }
                     let ms = t0_ms + i as i64;

@@ -132,10 +132,10 @@ pub fn selector(query: &str) -> Option<Selector> {
 }
 
 /// The line filters after the first stream selector, in order: (`|=`, `|~`, `!=` or `!~`,
-/// the value); reading stops at anything else (a parser, a label filter).
-pub fn line_filters(query: &str) -> Vec<(&'static str, String)> {
+/// the value), and what follows them unread (a parser, a label filter), trimmed.
+pub fn line_filters(query: &str) -> (Vec<(&'static str, String)>, &str) {
     let Some(sel) = selector(query) else {
-        return Vec::new();
+        return (Vec::new(), query);
     };
     let bytes = query.as_bytes();
     let mut i = sel.close + 1;
@@ -149,14 +149,15 @@ pub fn line_filters(query: &str) -> Vec<(&'static str, String)> {
             (Some(b'|'), Some(b'~')) => "|~",
             (Some(b'!'), Some(b'=')) => "!=",
             (Some(b'!'), Some(b'~')) => "!~",
-            _ => return out,
+            _ => return (out, query[i..].trim()),
         };
+        let start = i;
         i += 2;
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }
         let Some((value, after)) = string_at(query, i) else {
-            return out;
+            return (out, query[start..].trim());
         };
         out.push((op, value));
         i = after;
@@ -234,13 +235,20 @@ mod tests {
     fn line_filters_are_read_in_order() {
         assert_eq!(
             line_filters(r#"{a="b"} |= "ERROR" != `DEBUG` |~ "x|y" | json"#),
-            vec![
-                ("|=", "ERROR".to_string()),
-                ("!=", "DEBUG".to_string()),
-                ("|~", "x|y".to_string())
-            ]
+            (
+                vec![
+                    ("|=", "ERROR".to_string()),
+                    ("!=", "DEBUG".to_string()),
+                    ("|~", "x|y".to_string())
+                ],
+                "| json"
+            )
         );
-        assert!(line_filters("nothing").is_empty());
+        assert_eq!(
+            line_filters(r#"{a="b"} |= "x" "#),
+            (vec![("|=", "x".to_string())], "")
+        );
+        assert!(line_filters("nothing").0.is_empty());
     }
 
     #[test]

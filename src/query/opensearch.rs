@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 /// The fields a line's text may be in.
 pub const TEXT_FIELDS: [&str; 2] = ["log", "message"];
 pub const NAMESPACE_FIELD: &str = "kubernetes.namespace_name.keyword";
-pub const POD_FIELD: &str = "kubernetes.pod_name.keyword";
+pub const CONTAINER_FIELD: &str = "kubernetes.container_name.keyword";
 pub const HASH_FIELD: &str = "kubernetes.labels.rollouts-pod-template-hash.keyword";
 /// The labels that name a Pod's service, as the metadata filter writes them (dots as `_`).
 pub const SERVICE_LABELS: [&str; 3] = ["app", "app_kubernetes_io/name", "service"];
@@ -32,6 +32,11 @@ impl LogIntent {
     pub fn from_logql(q: &str) -> Result<Self, String> {
         let sel = super::logql::selector(q)
             .ok_or_else(|| format!("cannot read the stream selector of {q}"))?;
+        if !q[..sel.open].trim().is_empty() {
+            return Err(format!(
+                "{q} is a metric query; the logs pane needs a log query (a selector and line filters)"
+            ));
+        }
         let mut out = Self::default();
         for m in sel.matchers {
             match (m.label.as_str(), m.op) {
@@ -50,7 +55,14 @@ impl LogIntent {
                 }
             }
         }
-        for (op, value) in super::logql::line_filters(q) {
+        let (filters, rest) = super::logql::line_filters(q);
+        if !rest.is_empty() {
+            return Err(format!(
+                "`{rest}` has no OpenSearch filter (only line filters |= and |~ of plain words \
+                 are carried over); give the query as JSON (--log-query '{{\"bool\":…}}')"
+            ));
+        }
+        for (op, value) in filters {
             match op {
                 "|=" => out.words.push(vec![value]),
                 "|~" => match plain_alternatives(&value) {
@@ -141,7 +153,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
 }
 
 /// The clause narrowed to `scope`: it goes into a `bool.filter` beside the service (its
-/// `app`-like labels, or its Pods' name prefix) and the track's pod-template hash.
+/// `app`-like labels, or its container's name) and the track's pod-template hash.
 pub fn narrow(text: &str, scope: &LogScope) -> Option<String> {
     let query = parse(text).ok()?;
     let svc = &scope.service;
@@ -149,7 +161,8 @@ pub fn narrow(text: &str, scope: &LogScope) -> Option<String> {
         .iter()
         .map(|k| json!({"term": {label_field(k): svc}}))
         .collect();
-    service.push(json!({"prefix": {POD_FIELD: format!("{svc}-")}}));
+    // As the pane names a line's service: its labels, else its container.
+    service.push(json!({"term": {CONTAINER_FIELD: svc}}));
     let mut filter = vec![
         query,
         json!({"bool": {"should": service, "minimum_should_match": 1}}),
@@ -189,6 +202,9 @@ mod tests {
             r#"{app!="x"}"#,
             r#"{namespace="x"} != "DEBUG""#,
             r#"{namespace="x"} |~ "ERR(OR)?""#,
+            r#"{namespace="x"} | json |= "ERROR""#,
+            r#"{namespace="x"} |= "ERROR" | level="error""#,
+            r#"sum(rate({namespace="x"}[1m]))"#,
             "no selector",
         ] {
             assert!(LogIntent::from_logql(bad).is_err(), "{bad}");
@@ -210,7 +226,7 @@ mod tests {
         let n: Value = serde_json::from_str(&narrow(&base, &scope).unwrap()).unwrap();
         let f = n["bool"]["filter"].as_array().unwrap();
         assert_eq!(f[0], serde_json::from_str::<Value>(&base).unwrap());
-        assert_eq!(f[1]["bool"]["should"][3]["prefix"][POD_FIELD], "goods-");
+        assert_eq!(f[1]["bool"]["should"][3]["term"][CONTAINER_FIELD], "goods");
         assert_eq!(f[2]["term"][HASH_FIELD], "6d9f7c8b54");
         assert_eq!(narrow("not json", &scope), None);
         assert!(parse("[1]").is_err());

@@ -237,9 +237,12 @@ impl State {
         if let Some(gone) = gone {
             self.log_counts.evict(&gone);
         }
+        // Keep the selected line selected: in the unfiltered view its index moves with the
+        // insert (a filtered view's indices are of matching lines; it is left as it is).
+        let unfiltered =
+            self.ui.lists[Pane::Logs].filter.is_empty() && self.ui.logs.narrow.is_none();
         let l = &mut self.ui.lists[Pane::Logs];
-        if at < self.log_seqs.len() && at <= l.selected && !self.ui.logs.follow {
-            // Keep the selected line selected.
+        if at < self.log_seqs.len() && at <= l.selected && !self.ui.logs.follow && unfiltered {
             l.selected += 1;
             l.offset += 1;
         }

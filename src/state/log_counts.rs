@@ -39,11 +39,19 @@ impl LogCounts {
         if line.level != Level::Error {
             return;
         }
-        self.recent
+        // In time order, as the window scans expect: a late line goes to its place.
+        let q = self
+            .recent
             .entry(line.service.clone())
             .or_default()
-            .of(line.track)
-            .push_back(line.ts);
+            .of(line.track);
+        match q.back() {
+            Some(last) if *last > line.ts => {
+                let at = q.iter().rposition(|t| *t <= line.ts).map_or(0, |i| i + 1);
+                q.insert(at, line.ts);
+            }
+            _ => q.push_back(line.ts),
+        }
         let key = line.ts.timestamp().div_euclid(60);
         let q = self.minutes.entry(line.service.to_string()).or_default();
         match q.back_mut() {

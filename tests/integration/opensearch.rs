@@ -179,7 +179,7 @@ async fn the_tail_backfills_then_follows_without_gaps_or_duplicates() {
         without_range(first.body, Duration::from_secs(300)),
         json!({
             "size": 20,
-            "sort": [{"@timestamp": {"order": "desc"}}, {"_doc": {"order": "desc"}}],
+            "sort": [{"@timestamp": {"order": "desc", "unmapped_type": "date"}}, {"_doc": {"order": "desc"}}],
             "track_total_hits": false,
             "_source": ["@timestamp", "log", "message", "stream", "level",
                 "kubernetes.namespace_name", "kubernetes.pod_name", "kubernetes.container_name",
@@ -604,5 +604,35 @@ async fn without_loki_auto_finds_elasticsearch_through_the_api_server() {
             .any(|p| p.ends_with("elasticsearch-master:9200/proxy/_resolve/index/logstash-*")),
         "{asked:?}"
     );
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_flood_longer_than_a_round_is_read_to_its_end_and_a_future_line_moves_nothing() {
+    let fake = FakeOpenSearch::start(OPENSEARCH_ROOT).await;
+    fake.index(docs(0, 5, Duration::from_secs(30), true));
+    let (tx, mut rx) = mpsc::channel(4096);
+    let (_d, demand_rx) = watch::channel(demand(true));
+    let task = opensearch::spawn(setup(&fake), demand_rx, tx);
+    let mut s = state();
+    until(&mut rx, &mut s, 20, "the backfill", |s| s.logs.len() == 5).await;
+    // A line stamped an hour ahead (a node's clock) does not drag the look-back with it.
+    let mut ahead = doc(5, now_ns() + 3_600_000_000_000, true);
+    // In today's index, where a skewed node's Fluentd would put it.
+    ahead.index = docs(0, 1, Duration::ZERO, true)[0].index.clone();
+    fake.index(vec![ahead]);
+    until(&mut rx, &mut s, 20, "the line from the future", |s| {
+        s.logs.len() == 6
+    })
+    .await;
+    // 1,000 lines at once: 50 pages of 20, more than one round's 20 pages.
+    fake.index(docs(6, 1000, Duration::ZERO, true));
+    until(&mut rx, &mut s, 60, "the whole flood", |s| {
+        s.logs.len() == 1006
+    })
+    .await;
+    let mut got = numbers(&s);
+    got.sort();
+    assert_eq!(got, (0..1006).collect::<Vec<_>>(), "each once");
     task.abort();
 }

@@ -219,8 +219,12 @@ fn one_entry(v: &Value) -> Option<(&String, &Value)> {
     if m.len() == 1 { m.iter().next() } else { None }
 }
 
+/// Words as the standard analyser cuts them (Unicode word boundaries): `.`, `_` and `'`
+/// inside a word keep it whole (`java.lang.NullPointerException` is one token), so a phrase
+/// matches here what it matches on a real cluster.
 fn tokens(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
+    s.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '\'')))
+        .map(|t| t.trim_matches(['.', '\'']))
         .filter(|t| !t.is_empty())
         .map(str::to_lowercase)
         .collect()
@@ -425,5 +429,15 @@ mod tests {
                 .contains("logstash-2025.12.01")
         );
         assert!(glob("logstash-*", "logstash-2025.12.01") && !glob("fluentd", "fluentd-x"));
+        // As the standard analyser: a dotted class name is one word.
+        assert!(phrase_in(
+            "java.lang.NullPointerException: x",
+            "java.lang.NullPointerException"
+        ));
+        assert!(!phrase_in(
+            "java.lang.NullPointerException: x",
+            "NullPointerException"
+        ));
+        assert!(phrase_in("Request failed: GET /goods", "request failed"));
     }
 }

@@ -124,6 +124,10 @@ struct Tail {
     newest: Option<i128>,
     /// The indices searched, when they were resolved, and the UTC day then.
     target: Option<(String, Instant, chrono::NaiveDate)>,
+    /// Where an unfinished run of full pages goes on: its lower bound and the last hit's
+    /// `sort` (a flood of more than `MAX_PAGES` pages is read to its end, not from the
+    /// look-back again).
+    paging: Option<(i128, Value)>,
 }
 
 /// What one round brought besides lines: a warning to show with them.
@@ -164,6 +168,7 @@ async fn run(setup: OpenSearchSetup, clause: Value, mut sink: Sink) {
         labels: Labels::default(),
         newest: None,
         target: None,
+        paging: None,
     };
     failures = 0;
     loop {
@@ -252,11 +257,14 @@ async fn resolve(setup: &OpenSearchSetup, what: &str) -> Result<String, Failure>
         return Ok(pattern);
     };
     if let Some(prefix) = pattern.strip_suffix('*') {
-        let daily: Vec<String> = wire::daily(prefix, chrono::Utc::now())
-            .into_iter()
-            .filter(|d| names.contains(d))
-            .collect();
-        if !daily.is_empty() {
+        let [today, yesterday] = wire::daily(prefix, chrono::Utc::now());
+        if names.contains(&today) || names.contains(&yesterday) {
+            // Today's index may not exist yet just after midnight: it is searched anyway
+            // (`ignore_unavailable`), so its first lines are not missed until the next resolve.
+            let mut daily = vec![today];
+            if names.contains(&yesterday) {
+                daily.push(yesterday);
+            }
             return Ok(daily.join(","));
         }
     }
@@ -325,10 +333,17 @@ async fn round(
         return (Ok(warning), false);
     };
     // A hidden pane is not polled; back on screen, it is caught up to the backfill's window.
+    // A timestamp ahead of the clock (a skewed node) does not carry the look-back with it:
+    // the look-back never starts after now less itself.
     let floor = now - (setup.backfill + setup.look_back).as_nanos() as i128;
-    let from = (newest - setup.look_back.as_nanos() as i128).max(floor);
-    tail.seen.forget_before(from);
-    let mut after: Option<Value> = None;
+    let (from, mut after) = match tail.paging.take() {
+        Some((from, after)) => (from, Some(after)),
+        None => {
+            let from = (newest.min(now) - setup.look_back.as_nanos() as i128).max(floor);
+            tail.seen.forget_before(from);
+            (from, None)
+        }
+    };
     let mut warning_seen = None;
     for _ in 0..MAX_PAGES {
         let body = search_body(clause, from, Order::Asc, setup.page, after.as_ref());
@@ -339,10 +354,10 @@ async fn round(
         if warning_seen.is_none() {
             warning_seen = warning(&answer);
         }
-        let full = answer.hits.len() >= setup.page;
+        let full = answer.hits.len() + answer.unreadable >= setup.page;
         after = answer.last_sort.clone();
         if let Some(t) = answer.hits.iter().map(|h| h.entry.ts_ns).max() {
-            tail.newest = Some(newest.max(t));
+            tail.newest = Some(tail.newest.unwrap_or(newest).max(t));
         }
         let mut fresh = tail.seen.admit(answer.hits);
         fresh.sort_by_key(|e| e.ts_ns);
@@ -353,7 +368,8 @@ async fn round(
             return (Ok(warning_seen), false);
         }
     }
-    (Ok(warning_seen), true)
+    tail.paging = after.map(|a| (from, a));
+    (Ok(warning_seen), tail.paging.is_some())
 }
 
 async fn search(
@@ -380,6 +396,12 @@ fn warning(a: &Answer) -> Option<String> {
     if a.timed_out {
         return Some("the search timed out on the server; showing what came back".into());
     }
+    if a.unreadable > 0 {
+        return Some(format!(
+            "{} hits had no @timestamp, log/message or _id and are not shown",
+            a.unreadable
+        ));
+    }
     None
 }
 
@@ -393,6 +415,14 @@ pub fn endpoint(
     timeout: Duration,
 ) -> Result<Endpoint, String> {
     let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    let other = [
+        "OPSDECK_OPENSEARCH_TOKEN",
+        "OPSDECK_OPENSEARCH_API_KEY",
+        "OPSDECK_OPENSEARCH_USER",
+    ]
+    .iter()
+    .any(|k| get(k).is_some())
+        || url::Url::parse(url).is_ok_and(|u| !u.username().is_empty());
     let mut e = Endpoint::direct(url, get("OPSDECK_OPENSEARCH_TOKEN"))?.with_timeout(timeout);
     if let Some(key) = get("OPSDECK_OPENSEARCH_API_KEY") {
         e = e.with_header("Authorization", &format!("ApiKey {key}"));
@@ -406,7 +436,8 @@ pub fn endpoint(
     let sign = match sigv4 {
         SigV4Choice::Off => false,
         SigV4Choice::On => true,
-        SigV4Choice::Auto => aws.is_some(),
+        // An AWS host with a user of its own (fine-grained access control) is not signed.
+        SigV4Choice::Auto => aws.is_some() && !other,
     };
     if sign {
         let region = sigv4_region(env)

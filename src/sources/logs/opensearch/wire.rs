@@ -55,7 +55,7 @@ pub fn search_body(
     fields.push("kubernetes.labels");
     let mut body = json!({
         "size": size,
-        "sort": [{"@timestamp": {"order": dir}}, {"_doc": {"order": dir}}],
+        "sort": [{"@timestamp": {"order": dir, "unmapped_type": "date"}}, {"_doc": {"order": dir}}],
         "track_total_hits": false,
         "_source": fields,
         "query": {"bool": {"filter": [
@@ -229,8 +229,9 @@ struct RawSource<'a> {
     log: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     message: Option<std::borrow::Cow<'a, str>>,
+    /// A string (`"error"`) or, from pino/bunyan JSON logs merged into the record, a number.
     #[serde(borrow, default)]
-    level: Option<std::borrow::Cow<'a, str>>,
+    level: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
     kubernetes: Option<RawK8s<'a>>,
 }
@@ -335,6 +336,24 @@ impl Labels {
     }
 }
 
+/// A record's `level` as a word: its string, or pino's number (10 trace … 50 error, 60 fatal).
+fn level_word(raw: Option<&serde_json::value::RawValue>) -> String {
+    let Some(raw) = raw.map(|r| r.get()) else {
+        return String::new();
+    };
+    if let Ok(n) = raw.parse::<u64>() {
+        return match n {
+            0..=19 => "trace",
+            20..=29 => "debug",
+            30..=39 => "info",
+            40..=49 => "warn",
+            _ => "error",
+        }
+        .to_string();
+    }
+    serde_json::from_str::<String>(raw).unwrap_or_default()
+}
+
 /// A `_search` answer's hits as entries, in the order the server gave them; a hit that cannot
 /// be read is counted and skipped, not the page.
 pub fn parse_search(body: &str, what: &str, labels: &mut Labels) -> Result<Answer, Failure> {
@@ -386,7 +405,7 @@ pub fn parse_search(body: &str, what: &str, labels: &mut Labels) -> Result<Answe
             key,
             entry: Entry {
                 ts_ns,
-                labels: labels.of(&k8s, src.level.as_deref().unwrap_or("")),
+                labels: labels.of(&k8s, &level_word(src.level)),
                 line,
             },
         });
@@ -503,6 +522,25 @@ mod tests {
             parse_search("<html><title>Sign in</title><body>", what, &mut Labels::default()),
             Err(Failure::Other(m)) if m.contains("Sign in")
         ));
+    }
+
+    #[test]
+    fn numeric_levels_are_words_and_unreadable_hits_are_counted() {
+        let body = r#"{"hits":{"hits":[
+            {"_index":"fluentd","_id":"a","_source":{"@timestamp":"2026-12-01T03:12:09.481Z","level":50,"msg":"x","log":"{\"level\":50,\"msg\":\"checkout failed\"}","kubernetes":{"pod_name":"fo-6d9f7c8b54-x2x9k","labels":{"app":"fo"}}},"sort":[1,1]},
+            {"_index":"fluentd","_source":{"@timestamp":"2026-12-01T03:12:10Z","log":"no id"},"sort":[2,2]},
+            {"_index":"fluentd","_id":"c","_source":{"log":"epoch ms from the sort"},"sort":[1764558730000,3]}
+        ]}}"#;
+        let a = parse_search(body, "t", &mut Labels::default()).unwrap();
+        assert_eq!(a.hits.len(), 2);
+        assert_eq!(a.unreadable, 1);
+        assert_eq!(
+            a.hits[0].entry.labels.get("level").map(String::as_str),
+            Some("error")
+        );
+        assert_eq!(a.hits[1].entry.ts_ns, 1_764_558_730_000 * 1_000_000);
+        assert_eq!(a.last_sort, Some(serde_json::json!([1764558730000_i64, 3])));
+        assert_ne!(a.hits[0].key, key("other", "a"));
     }
 
     #[test]
