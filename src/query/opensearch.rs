@@ -163,13 +163,13 @@ pub fn narrow(text: &str, scope: &LogScope) -> Option<String> {
         .collect();
     // As the pane names a line's service: its labels, else its container.
     service.push(json!({"term": {CONTAINER_FIELD: svc}}));
-    let mut filter = vec![
-        query,
-        json!({"bool": {"should": service, "minimum_should_match": 1}}),
-    ];
+    // The narrowing first, so a title cut at the pane's edge still shows it.
+    let mut filter = Vec::new();
     if let Some(h) = scope.pod_hash.as_deref().filter(|h| !h.is_empty()) {
         filter.push(json!({"term": {HASH_FIELD: h}}));
     }
+    filter.push(json!({"bool": {"should": service, "minimum_should_match": 1}}));
+    filter.push(query);
     Some(compact(&json!({"bool": {"filter": filter}})))
 }
 
@@ -225,9 +225,9 @@ mod tests {
         };
         let n: Value = serde_json::from_str(&narrow(&base, &scope).unwrap()).unwrap();
         let f = n["bool"]["filter"].as_array().unwrap();
-        assert_eq!(f[0], serde_json::from_str::<Value>(&base).unwrap());
+        assert_eq!(f[0]["term"][HASH_FIELD], "6d9f7c8b54");
         assert_eq!(f[1]["bool"]["should"][3]["term"][CONTAINER_FIELD], "goods");
-        assert_eq!(f[2]["term"][HASH_FIELD], "6d9f7c8b54");
+        assert_eq!(f[2], serde_json::from_str::<Value>(&base).unwrap());
         assert_eq!(narrow("not json", &scope), None);
         assert!(parse("[1]").is_err());
     }

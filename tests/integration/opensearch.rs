@@ -273,7 +273,7 @@ async fn narrowing_asks_for_the_service_and_the_tracks_pod_template_hash() {
     s.handle(Intent::Narrow);
     let q: Value = serde_json::from_str(&s.effective_log_query()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        q["bool"]["filter"][2],
+        q["bool"]["filter"][0],
         json!({"term": {"kubernetes.labels.rollouts-pod-template-hash.keyword": CANARY}}),
         "{q}"
     );
