@@ -348,18 +348,7 @@ mod tests {
     fn a_full_log_ring_drops_the_oldest_and_keeps_the_selection_on_its_line() {
         let mut s = State::new(context(false), start(), 100);
         s.set_size(120, 40);
-        let line = |i: i64| LogLine {
-            ts: start() + chrono::Duration::seconds(i),
-            level: Level::Error,
-            service: "store".into(),
-            pod: "store-abc-1".into(),
-            track: None,
-            logger: "".into(),
-            message: format!("line {i}"),
-            trace_id: String::new(),
-            thread: "".into(),
-            stack: vec![],
-        };
+        let line = |i: i64| error_line(i, "store", "store-abc-1", &format!("line {i}"));
         s.apply(Update::Logs((0..100).map(line).collect()));
         s.handle(Intent::Focus(Pane::Logs));
         s.handle(Intent::Up);
@@ -391,17 +380,13 @@ mod tests {
         assert!(!store.canary_hash.is_empty());
         let mut s = State::new(context(false), start(), 100);
         s.set_size(120, 40);
-        let line = |i: i64, hash: &str| LogLine {
-            ts: start() + chrono::Duration::seconds(i),
-            level: Level::Error,
-            service: "store".into(),
-            pod: format!("store-{hash}-x2x9k").into(),
-            track: None,
-            logger: "".into(),
-            message: format!("line {i}"),
-            trace_id: String::new(),
-            thread: "".into(),
-            stack: vec![],
+        let line = |i: i64, hash: &str| {
+            error_line(
+                i,
+                "store",
+                &format!("store-{hash}-x2x9k"),
+                &format!("line {i}"),
+            )
         };
         s.apply(Update::Logs(vec![
             line(1, &store.canary_hash),

@@ -1,5 +1,5 @@
 //! What the State tests beside each module share: a seeded demo platform fed into a State,
-//! the reference clock, and the names they use.
+//! the reference clock, a log line, and the names they use.
 
 pub use super::*;
 pub use crate::layout::Pane;
@@ -48,4 +48,20 @@ pub fn select_rollout(s: &mut State, name: &str) {
         s.handle(Intent::Down);
     }
     assert_eq!(s.selected_rollout().map(|r| r.name.as_str()), Some(name));
+}
+
+/// An ERROR line of `service`'s pod `pod`, `secs` after the start, saying `message`.
+pub fn error_line(secs: i64, service: &str, pod: &str, message: &str) -> LogLine {
+    LogLine {
+        ts: start() + chrono::Duration::seconds(secs),
+        level: Level::Error,
+        service: service.into(),
+        pod: pod.into(),
+        track: None,
+        logger: "".into(),
+        message: message.into(),
+        trace_id: String::new(),
+        thread: "".into(),
+        stack: vec![],
+    }
 }

@@ -3,6 +3,7 @@
 //! lines reaching the screen harmless, and the ring's bound.
 
 use crate::support;
+use crate::support::numbers;
 
 use crate::support::fake_loki::{FakeLoki, Pushed};
 use opsdeck::layout::Pane;
@@ -103,20 +104,6 @@ async fn until(
             ),
         }
     }
-}
-
-/// The request numbers of the lines in the ring, in order.
-fn numbers(s: &State) -> Vec<usize> {
-    s.logs
-        .iter()
-        .filter_map(|l| {
-            l.message
-                .strip_prefix("request ")?
-                .strip_suffix(" failed")?
-                .parse()
-                .ok()
-        })
-        .collect()
 }
 
 #[tokio::test]

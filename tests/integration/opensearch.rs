@@ -7,6 +7,7 @@
 
 use crate::support;
 use crate::support::fake_opensearch::{Doc, ELASTIC_ROOT, FakeOpenSearch, OPENSEARCH_ROOT};
+use crate::support::numbers;
 use crate::support::promgen::until;
 use opsdeck::layout::Pane;
 use opsdeck::model::{Level, Rollout, Track};
@@ -109,19 +110,6 @@ fn state() -> State {
     let mut s = State::new(ctx, chrono::Utc::now(), 50_000);
     s.set_size(200, 60);
     s
-}
-
-fn numbers(s: &State) -> Vec<usize> {
-    s.logs
-        .iter()
-        .filter_map(|l| {
-            l.message
-                .strip_prefix("request ")?
-                .strip_suffix(" failed")?
-                .parse()
-                .ok()
-        })
-        .collect()
 }
 
 async fn settle(rx: &mut mpsc::Receiver<Update>, s: &mut State, ms: u64) {

@@ -186,6 +186,21 @@ pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
     out
 }
 
+/// The numbers of the `request N failed` lines in the ring, in order (the log sources' tests
+/// number their lines so).
+pub fn numbers(s: &State) -> Vec<usize> {
+    s.logs
+        .iter()
+        .filter_map(|l| {
+            l.message
+                .strip_prefix("request ")?
+                .strip_suffix(" failed")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
 pub mod fake_kube;
 pub mod fake_loki;
 pub mod fake_opensearch;
