@@ -241,15 +241,7 @@ async fn hostile_lines_reach_the_screen_harmless() {
     let fake = FakeLoki::start().await;
     let base = now_ns() - 5_000_000_000;
     let mut hostile = Vec::new();
-    for (k, text) in [
-        "\u{1b}]0;pwned title\u{7}ERROR title change",
-        "\u{1b}[2J\u{1b}[HERROR clear screen",
-        "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}ERROR clipboard write",
-        "ERROR \u{1b}[31mred\u{1b}[0m and \u{9b}1;1H C1 CSI and \u{202e}bidi",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (k, text) in support::HOSTILE.iter().enumerate() {
         let mut e = entry(base + k as i128, 0);
         e.line = (*text).to_string();
         hostile.push(e);

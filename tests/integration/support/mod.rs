@@ -201,6 +201,15 @@ pub fn numbers(s: &State) -> Vec<usize> {
         .collect()
 }
 
+/// Log lines that would take over a terminal if printed as they are: a title change, a screen
+/// clear, an OSC 52 clipboard write, colours, a C1 CSI and a bidi override.
+pub const HOSTILE: [&str; 4] = [
+    "\u{1b}]0;pwned title\u{7}ERROR title change",
+    "\u{1b}[2J\u{1b}[HERROR clear screen",
+    "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}ERROR clipboard write",
+    "ERROR \u{1b}[31mred\u{1b}[0m and \u{9b}1;1H C1 CSI and \u{202e}bidi",
+];
+
 pub mod fake_kube;
 pub mod fake_loki;
 pub mod fake_opensearch;
