@@ -38,6 +38,9 @@ pub struct FileSettings {
     pub path: Option<PathBuf>,
     /// (flag id, argv pieces) for every flag the file sets.
     pub args: Vec<(String, Vec<OsString>)>,
+    /// Where each of `args` is written (`file:line:column: key: \0` and the line), for a value
+    /// clap then refuses.
+    pub places: Vec<(String, String)>,
     pub contexts: BTreeMap<String, ContextPolicy>,
 }
 
@@ -46,6 +49,94 @@ pub fn read(path: &Path) -> Result<FileSettings, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     parse(path, &text)
+}
+
+/// A file that cannot be used as it is: what it still restricts, read key by key, so a typo
+/// elsewhere never widens what opsdeck may do. `read-only` at the top and `read-only` /
+/// `protected` under `[contexts.NAME]` are kept when they read as booleans; one that is there
+/// but cannot be read, or a file that is not TOML at all, makes the run read-only. Returns the
+/// settings to go on with and what to tell the user.
+pub fn salvage(path: &Path, text: Option<&str>) -> (FileSettings, String) {
+    let file = path.display().to_string();
+    let read_only = || vec![("read_only".to_string(), vec![OsString::from("--read-only")])];
+    let mut out = FileSettings {
+        path: Some(path.to_path_buf()),
+        ..Default::default()
+    };
+    let Some(root) = text.and_then(|t| DeTable::parse(t).ok()) else {
+        out.args = read_only();
+        return (
+            out,
+            format!("{file} cannot be read as TOML: opsdeck runs read-only until it is fixed"),
+        );
+    };
+    let mut forced = false;
+    let boolean = |v: &DeValue| match v {
+        DeValue::Boolean(b) => Some(*b),
+        _ => None,
+    };
+    for (key, value) in root.get_ref() {
+        match key.get_ref().as_ref() {
+            "read-only" => match boolean(value.get_ref()) {
+                Some(true) => out.args = read_only(),
+                Some(false) => {}
+                None => forced = true,
+            },
+            "contexts" => {
+                let DeValue::Table(t) = value.get_ref() else {
+                    forced = true;
+                    continue;
+                };
+                for (name, policy) in t {
+                    let DeValue::Table(pt) = policy.get_ref() else {
+                        forced = true;
+                        continue;
+                    };
+                    let mut p = ContextPolicy::default();
+                    for (k, v) in pt {
+                        let slot = match k.get_ref().as_ref() {
+                            "read-only" => &mut p.read_only,
+                            "protected" => &mut p.protected,
+                            _ => continue,
+                        };
+                        // Unreadable: the stricter reading.
+                        *slot = boolean(v.get_ref()).unwrap_or(true);
+                    }
+                    out.contexts.insert(name.get_ref().to_string(), p);
+                }
+            }
+            _ => {}
+        }
+    }
+    if forced {
+        out.args = read_only();
+        return (
+            out,
+            format!(
+                "{file}: a restriction cannot be read, so opsdeck runs read-only until it is fixed"
+            ),
+        );
+    }
+    let kept: Vec<String> = out
+        .args
+        .iter()
+        .map(|_| "read-only".to_string())
+        .chain(
+            out.contexts
+                .iter()
+                .filter(|(_, p)| p.read_only || p.protected)
+                .map(|(n, _)| format!("[contexts.{n}]")),
+        )
+        .collect();
+    let note = if kept.is_empty() {
+        format!("the rest of {file} is ignored (it restricts nothing)")
+    } else {
+        format!(
+            "the rest of {file} is ignored; its restrictions are kept: {}",
+            kept.join(", ")
+        )
+    };
+    (out, note)
 }
 
 /// A TOML value as the text clap reads for a flag, when it is a scalar.
@@ -145,6 +236,8 @@ pub fn parse(path: &Path, text: &str) -> Result<FileSettings, String> {
                 None => return Err(bad("must be a string, a number or a list of strings")),
             },
         };
+        out.places
+            .push((id.clone(), say(value.span(), &format!("{k}: \u{0}"))));
         out.args.push((id, pieces));
     }
     Ok(out)
@@ -188,9 +281,43 @@ pub fn parse_with_file(
             from_file.push(id.clone());
         }
     }
-    let m = Cli::command().try_get_matches_from(argv)?;
+    let m = match Cli::command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        // A value from the file clap refuses is named with its file, line and key.
+        Err(e) => return Err(in_file(e, &file, &from_file)),
+    };
     let cli = Cli::from_arg_matches(&m)?;
     Ok((cli, m, from_file, file))
+}
+
+/// Which of the file's settings clap refused, tried one by one, as a located error.
+fn in_file(e: clap::Error, file: &FileSettings, from_file: &[String]) -> clap::Error {
+    for (id, pieces) in &file.args {
+        if !from_file.contains(id) {
+            continue;
+        }
+        let mut alone = vec![OsString::from("opsdeck")];
+        alone.extend(pieces.iter().cloned());
+        if let Err(one) = Cli::command().try_get_matches_from(alone) {
+            let why = one.to_string();
+            let why = why
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            let place = file
+                .places
+                .iter()
+                .find(|(i, _)| i == id)
+                .map_or(why.clone(), |(_, at)| at.replace('\u{0}', &why));
+            return clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{place}\n"),
+            );
+        }
+    }
+    e
 }
 
 /// `opsdeck config show`: every setting, its value and where it came from (tokens hidden).
@@ -271,6 +398,55 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("theme = \"dark\"  # default"), "{shown}");
+    }
+
+    #[test]
+    fn a_broken_file_keeps_its_restrictions_or_makes_the_run_read_only() {
+        let text = "read-only = true\nthme = \"light\"\n[contexts.prod]\nprotected = true\n";
+        assert!(parse(p(), text).is_err());
+        let (s, note) = salvage(p(), Some(text));
+        assert_eq!(
+            s.args,
+            vec![("read_only".to_string(), vec![OsString::from("--read-only")])]
+        );
+        assert!(s.contexts["prod"].protected);
+        assert!(
+            note.contains("restrictions are kept: read-only, [contexts.prod]"),
+            "{note}"
+        );
+        let (cli, ..) = parse_with_file(vec!["opsdeck".into()], s).unwrap();
+        assert!(cli.read_only);
+        // A restriction that cannot be read, or a file that is not TOML: read-only.
+        for bad in [
+            "read-only = \"yes\"\n",
+            "[contexts.prod]\nprotected = 1\n",
+            "contexts = 3\n",
+            "read-only = [",
+        ] {
+            let (s, _) = salvage(p(), Some(bad));
+            assert!(
+                !s.args.is_empty() || s.contexts.values().any(|c| c.protected),
+                "{bad}"
+            );
+        }
+        assert!(!salvage(p(), Some("read-only = [")).0.args.is_empty());
+        assert!(!salvage(p(), None).0.args.is_empty());
+        // Nothing restricted, nothing forced.
+        let (s, note) = salvage(p(), Some("thme = 1\n"));
+        assert!(s.args.is_empty() && note.contains("restricts nothing"));
+    }
+
+    #[test]
+    fn a_value_clap_refuses_is_named_with_its_place_in_the_file() {
+        let s = parse(p(), "theme = \"dark\"\nlog-lines = -5\n").unwrap();
+        let e = parse_with_file(vec!["opsdeck".into()], s)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("config.toml:2:13: log-lines: invalid value '-5'"),
+            "{e}"
+        );
+        assert!(e.contains("2 | log-lines = -5"), "{e}");
     }
 
     #[test]

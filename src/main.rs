@@ -358,10 +358,22 @@ fn report(problems: &[String], strict: bool) {
     }
 }
 
+/// Writes a subcommand's output; a closed pipe (`opsdeck config show | head`) ends it quietly
+/// instead of panicking as `print!` does.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// `opsdeck config check`: the configuration, keymap and every theme; exit 1 if one is broken.
-fn check(problems: &[String], keymap: &str) -> i32 {
+fn check(problems: &[String], keymap: &str, theme: &str) -> i32 {
     let mut bad = problems.to_vec();
     if let Err(e) = load_keymap(keymap) {
+        bad.push(e);
+    }
+    // The theme the run would use, as start-up loads it.
+    if let Err(e) = Theme::load(theme) {
         bad.push(e);
     }
     for name in opsdeck::theme::names() {
@@ -370,11 +382,11 @@ fn check(problems: &[String], keymap: &str) -> i32 {
         }
     }
     if bad.is_empty() {
-        println!("configuration, keymap and themes are fine");
+        say("configuration, keymap and themes are fine\n");
         0
     } else {
         for e in &bad {
-            println!("{e}");
+            say(&format!("{e}\n"));
         }
         1
     }
@@ -396,8 +408,11 @@ fn main() -> color_eyre::Result<()> {
     let file = match pre.config.clone().or_else(config_file::default_path) {
         Some(p) if pre.config.is_some() || p.exists() => {
             config_file::read(&p).unwrap_or_else(|e| {
-                problems.push(e);
-                config_file::FileSettings::default()
+                // Fail closed: what the file restricts still holds.
+                let text = std::fs::read_to_string(&p).ok();
+                let (kept, note) = config_file::salvage(&p, text.as_deref());
+                problems.push(format!("{e}\n  {note}"));
+                kept
             })
         }
         _ => config_file::FileSettings::default(),
@@ -411,22 +426,22 @@ fn main() -> color_eyre::Result<()> {
             for p in &problems {
                 eprintln!("opsdeck: {p}");
             }
-            print!("{}", config_file::show(&matches, &from_file, &file));
+            say(&config_file::show(&matches, &from_file, &file));
             return Ok(());
         }
         Some(Sub::Config {
             action: ConfigAction::Check,
         }) => {
-            std::process::exit(check(&problems, &cli.keymap));
+            std::process::exit(check(&problems, &cli.keymap, &cli.theme));
         }
         Some(Sub::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "opsdeck",
-                &mut std::io::stdout(),
-            );
+            // Into a buffer, then written once: a closed pipe (`| head`) ends it quietly
+            // (clap_complete panics on a failed write).
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut out);
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&out);
             return Ok(());
         }
         Some(Sub::Man) => {

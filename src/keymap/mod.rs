@@ -120,15 +120,20 @@ impl Keymap {
         Resolved::None
     }
 
-    /// Footer hints for the contexts: `(key, label)` of the actions the catalogue hints, in
-    /// its order, each from the most specific context that binds it.
-    pub fn hints(&self, contexts: &[KeyContext]) -> Vec<(String, &'static str)> {
+    /// Footer hints for the contexts: `(key, label)` of the actions the catalogue hints and
+    /// `shown` keeps (read-only drops the operator actions), in its order, each from the most
+    /// specific context that binds it.
+    pub fn hints(
+        &self,
+        contexts: &[KeyContext],
+        shown: impl Fn(Action) -> bool,
+    ) -> Vec<(String, &'static str)> {
         let mut hinted: Vec<(u8, Action)> = Action::all()
             .filter_map(|a| a.info().hint.map(|h| (h, a)))
             .collect();
         hinted.sort();
         let mut out = Vec::new();
-        for (_, action) in hinted {
+        for (_, action) in hinted.into_iter().filter(|(_, a)| shown(*a)) {
             for c in contexts {
                 if let Some(b) = self.context(*c).iter().find(|b| b.action == action) {
                     if let Some(k) = b.keys.first() {
@@ -225,10 +230,20 @@ mod tests {
     fn hints_follow_the_catalogue() {
         let k = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
         let hints: Vec<String> = k
-            .hints(&[Rollouts, List, Global])
+            .hints(&[Rollouts, List, Global], |_| true)
             .into_iter()
             .map(|(key, label)| format!("{key} {label}"))
             .collect();
+        // Read-only: no operator action is offered.
+        let read_only: Vec<&str> = k
+            .hints(&[Rollouts, List, Global], |a| a.kind().is_none())
+            .into_iter()
+            .map(|(_, label)| label)
+            .collect();
+        assert!(
+            !read_only.contains(&"promote") && !read_only.is_empty(),
+            "{read_only:?}"
+        );
         assert_eq!(
             hints[..6],
             [

@@ -39,7 +39,9 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     } else {
         let mut spans = vec![Span::raw(" ")];
         let mut used = 1;
-        for (key, label) in v.keymap.hints(&s.key_contexts()) {
+        // Read-only: actions that would be refused are not offered.
+        let shown = |a: crate::state::Action| !s.context.read_only || a.kind().is_none();
+        for (key, label) in v.keymap.hints(&s.key_contexts(), shown) {
             let piece = key.width() + label.width() + 3;
             if used + piece > w {
                 break;

@@ -234,13 +234,26 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
 fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
     let t = v.theme;
     let mut lines = Vec::new();
+    let read_only = v.state.context.read_only;
     for (ctx, bindings) in &v.keymap.contexts {
         lines.push(Line::styled(ctx.name(), t.title));
         for b in bindings {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            let refused = read_only && b.action.kind().is_some();
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", keys.join(" ")), t.accent),
-                Span::styled(b.about(), t.text),
+                Span::styled(
+                    format!("  {:<16}", keys.join(" ")),
+                    if refused { t.muted } else { t.accent },
+                ),
+                Span::styled(b.about(), if refused { t.muted } else { t.text }),
+                Span::styled(
+                    if refused {
+                        "  (refused: read-only)"
+                    } else {
+                        ""
+                    },
+                    t.muted,
+                ),
             ]));
         }
     }

@@ -105,3 +105,59 @@ fn broken_files_fail_with_the_message_a_user_reads() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// `opsdeck ARGS` with its stdout closed after the first bytes, as `| head -c 16` does.
+fn into_closed_pipe(args: &[&str], config: &str) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let dir = crate::support::temp_dir("pipe");
+    let file = dir.join("config.toml");
+    std::fs::write(&file, config).unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env("OPSDECK_CONFIG", &file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = [0u8; 16];
+    let mut out = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let _ = out.read(&mut first);
+    drop(out);
+    let o = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    (o.status, String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn printing_into_a_closed_pipe_ends_quietly() {
+    for args in [&["completions", "bash"][..], &["config", "show"], &["man"]] {
+        let (status, err) = into_closed_pipe(args, "log-lines = 1000\n");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(status.success(), "{args:?}: {status:?} {err}");
+    }
+}
+
+#[test]
+fn a_broken_file_keeps_read_only_and_config_check_sees_what_start_up_sees() {
+    use std::process::Command;
+    let dir = crate::support::temp_dir("salvage");
+    let file = dir.join("config.toml");
+    std::fs::write(&file, "read-only = true\nthme = \"light\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["config", "show"])
+        .env("OPSDECK_CONFIG", &file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(out.contains("read-only = true"), "{out}");
+    assert!(err.contains("restrictions are kept: read-only"), "{err}");
+    std::fs::write(&file, "theme = \"purple\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["config", "check"])
+        .env("OPSDECK_CONFIG", &file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no theme \"purple\""));
+}

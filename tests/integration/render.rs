@@ -510,3 +510,24 @@ fn an_expanded_stack_trace_near_the_bottom_scrolls_into_view() {
         "the whole trace fits:\n{text}"
     );
 }
+
+#[test]
+fn read_only_offers_no_action_and_the_help_marks_them_refused() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.state.context.read_only = true;
+    select_rollout(&mut d, "store");
+    let screen = support::render(&d.state, &dark(), 120, 40);
+    let footer = screen.lines().last().unwrap_or("");
+    for refused in ["promote", "abort", "retry", "restart", "sync"] {
+        assert!(!footer.contains(refused), "{refused} offered: {footer}");
+    }
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    d.state.handle(opsdeck::state::Intent::Help);
+    let help = support::render(&d.state, &dark(), 120, 40);
+    assert!(help.contains("(refused: read-only)"), "{help}");
+    // Not read-only: offered, and not marked.
+    d.state.context.read_only = false;
+    d.state.handle(opsdeck::state::Intent::Help);
+    let screen = support::render(&d.state, &dark(), 120, 40);
+    assert!(screen.lines().last().unwrap_or("").contains("promote"));
+}
