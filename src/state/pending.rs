@@ -17,6 +17,9 @@ pub struct PendingAction {
     pub silence: Option<SilenceForm>,
     /// In a protected context every action needs the target's name typed.
     pub protected: bool,
+    /// A promote against the cockpit's verdict: its evidence (`GET /products: canary success
+    /// 72.0% vs stable 99.9%`); the confirmation repeats it and wants the name typed.
+    pub against: Option<String>,
     /// The equivalent CLI command, kept up to date as the form changes: the confirmation
     /// shows it and the audit log records it.
     pub command: String,
@@ -65,6 +68,7 @@ impl PendingAction {
             typed: LineEditor::default(),
             silence: None,
             protected: false,
+            against: None,
             command: String::new(),
         }
     }
@@ -91,7 +95,10 @@ impl PendingAction {
     }
 
     pub fn needs_typing(&self) -> bool {
-        self.kind.needs_typed_confirmation() || self.kind == ActionKind::Silence || self.protected
+        self.kind.needs_typed_confirmation()
+            || self.kind == ActionKind::Silence
+            || self.protected
+            || self.against.is_some()
     }
 
     pub fn typed_ok(&self) -> bool {
@@ -100,7 +107,7 @@ impl PendingAction {
                 !self.typed.trim().is_empty() && parse_silence_duration(&f.duration).is_some()
             }
             _ => {
-                !(self.kind.needs_typed_confirmation() || self.protected)
+                !(self.kind.needs_typed_confirmation() || self.protected || self.against.is_some())
                     || self.typed.as_str() == self.target.name
             }
         }

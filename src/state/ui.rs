@@ -142,7 +142,7 @@ pub enum Overlay {
         namespace: String,
         name: String,
     },
-    Confirm(PendingAction),
+    Confirm(Box<PendingAction>),
     InternalLog,
     /// The change timeline, with the selected entry (an index into `State::timeline`).
     Timeline {

@@ -132,6 +132,15 @@ impl State {
     }
 
     /// The rollout the cockpit shows, if it is open.
+    /// The cockpit's case against a running canary, its worst finding first (`None`: no
+    /// finding, or no canary).
+    pub fn canary_worse(&self, r: &Rollout) -> Option<String> {
+        if !r.canary_active() {
+            return None;
+        }
+        cockpit_view(self, r).concerns.into_iter().next()
+    }
+
     pub fn cockpit_rollout(&self) -> Option<&Rollout> {
         match &self.ui.screen {
             super::Screen::Cockpit { namespace, name } => self.rollout(namespace, name),

@@ -153,15 +153,21 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
     let t = v.theme;
     let w = 76.min(body.width.saturating_sub(2)).max(20);
     let cmd = p.command.clone();
-    let mut lines = vec![
-        Line::styled(p.effect.clone(), t.text),
+    let mut lines = vec![Line::styled(p.effect.clone(), t.text)];
+    if let Some(why) = &p.against {
+        lines.push(Line::styled(
+            format!("✗ the cockpit judges the canary worse: {why}"),
+            t.error,
+        ));
+    }
+    lines.extend([
         Line::raw(""),
         Line::from(vec![
             Span::styled("$ ", t.muted),
             Span::styled(cmd, t.accent),
         ]),
         Line::raw(""),
-    ];
+    ]);
     if p.kind == ActionKind::Sync {
         let b = |on: bool| if on { "[x]" } else { "[ ]" };
         lines.push(Line::from(vec![
@@ -214,7 +220,7 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
         Span::styled(" cancel", t.muted),
     ]));
     let area = fitted(body, w, &lines);
-    let danger = p.kind.needs_typed_confirmation();
+    let danger = p.kind.needs_typed_confirmation() || p.against.is_some();
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(if danger { t.error } else { t.border_focus })

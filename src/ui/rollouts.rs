@@ -156,16 +156,27 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         if bar {
             cells.push(timeline(t, r));
         }
+        // A canary the cockpit judges worse says so here: not `promote?`, and its evidence
+        // before the rollout's own message.
+        let worse = s.canary_worse(r);
+        let (pause, pause_st) = match (&worse, r.pause_state(s.now)) {
+            (Some(_), Some(PauseState::UntilPromoted)) => ("✗ worse".to_string(), t.error),
+            _ => (pause_text(r, s.now), t.warn),
+        };
+        let (msg, msg_st) = match &worse {
+            Some(why) => (format!("✗ {why}"), t.error),
+            None => (r.message.clone(), t.muted),
+        };
         cells.extend([
             weight_spans(v, r),
-            vec![Span::styled(pause_text(r, s.now), t.warn)],
+            vec![Span::styled(pause, pause_st)],
             vec![Span::styled(
                 if msg_w >= 6 {
-                    ellipsize(&r.message, msg_w)
+                    ellipsize(&msg, msg_w)
                 } else {
                     String::new()
                 },
-                t.muted,
+                msg_st,
             )],
         ]);
         let sel = (focused && k == pos.selected).then_some(t.selection);

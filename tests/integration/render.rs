@@ -531,3 +531,26 @@ fn read_only_offers_no_action_and_the_help_marks_them_refused() {
     let screen = support::render(&d.state, &dark(), 120, 40);
     assert!(screen.lines().last().unwrap_or("").contains("promote"));
 }
+
+#[test]
+fn a_canary_judged_worse_says_so_in_the_list_and_in_the_promote_confirmation() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    let text = render(&d.state, &dark(), 200, 60);
+    let row = text
+        .lines()
+        .find(|l| l.contains("store") && l.contains("Paused"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        row.contains("✗ worse") && !row.contains("promote?"),
+        "{row}"
+    );
+    assert!(row.contains("✗ GET /products: canary success"), "{row}");
+    d.state.handle(Intent::Act(ActionKind::Promote));
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("✗ the cockpit judges the canary worse: GET /products"),
+        "{text}"
+    );
+    assert!(text.contains("Type \"store\" to confirm"), "{text}");
+}

@@ -16,6 +16,11 @@ impl State {
         let pending = match self.prepare(kind) {
             Ok(mut p) => {
                 p.protected = self.context.protected;
+                if matches!(kind, ActionKind::Promote | ActionKind::PromoteFull) {
+                    p.against = self
+                        .rollout(&p.target.namespace, &p.target.name)
+                        .and_then(|r| self.canary_worse(r));
+                }
                 p
             }
             Err(why) => {
@@ -50,7 +55,7 @@ impl State {
                 why,
             ))];
         }
-        self.ui.overlay = Some(Overlay::Confirm(pending));
+        self.ui.overlay = Some(Overlay::Confirm(Box::new(pending)));
         Vec::new()
     }
 
@@ -168,6 +173,37 @@ mod tests {
         };
         assert_eq!(req.kind, ActionKind::Abort);
         assert_eq!(req.command, "kubectl argo rollouts abort store -n dev");
+    }
+
+    #[test]
+    fn promoting_a_canary_judged_worse_repeats_the_evidence_and_wants_the_name_typed() {
+        let (mut s, _sim) = demo(Scenario::BadCanary, false);
+        let store = s.rollout("dev", "store").cloned().unwrap_or_default();
+        let why = s
+            .canary_worse(&store)
+            .expect("the bad canary is judged worse");
+        assert!(why.contains("canary success"), "{why}");
+        select_rollout(&mut s, "store");
+        s.handle(Intent::Act(ActionKind::Promote));
+        let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+            panic!("no confirmation")
+        };
+        assert_eq!(p.against.as_deref(), Some(why.as_str()));
+        assert!(p.needs_typing());
+        assert!(s.handle(Intent::Confirm).is_empty(), "not without the name");
+        for c in "store".chars() {
+            s.handle(Intent::Text(TextKey::Char(c)));
+        }
+        let cmds = s.handle(Intent::Text(TextKey::Enter));
+        assert!(matches!(cmds.as_slice(), [Command::Run(_)]), "{cmds:?}");
+        // A canary that looks like stable asks only for a yes.
+        let (mut s, _sim) = demo(Scenario::Steady, false);
+        select_rollout(&mut s, "user");
+        s.handle(Intent::Act(ActionKind::Promote));
+        let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+            panic!("no confirmation")
+        };
+        assert!(p.against.is_none() && !p.needs_typing());
     }
 
     #[test]
