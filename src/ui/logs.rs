@@ -178,19 +178,24 @@ fn wrap_rows(area: Rect, l: &LogLine, svc_w: u16) -> usize {
     w.saturating_sub(first).div_ceil(cont)
 }
 
-/// One line of ERROR-rate sparklines, per service over the last ten minutes, busiest first.
+/// One line of ERROR-rate sparklines, per service over the last ten rolling minutes (each bar
+/// the 60 s before a point, the number the last 60 s), busiest first.
 fn sparklines(buf: &mut Buffer, area: Rect, v: &View) {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let s = v.state;
     let t = v.theme;
-    let now = s.now.timestamp() / 60;
+    // Rolling minutes ending now (not clock minutes: the last bar and the number do not drop
+    // to nothing as a minute turns).
     let mut rows: Vec<(&String, Vec<u32>)> = s
         .log_counts
         .minutes
-        .iter()
-        .map(|(svc, q)| {
-            let counts = (now - 9..=now)
-                .map(|m| q.iter().find(|(k, _)| *k == m).map_or(0, |x| x.1))
+        .keys()
+        .map(|svc| {
+            let (canary, rest) = s.log_counts.buckets(svc, s.now, 60, 10);
+            let counts = canary
+                .iter()
+                .zip(&rest)
+                .map(|(a, b)| (a + b).min(u64::from(u32::MAX)) as u32)
                 .collect::<Vec<u32>>();
             (svc, counts)
         })
@@ -204,7 +209,14 @@ fn sparklines(buf: &mut Buffer, area: Rect, v: &View) {
     });
     let mut x = area.x;
     let y = area.y;
-    x += text::put(buf, x, y, "errors/min ", area.right() - x, t.muted);
+    x += text::put(
+        buf,
+        x,
+        y,
+        "errors/min (rolling) ",
+        area.right() - x,
+        t.muted,
+    );
     for (svc, counts) in rows {
         let max = counts.iter().copied().max().unwrap_or(1).max(1);
         let bars: String = counts

@@ -554,3 +554,36 @@ fn a_canary_judged_worse_says_so_in_the_list_and_in_the_promote_confirmation() {
     );
     assert!(text.contains("Type \"store\" to confirm"), "{text}");
 }
+
+#[test]
+fn errors_per_minute_are_a_rolling_minute_that_does_not_drop_as_the_clock_minute_turns() {
+    use opsdeck::model::{Level, LogLine};
+    // One second after the minute turned, 50 ERROR lines in the last 40 s.
+    let now = start() + chrono::Duration::seconds(1);
+    let mut s = State::new(support::context(), now, 1000);
+    s.set_size(120, 40);
+    let lines = (0..50)
+        .map(|i| LogLine {
+            ts: now - chrono::Duration::milliseconds(40_000 - i * 700),
+            level: Level::Error,
+            service: "store".into(),
+            pod: "store-5f6b8d9c7-wv5mn".into(),
+            track: None,
+            logger: "".into(),
+            message: format!("request {i} failed"),
+            trace_id: String::new(),
+            thread: "".into(),
+            stack: vec![],
+        })
+        .collect();
+    s.apply(Update::Logs(lines));
+    s.apply(Update::Clock(now));
+    s.handle(Intent::Focus(Pane::Logs));
+    s.handle(Intent::Zoom);
+    let text = render(&s, &dark(), 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("errors/min (rolling)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains(" 50 "), "{row}");
+}
