@@ -55,6 +55,8 @@ pub struct LogsView {
     pub narrow: Option<(String, Option<Track>)>,
     /// Times in UTC (else local).
     pub utc: bool,
+    /// The id the next line had when the logs were paused: lines since are counted.
+    pub paused_at: u64,
 }
 
 impl Default for LogsView {
@@ -66,6 +68,7 @@ impl Default for LogsView {
             wrap: false,
             narrow: None,
             utc: true,
+            paused_at: 0,
         }
     }
 }

@@ -141,6 +141,15 @@ impl State {
         cockpit_view(self, r).concerns.into_iter().next()
     }
 
+    /// Lines that arrived since the logs were paused (0 while following).
+    pub fn logs_since_pause(&self) -> u64 {
+        if self.ui.logs.follow {
+            0
+        } else {
+            self.next_log_seq.saturating_sub(self.ui.logs.paused_at)
+        }
+    }
+
     pub fn cockpit_rollout(&self) -> Option<&Rollout> {
         match &self.ui.screen {
             super::Screen::Cockpit { namespace, name } => self.rollout(namespace, name),

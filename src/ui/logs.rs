@@ -246,14 +246,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let idx = s.indices(Pane::Logs);
     let q = s.effective_log_query();
     let narrowed = s.ui.logs.narrow.is_some();
-    let mut extra = vec![Span::styled(
-        format!("{q} "),
-        if narrowed { t.accent } else { t.muted },
-    )];
-    let dropped = s.logs.dropped() + s.logs.server_dropped;
-    if dropped > 0 {
-        extra.push(Span::styled(format!("{dropped} dropped "), t.warn));
-    }
+    // The state first (a narrow title cuts from the right), the query last, cut to its room.
+    let mut extra = vec![if s.ui.logs.follow {
+        Span::styled("following ", t.ok)
+    } else {
+        match s.logs_since_pause() {
+            0 => Span::styled("paused (f follows) ", t.warn),
+            n => Span::styled(format!("paused, {n} new (f follows) "), t.warn),
+        }
+    }];
     let typing = s.typing() == Some(crate::state::Typing::Search);
     if typing || !s.ui.logs.search.is_empty() {
         let cursor = if typing { "▌" } else { " (n/N)" };
@@ -262,14 +263,23 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             t.highlight,
         ));
     }
+    let dropped = s.logs.dropped() + s.logs.server_dropped;
+    if dropped > 0 {
+        extra.push(Span::styled(format!("{dropped} dropped "), t.warn));
+    }
     if !s.ui.logs.utc {
         extra.push(Span::styled("local time ", t.muted));
     }
-    extra.push(if s.ui.logs.follow {
-        Span::styled("following ", t.ok)
-    } else {
-        Span::styled("paused (f follows) ", t.warn)
-    });
+    // The border, ` 5 Error logs `, a health warning: what the pane frame puts first.
+    use unicode_width::UnicodeWidthStr;
+    let used: usize = extra.iter().map(|x| x.content.width()).sum::<usize>() + 18;
+    let room = (area.width as usize).saturating_sub(used);
+    if room >= 8 {
+        extra.push(Span::styled(
+            format!("{} ", super::ellipsize(&q, room - 1)),
+            if narrowed { t.accent } else { t.muted },
+        ));
+    }
     if super::draw_status(
         frame,
         area,

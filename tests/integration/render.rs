@@ -587,3 +587,40 @@ fn errors_per_minute_are_a_rolling_minute_that_does_not_drop_as_the_clock_minute
         .unwrap_or_else(|| panic!("{text}"));
     assert!(row.contains(" 50 "), "{row}");
 }
+
+#[test]
+fn the_logs_title_keeps_its_state_before_a_long_query_and_counts_lines_since_the_pause() {
+    use opsdeck::model::{Level, LogLine};
+    let now = start();
+    let mut s = State::new(support::context(), now, 1000);
+    s.context.log_query = opsdeck::query::LogQuery::opensearch(
+        r#"{"bool":{"filter":[{"terms":{"kubernetes.namespace_name.keyword":["shop-api","shop-front"]}}],"must":[{"multi_match":{"fields":["log","message"],"query":"ERROR","type":"phrase"}}]}}"#,
+    );
+    s.set_size(80, 24);
+    let line = |i: i64| LogLine {
+        ts: now + chrono::Duration::seconds(i),
+        level: Level::Error,
+        service: "goods".into(),
+        pod: "goods-6d9f7c8b54-x2x9k".into(),
+        track: None,
+        logger: "".into(),
+        message: format!("request {i} failed"),
+        trace_id: String::new(),
+        thread: "".into(),
+        stack: vec![],
+    };
+    s.apply(Update::Logs((0..5).map(line).collect()));
+    s.handle(Intent::Focus(Pane::Logs));
+    s.handle(Intent::Up);
+    s.apply(Update::Logs((5..8).map(line).collect()));
+    let text = render(&s, &dark(), 80, 24);
+    let title = text
+        .lines()
+        .find(|l| l.contains("Error logs"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(title.contains("paused, 3 new (f follows)"), "{title}");
+    assert!(
+        title.contains("{\"bool\":") && title.contains('…'),
+        "{title}"
+    );
+}

@@ -477,7 +477,7 @@ fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
     // The logs are searched once they are on screen, from the frozen platform's history.
     tmux.keys(&["5"]);
-    let screen = tmux.wait_for_all(&["Error logs {\"bool\"", "GoodsDisplayController"]);
+    let screen = tmux.wait_for_all(&["Error logs following {\"bool\"", "GoodsDisplayController"]);
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
     let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
     assert!(

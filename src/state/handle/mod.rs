@@ -63,12 +63,18 @@ impl State {
     }
 
     pub fn handle(&mut self, intent: Intent) -> Vec<super::Command> {
-        match intent {
+        let following = self.ui.logs.follow;
+        let out = match intent {
             Intent::Text(key) => self.on_text(key),
             intent => self
                 .on_overlay(&intent)
                 .or_else(|| self.on_pane(&intent))
                 .unwrap_or_else(|| self.on_global(intent)),
+        };
+        // Where the logs were paused, for the title's count of the lines that came since.
+        if following && !self.ui.logs.follow {
+            self.ui.logs.paused_at = self.next_log_seq;
         }
+        out
     }
 }
