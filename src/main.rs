@@ -79,7 +79,14 @@ fn demo_platform(
     Platform {
         operator: Arc::new(operator),
         context: Context {
-            name: cfg.platform.context.into(),
+            // Simulated time that does not run at 1× says so beside the name.
+            name: if cfg.speed == 1.0 {
+                cfg.platform.context.into()
+            } else if cfg.speed == 0.0 {
+                format!("{} · time frozen", cfg.platform.context)
+            } else {
+                format!("{} · {}× time", cfg.platform.context, cfg.speed)
+            },
             namespace: cfg.platform.namespaces().join(","),
             argocd_namespace: "argocd".into(),
             demo: true,

@@ -36,6 +36,15 @@ impl Binding {
     pub fn about(&self) -> &'static str {
         self.action.info().about
     }
+
+    /// What it does in `ctx`: Enter opens an application's details on Apps, the cockpit on
+    /// Rollouts.
+    pub fn about_in(&self, ctx: KeyContext) -> &'static str {
+        match (self.action, ctx) {
+            (Action::Open, KeyContext::Apps) => "details",
+            _ => self.about(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +146,7 @@ impl Keymap {
             for c in contexts {
                 if let Some(b) = self.context(*c).iter().find(|b| b.action == action) {
                     if let Some(k) = b.keys.first() {
-                        out.push((k.to_string(), b.about()));
+                        out.push((k.to_string(), b.about_in(*c)));
                     }
                     break;
                 }

@@ -251,7 +251,7 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
                     format!("  {:<16}", keys.join(" ")),
                     if refused { t.muted } else { t.accent },
                 ),
-                Span::styled(b.about(), if refused { t.muted } else { t.text }),
+                Span::styled(b.about_in(*ctx), if refused { t.muted } else { t.text }),
                 Span::styled(
                     if refused {
                         "  (refused: read-only)"

@@ -473,7 +473,7 @@ fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60
             "0",
         ],
     );
-    let screen = tmux.wait_for_all(&["Rollouts 10", "Apps 22", "…-prod (demo)"]);
+    let screen = tmux.wait_for_all(&["Rollouts 10", "Apps 22", "time frozen"]);
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
     // The logs are searched once they are on screen, from the frozen platform's history.
     tmux.keys(&["5"]);
