@@ -557,23 +557,18 @@ fn a_canary_judged_worse_says_so_in_the_list_and_in_the_promote_confirmation() {
 
 #[test]
 fn errors_per_minute_are_a_rolling_minute_that_does_not_drop_as_the_clock_minute_turns() {
-    use opsdeck::model::{Level, LogLine};
     // One second after the minute turned, 50 ERROR lines in the last 40 s.
     let now = start() + chrono::Duration::seconds(1);
     let mut s = State::new(support::context(), now, 1000);
     s.set_size(120, 40);
     let lines = (0..50)
-        .map(|i| LogLine {
-            ts: now - chrono::Duration::milliseconds(40_000 - i * 700),
-            level: Level::Error,
-            service: "store".into(),
-            pod: "store-5f6b8d9c7-wv5mn".into(),
-            track: None,
-            logger: "".into(),
-            message: format!("request {i} failed"),
-            trace_id: String::new(),
-            thread: "".into(),
-            stack: vec![],
+        .map(|i| {
+            support::error_line(
+                now - chrono::Duration::milliseconds(40_000 - i * 700),
+                "store",
+                "store-5f6b8d9c7-wv5mn",
+                format!("request {i} failed"),
+            )
         })
         .collect();
     s.apply(Update::Logs(lines));
@@ -590,24 +585,19 @@ fn errors_per_minute_are_a_rolling_minute_that_does_not_drop_as_the_clock_minute
 
 #[test]
 fn the_logs_title_keeps_its_state_before_a_long_query_and_counts_lines_since_the_pause() {
-    use opsdeck::model::{Level, LogLine};
     let now = start();
     let mut s = State::new(support::context(), now, 1000);
     s.context.log_query = opsdeck::query::LogQuery::opensearch(
         r#"{"bool":{"filter":[{"terms":{"kubernetes.namespace_name.keyword":["shop-api","shop-front"]}}],"must":[{"multi_match":{"fields":["log","message"],"query":"ERROR","type":"phrase"}}]}}"#,
     );
     s.set_size(80, 24);
-    let line = |i: i64| LogLine {
-        ts: now + chrono::Duration::seconds(i),
-        level: Level::Error,
-        service: "goods".into(),
-        pod: "goods-6d9f7c8b54-x2x9k".into(),
-        track: None,
-        logger: "".into(),
-        message: format!("request {i} failed"),
-        trace_id: String::new(),
-        thread: "".into(),
-        stack: vec![],
+    let line = |i: i64| {
+        support::error_line(
+            now + chrono::Duration::seconds(i),
+            "goods",
+            "goods-6d9f7c8b54-x2x9k",
+            format!("request {i} failed"),
+        )
     };
     s.apply(Update::Logs((0..5).map(line).collect()));
     s.handle(Intent::Focus(Pane::Logs));

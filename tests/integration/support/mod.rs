@@ -210,6 +210,27 @@ pub const HOSTILE: [&str; 4] = [
     "ERROR \u{1b}[31mred\u{1b}[0m and \u{9b}1;1H C1 CSI and \u{202e}bidi",
 ];
 
+/// An ERROR line of `service`'s pod `pod` at `ts`.
+pub fn error_line(
+    ts: DateTime<Utc>,
+    service: &str,
+    pod: &str,
+    message: String,
+) -> opsdeck::model::LogLine {
+    opsdeck::model::LogLine {
+        ts,
+        level: opsdeck::model::Level::Error,
+        service: service.into(),
+        pod: pod.into(),
+        track: None,
+        logger: "".into(),
+        message,
+        trace_id: String::new(),
+        thread: "".into(),
+        stack: vec![],
+    }
+}
+
 pub mod fake_kube;
 pub mod fake_loki;
 pub mod fake_opensearch;
