@@ -109,6 +109,31 @@ pub fn parse_spring(line: &str) -> Option<SpringLine<'_>> {
     })
 }
 
+/// How far back a late line is moved to its place: a flood of out-of-order lines costs each
+/// one a binary search and at most this many moves.
+pub const REORDER: usize = 500;
+
+/// Where an item of time `ts` goes in a queue kept in time order (`time` reads an item's):
+/// the end for the newest, and for one older than the last [`REORDER`] items; else after the
+/// last item of the window not newer than it.
+pub fn place<T>(q: &VecDeque<T>, time: impl Fn(&T) -> DateTime<Utc>, ts: DateTime<Utc>) -> usize {
+    let n = q.len();
+    let floor = n.saturating_sub(REORDER);
+    if q.back().is_none_or(|b| time(b) <= ts) || q.get(floor).is_some_and(|f| time(f) > ts) {
+        return n;
+    }
+    let (mut lo, mut hi) = (floor, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if q.get(mid).is_some_and(|m| time(m) <= ts) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// A bounded ring of log lines; the oldest are dropped, and counted, when it is full.
 #[derive(Clone, Debug)]
 pub struct LogRing {
@@ -140,14 +165,12 @@ impl LogRing {
         gone
     }
     /// Adds a line in time order: after the last line not newer than it (a line indexed late
-    /// goes back to its place, looking back at most [`Self::REORDER`] lines). Returns where it
-    /// went (before the oldest is dropped) and the oldest line when the ring was full.
+    /// goes back to its place within the last [`REORDER`] lines; one older than all of them is
+    /// too late to place and is appended). Returns where it went (before the oldest is dropped)
+    /// and the oldest line when the ring was full.
     pub fn insert(&mut self, line: LogLine) -> (usize, Option<LogLine>) {
         let n = self.lines.len();
-        let mut at = n;
-        while at > 0 && n - at < Self::REORDER && self.lines[at - 1].ts > line.ts {
-            at -= 1;
-        }
+        let at = place(&self.lines, |l| l.ts, line.ts);
         if at == n {
             return (n, self.push(line));
         }
@@ -160,9 +183,6 @@ impl LogRing {
         };
         (at, gone)
     }
-
-    /// How far back a late line is moved to its place.
-    pub const REORDER: usize = 10_000;
 
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -196,6 +216,22 @@ impl Default for LogRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_found_within_the_window_and_older_lines_are_appended() {
+        let t = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
+        let q: VecDeque<DateTime<Utc>> = (0..(REORDER as i64 + 100)).map(|s| t(s * 10)).collect();
+        let n = q.len();
+        assert_eq!(place(&q, |x| *x, t(1_000_000)), n, "newest: the end");
+        assert_eq!(
+            place(&q, |x| *x, t(5)),
+            n,
+            "older than the window: appended"
+        );
+        let inside = (n as i64 - 3) * 10 - 5;
+        assert_eq!(place(&q, |x| *x, t(inside)), n - 3);
+        assert_eq!(place(&VecDeque::new(), |x: &DateTime<Utc>| *x, t(1)), 0);
+    }
 
     #[test]
     fn a_late_line_goes_to_its_place_in_time() {

@@ -17,7 +17,7 @@ pub use action::{
 pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use cpu::{CpuData, CpuSeries};
-pub use log::{Level, LogLine, LogRing, parse_spring};
+pub use log::{Level, LogLine, LogRing, REORDER, parse_spring, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,

@@ -2,7 +2,7 @@
 //! minute (the logs pane's sparklines) and per service and track for the cockpit's rate. A line
 //! leaves the counts when it leaves the ring.
 
-use crate::model::{Level, LogLine, Track};
+use crate::model::{Level, LogLine, Track, place};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -45,13 +45,7 @@ impl LogCounts {
             .entry(line.service.clone())
             .or_default()
             .of(line.track);
-        match q.back() {
-            Some(last) if *last > line.ts => {
-                let at = q.iter().rposition(|t| *t <= line.ts).map_or(0, |i| i + 1);
-                q.insert(at, line.ts);
-            }
-            _ => q.push_back(line.ts),
-        }
+        q.insert(place(q, |t| *t, line.ts), line.ts);
         let key = line.ts.timestamp().div_euclid(60);
         let q = self.minutes.entry(line.service.to_string()).or_default();
         match q.back_mut() {
@@ -83,8 +77,7 @@ impl LogCounts {
         };
         none.remove(i);
         let q = b.of(Some(track));
-        let at = q.iter().rposition(|t| *t <= line.ts).map_or(0, |i| i + 1);
-        q.insert(at, line.ts);
+        q.insert(place(q, |t| *t, line.ts), line.ts);
     }
 
     /// The oldest line of the ring left it.
