@@ -223,6 +223,11 @@ pub struct Cli {
     /// Error-log lines kept in memory.
     #[arg(long, default_value_t = 50_000)]
     pub log_lines: usize,
+    /// A list's order at start, `PANE=ORDER`, repeatable: apps=problems|wave|name,
+    /// rollouts=problems|name, routes=problems|rps|name, alerts=problems|newest|name.
+    /// Problems first is the default everywhere; `o` cycles the focused list.
+    #[arg(long, value_parser = crate::state::parse_sort, value_name = "PANE=ORDER")]
+    pub sort: Vec<(crate::layout::Pane, crate::state::SortKey)>,
 }
 
 /// A credential: never printed, not even in opsdeck's own log.
@@ -269,6 +274,8 @@ pub struct Config {
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
     pub log_lines: usize,
+    /// Each list's order at start (`--sort`).
+    pub sort: Vec<(crate::layout::Pane, crate::state::SortKey)>,
     pub prometheus: Option<String>,
     pub prometheus_service: Option<String>,
     pub prometheus_token: Option<Secret>,
@@ -340,6 +347,7 @@ impl Config {
             audit_log: cli.audit_log.unwrap_or_else(|| dir.join("audit.jsonl")),
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
             log_lines: cli.log_lines.clamp(100, 5_000_000),
+            sort: cli.sort,
             prometheus: cli.prometheus,
             prometheus_service: cli.prometheus_service,
             prometheus_token: cli.prometheus_token.map(Secret),

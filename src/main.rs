@@ -511,6 +511,9 @@ fn main() -> color_eyre::Result<()> {
         state.ui.layout_spec = cfg.layout.clone();
         state.ui.cpu.index = cfg.cpu_window;
         state.ui.routes.index = cfg.route_window;
+        for (pane, key) in &cfg.sort {
+            state.ui.sort[*pane] = *key;
+        }
         let app = App {
             state,
             theme,

@@ -18,40 +18,52 @@ impl State {
         match update {
             Update::Apps(apps) => {
                 self.mark_ok(SourceId::Apps);
+                let keep = self.selected_id(Pane::Apps);
                 let tl = &mut self.timeline;
-                let changed = keyed::snapshot(&mut self.apps, apps, |o, n| tl.note_app(now, o, n));
-                self.clamp(Pane::Apps);
-                changed
+                let old = self.apps.clone();
+                keyed::snapshot(&mut self.apps, apps, |o, n| tl.note_app(now, o, n));
+                self.resort(Pane::Apps, keep);
+                old != self.apps
             }
             Update::AppUpserted(app) => {
                 self.mark_ok(SourceId::Apps);
+                let keep = self.selected_id(Pane::Apps);
                 let tl = &mut self.timeline;
-                keyed::upsert(&mut self.apps, app, |o, n| tl.note_app(now, o, n))
+                let changed = keyed::upsert(&mut self.apps, app, |o, n| tl.note_app(now, o, n));
+                self.resort(Pane::Apps, keep);
+                changed
             }
             Update::AppDeleted { namespace, name } => {
+                let keep = self.selected_id(Pane::Apps);
                 let changed = keyed::delete(&mut self.apps, &namespace, &name);
-                self.clamp(Pane::Apps);
+                self.resort(Pane::Apps, keep);
                 changed
             }
             Update::Rollouts(rollouts) => {
                 self.mark_ok(SourceId::Rollouts);
+                let keep = self.selected_id(Pane::Rollouts);
                 let tl = &mut self.timeline;
-                let changed = keyed::snapshot(&mut self.rollouts, rollouts, |o, n| {
+                let old = self.rollouts.clone();
+                keyed::snapshot(&mut self.rollouts, rollouts, |o, n| {
                     tl.note_rollout(now, o, n)
                 });
-                self.clamp(Pane::Rollouts);
+                self.resort(Pane::Rollouts, keep);
+                let changed = old != self.rollouts;
                 self.rollouts_changed(changed)
             }
             Update::RolloutUpserted(r) => {
                 self.mark_ok(SourceId::Rollouts);
+                let keep = self.selected_id(Pane::Rollouts);
                 let tl = &mut self.timeline;
                 let changed =
                     keyed::upsert(&mut self.rollouts, *r, |o, n| tl.note_rollout(now, o, n));
+                self.resort(Pane::Rollouts, keep);
                 self.rollouts_changed(changed)
             }
             Update::RolloutDeleted { namespace, name } => {
+                let keep = self.selected_id(Pane::Rollouts);
                 let changed = keyed::delete(&mut self.rollouts, &namespace, &name);
-                self.clamp(Pane::Rollouts);
+                self.resort(Pane::Rollouts, keep);
                 self.rollouts_changed(changed)
             }
             Update::Routes(routes) => self.apply_routes(routes),
@@ -193,25 +205,25 @@ impl State {
     fn apply_routes(&mut self, mut routes: Vec<RouteStats>) -> bool {
         routes.sort_by(|a, b| (&a.service, &a.route).cmp(&(&b.service, &b.route)));
         self.mark_ok(SourceId::Mesh);
-        let changed = routes != self.routes;
-        self.routes = routes;
-        self.clamp(Pane::Routes);
+        let keep = self.selected_id(Pane::Routes);
+        let old = std::mem::replace(&mut self.routes, routes);
+        self.resort(Pane::Routes, keep);
+        let changed = old != self.routes;
+        if changed {
+            // A canary judged worse on the new numbers moves up the rollouts.
+            let keep = self.selected_id(Pane::Rollouts);
+            self.resort(Pane::Rollouts, keep);
+        }
         changed
     }
 
-    fn apply_alerts(&mut self, mut alerts: Vec<Alert>) -> bool {
-        // Firing first, then by severity, name and subject.
-        alerts.sort_by(|a, b| {
-            (a.state != AlertState::Firing, a.severity, &a.name)
-                .cmp(&(b.state != AlertState::Firing, b.severity, &b.name))
-                .then_with(|| a.subject().cmp(&b.subject()))
-        });
+    fn apply_alerts(&mut self, alerts: Vec<Alert>) -> bool {
         self.mark_ok(SourceId::Alerts);
         self.timeline.note_alerts(self.now, &self.alerts, &alerts);
-        let changed = alerts != self.alerts;
-        self.alerts = alerts;
-        self.clamp(Pane::Alerts);
-        changed
+        let keep = self.selected_id(Pane::Alerts);
+        let old = std::mem::replace(&mut self.alerts, alerts);
+        self.resort(Pane::Alerts, keep);
+        old != self.alerts
     }
 
     fn apply_logs(&mut self, lines: Vec<LogLine>) -> bool {

@@ -27,6 +27,8 @@ pub enum Intent {
     CommandWith(&'static str),
     Follow,
     Expand,
+    /// The focused list's next order (problems first, by name, …).
+    Sort,
     /// Show or hide silenced and inhibited alerts.
     ToggleSuppressed,
     /// Start typing a search in the logs.

@@ -97,8 +97,10 @@ mod tests {
     use crate::state::tests::*;
 
     #[test]
-    fn apps_are_in_sync_wave_order() {
-        let (s, _) = demo(Scenario::Steady, false);
+    fn apps_sorted_by_wave_are_in_sync_wave_order() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        s.ui.sort[Pane::Apps] = crate::state::SortKey::Wave;
+        s.resort(Pane::Apps, None);
         let waves: Vec<i32> = s.apps.iter().map(|a| a.sync_wave).collect();
         let mut sorted = waves.clone();
         sorted.sort();

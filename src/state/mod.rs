@@ -16,6 +16,8 @@ mod keyed;
 mod log_counts;
 mod palette;
 mod pending;
+mod problems;
+mod sort;
 mod timeline;
 mod ui;
 mod update;
@@ -29,6 +31,8 @@ pub use handle::Command;
 pub use intent::{Intent, TextKey};
 pub use palette::{Suggestion, fuzzy};
 pub use pending::{PendingAction, SILENCE_DURATIONS, SilenceForm, parse_silence_duration};
+pub use problems::{FAILING_SUCCESS, Item as ProblemItem, Problems};
+pub use sort::{SortKey, parse_sort};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES, Timeline};
 pub use ui::{
     AlertsView, CPU_WINDOWS, Flash, FlashKind, ListView, LogsView, Overlay, PaletteView, PaneMap,

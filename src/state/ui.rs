@@ -166,6 +166,8 @@ pub struct Ui {
     pub screen: Screen,
     pub overlay: Option<Overlay>,
     pub lists: PaneMap<ListView>,
+    /// Each list's order (`sort`, `--sort`).
+    pub sort: PaneMap<super::SortKey>,
     pub typing: Option<Typing>,
     pub logs: LogsView,
     pub alerts: AlertsView,
@@ -186,6 +188,7 @@ impl Default for Ui {
             screen: Screen::Main,
             overlay: None,
             lists: PaneMap::default(),
+            sort: PaneMap::default(),
             typing: None,
             logs: LogsView::default(),
             alerts: AlertsView::default(),

@@ -13,68 +13,180 @@ use unicode_width::UnicodeWidthStr;
 pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
     let s = v.state;
     let t = v.theme;
-    let mut left = vec![Span::styled(" opsdeck ", t.title)];
+    let width = area.width as usize;
+    let problems = s.problems();
+    let mut badges = Vec::new();
     if s.context.demo {
-        left.push(Span::styled(" DEMO ", t.badge));
-        left.push(Span::raw(" "));
+        badges.push(Span::styled(" DEMO ", t.badge));
+        badges.push(Span::raw(" "));
     }
     if s.context.protected {
-        left.push(Span::styled(" PROTECTED ", t.badge_danger));
-        left.push(Span::raw(" "));
+        badges.push(Span::styled(" PROTECTED ", t.badge_danger));
+        badges.push(Span::raw(" "));
     }
     if s.context.read_only {
-        left.push(Span::styled(" READ-ONLY ", t.badge_danger));
-        left.push(Span::raw(" "));
+        badges.push(Span::styled(" READ-ONLY ", t.badge_danger));
+        badges.push(Span::raw(" "));
     }
-    let who = left.len();
-    left.push(Span::styled(
-        format!("{} · ns {} ", s.context.name, s.context.namespace),
-        t.text,
+    let badges_w = spans_width(&badges);
+    let forms = summary_forms(v, &problems);
+    let tabs: Vec<Vec<Span>> = if compact {
+        vec![
+            tab_spans(v, &problems, true),
+            tab_spans(v, &problems, false),
+        ]
+    } else {
+        vec![Vec::new()]
+    };
+    let tabs_min = tabs.last().map_or(0, |x| spans_width(x));
+    let who_full = format!("{} · ns {} ", s.context.name, s.context.namespace);
+    // Problems first: the widest summary that leaves the narrowest tabs and the name (up to
+    // 28 columns of it).
+    let name_min = who_full.width().min(28);
+    // Give way in this order before the summary shrinks to a count: opsdeck's own name, then
+    // the context beyond 12 columns.
+    let fits = |title: &str, name: usize| {
+        forms[..forms.len().saturating_sub(1).max(1)]
+            .iter()
+            .position(|f| title.len() + badges_w + spans_width(f) + tabs_min + name <= width)
+    };
+    let (title, pick) = fits(" opsdeck ", name_min)
+        .map(|i| (" opsdeck ", i))
+        .or_else(|| fits("", name_min).map(|i| ("", i)))
+        .or_else(|| fits("", name_min.min(12)).map(|i| ("", i)))
+        .unwrap_or(("", forms.len() - 1));
+    let summary = &forms[pick];
+    let mut used = title.len() + badges_w + spans_width(summary);
+    let tab = tabs
+        .iter()
+        .find(|x| used + spans_width(x) + name_min <= width)
+        .or(tabs.last())
+        .cloned()
+        .unwrap_or_default();
+    used += spans_width(&tab);
+    let rest = width.saturating_sub(used);
+    let clock = format!(" {} UTC ", s.now.format("%H:%M"));
+    let health = health_spans(v, width > 150 && !compact);
+    let hw = spans_width(&health);
+    // A long context (an EKS ARN) is cut so the source health still shows; short ones read
+    // whole while they fit.
+    let mut who_w = who_full.width();
+    if s.context.name.width() > 32 {
+        who_w = who_w.min(24.max(rest.saturating_sub(hw + clock.width())));
+    }
+    who_w = who_w.min(rest);
+    let who = if who_w >= who_full.width() {
+        who_full
+    } else {
+        who_cut(&s.context.name, &s.context.namespace, who_w)
+    };
+    let mut room = rest.saturating_sub(who.width());
+    let mut spans = vec![Span::styled(title, t.title)];
+    spans.extend(badges);
+    spans.extend(summary.iter().cloned());
+    spans.push(Span::styled(who, t.text));
+    spans.extend(tab);
+    let show_health = hw <= room;
+    if show_health {
+        room -= hw;
+    }
+    let show_clock = clock.width() <= room;
+    if show_clock {
+        room -= clock.width();
+    }
+    spans.push(Span::raw(" ".repeat(room)));
+    if show_health {
+        spans.extend(health);
+    }
+    if show_clock {
+        spans.push(Span::styled(clock, t.title));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(|x| x.content.width()).sum()
+}
+
+/// The problem summary, widest first: every item in words, every item short, the worst
+/// items short with a count of the rest, then only the count. Nothing wrong reads `✓`; with
+/// a source failing, nothing is claimed (the health says which).
+fn summary_forms<'a>(v: &View, p: &crate::state::Problems) -> Vec<Vec<Span<'a>>> {
+    let t = v.theme;
+    let items = p.items();
+    if items.is_empty() {
+        let blind = SourceId::ALL
+            .iter()
+            .any(|id| !matches!(v.state.source(*id).health, Health::Ok | Health::Off(_)));
+        if blind {
+            return vec![Vec::new()];
+        }
+        return vec![
+            vec![Span::styled("✓ all clear  ", t.ok)],
+            vec![Span::styled("✓ ", t.ok)],
+        ];
+    }
+    let style = |severe: bool| if severe { t.badge_danger } else { t.badge };
+    let lead = style(p.severe());
+    let mut forms = Vec::new();
+    let join = |texts: Vec<(String, bool)>| {
+        let mut out = vec![Span::styled("⚠", lead)];
+        for (x, severe) in texts {
+            out.push(Span::styled(format!(" {x}"), style(severe)));
+        }
+        out.push(Span::styled(" ", lead));
+        out.push(Span::raw(" "));
+        out
+    };
+    forms.push(join(
+        items.iter().map(|i| (i.long.clone(), i.severe)).collect(),
     ));
-    if compact {
-        for p in Pane::ALL {
-            let shown = s.ui.layout.rect(p).is_some() || s.ui.focus == p;
-            let label = format!("{}{} ", p.index() + 1, short(p));
-            left.push(Span::styled(
-                label,
-                if s.ui.focus == p {
-                    t.selection
-                } else if shown {
-                    t.text
-                } else {
-                    t.muted
-                },
+    forms.push(join(
+        items.iter().map(|i| (i.short.clone(), i.severe)).collect(),
+    ));
+    for keep in (1..items.len()).rev() {
+        let mut texts: Vec<(String, bool)> = items[..keep]
+            .iter()
+            .map(|i| (i.short.clone(), i.severe))
+            .collect();
+        let more = items[keep..].iter().any(|i| i.severe);
+        texts.push((format!("+{}", items.len() - keep), more));
+        forms.push(join(texts));
+    }
+    forms.push(join(vec![(p.total().to_string(), p.severe())]));
+    forms
+}
+
+/// The compact layout's pane strip: `1Apps 2Roll! …`, or digits only; a pane holding a
+/// problem is marked `!` in the error colour.
+fn tab_spans<'a>(v: &View, p: &crate::state::Problems, words: bool) -> Vec<Span<'a>> {
+    let s = v.state;
+    let t = v.theme;
+    let mut out = Vec::new();
+    for pane in Pane::ALL {
+        let shown = s.ui.layout.rect(pane).is_some() || s.ui.focus == pane;
+        let st = if s.ui.focus == pane {
+            t.selection
+        } else if shown {
+            t.text
+        } else {
+            t.muted
+        };
+        let label = if words {
+            format!("{}{}", pane.index() + 1, short(pane))
+        } else {
+            format!("{}", pane.index() + 1)
+        };
+        out.push(Span::styled(label, st));
+        if p.in_pane(pane) {
+            out.push(Span::styled(
+                "!",
+                if s.ui.focus == pane { st } else { t.error },
             ));
         }
+        out.push(Span::raw(" "));
     }
-    let clock = format!(" {} UTC ", s.now.format("%H:%M"));
-    let health = health_spans(v, area.width as usize > 150 && !compact);
-    let used: usize = left.iter().map(|x| x.content.width()).sum::<usize>() + clock.width();
-    let hw: usize = health.iter().map(|x| x.content.width()).sum();
-    let mut spans = left;
-    let mut room = (area.width as usize).saturating_sub(used);
-    // Problems before names: a long context (an EKS ARN) is cut so the health still shows.
-    let text = spans[who].content.to_string();
-    // Cut for the health if that is enough, else for the pane tabs.
-    let width = area.width as usize;
-    let over = match (used + hw).saturating_sub(width) {
-        o if text.width() >= o + 12 => o,
-        _ => used.saturating_sub(width),
-    };
-    // Only long names (EKS ARNs, GKE's project_zone_cluster) are cut; short ones read whole.
-    if over > 0 && s.context.name.width() > 32 && text.width() >= over + 12 {
-        let cut = who_cut(&s.context.name, &s.context.namespace, text.width() - over);
-        room = width.saturating_sub(used - text.width() + cut.width());
-        spans[who] = Span::styled(cut, t.text);
-    }
-    if hw <= room {
-        spans.push(Span::raw(" ".repeat(room - hw)));
-        spans.extend(health);
-    } else {
-        spans.push(Span::raw(" ".repeat(room)));
-    }
-    spans.push(Span::styled(clock, t.title));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+    out
 }
 
 /// `context · ns namespaces` in `w` columns: the context keeps its end (`…cluster/shop-prod`,

@@ -102,8 +102,20 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .filter(|r| r.phase == RolloutPhase::Paused && !r.aborted)
         .count();
     let canaries = s.rollouts.iter().filter(|r| r.canary_active()).count();
-    let extra = vec![
-        Span::styled(format!("{} · ", s.rollouts.len()), t.muted),
+    let aborted = s.rollouts.iter().filter(|r| r.aborted).count();
+    let degraded = s
+        .rollouts
+        .iter()
+        .filter(|r| r.phase == RolloutPhase::Degraded && !r.aborted)
+        .count();
+    let mut extra = vec![Span::styled(format!("{} · ", s.rollouts.len()), t.muted)];
+    for (n, what) in [(aborted, "aborted"), (degraded, "degraded")] {
+        if n > 0 {
+            extra.push(Span::styled(format!("{n} {what}"), t.error));
+            extra.push(Span::styled(" · ", t.muted));
+        }
+    }
+    extra.extend([
         Span::styled(
             format!("{canaries} canary · "),
             if canaries > 0 { t.canary } else { t.muted },
@@ -112,7 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             format!("{paused} paused "),
             if paused > 0 { t.warn } else { t.muted },
         ),
-    ];
+    ]);
     let inner = pane_frame(frame, area, v, Pane::Rollouts, extra);
     let pos = &s.ui.lists[Pane::Rollouts];
     let rows_h = inner.height.saturating_sub(1) as usize;
@@ -139,7 +151,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let cols = text::columns(inner, &spec, 1);
     let msg_w = cols.last().map_or(0, |c| c.1 as usize);
     let buf = frame.buffer_mut();
-    text::header(buf, inner, &cols, &names, t.muted);
+    text::sorted_header(
+        buf,
+        inner,
+        &cols,
+        &names,
+        s.ui.sort[Pane::Rollouts].columns(Pane::Rollouts),
+        t.muted,
+    );
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.rollouts[i]) else {
             continue;

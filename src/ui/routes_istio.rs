@@ -188,7 +188,14 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
     let header: Vec<&str> = shown.iter().map(|c| c.header()).collect();
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
-    text::header(buf, inner, &cols, &header, t.muted);
+    text::sorted_header(
+        buf,
+        inner,
+        &cols,
+        &header,
+        s.ui.sort[Pane::Routes].columns(Pane::Routes),
+        t.muted,
+    );
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;

@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
-use unicode_width::UnicodeWidthChar;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Writes `s` at (x, y), clipped to `w` columns; returns the columns used.
 ///
@@ -143,6 +143,31 @@ pub fn row(
 pub fn header(buf: &mut Buffer, area: Rect, cols: &[(u16, u16)], names: &[&str], style: Style) {
     for ((x, w), name) in cols.iter().zip(names) {
         put(buf, *x, area.y, name, *w, style);
+    }
+}
+
+/// A header row with the column the list is sorted on marked `▾` (the first of `sorted` that
+/// is shown: the sync wave when the WAVE column is, else the name).
+pub fn sorted_header(
+    buf: &mut Buffer,
+    area: Rect,
+    cols: &[(u16, u16)],
+    names: &[&str],
+    sorted: &[&str],
+    style: Style,
+) {
+    header(buf, area, cols, names, style);
+    let shown = &names[..names.len().min(cols.len())];
+    let Some(k) = sorted
+        .iter()
+        .find_map(|s| shown.iter().position(|n| n == s))
+    else {
+        return;
+    };
+    let (x, w) = cols[k];
+    let n = names[k].width() as u16;
+    if n < w {
+        put(buf, x + n, area.y, "▾", 1, style);
     }
 }
 

@@ -614,3 +614,57 @@ fn the_logs_title_keeps_its_state_before_a_long_query_and_counts_lines_since_the
         "{title}"
     );
 }
+
+#[test]
+fn the_header_says_what_is_wrong_at_every_width_and_marks_the_panes_that_hold_it() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(60);
+    for w in [40u16, 60, 80, 90, 120, 160, 200] {
+        let text = render(&d.state, &dark(), w, 30);
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.contains('⚠'), "{w}: {header}");
+        if w >= 60 {
+            // The worst problem is named, not only counted.
+            assert!(header.contains("worse"), "{w}: {header}");
+        }
+        if w >= 120 {
+            assert!(header.contains("1 canary worse 2 warning"), "{w}: {header}");
+        }
+        // Compact below 120×40: the strip marks Rollouts and Alerts.
+        if w < 120 {
+            assert!(
+                header.contains("2!") && header.contains("6!") && !header.contains("1!"),
+                "{w}: {header}"
+            );
+        }
+    }
+    // Nothing wrong says so, unless a source is down (then nothing is claimed).
+    let mut d = Demo::new(1, Scenario::Steady);
+    let first = |s: &State, w| {
+        render(s, &dark(), w, 30)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        first(&d.state, 80).contains("✓ all clear"),
+        "{}",
+        first(&d.state, 80)
+    );
+    assert!(first(&d.state, 40).contains('✓'), "{}", first(&d.state, 40));
+    d.state.apply(Update::SourceHealth {
+        source: SourceId::Alerts,
+        health: Health::Error("connection refused".into()),
+    });
+    assert!(
+        !first(&d.state, 120).contains("all clear"),
+        "{}",
+        first(&d.state, 120)
+    );
+    assert!(
+        first(&d.state, 120).contains("✗ alerts"),
+        "{}",
+        first(&d.state, 120)
+    );
+}

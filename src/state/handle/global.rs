@@ -20,6 +20,10 @@ impl State {
                 Some(Vec::new())
             }
             Intent::Open => Some(self.open()),
+            Intent::Sort => {
+                self.cycle_sort();
+                Some(Vec::new())
+            }
             Intent::Window => {
                 self.next_window();
                 Some(Vec::new())
@@ -66,6 +70,7 @@ impl State {
             | Intent::Follow
             | Intent::Expand
             | Intent::ToggleSuppressed
+            | Intent::Sort
             | Intent::Search
             | Intent::SearchNext
             | Intent::SearchPrev
