@@ -57,58 +57,6 @@ pub struct LogLine {
     pub stack: Vec<String>,
 }
 
-/// The parts of a Spring Boot console line:
-/// `2026-11-22T03:41:24.123Z ERROR 1 --- [store] [nio-8080-exec-3] [trace-span] c.e.Foo : message`.
-#[derive(Debug, PartialEq)]
-pub struct SpringLine<'a> {
-    pub level: Level,
-    pub thread: &'a str,
-    pub trace_id: &'a str,
-    pub logger: &'a str,
-    pub message: &'a str,
-}
-
-pub fn parse_spring(line: &str) -> Option<SpringLine<'_>> {
-    let mut rest = line.trim_start();
-    let ts_end = rest.find(' ')?;
-    rest = rest[ts_end..].trim_start();
-    let lvl_end = rest.find(' ')?;
-    let level = Level::parse(&rest[..lvl_end]);
-    if level == Level::Unknown {
-        return None;
-    }
-    rest = &rest[lvl_end..];
-    let dashes = rest.find(" --- ")?;
-    rest = &rest[dashes + 5..];
-    let mut brackets = Vec::new();
-    loop {
-        let r = rest.trim_start();
-        if !r.starts_with('[') {
-            break;
-        }
-        let close = r.find(']')?;
-        brackets.push(r[1..close].trim());
-        rest = &r[close + 1..];
-    }
-    let sep = rest.find(" : ")?;
-    let logger = rest[..sep].trim();
-    let message = &rest[sep + 3..];
-    // [app] [thread] [trace] in Spring Boot 3.x; older lines have only [thread].
-    let (thread, trace_id) = match brackets.as_slice() {
-        [_, thread, trace, ..] => (*thread, *trace),
-        [_, thread] => (*thread, ""),
-        [thread] => (*thread, ""),
-        [] => ("", ""),
-    };
-    Some(SpringLine {
-        level,
-        thread,
-        trace_id,
-        logger,
-        message,
-    })
-}
-
 /// How far back a late line is moved to its place: a flood of out-of-order lines costs each
 /// one a binary search and at most this many moves.
 pub const REORDER: usize = 500;
@@ -255,34 +203,6 @@ mod tests {
         assert_eq!((i, gone.map(|g| g.message)), (1, Some("10".to_string())));
         let order: Vec<&str> = r.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(order, vec!["15", "20", "30"]);
-    }
-
-    #[test]
-    fn parses_spring_boot_3_line() {
-        let l = "2026-11-22T03:41:24.123Z ERROR 1 --- [store] [nio-8080-exec-3] [69a2f5c1,1f2e3d4c] c.e.store.ProductController : Request failed: GET /products/42";
-        let p = parse_spring(l).expect("spring line");
-        assert_eq!(p.level, Level::Error);
-        assert_eq!(p.thread, "nio-8080-exec-3");
-        assert_eq!(p.trace_id, "69a2f5c1,1f2e3d4c");
-        assert_eq!(p.logger, "c.e.store.ProductController");
-        assert_eq!(p.message, "Request failed: GET /products/42");
-    }
-
-    #[test]
-    fn parses_right_aligned_level_and_old_format() {
-        let l = "2026-02-19T12:22:37.451Z  WARN 128443 --- [main] o.s.b.App : slow start";
-        let p = parse_spring(l).expect("spring line");
-        assert_eq!(p.level, Level::Warn);
-        assert_eq!(p.thread, "main");
-        assert_eq!(p.message, "slow start");
-    }
-
-    #[test]
-    fn other_lines_are_not_spring() {
-        assert_eq!(parse_spring("just text"), None);
-        assert_eq!(parse_spring(""), None);
-        assert_eq!(parse_spring("ts ERROR no dashes : x"), None);
-        assert_eq!(parse_spring("ts ERROR 1 --- [unclosed : x"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod alert;
 pub mod app;
+pub mod app_line;
 pub mod cpu;
 pub mod log;
 pub mod mesh;
@@ -16,8 +17,9 @@ pub use action::{
 };
 pub use alert::{Alert, AlertState, Severity};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
+pub use app_line::{AppLine, parse_app_line};
 pub use cpu::{CpuData, CpuSeries};
-pub use log::{Level, LogLine, LogRing, REORDER, parse_spring, place};
+pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,

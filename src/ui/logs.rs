@@ -31,12 +31,46 @@ fn service_width(s: &crate::state::State) -> u16 {
     s.rollout_name_chars().clamp(9, 14) as u16 + 1
 }
 
-/// How one record is drawn: selected, expanded, and the frame's service column width.
+/// The columns before the message, the same for every record of a frame. The message comes
+/// first in importance: as the pane narrows the pod goes (below 100 columns), then the logger
+/// (below 70), then the track and the seconds (below 50). The track is shown while a canary
+/// runs.
+#[derive(Clone, Copy)]
+struct Cols {
+    time: u16,
+    svc: u16,
+    track: u16,
+    pod: u16,
+    logger: bool,
+}
+
+impl Cols {
+    fn of(s: &crate::state::State, width: u16) -> Cols {
+        Cols {
+            time: if width >= 50 { 9 } else { 6 },
+            svc: service_width(s),
+            // Canary or stable, while a canary runs.
+            track: if width >= 50 && s.rollouts.iter().any(|r| r.canary_active()) {
+                7
+            } else {
+                0
+            },
+            pod: if width >= 100 { 6 } else { 0 },
+            logger: width >= 70,
+        }
+    }
+    /// Where the message of a record without a logger starts, from the left edge.
+    fn fixed(self) -> u16 {
+        self.time + self.svc + self.track + self.pod + 6
+    }
+}
+
+/// How one record is drawn: selected, expanded, and the frame's columns.
 #[derive(Clone, Copy)]
 struct Look {
     selected: bool,
     expanded: bool,
-    svc_w: u16,
+    cols: Cols,
 }
 
 /// Writes one record at row y: time, service, track, pod, level, logger, message, fold mark.
@@ -44,7 +78,7 @@ fn put_record(buf: &mut Buffer, area: Rect, y: u16, v: &View, l: &LogLine, look:
     let Look {
         selected,
         expanded,
-        svc_w,
+        cols,
     } = look;
     let t = v.theme;
     if selected {
@@ -71,23 +105,28 @@ fn put_record(buf: &mut Buffer, area: Rect, y: u16, v: &View, l: &LogLine, look:
     }
     clock[2] = b':';
     clock[5] = b':';
+    let clock = std::str::from_utf8(&clock).unwrap_or("");
+    let clock = if cols.time < 9 { &clock[..5] } else { clock };
     let fields: [(&str, u16, ratatui::style::Style); 5] = [
-        (std::str::from_utf8(&clock).unwrap_or(""), 9, t.muted),
-        (&l.service, svc_w, t.text),
-        (track, 7, tst),
-        (pod, 6, t.muted),
+        (clock, cols.time, t.muted),
+        (&l.service, cols.svc, t.text),
+        (track, cols.track, tst),
+        (pod, cols.pod, t.muted),
         (l.level.as_str(), 6, level_style(t, l.level)),
     ];
     let mut x = area.x;
     let right = area.right();
     for (text, width, st) in fields {
+        if width == 0 {
+            continue;
+        }
         if x >= right {
             return;
         }
         text::put(buf, x, y, text, width.min(right - x).saturating_sub(1), st);
         x = (x + width).min(right);
     }
-    if !l.logger.is_empty() {
+    if cols.logger && !l.logger.is_empty() {
         let logger = short_logger(&l.logger);
         x += text::put(buf, x, y, logger, right - x, t.muted);
         x += text::put(buf, x, y, ": ", right - x, t.muted);
@@ -160,9 +199,9 @@ fn highlight(buf: &mut Buffer, x: u16, y: u16, right: u16, text: &str, q: &str, 
 }
 
 /// Where the message of a record starts (after time, service, track, pod, level and logger).
-fn message_x(area: Rect, l: &LogLine, svc_w: u16) -> u16 {
-    let mut x = area.x.saturating_add(28 + svc_w);
-    if !l.logger.is_empty() {
+fn message_x(area: Rect, l: &LogLine, cols: Cols) -> u16 {
+    let mut x = area.x.saturating_add(cols.fixed());
+    if cols.logger && !l.logger.is_empty() {
         x = x.saturating_add(
             unicode_width::UnicodeWidthStr::width(short_logger(&l.logger)) as u16 + 2,
         );
@@ -171,8 +210,8 @@ fn message_x(area: Rect, l: &LogLine, svc_w: u16) -> u16 {
 }
 
 /// Extra rows a wrapped message needs below its first row.
-fn wrap_rows(area: Rect, l: &LogLine, svc_w: u16) -> usize {
-    let first = area.right().saturating_sub(message_x(area, l, svc_w)) as usize;
+fn wrap_rows(area: Rect, l: &LogLine, cols: Cols) -> usize {
+    let first = area.right().saturating_sub(message_x(area, l, cols)) as usize;
     let cont = area.width.saturating_sub(11).max(1) as usize;
     let w = unicode_width::UnicodeWidthStr::width(l.message.as_str());
     w.saturating_sub(first).div_ceil(cont)
@@ -308,11 +347,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let focused = s.ui.focus == Pane::Logs;
     // Rows each record needs: 1, plus its details and stack when expanded.
     let wrap = s.ui.logs.wrap;
-    let svc_w = service_width(s);
+    let cols = Cols::of(s, inner.width);
     let height = |k: usize| -> usize {
         let Some(i) = idx.get(k) else { return 1 };
         let Some(l) = s.logs.get(i) else { return 1 };
-        let extra = if wrap { wrap_rows(inner, l, svc_w) } else { 0 };
+        let extra = if wrap { wrap_rows(inner, l, cols) } else { 0 };
         if s.ui.logs.expanded.contains(&s.log_seq(i)) {
             2 + l.stack.len() + extra
         } else {
@@ -347,12 +386,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let look = Look {
             selected: focused && k == pos.selected,
             expanded,
-            svc_w,
+            cols,
         };
         put_record(buf, inner, y, v, l, look);
         y += 1;
         if wrap {
-            let first = inner.right().saturating_sub(message_x(inner, l, svc_w)) as usize;
+            let first = inner.right().saturating_sub(message_x(inner, l, cols)) as usize;
             let (_, mut rest) = split_at_width(&l.message, first);
             let cont = inner.width.saturating_sub(11);
             while !rest.is_empty() && y < inner.bottom() {

@@ -8,7 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Writes `s` at (x, y), clipped to `w` columns; returns the columns used.
+/// Writes `s` at (x, y) in `w` columns; returns the columns used. Text that does not fit is
+/// cut with `…` in its last column, so a cut never passes for the whole.
 ///
 /// Text whose every character is one column wide (ASCII and our status glyphs) is written a
 /// character per cell; anything else (wide or combining characters) goes through ratatui's
@@ -24,16 +25,27 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, w: u16, style: Style) -> u
             .all(|c| !c.is_control() && UnicodeWidthChar::width(c) == Some(1));
     if narrow {
         let mut n = 0;
-        for c in s.chars() {
-            if n == w {
-                break;
-            }
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            // The last column of a text that goes on says so.
+            let c = if n + 1 == w && chars.peek().is_some() {
+                '…'
+            } else {
+                c
+            };
             let cell = &mut buf[(x + n, y)];
             cell.set_char(c);
             cell.set_style(style);
             n += 1;
+            if n == w {
+                break;
+            }
         }
         n
+    } else if s.width() > w as usize {
+        let (end, _) = buf.set_stringn(x, y, s, w.saturating_sub(1) as usize, style);
+        buf[(end, y)].set_char('…').set_style(style);
+        end.saturating_sub(x) + 1
     } else {
         let (end, _) = buf.set_stringn(x, y, s, w as usize, style);
         end.saturating_sub(x)
@@ -232,10 +244,14 @@ mod tests {
 
     #[test]
     fn put_clips_ascii_and_wide_text() {
-        let mut b = Buffer::empty(Rect::new(0, 0, 6, 1));
+        let mut b = Buffer::empty(Rect::new(0, 0, 12, 1));
         assert_eq!(put(&mut b, 0, 0, "abcdefgh", 4, Style::default()), 4);
         assert_eq!(put(&mut b, 4, 0, "✓✓✓", 2, Style::default()), 2);
-        let line: String = (0..6).map(|x| b[(x, 0)].symbol().to_string()).collect();
-        assert_eq!(line, "abcd✓✓");
+        // What fits exactly is whole; wide text is cut on a character with the mark.
+        assert_eq!(put(&mut b, 6, 0, "ab", 2, Style::default()), 2);
+        assert_eq!(put(&mut b, 8, 0, "日本語", 4, Style::default()), 3);
+        let line: String = (0..12).map(|x| b[(x, 0)].symbol().to_string()).collect();
+        // (日 takes two cells; the second reads as blank in the buffer.)
+        assert_eq!(line, "abc…✓…ab日 … ");
     }
 }

@@ -42,7 +42,7 @@ fn doc(n: usize, ts_ns: i128, canary: bool) -> Doc {
     let mut src: Value = serde_json::from_str(if n.is_multiple_of(2) { DOCKER } else { CRI })
         .unwrap_or_else(|e| panic!("{e}"));
     let line = format!(
-        "2026-12-01T03:12:09.481Z ERROR 1 --- [goods] [http-nio-8080-exec-7] [t{n}] c.s.goods.display.GoodsDisplayController : request {n} failed"
+        "2026-12-01T03:12:09.481Z ERROR 1 --- [goods] [http-nio-8080-exec-7] [{n:032x}-{n:016x}] c.s.goods.display.GoodsDisplayController : request {n} failed"
     );
     if n.is_multiple_of(2) {
         src["log"] = json!(format!("{line}\n"));

@@ -668,3 +668,63 @@ fn the_header_says_what_is_wrong_at_every_width_and_marks_the_panes_that_hold_it
         first(&d.state, 120)
     );
 }
+
+#[test]
+fn spring_boot_lines_of_every_shape_show_their_message_first_in_a_narrow_pane() {
+    use opsdeck::sources::logs::{Entry, Interner, to_log_line};
+    use std::collections::BTreeMap;
+    let p = format!(
+        "{}/tests/fixtures/logs/spring-boot.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let labels: BTreeMap<String, String> = [("app", "orders"), ("pod", "orders-7c9d8b6f5-abcde")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let labels = std::sync::Arc::new(labels);
+    let mut names = Interner::default();
+    let now = start();
+    let lines: Vec<_> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let e = Entry {
+                ts_ns: i128::from(now.timestamp_nanos_opt().unwrap_or(0)) + i as i128 * 1_000_000,
+                labels: labels.clone(),
+                line: l.to_string(),
+            };
+            to_log_line(&e, &[], &mut names)
+        })
+        .collect();
+    // The JSON lines carry their stack in a field: it is folded under the line.
+    assert_eq!(lines[7].stack.len(), 4);
+    assert_eq!(lines[11].stack.len(), 2);
+    let mut s = State::new(support::context(), now, 1000);
+    s.apply(Update::Logs(lines));
+    s.handle(Intent::Focus(Pane::Logs));
+    s.handle(Intent::Zoom);
+    for w in [60u16, 120] {
+        let screen = render(&s, &dark(), w, 30);
+        // No line shows the header a narrow pane would otherwise be filled with.
+        assert!(!screen.contains("---"), "{w}:\n{screen}");
+        assert!(!screen.contains("\"@timestamp\""), "{w}:\n{screen}");
+        for msg in [
+            "Starting Servlet Engine",
+            "Hello from service1",
+            "example ERROR",
+            "Order 42 failed",
+            "No active profile set",
+        ] {
+            assert!(screen.contains(msg), "{w}: {msg}\n{screen}");
+        }
+        // Lines that are not Spring Boot's keep their text.
+        assert!(screen.contains("09:12:33.456 [main]"), "{w}:\n{screen}");
+        if std::env::var("PEEK").is_ok() {
+            println!("{screen}");
+        }
+    }
+    let wide = render(&s, &dark(), 120, 30);
+    assert!(wide.contains("StandardEngine: Starting Servlet"), "{wide}");
+    assert!(wide.contains("MdcLogstash: example ERROR ▸+4"), "{wide}");
+}

@@ -2,7 +2,7 @@
 //! the stream's labels, canary or stable from the pod-template hash, Spring Boot's parts, the
 //! continuation lines as the stack, and the names that repeat shared.
 
-use crate::model::{Level, LogLine, Track, parse_spring};
+use crate::model::{Level, LogLine, Track, parse_app_line};
 use crate::state::Tracked;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -79,40 +79,50 @@ pub fn to_log_line(e: &Entry, tracked: &[Tracked], names: &mut Interner) -> LogL
             _ => None,
         });
     let ts = DateTime::<Utc>::from_timestamp_nanos(e.ts_ns.clamp(0, i64::MAX as i128) as i64);
-    match parse_spring(first) {
-        Some(p) => LogLine {
-            ts,
-            level: p.level,
-            service: names.get(&svc),
-            pod: names.get(&pod),
-            track,
-            logger: names.get(p.logger),
-            message: p.message.to_string(),
-            trace_id: p.trace_id.to_string(),
-            thread: names.get(p.thread),
-            stack,
-        },
-        None => {
-            let level = e
-                .labels
-                .get("detected_level")
-                .or(e.labels.get("level"))
-                .map(|l| Level::parse(&l.to_uppercase()))
-                .filter(|l| *l != Level::Unknown)
-                .unwrap_or_else(|| guess_level(first));
+    let level_label = || {
+        e.labels
+            .get("detected_level")
+            .or(e.labels.get("level"))
+            .map(|l| Level::parse(&l.to_uppercase()))
+            .filter(|l| *l != Level::Unknown)
+    };
+    match parse_app_line(first) {
+        Some(p) => {
+            let level = match p.level {
+                Level::Unknown => level_label().unwrap_or_else(|| guess_level(&p.message)),
+                l => l,
+            };
+            // A JSON line carries its stack in a field; continuation lines follow it.
+            let stack = if p.stack.is_empty() {
+                stack
+            } else {
+                p.stack.into_iter().chain(stack).collect()
+            };
             LogLine {
                 ts,
                 level,
                 service: names.get(&svc),
                 pod: names.get(&pod),
                 track,
-                logger: names.get(""),
-                message: first.to_string(),
-                trace_id: String::new(),
-                thread: names.get(""),
+                logger: names.get(&p.logger),
+                message: p.message.into_owned(),
+                trace_id: p.trace_id.into_owned(),
+                thread: names.get(&p.thread),
                 stack,
             }
         }
+        None => LogLine {
+            ts,
+            level: level_label().unwrap_or_else(|| guess_level(first)),
+            service: names.get(&svc),
+            pod: names.get(&pod),
+            track,
+            logger: names.get(""),
+            message: first.to_string(),
+            trace_id: String::new(),
+            thread: names.get(""),
+            stack,
+        },
     }
 }
 
