@@ -200,6 +200,16 @@ impl State {
                 l.track = Some(track);
             }
         }
+        // Narrowed to a track, the lines in view may have changed.
+        if self
+            .ui
+            .logs
+            .narrow
+            .as_ref()
+            .is_some_and(|(_, t)| t.is_some())
+        {
+            self.recount_hits();
+        }
     }
 
     fn apply_routes(&mut self, mut routes: Vec<RouteStats>) -> bool {
@@ -244,10 +254,18 @@ impl State {
     fn push_log(&mut self, line: LogLine) {
         self.log_counts.add(&line);
         let full = self.logs.len() == self.logs.capacity();
+        let searching = !self.ui.logs.search.is_empty();
+        let hit = searching && self.is_hit(&line);
+        let len = self.logs.len();
         // A line indexed late goes to its place in time, not to the end.
         let (at, gone) = self.logs.insert(line);
+        let mut gone_hit = false;
         if let Some(gone) = gone {
+            gone_hit = searching && self.is_hit(&gone);
             self.log_counts.evict(&gone);
+        }
+        if searching {
+            self.hits_follow(hit, at == len, gone_hit);
         }
         // Keep the selected line selected: in the unfiltered view its index moves with the
         // insert (a filtered view's indices are of matching lines; it is left as it is).

@@ -14,6 +14,7 @@ mod handle;
 mod intent;
 mod keyed;
 mod log_counts;
+mod log_search;
 mod palette;
 mod pending;
 mod problems;
@@ -29,6 +30,7 @@ pub use demand::{Demand, Tracked};
 pub use editor::LineEditor;
 pub use handle::Command;
 pub use intent::{Intent, TextKey};
+pub use log_search::SearchHits;
 pub use palette::{Suggestion, fuzzy};
 pub use pending::{PendingAction, SILENCE_DURATIONS, SilenceForm, parse_silence_duration};
 pub use problems::{FAILING_SUCCESS, Item as ProblemItem, Problems};
@@ -228,6 +230,7 @@ impl State {
         self.log_counts.clear();
         self.ui.logs.expanded.clear();
         self.ui.logs.follow = true;
+        self.ui.logs.hits = SearchHits::default();
     }
 
     /// Another context or namespaces: what was shown of the old one goes, its sources restart.

@@ -57,6 +57,8 @@ pub struct LogsView {
     pub utc: bool,
     /// The id the next line had when the logs were paused: lines since are counted.
     pub paused_at: u64,
+    /// The search's matches in view.
+    pub hits: super::SearchHits,
 }
 
 impl Default for LogsView {
@@ -69,6 +71,7 @@ impl Default for LogsView {
             narrow: None,
             utc: true,
             paused_at: 0,
+            hits: super::SearchHits::default(),
         }
     }
 }

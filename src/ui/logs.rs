@@ -162,7 +162,26 @@ fn message_cut(msg: &str, w: usize, wrap: bool) -> (&str, &str) {
     if !wrap {
         return (msg, "");
     }
-    split_at_width(msg, w)
+    wrap_split(msg, w)
+}
+
+/// A row of wrapped text and the rest: cut after the last space when there is one in the
+/// row's last two thirds (a word is not split), else at the width; the rest starts at its
+/// next word.
+fn wrap_split(s: &str, w: usize) -> (&str, &str) {
+    let (head, tail) = split_at_width(s, w);
+    if head.is_empty() {
+        // Narrower than one character: it goes alone, so every row makes progress.
+        let n = s.chars().next().map_or(0, char::len_utf8);
+        return (&s[..n], &s[n..]);
+    }
+    if tail.is_empty() || tail.starts_with(' ') || head.ends_with(' ') {
+        return (head, tail.trim_start_matches(' '));
+    }
+    match head.rfind(' ') {
+        Some(i) if i >= head.len() / 3 => (&s[..i], s[i + 1..].trim_start_matches(' ')),
+        _ => (head, tail),
+    }
 }
 
 fn split_at_width(s: &str, w: usize) -> (&str, &str) {
@@ -213,8 +232,13 @@ fn message_x(area: Rect, l: &LogLine, cols: Cols) -> u16 {
 fn wrap_rows(area: Rect, l: &LogLine, cols: Cols) -> usize {
     let first = area.right().saturating_sub(message_x(area, l, cols)) as usize;
     let cont = area.width.saturating_sub(11).max(1) as usize;
-    let w = unicode_width::UnicodeWidthStr::width(l.message.as_str());
-    w.saturating_sub(first).div_ceil(cont)
+    let (_, mut rest) = wrap_split(&l.message, first);
+    let mut rows = 0;
+    while !rest.is_empty() {
+        rest = wrap_split(rest, cont).1;
+        rows += 1;
+    }
+    rows
 }
 
 /// One line of ERROR-rate sparklines, per service over the last ten rolling minutes (each bar
@@ -296,9 +320,18 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }];
     let typing = s.typing() == Some(crate::state::Typing::Search);
     if typing || !s.ui.logs.search.is_empty() {
-        let cursor = if typing { "▌" } else { " (n/N)" };
+        let cursor = if typing { "▌" } else { "" };
+        let h = s.ui.logs.hits;
+        // The count before the words: `3/47`, `47`, or none.
+        let count = match (h.total, h.at) {
+            _ if s.ui.logs.search.is_empty() => String::new(),
+            (0, _) => " no match".to_string(),
+            (n, Some(at)) => format!(" {at}/{n}"),
+            (n, None) => format!(" {n}"),
+        };
+        let keys = if typing || h.total == 0 { "" } else { " (n/N)" };
         extra.push(Span::styled(
-            format!("search: {}{cursor} ", s.ui.logs.search),
+            format!("search: {}{cursor}{count}{keys} ", s.ui.logs.search),
             t.highlight,
         ));
     }
@@ -392,10 +425,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         y += 1;
         if wrap {
             let first = inner.right().saturating_sub(message_x(inner, l, cols)) as usize;
-            let (_, mut rest) = split_at_width(&l.message, first);
+            let (_, mut rest) = wrap_split(&l.message, first);
             let cont = inner.width.saturating_sub(11);
             while !rest.is_empty() && y < inner.bottom() {
-                let (line, more) = split_at_width(rest, cont.max(1) as usize);
+                let (line, more) = wrap_split(rest, cont.max(1) as usize);
                 text::put(buf, inner.x + 11, y, line, cont, t.text);
                 highlight(
                     buf,
@@ -439,5 +472,26 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             }
         }
         k += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_split;
+
+    #[test]
+    fn wrapping_cuts_between_words_and_always_makes_progress() {
+        assert_eq!(
+            wrap_split("Request processing failed: timeout", 20),
+            ("Request processing", "failed: timeout")
+        );
+        // No space late enough in the row: cut at the width.
+        assert_eq!(
+            wrap_split("a verylongidentifierwithoutspaces", 10),
+            ("a verylong", "identifierwithoutspaces")
+        );
+        assert_eq!(wrap_split("exactly ten", 11), ("exactly ten", ""));
+        assert_eq!(wrap_split("日本", 1), ("日", "本"));
+        assert_eq!(wrap_split("x", 0), ("x", ""));
     }
 }

@@ -613,6 +613,28 @@ fn the_logs_title_keeps_its_state_before_a_long_query_and_counts_lines_since_the
         title.contains("{\"bool\":") && title.contains('…'),
         "{title}"
     );
+    // A search says how many lines match and which one is selected, before the query.
+    s.handle(Intent::Search);
+    for c in "request 1".chars() {
+        s.handle(Intent::Text(TextKey::Char(c)));
+    }
+    let title = |s: &State| {
+        render(s, &dark(), 80, 24)
+            .lines()
+            .find(|l| l.contains("Error logs"))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    // While typing: the count so far ("request 1" only).
+    assert!(title(&s).contains("search: request 1▌ 1 "), "{}", title(&s));
+    s.handle(Intent::Text(TextKey::Backspace));
+    s.handle(Intent::Text(TextKey::Enter));
+    assert!(title(&s).contains("search: request  8/8 (n/N)"), "{}", title(&s));
+    s.handle(Intent::SearchPrev);
+    s.handle(Intent::SearchPrev);
+    assert!(title(&s).contains("6/8"), "{}", title(&s));
+    s.apply(Update::Logs(vec![line(9)]));
+    assert!(title(&s).contains("6/9"), "{}", title(&s));
 }
 
 #[test]

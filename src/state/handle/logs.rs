@@ -112,6 +112,7 @@ impl State {
         let n = self.filtered_len(Pane::Logs);
         self.ui.logs.follow = true;
         self.set_pos(Pane::Logs, n.saturating_sub(1));
+        self.recount_hits();
     }
 
     /// Whether the log row `k` (after the filter) matches the search.
@@ -122,13 +123,9 @@ impl State {
     }
 
     fn row_matches(&self, idx: &crate::state::view::Indices, k: usize, q: &str) -> bool {
-        !q.is_empty()
-            && idx.get(k).and_then(|i| self.logs.get(i)).is_some_and(|l| {
-                l.message.to_lowercase().contains(q)
-                    || l.logger.to_lowercase().contains(q)
-                    || l.service.to_lowercase().contains(q)
-                    || l.stack.iter().any(|s| s.to_lowercase().contains(q))
-            })
+        idx.get(k)
+            .and_then(|i| self.logs.get(i))
+            .is_some_and(|l| crate::state::log_search::line_matches(l, q))
     }
 
     /// Moves to the next (newer) or previous (older) matching line, with lines around it.
@@ -150,6 +147,7 @@ impl State {
             Some(k) => {
                 self.ui.logs.follow = false;
                 self.set_pos(Pane::Logs, k);
+                self.hit_selected(k);
                 // Keep a few lines of context around the match.
                 let rows = self.ui.layout.viewport_rows(Pane::Logs).max(1);
                 let l = &mut self.ui.lists[Pane::Logs];

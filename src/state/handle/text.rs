@@ -69,16 +69,21 @@ impl State {
                 // From the newest line up: the latest match first.
                 let n = self.filtered_len(Pane::Logs);
                 self.set_pos(Pane::Logs, n.saturating_sub(1));
-                if !self.log_matches(n.saturating_sub(1)) {
+                self.recount_hits();
+                if self.log_matches(n.saturating_sub(1)) {
+                    self.hit_selected(n.saturating_sub(1));
+                } else {
                     self.search_step(false);
                 }
             }
             TextKey::Esc => {
                 self.ui.typing = None;
                 self.ui.logs.search.clear();
+                self.recount_hits();
             }
             k => {
                 self.ui.logs.search.edit(&k);
+                self.recount_hits();
             }
         }
     }
@@ -99,6 +104,7 @@ impl State {
             self.ui.logs.follow = true;
             let n = self.filtered_len(Pane::Logs);
             self.set_pos(Pane::Logs, n.saturating_sub(1));
+            self.recount_hits();
         }
     }
 }
