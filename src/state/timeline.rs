@@ -55,13 +55,49 @@ pub struct Change {
     pub text: String,
 }
 
+/// Minutes before a spike its baseline is the median of.
+const BASELINE_MINUTES: i64 = 30;
+
 /// ERROR lines per minute, for spike detection.
 #[derive(Clone, Debug, Default)]
 struct ErrorRate {
-    /// (minute start, count) of closed minutes, newest last.
+    /// (minute start, count) of closed minutes with errors in the last
+    /// [`BASELINE_MINUTES`], newest last; a minute not here had none.
     minutes: VecDeque<(DateTime<Utc>, u32)>,
     /// The minute being counted: its start, its count, its count per service.
     current: Option<(DateTime<Utc>, u32, std::collections::BTreeMap<String, u32>)>,
+    /// The first minute seen: before it the rate is unknown, not quiet.
+    first: Option<DateTime<Utc>>,
+    /// The last closed minute was a spike: the next one continues it, not a new entry.
+    in_spike: bool,
+}
+
+impl ErrorRate {
+    /// The usual rate before minute `at`: the median per minute over the
+    /// [`BASELINE_MINUTES`] before it (minutes without errors count as 0), and how many
+    /// minutes that is; `None` with fewer than 3 minutes known.
+    fn baseline(&self, at: DateTime<Utc>) -> Option<(f64, i64)> {
+        let from = (at - Duration::minutes(BASELINE_MINUTES)).max(self.first?);
+        let known = (at - from).num_minutes();
+        if known < 3 {
+            return None;
+        }
+        let mut counts: Vec<u32> = self
+            .minutes
+            .iter()
+            .filter(|(m, _)| *m >= from && *m < at)
+            .map(|(_, n)| *n)
+            .collect();
+        counts.resize(known as usize, 0);
+        counts.sort_unstable();
+        let mid = counts.len() / 2;
+        let median = if counts.len().is_multiple_of(2) {
+            (f64::from(counts[mid - 1]) + f64::from(counts[mid])) / 2.0
+        } else {
+            f64::from(counts[mid])
+        };
+        Some((median, known))
+    }
 }
 
 /// The entries, oldest first, and what spike detection keeps between lines.
@@ -343,18 +379,25 @@ impl Timeline {
                 prev
             }
         };
+        self.error_rate.first.get_or_insert(m);
         if let Some((at, n, per)) = closed {
             let r = &mut self.error_rate;
-            let usual = if r.minutes.is_empty() {
-                0.0
-            } else {
-                f64::from(r.minutes.iter().map(|x| x.1).sum::<u32>()) / r.minutes.len() as f64
-            };
+            let base = r.baseline(at);
             r.minutes.push_back((at, n));
-            if r.minutes.len() > 10 {
+            while r
+                .minutes
+                .front()
+                .is_some_and(|(t, _)| *t < at - Duration::minutes(BASELINE_MINUTES))
+            {
                 r.minutes.pop_front();
             }
-            if n >= 10 && f64::from(n) >= 3.0 * usual.max(1.0) && r.minutes.len() >= 3 {
+            let Some((usual, over)) = base else {
+                return;
+            };
+            let spike = n >= 10 && f64::from(n) >= 3.0 * usual.max(1.0);
+            let starts = spike && !r.in_spike;
+            r.in_spike = spike;
+            if starts {
                 let top = per
                     .iter()
                     .max_by_key(|(_, c)| **c)
@@ -364,7 +407,10 @@ impl Timeline {
                     at + Duration::seconds(59),
                     ChangeKind::ErrorSpike,
                     &top,
-                    format!("{n} ERROR lines in a minute (usual {usual:.0}), most from {top}"),
+                    format!(
+                        "{n} ERROR lines in a minute (usual {usual:.0}/min, the median of the \
+                         {over} min before), most from {top}"
+                    ),
                 );
             }
         }
@@ -385,5 +431,72 @@ impl Timeline {
                     && c.at <= b.at
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::tests::*;
+
+    /// `n` ERROR lines in minute `m` after the start.
+    fn minute(t: &mut Timeline, m: i64, n: u32) {
+        for k in 0..n {
+            let l = error_line(
+                m * 60 + i64::from(k % 60),
+                "store",
+                "store-5f6b8d9c7-wv5mn",
+                "boom",
+            );
+            t.note_log(&l);
+        }
+    }
+
+    fn spikes(t: &Timeline) -> Vec<String> {
+        t.iter()
+            .filter(|c| c.kind == ChangeKind::ErrorSpike)
+            .map(|c| c.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_spike_is_judged_against_the_median_before_it_and_recorded_once() {
+        let mut t = Timeline::default();
+        // Twenty quiet minutes (2 a minute, with two silent ones), then an incident.
+        for m in 0..20 {
+            minute(&mut t, m, if m == 7 || m == 13 { 0 } else { 2 });
+        }
+        for m in 20..26 {
+            minute(&mut t, m, 50 + m as u32);
+        }
+        minute(&mut t, 26, 2);
+        minute(&mut t, 27, 2);
+        let found = spikes(&t);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0],
+            "70 ERROR lines in a minute (usual 2/min, the median of the 20 min before), most from store"
+        );
+        // The incident's own minutes do not raise the usual: a second burst after it is
+        // judged against the same quiet median.
+        for m in 28..30 {
+            minute(&mut t, m, 2);
+        }
+        minute(&mut t, 30, 40);
+        minute(&mut t, 31, 1);
+        let found = spikes(&t);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[1].starts_with("40 ERROR lines in a minute (usual 2/min"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn too_little_history_is_no_spike() {
+        let mut t = Timeline::default();
+        minute(&mut t, 0, 1);
+        minute(&mut t, 1, 100);
+        minute(&mut t, 2, 1);
+        assert!(spikes(&t).is_empty());
     }
 }

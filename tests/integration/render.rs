@@ -629,7 +629,11 @@ fn the_logs_title_keeps_its_state_before_a_long_query_and_counts_lines_since_the
     assert!(title(&s).contains("search: request 1▌ 1 "), "{}", title(&s));
     s.handle(Intent::Text(TextKey::Backspace));
     s.handle(Intent::Text(TextKey::Enter));
-    assert!(title(&s).contains("search: request  8/8 (n/N)"), "{}", title(&s));
+    assert!(
+        title(&s).contains("search: request  8/8 (n/N)"),
+        "{}",
+        title(&s)
+    );
     s.handle(Intent::SearchPrev);
     s.handle(Intent::SearchPrev);
     assert!(title(&s).contains("6/8"), "{}", title(&s));
