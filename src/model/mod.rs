@@ -27,7 +27,7 @@ pub use rollout::{
 };
 pub use route::{
     ALL_REQUESTS, MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind,
-    flag_meaning, fmt_rate,
+    flag_meaning, fmt_rate, fmt_requests,
 };
 
 /// Which set of pods of a canary rollout a number or a log line belongs to.

@@ -161,3 +161,30 @@ pub fn fmt_rate(per_sec: f64) -> String {
         "0/s".to_string()
     }
 }
+
+/// How many requests a rate is over a window: `426`, `1.7k`, `12k`, `1.2M`.
+pub fn fmt_requests(per_sec: f64, window_secs: u32) -> String {
+    let n = (per_sec * f64::from(window_secs)).round().max(0.0);
+    if n < 1000.0 {
+        format!("{n:.0}")
+    } else if n < 10_000.0 {
+        format!("{:.1}k", n / 1000.0)
+    } else if n < 1_000_000.0 {
+        format!("{:.0}k", n / 1000.0)
+    } else {
+        format!("{:.1}M", n / 1_000_000.0)
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    #[test]
+    fn requests_in_a_window_read_short() {
+        use super::fmt_requests;
+        assert_eq!(fmt_requests(7.1, 60), "426");
+        assert_eq!(fmt_requests(29.0, 60), "1.7k");
+        assert_eq!(fmt_requests(250.0, 300), "75k");
+        assert_eq!(fmt_requests(5000.0, 900), "4.5M");
+        assert_eq!(fmt_requests(0.0, 60), "0");
+    }
+}

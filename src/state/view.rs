@@ -200,11 +200,19 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                     .first()
                     .map(|(f, n)| format!(" ({f} {}: {})", fmt_rate(*n), flag_meaning(f)))
                     .unwrap_or_default();
+                let w = state.ui.routes.secs();
                 concerns.push(format!(
-                    "{}: canary success {:.1}% vs stable {:.1}%{why}",
+                    "{}: canary success {:.1}% of {} vs stable {:.1}% of {} in {}{why}",
                     r.label(),
                     cs * 100.0,
-                    ss * 100.0
+                    fmt_requests(c.rps, w),
+                    ss * 100.0,
+                    fmt_requests(s.rps, w),
+                    if w.is_multiple_of(60) {
+                        format!("{}m", w / 60)
+                    } else {
+                        format!("{w}s")
+                    },
                 ));
             }
             if s.p95_ms > 0.0 && c.p95_ms > 2.0 * s.p95_ms && c.rps > 0.0 {

@@ -12,7 +12,7 @@
 
 use super::rollouts::{phase_cell, weight_text};
 use super::{View, ellipsize, fmt_ms, fmt_pct, fmt_rps, success_style};
-use crate::model::{AnalysisPhase, CanaryStep, CpuSeries, PauseState, Rollout};
+use crate::model::{AnalysisPhase, CanaryStep, CpuSeries, PauseState, Rollout, fmt_requests};
 use crate::state::cockpit_view;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -63,12 +63,24 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     frame.render_widget(block, area);
     let concerns = cv.concerns.len().clamp(1, 3) as u16;
     let mid_h = (r.steps.len().max(cv.routes.len()) as u16 + 2).max(4);
+    // What gives way on a small screen, first to last: the charts, the analysis, then the
+    // steps and routes; the status line and the verdict stay.
+    let mut room = inner.height.saturating_sub(1 + concerns);
+    let mid_h = mid_h.min(room);
+    room -= mid_h;
+    let mut analysis_h = if room >= 3 { 3 } else { 0 };
+    room -= analysis_h;
+    let charts_h = if room >= 5 { room } else { 0 };
+    if charts_h == 0 {
+        // No room for the charts: the analysis takes what is left.
+        analysis_h += room;
+    }
     let [status, verdict, mid, bottom, analysis] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(concerns),
         Constraint::Length(mid_h),
-        Constraint::Min(4),
-        Constraint::Length(3),
+        Constraint::Length(charts_h),
+        Constraint::Length(analysis_h),
     ])
     .areas(inner);
 
@@ -155,43 +167,64 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     };
     frame.render_widget(Paragraph::new(verdict_lines), verdict);
 
+    // Narrow: the routes take the row and the steps go (STEP in the status line says where).
+    let steps_w = if mid.width >= 24 + 72 { 24 } else { 0 };
     let [steps_area, routes_area] =
-        Layout::horizontal([Constraint::Length(24), Constraint::Min(20)]).areas(mid);
-    draw_steps(frame, steps_area, v, r);
+        Layout::horizontal([Constraint::Length(steps_w), Constraint::Min(20)]).areas(mid);
+    if steps_w > 0 {
+        draw_steps(frame, steps_area, v, r);
+    }
     draw_routes(frame, routes_area, v, &cv.routes);
 
-    let [cpu_area, err_area] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-            .spacing(2)
-            .areas(bottom);
-    draw_pair(
-        frame,
-        cpu_area,
-        v,
-        "CPU cores per pod",
-        series_values(cv.cpu_canary),
-        series_values(cv.cpu_stable),
-        "",
-        2,
-    );
-    let (ec, es) = error_buckets(v, r);
-    draw_pair(
-        frame,
-        err_area,
-        v,
-        "Errors/min (5m)",
-        (
-            ec.iter().map(|x| *x as f64).collect(),
-            Some(cv.errors_canary),
-        ),
-        (
-            es.iter().map(|x| *x as f64).collect(),
-            Some(cv.errors_stable),
-        ),
-        "/min",
-        1,
-    );
-    draw_analysis(frame, analysis, v, r);
+    if bottom.height > 0 {
+        let [cpu_area, err_area] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .spacing(2)
+                .areas(bottom);
+        let cpu_window = i64::from(s.ui.cpu.secs());
+        let now = s.now.timestamp();
+        draw_pair(
+            frame,
+            cpu_area,
+            v,
+            Pair {
+                title: "CPU cores per pod",
+                window: cpu_window,
+                canary: cpu_columns(cv.cpu_canary, now, cpu_window, chart_width(cpu_area)),
+                stable: cpu_columns(cv.cpu_stable, now, cpu_window, chart_width(cpu_area)),
+                now: (
+                    cv.cpu_canary.and_then(CpuSeries::last),
+                    cv.cpu_stable.and_then(CpuSeries::last),
+                ),
+                now_label: "now",
+                unit: "",
+                decimals: 2,
+                floor: 0.05,
+            },
+        );
+        let (ec, es) = error_buckets(v, r);
+        let per_min = |b: Vec<u64>| b.into_iter().map(|n| Some(n as f64)).collect();
+        draw_pair(
+            frame,
+            err_area,
+            v,
+            Pair {
+                title: "Errors/min",
+                window: 300,
+                canary: per_min(ec),
+                stable: per_min(es),
+                now: (Some(cv.errors_canary), Some(cv.errors_stable)),
+                now_label: "5m avg",
+                unit: "/min",
+                decimals: 1,
+                // One error in a 10 s bar is 6/min: a fifth of the height at most.
+                floor: 30.0,
+            },
+        );
+    }
+    if analysis.height > 0 {
+        draw_analysis(frame, analysis, v, r);
+    }
 }
 
 fn tag_of(image: &str) -> &str {
@@ -253,60 +286,90 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
         );
         return;
     }
+    let window = v.state.ui.routes.secs();
+    let route_w = routes
+        .iter()
+        .map(|r| unicode_width::UnicodeWidthStr::width(r.route.as_str()))
+        .max()
+        .unwrap_or(5)
+        .max(5) as u16;
+    // Columns by importance: the route, its success, the sample behind it, then latency and
+    // rate; what does not fit goes, the route is cut last (with …).
+    const SUCCESS: usize = 0;
+    const REQS: usize = 1;
+    const P95: usize = 2;
+    const RPS: usize = 3;
+    let widths = [15u16, 13, 13, 11];
+    let mut shown = [false; 4];
+    let mut used = route_w.min(12);
+    for k in [SUCCESS, REQS, P95, RPS] {
+        if used + 1 + widths[k] <= area.width {
+            used += 1 + widths[k];
+            shown[k] = true;
+        }
+    }
+    let route_w = route_w.min(area.width.saturating_sub(used - route_w.min(12)));
+    let order = [SUCCESS, P95, RPS, REQS];
+    let pair = |c: String, cst, s: String, sst| {
+        Cell::from(Line::from(vec![
+            Span::styled(c, cst),
+            Span::styled(" / ", t.muted),
+            Span::styled(s, sst),
+        ]))
+    };
     let rows: Vec<Row> = routes
         .iter()
         .map(|r| {
             let (c, s) = (r.canary.as_ref(), r.stable.as_ref().unwrap_or(&r.overall));
             let cs = c.and_then(|c| c.effective_success);
-            Row::new(vec![
-                Cell::from(r.route.as_str()),
-                Cell::from(Line::from(vec![
-                    Span::styled(
-                        c.map(|_| fmt_pct(cs)).unwrap_or_else(|| "—".into()),
-                        success_style(t, cs).patch(t.canary),
-                    ),
-                    Span::styled(" / ", t.muted),
-                    Span::styled(
-                        fmt_pct(s.effective_success),
-                        success_style(t, s.effective_success),
-                    ),
-                ])),
-                Cell::from(Line::from(vec![
-                    Span::styled(
-                        c.map(|c| fmt_ms(c.p95_ms)).unwrap_or_else(|| "—".into()),
-                        t.canary,
-                    ),
-                    Span::styled(" / ", t.muted),
-                    Span::styled(fmt_ms(s.p95_ms), t.stable),
-                ])),
-                Cell::from(Line::from(vec![
-                    Span::styled(
-                        c.map(|c| fmt_rps(c.rps)).unwrap_or_else(|| "—".into()),
-                        t.canary,
-                    ),
-                    Span::styled(" / ", t.muted),
-                    Span::styled(fmt_rps(s.rps), t.stable),
-                ])),
-            ])
+            let dash = || "—".to_string();
+            let cell = |k: usize| match k {
+                SUCCESS => pair(
+                    c.map(|_| fmt_pct(cs)).unwrap_or_else(dash),
+                    success_style(t, cs).patch(t.canary),
+                    fmt_pct(s.effective_success),
+                    success_style(t, s.effective_success),
+                ),
+                P95 => pair(
+                    c.map(|c| fmt_ms(c.p95_ms)).unwrap_or_else(dash),
+                    t.canary,
+                    fmt_ms(s.p95_ms),
+                    t.stable,
+                ),
+                RPS => pair(
+                    c.map(|c| fmt_rps(c.rps)).unwrap_or_else(dash),
+                    t.canary,
+                    fmt_rps(s.rps),
+                    t.stable,
+                ),
+                // The sample behind the rates: requests in the window.
+                _ => pair(
+                    c.map(|c| fmt_requests(c.rps, window)).unwrap_or_else(dash),
+                    t.canary,
+                    fmt_requests(s.rps, window),
+                    t.stable,
+                ),
+            };
+            let mut cells = vec![Cell::from(ellipsize(&r.route, route_w as usize))];
+            cells.extend(order.iter().filter(|k| shown[**k]).map(|k| cell(*k)));
+            Row::new(cells)
         })
         .collect();
-    let route_w = routes
-        .iter()
-        .map(|r| r.route.len())
-        .max()
-        .unwrap_or(5)
-        .max(5) as u16;
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(route_w),
-            Constraint::Length(15),
-            Constraint::Length(13),
-            Constraint::Length(11),
-        ],
-    )
-    .header(Row::new(["ROUTE", "SUCCESS c / s", "P95 ms c / s", "RPS c / s"]).style(t.muted))
-    .column_spacing(1);
+    let names = [
+        "SUCCESS c / s".to_string(),
+        format!("REQS/{}", super::fmt_window(window)),
+        "P95 ms c / s".to_string(),
+        "RPS c / s".to_string(),
+    ];
+    let mut header = vec!["ROUTE".to_string()];
+    let mut constraints = vec![Constraint::Length(route_w)];
+    for k in order.iter().filter(|k| shown[**k]) {
+        header.push(names[*k].clone());
+        constraints.push(Constraint::Length(widths[*k]));
+    }
+    let table = Table::new(rows, constraints)
+        .header(Row::new(header).style(t.muted))
+        .column_spacing(1);
     frame.render_widget(table, area);
 }
 
@@ -331,11 +394,49 @@ fn mesh_span<'a>(v: &View, r: &Rollout) -> Span<'a> {
     }
 }
 
-fn series_values(s: Option<&CpuSeries>) -> (Vec<f64>, Option<f64>) {
-    match s {
-        Some(s) => (s.points.iter().map(|p| p.1).collect(), s.last()),
-        None => (Vec::new(), None),
+/// The columns a chart of `area` plots (its label column aside).
+fn chart_width(area: Rect) -> usize {
+    area.width.saturating_sub(LABEL_W) as usize
+}
+
+const LABEL_W: u16 = 14;
+
+/// A CPU series on the chart's time axis: `width` columns over the `window` seconds before
+/// `now`, the newest at the right edge; a column without a sample is absent (not zero), so a
+/// canary that started two minutes ago draws only its last two minutes.
+fn cpu_columns(s: Option<&CpuSeries>, now: i64, window: i64, width: usize) -> Vec<Option<f64>> {
+    let mut cols = vec![None; width];
+    let Some(s) = s else {
+        return cols;
+    };
+    if width == 0 || window <= 0 {
+        return cols;
     }
+    for (ts, val) in &s.points {
+        let age = now - ts;
+        if !(0..window).contains(&age) {
+            continue;
+        }
+        let k = width - 1 - ((age as i128 * width as i128) / window as i128) as usize;
+        let c = &mut cols[k.min(width - 1)];
+        *c = Some(c.map_or(*val, |x: f64| x.max(*val)));
+    }
+    // Columns finer than the samples: each sample holds until the next one is due.
+    if let (Some(a), Some(b)) = (s.points.first(), s.points.last())
+        && s.points.len() > 1
+    {
+        let step = (b.0 - a.0) as f64 / (s.points.len() - 1) as f64;
+        let hold = (step * width as f64 / window as f64).ceil() as usize;
+        let mut last: Option<(usize, f64)> = None;
+        for (k, c) in cols.iter_mut().enumerate() {
+            match (*c, last) {
+                (Some(x), _) => last = Some((k, x)),
+                (None, Some((at, x))) if k - at < hold => *c = Some(x),
+                _ => {}
+            }
+        }
+    }
+    cols
 }
 
 /// ERROR lines per minute in thirty 10-second buckets over the last five minutes, per track
@@ -346,63 +447,115 @@ fn error_buckets(v: &View, r: &Rollout) -> (Vec<u64>, Vec<u64>) {
     (per_min(c), per_min(st))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw_pair(
-    frame: &mut Frame,
-    area: Rect,
-    v: &View,
-    title: &str,
-    canary: (Vec<f64>, Option<f64>),
-    stable: (Vec<f64>, Option<f64>),
-    unit: &str,
+/// Canary above stable on one time axis (the window's start at the left, now at the right)
+/// and one y scale, which the title states.
+struct Pair<'a> {
+    title: &'a str,
+    window: i64,
+    /// Oldest first, the newest at the right edge; fewer values than columns are right-aligned.
+    canary: Vec<Option<f64>>,
+    stable: Vec<Option<f64>>,
+    /// The number beside each chart, and what it is (`now`, `5m avg`).
+    now: (Option<f64>, Option<f64>),
+    now_label: &'a str,
+    unit: &'a str,
     decimals: usize,
-) {
+    /// The least the scale reaches, so a trickle does not draw full-height bars.
+    floor: f64,
+}
+
+fn draw_pair(frame: &mut Frame, area: Rect, v: &View, p: Pair) {
     let t = v.theme;
+    let max = p
+        .canary
+        .iter()
+        .chain(&p.stable)
+        .flatten()
+        .fold(p.floor, |a, b| a.max(*b));
+    let title = format!(
+        "{} · {} · scale 0–{:.prec$}{} ",
+        p.title,
+        super::fmt_window(p.window as u32),
+        max,
+        p.unit,
+        prec = p.decimals
+    );
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(t.border)
-        .title(Span::styled(title.to_string(), t.title));
+        .title(Span::styled(
+            ellipsize(&title, area.width as usize),
+            t.title,
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let max = canary
-        .0
-        .iter()
-        .chain(&stable.0)
-        .fold(0.0_f64, |a, b| a.max(*b));
-    let halves = Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).split(inner);
-    for (i, (label, (vals, cur), style)) in
-        [("canary", canary, t.canary), ("stable", stable, t.stable)]
-            .into_iter()
-            .enumerate()
+    if inner.height < 3 {
+        return;
+    }
+    // The last row is the shared time axis.
+    let charts = Rect {
+        height: inner.height - 1,
+        ..inner
+    };
+    let axis = Rect {
+        y: inner.bottom() - 1,
+        height: 1,
+        ..inner
+    };
+    let halves = Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).split(charts);
+    for (i, (label, vals, cur, style)) in [
+        ("canary", &p.canary, p.now.0, t.canary),
+        ("stable", &p.stable, p.now.1, t.stable),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let half = halves[i];
         if half.height == 0 {
             continue;
         }
-        let [l, sp] = Layout::horizontal([Constraint::Length(14), Constraint::Min(3)]).areas(half);
+        let [l, sp] =
+            Layout::horizontal([Constraint::Length(LABEL_W), Constraint::Min(3)]).areas(half);
         let text = match cur {
-            Some(x) => format!("{x:.decimals$}{unit}"),
+            Some(x) => format!("{x:.prec$}{}", p.unit, prec = p.decimals),
             None => "—".to_string(),
         };
-        frame.render_widget(
-            Paragraph::new(vec![Line::styled(label, style), Line::styled(text, style)]),
-            l,
-        );
+        let lines = if half.height == 1 {
+            vec![Line::styled(format!("{label} {text}"), style)]
+        } else {
+            vec![
+                Line::styled(label, style),
+                Line::styled(text, style),
+                Line::styled(p.now_label, t.muted),
+            ]
+        };
+        frame.render_widget(Paragraph::new(lines), l);
         let w = sp.width as usize;
-        let data: Vec<u64> = vals
-            .iter()
-            .rev()
-            .take(w)
-            .rev()
-            .map(|x| (x * 1000.0) as u64)
+        // Right-aligned: the newest value in the last column.
+        let shown = vals.len().min(w);
+        let data: Vec<Option<u64>> = std::iter::repeat_n(None, w - shown)
+            .chain(
+                vals[vals.len() - shown..]
+                    .iter()
+                    .map(|x| x.map(|x| (x * 1000.0) as u64)),
+            )
             .collect();
         frame.render_widget(
             Sparkline::default()
                 .data(data)
                 .max(((max * 1000.0) as u64).max(1))
+                .absent_value_symbol(" ")
                 .style(style),
             sp,
         );
+    }
+    let plot_x = axis.x + LABEL_W;
+    let plot_w = axis.width.saturating_sub(LABEL_W);
+    let buf = frame.buffer_mut();
+    let left = format!("-{}", super::fmt_window(p.window as u32));
+    super::text::put(buf, plot_x, axis.y, &left, plot_w, t.muted);
+    if plot_w >= 10 {
+        super::text::put(buf, plot_x + plot_w - 3, axis.y, "now", 3, t.muted);
     }
 }
 

@@ -270,18 +270,25 @@ fn sparklines(buf: &mut Buffer, area: Rect, v: &View) {
             (*svc).clone(),
         )
     });
+    // One scale for every service, said in the label: a service with 2 errors does not draw
+    // the bar of one with 141.
+    let max = rows
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let mut x = area.x;
     let y = area.y;
     x += text::put(
         buf,
         x,
         y,
-        "errors/min (rolling) ",
+        &format!("errors/min (rolling, scale 0–{max}) "),
         area.right() - x,
         t.muted,
     );
     for (svc, counts) in rows {
-        let max = counts.iter().copied().max().unwrap_or(1).max(1);
         let bars: String = counts
             .iter()
             .map(|n| {

@@ -578,7 +578,7 @@ fn errors_per_minute_are_a_rolling_minute_that_does_not_drop_as_the_clock_minute
     let text = render(&s, &dark(), 120, 40);
     let row = text
         .lines()
-        .find(|l| l.contains("errors/min (rolling)"))
+        .find(|l| l.contains("errors/min (rolling"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(row.contains(" 50 "), "{row}");
 }
@@ -753,4 +753,48 @@ fn spring_boot_lines_of_every_shape_show_their_message_first_in_a_narrow_pane() 
     let wide = render(&s, &dark(), 120, 30);
     assert!(wide.contains("StandardEngine: Starting Servlet"), "{wide}");
     assert!(wide.contains("MdcLogstash: example ERROR ▸+4"), "{wide}");
+}
+
+#[test]
+fn the_cockpit_keeps_its_status_and_verdict_at_40x10_and_its_charts_share_a_time_axis() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    let small = render(&d.state, &dark(), 40, 10);
+    if std::env::var("PEEK").is_ok() {
+        println!("{small}");
+    }
+    assert!(small.contains("Paused"), "{small}");
+    assert!(small.contains("✗ canary worse"), "{small}");
+    assert!(
+        !small.contains("CPU cores"),
+        "the charts go first:\n{small}"
+    );
+    let big = render(&d.state, &dark(), 120, 40);
+    // One y scale per pair, its window, a time axis ending at now for both tracks.
+    assert!(big.contains("CPU cores per pod · 15m · scale 0–"), "{big}");
+    assert!(big.contains("Errors/min · 5m · scale 0–"), "{big}");
+    assert!(big.contains("5m avg"), "{big}");
+    let axis = big
+        .lines()
+        .find(|l| l.contains("-15m") && l.contains("-5m"))
+        .unwrap_or_else(|| panic!("{big}"));
+    assert_eq!(axis.matches("now").count(), 2, "{axis}");
+    // The canary started minutes ago: its CPU columns are at the right, where now is,
+    // the same columns as stable's last ones.
+    let lines: Vec<&str> = big.lines().collect();
+    let canary_row = lines
+        .iter()
+        .position(|l| l.contains("┃canary "))
+        .unwrap_or_else(|| panic!("{big}"));
+    let cpu_half: String = lines[canary_row].chars().take(58).collect();
+    let first_bar = cpu_half
+        .chars()
+        .skip(15)
+        .position(|c| c != ' ')
+        .unwrap_or(0);
+    assert!(first_bar > 20, "canary CPU drawn from the left: {cpu_half}");
+    // The sample under every rate.
+    assert!(big.contains("REQS/1m"), "{big}");
+    assert!(big.contains("canary success 92.2% of"), "{big}");
 }
