@@ -13,6 +13,9 @@ pub enum CpuUnit {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CpuSeries {
     pub name: String,
+    /// The service's namespace (empty for a node): the same service name in two namespaces
+    /// (production and stage side by side) is two series.
+    pub namespace: String,
     pub track: Option<Track>,
     pub unit: CpuUnit,
     /// (unix seconds, value), oldest first.
@@ -36,9 +39,10 @@ pub struct CpuData {
 }
 
 impl CpuData {
-    pub fn service(&self, name: &str, track: Option<Track>) -> Option<&CpuSeries> {
+    /// A service's series in a namespace, by track (`None`: all its pods).
+    pub fn service(&self, namespace: &str, name: &str, track: Option<Track>) -> Option<&CpuSeries> {
         self.services
             .iter()
-            .find(|s| s.name == name && s.track == track)
+            .find(|s| s.name == name && s.track == track && s.namespace == namespace)
     }
 }

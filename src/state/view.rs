@@ -265,8 +265,12 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
         blind,
         rollout,
         routes,
-        cpu_canary: state.cpu.service(svc, Some(Track::Canary)),
-        cpu_stable: state.cpu.service(svc, Some(Track::Stable)),
+        cpu_canary: state
+            .cpu
+            .service(&rollout.namespace, svc, Some(Track::Canary)),
+        cpu_stable: state
+            .cpu
+            .service(&rollout.namespace, svc, Some(Track::Stable)),
         errors_canary,
         errors_stable,
         concerns,

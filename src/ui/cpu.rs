@@ -48,8 +48,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     .areas(inner);
     draw_chart(frame, chart_area, v);
     let mut legend = vec![Span::styled("nodes ", t.muted)];
-    for (i, n) in s.cpu.nodes.iter().enumerate() {
-        let short = n.name.trim_start_matches("k3d-").trim_start_matches("dev-");
+    // What the node names share (the cluster's prefix, the cloud's domain) goes; what tells
+    // them apart stays.
+    let node_names: Vec<&str> = s.cpu.nodes.iter().map(|n| n.name.as_str()).collect();
+    let shorts = super::names::without_shared(&node_names);
+    for (i, (n, short)) in s.cpu.nodes.iter().zip(&shorts).enumerate() {
         legend.push(Span::styled(
             format!("━ {short} {:.0}%  ", n.last().unwrap_or(0.0)),
             t.series(i),
@@ -64,6 +67,22 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .unwrap_or(9)
         .clamp(9, 17) as u16
         + 1;
+    // A service of the same name in two namespaces (production and stage): `prod/user`.
+    let labels: Vec<String> = services
+        .iter()
+        .map(|x| {
+            if services
+                .iter()
+                .any(|o| o.name == x.name && o.namespace != x.namespace)
+            {
+                format!("{}/{}", x.namespace, x.name)
+            } else {
+                x.name.clone()
+            }
+        })
+        .collect();
+    let svc_names: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let shown = super::names::fit_distinct(&svc_names, name_w as usize - 1);
     for (i, svc) in services.iter().take(svc_rows as usize).enumerate() {
         let row = Rect::new(svc_area.x, svc_area.y + i as u16, svc_area.width, 1);
         let [name, spark, value] = Layout::horizontal([
@@ -73,7 +92,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         ])
         .areas(row);
         frame.render_widget(
-            Paragraph::new(Span::styled(svc.name.as_str(), t.text)),
+            Paragraph::new(Span::styled(shown[i].as_str(), t.text)),
             name,
         );
         let w = spark.width as usize;

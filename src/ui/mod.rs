@@ -9,6 +9,7 @@ mod cpu;
 mod footer;
 mod header;
 mod logs;
+mod names;
 mod overlays;
 mod rollouts;
 mod routes;
@@ -329,5 +330,18 @@ pub fn canary_cell<'a>(t: &Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>>
             Span::styled(pct_num(st.effective_success), t.stable),
         ],
         _ => vec![],
+    }
+}
+
+/// A service's name as a row shows it: `ns/name` when a service of that name is also listed
+/// from another namespace (production and stage side by side), else the name.
+pub fn service_label(routes: &[crate::model::RouteStats], r: &crate::model::RouteStats) -> String {
+    if routes
+        .iter()
+        .any(|o| o.service == r.service && o.namespace != r.namespace)
+    {
+        format!("{}/{}", r.namespace, r.service)
+    } else {
+        r.service.clone()
     }
 }

@@ -121,7 +121,7 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
         let o = &r.overall;
         let one = |text: String, st| vec![Span::styled(text, st)];
         let mut cells = vec![
-            vec![Span::styled(r.service.as_str(), t.text)],
+            vec![Span::styled(super::service_label(&s.routes, r), t.text)],
             vec![Span::styled(r.route.as_str(), t.text)],
             one(
                 fmt_pct(o.effective_success),

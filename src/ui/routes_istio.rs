@@ -205,7 +205,7 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
         let cells: Vec<Vec<Span>> = shown
             .iter()
             .map(|c| match c {
-                C::Service => vec![Span::styled(r.service.as_str(), t.text)],
+                C::Service => vec![Span::styled(super::service_label(&s.routes, r), t.text)],
                 C::Route => vec![Span::styled(
                     r.route.as_str(),
                     if r.row == RowKind::Service {

@@ -269,7 +269,7 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
     assert_eq!(s.cpu.step_secs, 5);
     assert!(server.points.len() >= 170, "{}", server.points.len());
     // Pods: summed per service, the cgroup and pause series left out, split by hash.
-    let store = s.cpu.service("store", None).expect("store cpu");
+    let store = s.cpu.service("dev", "store", None).expect("store cpu");
     assert_eq!(store.unit, CpuUnit::Cores);
     assert!(
         close(store.last().unwrap_or(-1.0), 0.25 + 0.15 + 0.40),
@@ -277,23 +277,23 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
     );
     let canary = s
         .cpu
-        .service("store", Some(Track::Canary))
+        .service("dev", "store", Some(Track::Canary))
         .expect("canary cpu");
     let stable = s
         .cpu
-        .service("store", Some(Track::Stable))
+        .service("dev", "store", Some(Track::Stable))
         .expect("stable cpu");
     assert!(close(canary.last().unwrap_or(-1.0), 0.40));
     assert!(close(stable.last().unwrap_or(-1.0), 0.40));
     assert!(close(
         s.cpu
-            .service("user", None)
+            .service("dev", "user", None)
             .and_then(|x| x.last())
             .unwrap_or(-1.0),
         0.10
     ));
     assert!(
-        s.cpu.service("user", Some(Track::Canary)).is_none(),
+        s.cpu.service("dev", "user", Some(Track::Canary)).is_none(),
         "no canary running for user"
     );
 

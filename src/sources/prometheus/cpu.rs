@@ -20,6 +20,32 @@ fn node_name(s: &Series) -> String {
     }
 }
 
+/// Nodes whose names read the same (two exporters on one host, a `node` label set twice)
+/// are told apart by what differs: their `nodename`, their whole `instance` (with its port),
+/// else their place.
+fn tell_nodes_apart(series: &mut [CpuSeries], nodes: &[Series]) {
+    let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+    for (i, s) in series.iter_mut().enumerate() {
+        if names.iter().filter(|n| **n == s.name).count() < 2 {
+            continue;
+        }
+        let label = |k: &str| nodes[i].labels.get(k).filter(|v| !v.is_empty()).cloned();
+        let same = |k: &str| {
+            nodes
+                .iter()
+                .zip(&names)
+                .filter(|(n, name)| **name == s.name && n.labels.get(k) == nodes[i].labels.get(k))
+                .count()
+                == 1
+        };
+        s.name = match (label("nodename"), label("instance")) {
+            (Some(n), _) if same("nodename") && n != s.name => format!("{} ({n})", s.name),
+            (_, Some(inst)) if same("instance") && inst != s.name => inst,
+            _ => format!("{} #{}", s.name, i + 1),
+        };
+    }
+}
+
 fn add_into(acc: &mut BTreeMap<i64, f64>, points: &[(i64, f64)]) {
     for (t, v) in points {
         *acc.entry(*t).or_insert(0.0) += v;
@@ -84,13 +110,16 @@ pub fn assemble(
         .iter()
         .map(|s| CpuSeries {
             name: node_name(s),
+            namespace: String::new(),
             track: None,
             unit: CpuUnit::Percent,
             points: s.points.clone(),
         })
         .collect();
+    tell_nodes_apart(&mut node_series, &nodes);
     node_series.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut by_service: BTreeMap<(String, Option<Track>), BTreeMap<i64, f64>> = BTreeMap::new();
+    let mut by_service: BTreeMap<(String, String, Option<Track>), BTreeMap<i64, f64>> =
+        BTreeMap::new();
     for s in &pods {
         let Some(pod) = s.labels.get("pod") else {
             continue;
@@ -98,7 +127,9 @@ pub fn assemble(
         let ns = s.labels.get("namespace").map(String::as_str).unwrap_or("");
         let (svc, hash) = service_of_pod(pod);
         add_into(
-            by_service.entry((svc.clone(), None)).or_default(),
+            by_service
+                .entry((ns.to_string(), svc.clone(), None))
+                .or_default(),
             &s.points,
         );
         let track = tracked
@@ -115,15 +146,21 @@ pub fn assemble(
                 }
             });
         if let Some(track) = track {
-            add_into(by_service.entry((svc, Some(track))).or_default(), &s.points);
+            add_into(
+                by_service
+                    .entry((ns.to_string(), svc, Some(track)))
+                    .or_default(),
+                &s.points,
+            );
         }
     }
     CpuData {
         nodes: node_series,
         services: by_service
             .into_iter()
-            .map(|((name, track), pts)| CpuSeries {
+            .map(|((namespace, name, track), pts)| CpuSeries {
                 name,
+                namespace,
                 track,
                 unit: CpuUnit::Cores,
                 points: pts.into_iter().collect(),
@@ -233,13 +270,55 @@ mod tests {
             10,
             300,
         );
-        let all = d.service("store", None).unwrap();
+        let all = d.service("dev", "store", None).unwrap();
         assert_eq!(all.points.len(), 2);
         assert!((all.points[1].1 - 1.2).abs() < 1e-9);
-        assert!((d.service("store", Some(Track::Stable)).unwrap().points[0].1 - 0.4).abs() < 1e-9);
+        assert!(
+            (d.service("dev", "store", Some(Track::Stable))
+                .unwrap()
+                .points[0]
+                .1
+                - 0.4)
+                .abs()
+                < 1e-9
+        );
         assert_eq!(
-            d.service("store", Some(Track::Canary)).unwrap().points,
+            d.service("dev", "store", Some(Track::Canary))
+                .unwrap()
+                .points,
             vec![(10, 0.5), (20, 0.7)]
         );
+    }
+
+    #[test]
+    fn the_same_service_in_two_namespaces_and_nodes_that_read_the_same_stay_apart() {
+        let series = |labels: &[(&str, &str)], v: f64| Series {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points: vec![(10, v)],
+        };
+        let d = assemble(
+            vec![
+                series(&[("instance", "10.0.0.7:9100")], 40.0),
+                series(&[("instance", "10.0.0.7:9101")], 60.0),
+                series(&[("instance", "10.0.0.8:9100")], 10.0),
+            ],
+            vec![
+                series(&[("namespace", "production"), ("pod", "redis-0")], 0.5),
+                series(&[("namespace", "stage"), ("pod", "redis-0")], 0.1),
+            ],
+            &[],
+            10,
+            300,
+        );
+        let nodes: Vec<&str> = d.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(nodes, ["10.0.0.7:9100", "10.0.0.7:9101", "10.0.0.8"]);
+        let prod = d
+            .service("production", "redis", None)
+            .map(|s| s.points[0].1);
+        let stage = d.service("stage", "redis", None).map(|s| s.points[0].1);
+        assert_eq!((prod, stage), (Some(0.5), Some(0.1)));
     }
 }

@@ -172,7 +172,7 @@ impl Sim {
             }
             push_point(
                 &mut self.cpu.nodes,
-                node.name,
+                ("", node.name),
                 None,
                 cpu::CpuUnit::Percent,
                 ts,
@@ -182,6 +182,7 @@ impl Sim {
         for si in 0..self.svcs.len() {
             let s = &self.svcs[si];
             let name = s.def.name;
+            let ns = self.platform.namespace_of(s.def);
             let rps: f64 = self
                 .routes
                 .iter()
@@ -211,7 +212,7 @@ impl Sim {
             let (st, cp) = (stable_per_pod.max(0.0), canary_per_pod.map(|c| c.max(0.0)));
             push_point(
                 &mut self.cpu.services,
-                name,
+                (ns, name),
                 None,
                 cpu::CpuUnit::Cores,
                 ts,
@@ -219,7 +220,7 @@ impl Sim {
             );
             push_point(
                 &mut self.cpu.services,
-                name,
+                (ns, name),
                 Some(Track::Stable),
                 cpu::CpuUnit::Cores,
                 ts,
@@ -228,16 +229,15 @@ impl Sim {
             match cp {
                 Some(c) => push_point(
                     &mut self.cpu.services,
-                    name,
+                    (ns, name),
                     Some(Track::Canary),
                     cpu::CpuUnit::Cores,
                     ts,
                     c,
                 ),
-                None => self
-                    .cpu
-                    .services
-                    .retain(|x| !(x.name == name && x.track == Some(Track::Canary))),
+                None => self.cpu.services.retain(|x| {
+                    !(x.name == name && x.namespace == ns && x.track == Some(Track::Canary))
+                }),
             }
         }
     }
@@ -245,7 +245,7 @@ impl Sim {
 
 fn push_point(
     list: &mut Vec<CpuSeries>,
-    name: &str,
+    (namespace, name): (&str, &str),
     track: Option<Track>,
     unit: cpu::CpuUnit,
     ts: i64,
@@ -253,12 +253,13 @@ fn push_point(
 ) {
     let s = match list
         .iter_mut()
-        .position(|s| s.name == name && s.track == track)
+        .position(|s| s.name == name && s.track == track && s.namespace == namespace)
     {
         Some(i) => &mut list[i],
         None => {
             list.push(CpuSeries {
                 name: name.into(),
+                namespace: namespace.into(),
                 track,
                 unit,
                 points: Vec::new(),
