@@ -42,6 +42,10 @@ impl Binding {
     pub fn about_in(&self, ctx: KeyContext) -> &'static str {
         match (self.action, ctx) {
             (Action::Open, KeyContext::Apps) => "details",
+            (Action::GoTo, KeyContext::Timeline) => "go to it",
+            (Action::Timeline, KeyContext::Timeline) => "close",
+            (Action::Up, KeyContext::Timeline) => "older",
+            (Action::Down, KeyContext::Timeline) => "newer",
             _ => self.about(),
         }
     }
@@ -142,10 +146,22 @@ impl Keymap {
             .collect();
         hinted.sort();
         let mut out = Vec::new();
-        for (_, action) in hinted.into_iter().filter(|(_, a)| shown(*a)) {
-            for c in contexts {
+        let innermost = contexts.first().copied();
+        for (_, action) in hinted
+            .into_iter()
+            .filter(|(_, a)| shown(*a))
+            .filter(|(_, a)| a.info().hint_only_in.is_none_or(|c| Some(c) == innermost))
+        {
+            for (ci, c) in contexts.iter().enumerate() {
                 if let Some(b) = self.context(*c).iter().find(|b| b.action == action) {
-                    if let Some(k) = b.keys.first() {
+                    // A key a more specific context takes for something else is not offered
+                    // (`q` closes the timeline; it does not quit there).
+                    let shadowed = |k: &KeySeq| {
+                        contexts[..ci]
+                            .iter()
+                            .any(|o| self.context(*o).iter().any(|x| x.keys.contains(k)))
+                    };
+                    if let Some(k) = b.keys.iter().find(|k| !shadowed(k)) {
                         out.push((k.to_string(), b.about_in(*c)));
                     }
                     break;
@@ -265,5 +281,27 @@ mod tests {
             ]
         );
         assert_eq!(hints.last().map(String::as_str), Some("q quit"));
+    }
+
+    #[test]
+    fn the_timeline_footer_offers_its_own_keys_and_not_the_ones_it_takes() {
+        let k = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+        let hints: Vec<String> = k
+            .hints(&[KeyContext::Timeline, Global], |_| true)
+            .into_iter()
+            .map(|(key, label)| format!("{key} {label}"))
+            .collect();
+        assert!(hints.contains(&"Enter go to it".to_string()), "{hints:?}");
+        assert!(hints.contains(&"t close".to_string()), "{hints:?}");
+        // q closes the timeline there: quit is offered on its other key.
+        assert!(!hints.iter().any(|h| h == "q quit"), "{hints:?}");
+        assert!(hints.iter().any(|h| h.ends_with(" quit")), "{hints:?}");
+        // Elsewhere the timeline's close is not a hint.
+        let main: Vec<String> = k
+            .hints(&[Rollouts, List, Global], |_| true)
+            .into_iter()
+            .map(|(_, label)| label.to_string())
+            .collect();
+        assert!(!main.contains(&"close".to_string()), "{main:?}");
     }
 }

@@ -53,6 +53,17 @@ pub struct Alert {
     pub silenced_by: Vec<String>,
     /// Fingerprints of the alerts that inhibit it.
     pub inhibited_by: Vec<String>,
+    /// The silences that mute it, as Alertmanager describes them (empty until read).
+    pub silences: Vec<Silence>,
+}
+
+/// A silence: until when, by whom, and why (`GET /api/v2/silences`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Silence {
+    pub id: String,
+    pub ends_at: DateTime<Utc>,
+    pub created_by: String,
+    pub comment: String,
 }
 
 impl Alert {

@@ -15,7 +15,7 @@ pub use action::{
     ActionError, ActionKind, ActionOutcome, ActionRequest, Operator, SilenceSpec, SyncOptions,
     Target, cli_equivalent,
 };
-pub use alert::{Alert, AlertState, Severity};
+pub use alert::{Alert, AlertState, Severity, Silence};
 pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
 pub use app_line::{AppLine, parse_app_line};
 pub use cpu::{CpuData, CpuSeries};

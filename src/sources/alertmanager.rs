@@ -3,7 +3,7 @@
 //! `alertmanager-operated:9093`); silences are written by `ops::alertmanager` through the same
 //! endpoint.
 
-use crate::model::{Alert, AlertState, Severity};
+use crate::model::{Alert, AlertState, Severity, Silence};
 use crate::net::http::{Endpoint, ServiceRef, backoff};
 use crate::state::{Health, SourceId, Update};
 use chrono::{DateTime, Utc};
@@ -74,7 +74,36 @@ pub fn parse_alert(v: &Value) -> Option<Alert> {
         starts_at,
         silenced_by,
         inhibited_by,
+        silences: Vec::new(),
     })
+}
+
+/// `GET /api/v2/silences`: each silence with an id; a body that is not an array is an error.
+pub fn parse_silences(body: &str) -> Result<Vec<Silence>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        format!(
+            "not an Alertmanager answer: {}",
+            crate::net::http::short_body(body)
+        )
+    })?;
+    let arr = v
+        .as_array()
+        .ok_or("not an Alertmanager answer: expected a JSON array of silences")?;
+    Ok(arr
+        .iter()
+        .filter_map(|s| {
+            Some(Silence {
+                id: s["id"].as_str().filter(|i| !i.is_empty())?.to_string(),
+                ends_at: s["endsAt"]
+                    .as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default(),
+                created_by: s["createdBy"].as_str().unwrap_or("").to_string(),
+                comment: s["comment"].as_str().unwrap_or("").to_string(),
+            })
+        })
+        .collect())
 }
 
 /// The whole answer; an element without an alertname is skipped, a body that is not a JSON
@@ -97,14 +126,40 @@ impl Alertmanager {
         Self { endpoint }
     }
 
-    /// Every alert: active, silenced, inhibited and unprocessed.
+    /// Every alert: active, silenced, inhibited and unprocessed; a silenced one with its
+    /// silences' end, author and comment (read only when something is silenced; without them
+    /// the alerts still come).
     pub async fn alerts(&self) -> Result<Vec<Alert>, String> {
         let r = self
             .endpoint
             .get("api/v2/alerts", &[])
             .await
             .map_err(|e| e.server_said("Alertmanager"))?;
-        parse_alerts(&r.body)
+        let mut alerts = parse_alerts(&r.body)?;
+        if alerts.iter().any(|a| !a.silenced_by.is_empty()) {
+            match self.silences().await {
+                Ok(silences) => {
+                    for a in &mut alerts {
+                        a.silences = silences
+                            .iter()
+                            .filter(|s| a.silenced_by.contains(&s.id))
+                            .cloned()
+                            .collect();
+                    }
+                }
+                Err(e) => tracing::warn!("alertmanager silences: {e}"),
+            }
+        }
+        Ok(alerts)
+    }
+
+    pub async fn silences(&self) -> Result<Vec<Silence>, String> {
+        let r = self
+            .endpoint
+            .get("api/v2/silences", &[])
+            .await
+            .map_err(|e| e.server_said("Alertmanager"))?;
+        parse_silences(&r.body)
     }
 }
 

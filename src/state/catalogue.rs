@@ -26,6 +26,9 @@ pub struct ActionInfo {
     pub about: &'static str,
     /// Its place among the footer hints (lower first); `None`: never hinted.
     pub hint: Option<u8>,
+    /// Hinted only while this context is the innermost (the timeline's own close key, not the
+    /// `t` that opens it from everywhere).
+    pub hint_only_in: Option<KeyContext>,
     /// As a palette command: what it takes, and what it does there.
     pub palette: Option<(Arg, &'static str)>,
 }
@@ -34,6 +37,7 @@ const fn info(about: &'static str) -> ActionInfo {
     ActionInfo {
         about,
         hint: None,
+        hint_only_in: None,
         palette: None,
     }
 }
@@ -41,6 +45,11 @@ const fn info(about: &'static str) -> ActionInfo {
 impl ActionInfo {
     const fn hint(mut self, order: u8) -> Self {
         self.hint = Some(order);
+        self
+    }
+    const fn hint_in(mut self, order: u8, ctx: KeyContext) -> Self {
+        self.hint = Some(order);
+        self.hint_only_in = Some(ctx);
         self
     }
     const fn palette(mut self, arg: Arg, about: &'static str) -> Self {
@@ -181,7 +190,9 @@ impl Action {
             Ns => {
                 info("other namespaces").palette(Arg::Name, "watch other namespaces (a,b or all)")
             }
-            Timeline => info("change timeline").palette(Arg::None, "the change timeline"),
+            Timeline => info("change timeline")
+                .hint_in(27, KeyContext::Timeline)
+                .palette(Arg::None, "the change timeline"),
             Help => info("help")
                 .hint(25)
                 .palette(Arg::None, "keys and commands"),

@@ -114,6 +114,29 @@ impl std::ops::Deref for Timeline {
     }
 }
 
+/// `1.4.2 → 1.5.0`: the stable's image tag to the canary's (pod-template hashes without
+/// images).
+fn version_change(r: &Rollout) -> String {
+    let tag = |image: &str, hash: &str| {
+        let name = image.rsplit('/').next().unwrap_or(image);
+        match (name.split_once('@'), name.split_once(':')) {
+            _ if image.is_empty() => hash.to_string(),
+            (Some((_, digest)), _) => digest
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect(),
+            (None, Some((_, tag))) => tag.to_string(),
+            (None, None) => format!("{name}:latest"),
+        }
+    };
+    format!(
+        "{} → {}",
+        tag(&r.stable_image, &r.stable_hash),
+        tag(&r.canary_image, &r.canary_hash)
+    )
+}
+
 fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_second(0)
         .and_then(|t| t.with_nanosecond(0))
@@ -211,7 +234,11 @@ impl Timeline {
                     at,
                     ChangeKind::Rollout,
                     &new.name,
-                    format!("canary at step {step}, weight {}%", new.set_weight),
+                    format!(
+                        "canary {} at step {step}, weight {}%",
+                        version_change(new),
+                        new.set_weight
+                    ),
                 );
             }
             return;
@@ -226,7 +253,7 @@ impl Timeline {
                 now,
                 ChangeKind::Rollout,
                 &new.name,
-                format!("new canary {image}"),
+                format!("new canary {} ({image})", version_change(new)),
             );
         }
         if !o.aborted && new.aborted {
@@ -257,10 +284,25 @@ impl Timeline {
             l.iter()
                 .any(|a| a.fingerprint == fp && a.state == AlertState::Firing)
         };
+        let muted = |fp: &str| {
+            old.iter()
+                .any(|a| a.fingerprint == fp && a.state == AlertState::Suppressed)
+        };
         for a in new.iter().filter(|a| a.state == AlertState::Firing) {
-            if !firing(old, &a.fingerprint) {
-                let subject = a.subject();
-                let text = format!("{} {} {}", a.severity.as_str(), subject, a.summary);
+            // An alert whose silence ended is the same alert: it started when it started, and
+            // it is already on the timeline (or was silenced before opsdeck saw it fire).
+            if firing(old, &a.fingerprint) || muted(&a.fingerprint) {
+                continue;
+            }
+            let subject = a.subject();
+            let text = format!("{} {} {}", a.severity.as_str(), subject, a.summary);
+            let seen = self.entries.iter().any(|c| {
+                c.kind == ChangeKind::AlertFiring
+                    && c.at == a.starts_at
+                    && c.subject == a.name
+                    && c.text == text
+            });
+            if !seen {
                 self.record(a.starts_at, ChangeKind::AlertFiring, &a.name, text);
             }
         }
@@ -498,5 +540,68 @@ mod tests {
         minute(&mut t, 1, 100);
         minute(&mut t, 2, 1);
         assert!(spikes(&t).is_empty());
+    }
+
+    fn rollout(stable: &str, canary: &str) -> Rollout {
+        Rollout {
+            stable_image: stable.into(),
+            canary_image: canary.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_canary_is_named_by_its_version_change() {
+        assert_eq!(
+            super::version_change(&rollout(
+                "registry.dev.local:5000/store:1.4.2",
+                "registry.dev.local:5000/store:1.5.0"
+            )),
+            "1.4.2 → 1.5.0"
+        );
+        assert_eq!(
+            super::version_change(&rollout(
+                "registry.dev.local:5000/store",
+                "ghcr.io/x/store@sha256:0123456789abcdef0123"
+            )),
+            "store:latest → 0123456789ab"
+        );
+    }
+
+    #[test]
+    fn an_alert_whose_silence_ended_is_not_a_new_entry() {
+        let mut t = Timeline::default();
+        let alert = |state| Alert {
+            name: "SpringErrorLogs".into(),
+            severity: Severity::Warning,
+            state,
+            summary: "store logs errors".into(),
+            labels: Default::default(),
+            starts_at: start(),
+            fingerprint: "f1".into(),
+            description: String::new(),
+            silenced_by: vec![],
+            inhibited_by: vec![],
+            silences: vec![],
+        };
+        let now = start() + chrono::Duration::minutes(5);
+        t.note_alerts(now, &[], &[alert(AlertState::Firing)]);
+        t.note_alerts(
+            now,
+            &[alert(AlertState::Firing)],
+            &[alert(AlertState::Suppressed)],
+        );
+        t.note_alerts(
+            now,
+            &[alert(AlertState::Suppressed)],
+            &[alert(AlertState::Firing)],
+        );
+        // And again after a restart of the source (nothing before it).
+        t.note_alerts(now, &[], &[alert(AlertState::Firing)]);
+        let firing = t
+            .iter()
+            .filter(|c| c.kind == ChangeKind::AlertFiring)
+            .count();
+        assert_eq!(firing, 1);
     }
 }

@@ -129,9 +129,43 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
                 (true, _) => a.description.clone(),
                 _ => a.summary.clone(),
             };
+            // A silenced alert says first until when, by whom and why.
+            let text = match silence_text(v, a) {
+                Some(why) => format!("{why} · {text}"),
+                None => text,
+            };
             cells.push(Span::styled(ellipsize(&text, sum_w), t.muted));
         }
         let sel = (focused && k == pos.selected).then_some(t.selection);
         text::row(buf, inner.y + 1 + line as u16, inner, &cols, &cells, sel);
     }
+}
+
+/// `silenced until 14:30 by alice: deploying the fix`; inhibited alerts say by what.
+fn silence_text(v: &View, a: &crate::model::Alert) -> Option<String> {
+    if let Some(si) = a.silences.iter().max_by_key(|x| x.ends_at) {
+        let until = if si.ends_at.date_naive() == v.state.now.date_naive() {
+            si.ends_at.format("%H:%M").to_string()
+        } else {
+            si.ends_at.format("%m-%d %H:%M").to_string()
+        };
+        let by = if si.created_by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", si.created_by)
+        };
+        let why = if si.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", si.comment)
+        };
+        return Some(format!("silenced until {until} UTC{by}{why}"));
+    }
+    if !a.silenced_by.is_empty() {
+        return Some(format!("silenced by {}", a.silenced_by.join(", ")));
+    }
+    if !a.inhibited_by.is_empty() {
+        return Some("inhibited by another alert".to_string());
+    }
+    None
 }

@@ -85,6 +85,12 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     // Keep the selection visible, near the bottom like a log.
     let end = (selected + 1).max(rows.min(n)).min(n);
     let start = end.saturating_sub(rows);
+    // The subject column takes the room the names need, up to a quarter of the width.
+    let subject_w = (start..end)
+        .map(|i| unicode_width::UnicodeWidthStr::width(s.timeline[i].subject.as_str()))
+        .max()
+        .unwrap_or(8)
+        .clamp(8, (inner.width as usize / 4).max(14));
     let buf = frame.buffer_mut();
     let sel_at = sel.map(|c| c.at);
     for (line, i) in (start..end).enumerate() {
@@ -112,9 +118,9 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
             c.at.format("%m-%d %H:%M").to_string()
         };
         let text = format!(
-            "{when:>11} {glyph} {:<8} {:<14} {mark}{}",
+            "{when:>11} {glyph} {:<8} {:<subject_w$} {mark}{}",
             c.kind.label(),
-            super::ellipsize(&c.subject, 14),
+            super::ellipsize(&c.subject, subject_w),
             c.text
         );
         let st = if i == selected {

@@ -231,6 +231,27 @@ async fn alerts_silences_and_an_outage_against_a_real_alertmanager() {
         .find(|a| a.name == "NodeHighCPU")
         .map(|a| a.silenced_by.clone());
     assert_eq!(muted, Some(vec![id.clone()]));
+    // With its silence in words: until when, by whom, why.
+    s.handle(Intent::Focus(Pane::Alerts));
+    s.handle(Intent::Zoom);
+    let screen = support::render(&s, &dark(), 200, 60);
+    s.handle(Intent::Zoom);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("NodeHighCPU"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    let ends = span(&sl["endsAt"]).with_timezone(&chrono::Utc);
+    let until_text = if ends.date_naive() == s.now.date_naive() {
+        ends.format("%H:%M").to_string()
+    } else {
+        ends.format("%m-%d %H:%M").to_string()
+    };
+    assert!(
+        row.contains(&format!(
+            "silenced until {until_text} UTC by alice: agent-1 is being drained"
+        )),
+        "{row}"
+    );
 
     // Expire it.
     select_alert(&mut s, "NodeHighCPU");

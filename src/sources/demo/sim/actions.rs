@@ -29,6 +29,8 @@ impl Sim {
                     id: id.clone(),
                     matchers: spec.matchers,
                     ends: now + Duration::seconds(spec.duration_secs as i64),
+                    created_by: req.user.clone(),
+                    comment: spec.comment,
                 });
                 Ok(format!("silenced (silence {id})"))
             } else {

@@ -22,6 +22,8 @@ pub(super) struct DemoSilence {
     pub id: String,
     pub matchers: Vec<(String, String)>,
     pub ends: DateTime<Utc>,
+    pub created_by: String,
+    pub comment: String,
 }
 
 impl Sim {
@@ -155,6 +157,7 @@ impl Sim {
             description: String::new(),
             silenced_by: Vec::new(),
             inhibited_by: Vec::new(),
+            silences: vec![],
         }
     }
 
@@ -165,12 +168,21 @@ impl Sim {
             .filter(|r| r.firing)
             .map(|r| {
                 let mut a = r.alert.clone();
-                a.silenced_by = self
+                let muting: Vec<&DemoSilence> = self
                     .silences
                     .iter()
                     .filter(|s| s.ends > self.now)
                     .filter(|s| s.matchers.iter().all(|(k, v)| a.labels.get(k) == Some(v)))
-                    .map(|s| s.id.clone())
+                    .collect();
+                a.silenced_by = muting.iter().map(|s| s.id.clone()).collect();
+                a.silences = muting
+                    .iter()
+                    .map(|s| Silence {
+                        id: s.id.clone(),
+                        ends_at: s.ends,
+                        created_by: s.created_by.clone(),
+                        comment: s.comment.clone(),
+                    })
                     .collect();
                 if !a.silenced_by.is_empty() {
                     a.state = AlertState::Suppressed;
