@@ -179,20 +179,16 @@ impl App {
                     Err(e) => self.state.flash(FlashKind::Error, format!("✗ {e}")),
                 },
                 Command::Copy(text) => {
-                    use base64::Engine;
-                    use std::io::Write;
-                    // OSC 52: the terminal (or tmux, with set-clipboard) sets the clipboard, so
-                    // it works over SSH. The text is already free of control characters.
-                    let mut text = text;
-                    let mut end = text.len().min(100_000);
-                    while !text.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    text.truncate(end);
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-                    let mut out = std::io::stdout();
-                    let _ = write!(out, "\x1b]52;c;{b64}\x07");
-                    let _ = out.flush();
+                    // The line is already free of control characters; where it went, and
+                    // whether surely, is what the footer says.
+                    let route = crate::ops::clipboard::Route::here();
+                    let done = crate::ops::clipboard::copy(&text, &route, &mut std::io::stdout());
+                    let kind = if done.certain {
+                        FlashKind::Ok
+                    } else {
+                        FlashKind::Info
+                    };
+                    self.state.flash(kind, done.text);
                 }
                 Command::Run(req) => {
                     tracing::info!(action = req.kind.as_str(), target = %req.target, "action confirmed");

@@ -26,12 +26,15 @@ pub async fn connect(
     };
     let (config, ctx_name) = match kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path)
+            let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the kubeconfig {}: {e}", path.display()))?;
+            let kc = Kubeconfig::from_yaml(&text)
+                .map_err(|e| format!("the kubeconfig {} is not valid: {e}", path.display()))?;
             let name = context
                 .map(str::to_string)
                 .or(kc.current_context.clone())
                 .unwrap_or_default();
+            known_context(&kc, &name, &format!("the kubeconfig {}", path.display()))?;
             let cfg = kube::Config::from_custom_kubeconfig(kc, &opts)
                 .await
                 .map_err(|e| format!("kubeconfig {}, context \"{name}\": {e}", path.display()))?;
@@ -53,7 +56,14 @@ pub async fn connect(
                     ));
                 }
             },
-            Err(e) => return Err(format!("context \"{}\": {e}", context.unwrap_or(""))),
+            Err(e) => {
+                let name = context.unwrap_or("");
+                // The context named may not be there: say which ones are.
+                if let Ok(kc) = Kubeconfig::read() {
+                    known_context(&kc, name, "the kubeconfig (KUBECONFIG or ~/.kube/config)")?;
+                }
+                return Err(format!("context \"{name}\": {e}"));
+            }
         },
     };
     let server = config.cluster_url.to_string();
@@ -72,12 +82,58 @@ pub async fn connect(
             context: ctx_name,
             server,
         }),
-        Ok(Err(e)) => Err(format!(
-            "cannot reach the cluster of context \"{ctx_name}\" at {server}: {e}"
-        )),
+        Ok(Err(e)) => Err(format!("context \"{ctx_name}\": {}", describe(&e, &server))),
         Err(_) => Err(format!(
             "cannot reach the cluster of context \"{ctx_name}\" at {server}: no answer within {}s",
             CONNECT_TIMEOUT.as_secs() + 1
         )),
     }
+}
+
+/// The context must be one the kubeconfig has; if not, say which it has.
+fn known_context(kc: &Kubeconfig, name: &str, file: &str) -> Result<(), String> {
+    if name.is_empty() || kc.contexts.iter().any(|c| c.name == name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    Err(if names.is_empty() {
+        format!("context \"{name}\" is not in {file}: it has no contexts")
+    } else {
+        format!(
+            "context \"{name}\" is not in {file}; its contexts: {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// A failed first request in words: `cannot connect to https://…: connection refused`, the
+/// TLS or HTTP problem, or the API server's own answer — the innermost cause, not kube's
+/// wrapper (`ServiceError: client error (Connect)`).
+pub fn describe(e: &kube::Error, server: &str) -> String {
+    if let kube::Error::Api(status) = e {
+        return format!(
+            "the API server at {server} answered {} {}: {}",
+            status.code, status.reason, status.message
+        );
+    }
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let what = match super::http::io_cause(e) {
+        Some(why) => why.to_string(),
+        None => {
+            let inner = cause.to_string();
+            // rustls' and the resolver's own words are clear; kube's outer ones are not.
+            if inner.contains("certificate") || inner.contains("tls") || inner.contains("TLS") {
+                format!("TLS: {inner}")
+            } else if inner.contains("dns") || inner.contains("resolve") || inner.contains("lookup")
+            {
+                format!("cannot resolve the host: {inner}")
+            } else {
+                inner
+            }
+        }
+    };
+    format!("cannot connect to {server}: {what}")
 }

@@ -387,10 +387,16 @@ impl Endpoint {
                     sign_request(signer, &mut req)?;
                 }
                 let resp = client.execute(req).await.map_err(|e| {
-                    HttpError::new(
-                        None,
-                        format!("cannot reach {}: {}", self.describe(), error_chain(&e)),
-                    )
+                    let msg = match io_cause(&e) {
+                        Some(why) => format!("cannot connect to {}: {why}", self.describe()),
+                        None if e.is_timeout() => format!(
+                            "no answer from {} within {}s",
+                            self.describe(),
+                            self.timeout.as_secs()
+                        ),
+                        None => format!("cannot reach {}: {}", self.describe(), error_chain(&e)),
+                    };
+                    HttpError::new(None, msg)
                 })?;
                 let status = resp.status().as_u16();
                 if resp.content_length().unwrap_or(0) as usize > MAX_BODY {
@@ -521,6 +527,27 @@ pub fn short_body(body: &str) -> String {
     } else {
         s
     }
+}
+
+/// The network's own reason behind an error, in a few words (`connection refused`), when an
+/// I/O error of a known kind is among its causes.
+pub fn io_cause(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                K::ConnectionRefused => return Some("connection refused"),
+                K::ConnectionReset => return Some("connection reset"),
+                K::ConnectionAborted => return Some("connection aborted"),
+                K::HostUnreachable | K::NetworkUnreachable => return Some("host unreachable"),
+                K::TimedOut => return Some("timed out"),
+                _ => {}
+            }
+        }
+        cur = c.source();
+    }
+    None
 }
 
 /// reqwest's message and its causes ("error sending request: … Connection refused").

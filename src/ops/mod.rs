@@ -7,6 +7,7 @@
 
 pub mod alertmanager;
 pub mod audit;
+pub mod clipboard;
 pub mod kube;
 pub mod router;
 

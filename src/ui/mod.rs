@@ -91,10 +91,15 @@ pub fn draw(frame: &mut Frame, v: &View) {
 /// The ASCII stand-in of a drawing character: box drawing, braille, blocks and symbols.
 pub fn ascii_of(c: char) -> char {
     match c {
-        '─' | '━' | '═' | '┄' | '╌' => '-',
-        '│' | '┃' | '║' | '┆' | '╎' => '|',
-        '┌' | '┐' | '└' | '┘' | '┏' | '┓' | '┗' | '┛' | '╔' | '╗' | '╚' | '╝' | '├' | '┤' | '┬'
-        | '┴' | '┼' | '╭' | '╮' | '╰' | '╯' => '+',
+        // The focused pane's heavy border (and an overlay's double one) stays apart from the
+        // others' `+-|` without colour: `#==#`.
+        '━' | '═' => '=',
+        '┃' | '║' | '┏' | '┓' | '┗' | '┛' | '╔' | '╗' | '╚' | '╝' => '#',
+        '─' | '┄' | '╌' => '-',
+        '│' | '┆' | '╎' => '|',
+        '┌' | '┐' | '└' | '┘' | '├' | '┤' | '┬' | '┴' | '┼' | '╭' | '╮' | '╰' | '╯' => {
+            '+'
+        }
         '\u{2801}'..='\u{28ff}' => '.',
         '▁' | '▂' => '_',
         '▃' | '▄' => '=',
@@ -103,9 +108,13 @@ pub fn ascii_of(c: char) -> char {
         '✗' | '×' => 'x',
         '●' | '◆' => '*',
         '◌' | '○' | '◇' => 'o',
-        '♥' => '+',
+        // Status glyphs never read as a border corner (`+`).
+        '♥' => 'v',
+        '◐' => '~',
+        '∅' => '0',
         '⏸' => '"',
-        '▶' | '▸' | '◀' => '>',
+        '▶' | '▸' => '>',
+        '◀' => '<',
         '▾' | '▽' => 'v',
         '▲' => '^',
         '·' | '…' => '.',

@@ -31,10 +31,47 @@ fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("cannot reach the cluster of context \"k3d-test\" at https://127.0.0.1:9/"),
+        err.contains(
+            "context \"k3d-test\": cannot connect to https://127.0.0.1:9/: connection refused"
+        ),
         "{err}"
     );
+    assert!(!err.contains("ServiceError"), "{err}");
     assert!(err.contains("opsdeck --demo"), "{err}");
+    // A context the kubeconfig does not have: the ones it has are named.
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args([
+            "--kubeconfig",
+            &kc.to_string_lossy(),
+            "--context",
+            "k3d-prod",
+        ])
+        .env("XDG_STATE_HOME", &dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "context \"k3d-prod\" is not in the kubeconfig {}; its contexts: k3d-test",
+            kc.display()
+        )),
+        "{err}"
+    );
+    // A kubeconfig that is not there: its path once, without quotes inside quotes.
+    let missing = dir.join("nope");
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--kubeconfig", &missing.to_string_lossy()])
+        .env("XDG_STATE_HOME", &dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "cannot read the kubeconfig {}: No such file",
+            missing.display()
+        )) && !err.contains("'\""),
+        "{err}"
+    );
     assert!(
         t0.elapsed() < Duration::from_secs(10),
         "took {:?}",

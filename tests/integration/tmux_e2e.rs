@@ -324,6 +324,13 @@ fn themes_switch_live_map_to_256_colours_and_ascii_draws_no_box_or_braille() {
         screen.contains("+-") && screen.contains("store"),
         "{screen}"
     );
+    // The focused pane is told apart without colour ("#=" borders), and no status glyph is
+    // a "+" that could pass for a corner: "♥ Healthy" reads "v Healthy".
+    assert!(screen.contains("#=") && screen.contains("=#"), "{screen}");
+    assert!(
+        screen.contains("v Healthy") && !screen.contains("+ Healthy"),
+        "{screen}"
+    );
     tmux.keys(&["q"]);
 }
 
@@ -484,5 +491,36 @@ fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60
         !escaped.contains("[38;") && !escaped.contains("[31m"),
         "{escaped}"
     );
+    tmux.keys(&["q"]);
+}
+
+#[test]
+fn copying_a_log_line_inside_tmux_fills_its_buffer_and_says_so() {
+    let dir = temp_dir("copy");
+    let state = dir.to_string_lossy().to_string();
+    let tmux = Tmux::new("copy");
+    tmux.start(
+        120,
+        40,
+        &[("XDG_STATE_HOME", &state), ("TERM", "xterm-256color")],
+        &["--demo", "--seed", "1", "--speed", "0"],
+    );
+    tmux.wait_for("sources 6/6");
+    // The logs pane, pause on a line, copy it.
+    tmux.keys(&["5", "f", "y"]);
+    let screen = tmux.wait_for("into tmux's paste buffer");
+    assert!(
+        screen.contains("passed to the terminal's clipboard (set-clipboard external)"),
+        "{screen}"
+    );
+    let buffer = tmux.run(&["show-buffer"]);
+    assert!(
+        buffer.contains(" ERROR ") || buffer.contains(" WARN "),
+        "the line is in tmux's buffer: {buffer:?}"
+    );
+    // With set-clipboard off, it says the terminal's clipboard is not set.
+    tmux.run(&["set-option", "-g", "set-clipboard", "off"]);
+    tmux.keys(&["y"]);
+    tmux.wait_for("set-clipboard is off");
     tmux.keys(&["q"]);
 }

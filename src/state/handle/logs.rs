@@ -79,11 +79,7 @@ impl State {
             text.push('\n');
             text.push_str(st);
         }
-        let n = text.len();
-        self.flash(
-            FlashKind::Ok,
-            format!("✓ copied the line ({n} bytes) to the clipboard"),
-        );
+        // Where the copy went is said once it is made (the loop knows the terminal).
         vec![Command::Copy(text)]
     }
 
