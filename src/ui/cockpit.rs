@@ -62,7 +62,13 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let concerns = cv.concerns.len().clamp(1, 3) as u16;
-    let mid_h = (r.steps.len().max(cv.routes.len()) as u16 + 2).max(4);
+    // Narrow: the routes take the row and the steps go (STEP in the status line says where).
+    let steps_w = if inner.width >= 24 + 72 { 24 } else { 0 };
+    let mid_h = if steps_w > 0 {
+        (r.steps.len().max(cv.routes.len()) as u16 + 2).max(4)
+    } else {
+        cv.routes.len().max(1) as u16 + 1
+    };
     // What gives way on a small screen, first to last: the charts, the analysis, then the
     // steps and routes; the status line and the verdict stay.
     let mut room = inner.height.saturating_sub(1 + concerns);
@@ -167,8 +173,6 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     };
     frame.render_widget(Paragraph::new(verdict_lines), verdict);
 
-    // Narrow: the routes take the row and the steps go (STEP in the status line says where).
-    let steps_w = if mid.width >= 24 + 72 { 24 } else { 0 };
     let [steps_area, routes_area] =
         Layout::horizontal([Constraint::Length(steps_w), Constraint::Min(20)]).areas(mid);
     if steps_w > 0 {
