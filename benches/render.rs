@@ -140,6 +140,10 @@ fn bench(c: &mut Criterion) {
             ui::draw(&mut f, &view);
         })
     });
+    // The header's problem summary alone: every canary judged, every app ranked.
+    c.bench_function("problems_2000_apps_500_rollouts", |b| {
+        b.iter(|| std::hint::black_box(state.problems()))
+    });
     c.bench_function("full_frame_200x60_terminal", |b| {
         b.iter(|| {
             term.draw(|f| ui::draw(f, &view))

@@ -102,11 +102,14 @@ fn parse_console(line: &str) -> Option<AppLine<'_>> {
     let sep = rest.find(" : ")?;
     let logger = rest[..sep].trim();
     let message = &rest[sep + 3..];
-    // [thread]; [app] [thread]; [thread] [correlation]; [app] [thread] [correlation].
+    // [thread]; [app] [thread] or [thread] [correlation] (told apart by the correlation's
+    // shape); [app] [thread] [correlation] whatever the correlation holds.
     let (thread, correlation) = match brackets.as_slice() {
         [] => ("", ""),
-        [.., t, c] if is_correlation(c) => (*t, *c),
-        [.., t] => (*t, ""),
+        [t] => (*t, ""),
+        [t, c] if is_correlation(c) => (*t, *c),
+        [_, t] => (*t, ""),
+        [.., t, c] => (*t, *c),
     };
     let trace = if sleuth.is_empty() {
         correlation

@@ -78,6 +78,9 @@ pub struct State {
     pub apps: Vec<ArgoApp>,
     pub rollouts: Vec<Rollout>,
     pub routes: Vec<RouteStats>,
+    /// Where each (namespace, service)'s routes are in `routes`, in order: the cockpit's
+    /// verdict for every canary (the header's, each frame) looks them up, not through all.
+    route_index: std::collections::HashMap<(String, String), Vec<usize>>,
     pub mesh_notes: Vec<MeshNote>,
     /// The mesh the routes come from (`linkerd`, `istio`, `linkerd+istio`); empty until known.
     pub mesh: String,
@@ -118,6 +121,7 @@ impl State {
             apps: Vec::new(),
             rollouts: Vec::new(),
             routes: Vec::new(),
+            route_index: Default::default(),
             mesh_notes: Vec::new(),
             mesh: String::new(),
             log_store: String::new(),
@@ -245,6 +249,7 @@ impl State {
         self.tracked = Arc::default();
         self.rollout_name_chars = 0;
         self.routes.clear();
+        self.route_index.clear();
         self.mesh_notes.clear();
         self.mesh.clear();
         self.virtual_services.clear();

@@ -218,7 +218,10 @@ impl State {
                 }
                 self.rollouts = list;
             }
-            Pane::Routes => self.routes.sort_by(|a, b| routes_order(key, a, b)),
+            Pane::Routes => {
+                self.routes.sort_by(|a, b| routes_order(key, a, b));
+                self.index_routes();
+            }
             Pane::Alerts => self.alerts.sort_by(|a, b| alerts_order(key, a, b)),
             Pane::Cpu | Pane::Logs => return,
         }
@@ -254,6 +257,26 @@ impl State {
         self.resort(pane, keep);
         let text = format!("{}: {}", pane.title(), self.ui.sort[pane].about(pane));
         self.flash(super::FlashKind::Info, text);
+    }
+}
+
+impl State {
+    fn index_routes(&mut self) {
+        self.route_index.clear();
+        for (i, r) in self.routes.iter().enumerate() {
+            self.route_index
+                .entry((r.namespace.clone(), r.service.clone()))
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// A service's routes, in the list's order.
+    pub fn routes_of(&self, namespace: &str, service: &str) -> Vec<&RouteStats> {
+        self.route_index
+            .get(&(namespace.to_string(), service.to_string()))
+            .map(|ix| ix.iter().filter_map(|i| self.routes.get(*i)).collect())
+            .unwrap_or_default()
     }
 }
 

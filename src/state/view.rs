@@ -178,11 +178,7 @@ const SUCCESS_GAP: f64 = 0.01;
 
 pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'a> {
     let svc = rollout.name.as_str();
-    let routes: Vec<&RouteStats> = state
-        .routes
-        .iter()
-        .filter(|r| r.service == svc && r.namespace == rollout.namespace)
-        .collect();
+    let routes: Vec<&RouteStats> = state.routes_of(&rollout.namespace, svc);
     let errors_canary = state.error_rate(svc, Some(Track::Canary), 300);
     let errors_stable = state.error_rate(svc, Some(Track::Stable), 300);
     let mut concerns = Vec::new();

@@ -342,13 +342,33 @@ pub fn canary_cell<'a>(t: &Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>>
     }
 }
 
-/// A service's name as a row shows it: `ns/name` when a service of that name is also listed
-/// from another namespace (production and stage side by side), else the name.
-pub fn service_label(routes: &[crate::model::RouteStats], r: &crate::model::RouteStats) -> String {
-    if routes
-        .iter()
-        .any(|o| o.service == r.service && o.namespace != r.namespace)
-    {
+/// The service names listed from more than one namespace (production and stage side by side):
+/// their rows say `ns/name`. Once per frame, not per row.
+pub fn shared_service_names(
+    routes: &[crate::model::RouteStats],
+) -> std::collections::HashSet<&str> {
+    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut shared = std::collections::HashSet::new();
+    for r in routes {
+        match first.get(r.service.as_str()) {
+            Some(ns) if *ns != r.namespace => {
+                shared.insert(r.service.as_str());
+            }
+            Some(_) => {}
+            None => {
+                first.insert(&r.service, &r.namespace);
+            }
+        }
+    }
+    shared
+}
+
+/// A service's name as a row shows it: `ns/name` when it is in `shared`, else the name.
+pub fn service_label(
+    shared: &std::collections::HashSet<&str>,
+    r: &crate::model::RouteStats,
+) -> String {
+    if shared.contains(r.service.as_str()) {
         format!("{}/{}", r.namespace, r.service)
     } else {
         r.service.clone()

@@ -114,6 +114,7 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
         s.ui.sort[Pane::Routes].columns(Pane::Routes),
         t.muted,
     );
+    let shared = super::shared_service_names(&s.routes);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;
@@ -121,7 +122,7 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
         let o = &r.overall;
         let one = |text: String, st| vec![Span::styled(text, st)];
         let mut cells = vec![
-            vec![Span::styled(super::service_label(&s.routes, r), t.text)],
+            vec![Span::styled(super::service_label(&shared, r), t.text)],
             vec![Span::styled(r.route.as_str(), t.text)],
             one(
                 fmt_pct(o.effective_success),

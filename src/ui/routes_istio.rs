@@ -196,6 +196,7 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
         s.ui.sort[Pane::Routes].columns(Pane::Routes),
         t.muted,
     );
+    let shared = super::shared_service_names(&s.routes);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;
@@ -205,7 +206,7 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
         let cells: Vec<Vec<Span>> = shown
             .iter()
             .map(|c| match c {
-                C::Service => vec![Span::styled(super::service_label(&s.routes, r), t.text)],
+                C::Service => vec![Span::styled(super::service_label(&shared, r), t.text)],
                 C::Route => vec![Span::styled(
                     r.route.as_str(),
                     if r.row == RowKind::Service {

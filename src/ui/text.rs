@@ -24,22 +24,26 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, w: u16, style: Style) -> u
         || s.chars()
             .all(|c| !c.is_control() && UnicodeWidthChar::width(c) == Some(1));
     if narrow {
+        // Every character is one column: the text is cut when it has more than `w`, and then
+        // its last column says so.
+        let cut = if s.is_ascii() {
+            s.len() > w as usize
+        } else {
+            s.chars().nth(w as usize).is_some()
+        };
+        let keep = if cut { w - 1 } else { w };
         let mut n = 0;
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            // The last column of a text that goes on says so.
-            let c = if n + 1 == w && chars.peek().is_some() {
-                '…'
-            } else {
-                c
-            };
+        for c in s.chars().take(keep as usize) {
             let cell = &mut buf[(x + n, y)];
             cell.set_char(c);
             cell.set_style(style);
             n += 1;
-            if n == w {
-                break;
-            }
+        }
+        if cut {
+            let cell = &mut buf[(x + n, y)];
+            cell.set_char('…');
+            cell.set_style(style);
+            n += 1;
         }
         n
     } else if s.width() > w as usize {
