@@ -26,7 +26,11 @@ enum Mode {
 
 fn is_invisible_format(c: char) -> bool {
     // Bidirectional overrides and isolates can reorder what the user reads.
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    // Every Bidi_Control character: ALM, LRM, RLM, the embeddings and overrides, the isolates.
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Cuts raw text to [`MAX_LINE`] bytes (at a character boundary) with the [`TRUNCATED`] mark,
@@ -51,10 +55,11 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len().min(MAX_LINE + TRUNCATED.len()));
     let mut mode = Mode::Text;
+    let mut cut = false;
     for c in s.chars() {
         if out.len() >= MAX_LINE {
-            out.push_str(TRUNCATED);
-            return Cow::Owned(out);
+            cut = true;
+            break;
         }
         mode = match mode {
             Mode::Text => match c {
@@ -103,6 +108,15 @@ pub fn clean(s: &str) -> Cow<'_, str> {
                 _ => Mode::Str,
             },
         };
+    }
+    // Tabs grow: the result keeps to the cap too, so cleaning twice changes nothing.
+    if cut || out.len() > MAX_LINE {
+        let mut end = MAX_LINE;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push_str(TRUNCATED);
     }
     Cow::Owned(out)
 }
@@ -296,5 +310,44 @@ mod tests {
     #[test]
     fn invalid_utf8_is_replaced() {
         assert_eq!(clean_bytes(b"a\xffb"), "a\u{FFFD}b");
+    }
+
+    /// Any text: what the sanitizer's output may never hold.
+    fn forbidden(c: char) -> bool {
+        c.is_control() || is_invisible_format(c)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("OPSDECK_FUZZ_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(300),
+            ..Default::default()
+        })]
+
+        #[test]
+        fn cleaned_text_holds_no_control_escape_or_bidi_and_cleaning_again_changes_nothing(
+            s in proptest::string::string_regex(
+                "([\\x00-\\x7f]|\\u{9b}|\\u{9d}|\\u{61c}|\\u{200e}|\\u{202e}|\\u{2066}|\\u{2069}|é|日|\\t){0,200}"
+            ).unwrap_or_else(|e| panic!("{e}"))
+        ) {
+            let once = clean(&s).into_owned();
+            proptest::prop_assert!(!once.chars().any(forbidden), "{once:?}");
+            proptest::prop_assert_eq!(clean(&once).into_owned(), once);
+        }
+
+        #[test]
+        fn long_lines_are_capped_once(n in 0usize..3000, tabs in 0usize..40) {
+            let s = format!("{}{}", "\t".repeat(tabs), "x".repeat(MAX_LINE - 1500 + n));
+            let once = clean(&s).into_owned();
+            proptest::prop_assert!(once.len() <= MAX_LINE + TRUNCATED.len());
+            proptest::prop_assert_eq!(clean(&once).into_owned(), once);
+        }
+    }
+
+    #[test]
+    fn the_arabic_letter_mark_is_a_bidi_control_too() {
+        assert_eq!(clean("a\u{061C}b"), "ab");
     }
 }

@@ -475,6 +475,27 @@ mod tests {
     }
 
     #[test]
+    fn a_user_file_shadowing_a_builtin_under_another_name_does_not_recurse() {
+        // themes/dark.toml saying name = "my-dark", inherits = "dark": loaded by either name.
+        let user = "name = \"my-dark\"\ninherits = \"dark\"\n[styles]\nok = { fg = \"#00ff00\" }\n";
+        let files = |name: &str| -> Result<(String, String), String> {
+            match name {
+                "dark" => Ok(("themes/dark.toml".into(), user.into())),
+                n => builtin_source(n).ok_or_else(|| format!("no theme \"{n}\"")),
+            }
+        };
+        for loaded in ["dark", "my-dark"] {
+            let t = Theme::parse_as("themes/dark.toml", user, loaded, &files)
+                .unwrap_or_else(|e| panic!("{loaded}: {e}"));
+            assert_eq!(t.ok.fg, Some(Color::Rgb(0, 255, 0)));
+            assert!(t.error.fg.is_some(), "the built-in's roles come through");
+        }
+        let t =
+            Theme::parse_with("themes/dark.toml", user, &files).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.ok.fg, Some(Color::Rgb(0, 255, 0)));
+    }
+
+    #[test]
     fn every_role_is_mapped_down() {
         let t = Theme::builtin("dark")
             .unwrap()

@@ -288,15 +288,24 @@ pub fn ellipsize(s: &str, w: usize) -> String {
     if s.width() <= w {
         return s.to_string();
     }
+    if w == 0 {
+        return String::new();
+    }
     let mut out = String::new();
     let mut used = 0;
     for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw + 1 > w {
+        out.push(c);
+        // A zero-width character can widen what it follows (an emoji's variation selector):
+        // measure the string then, not the sum of its characters.
+        let now = match unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) {
+            0 => out.width(),
+            cw => used + cw,
+        };
+        if now + 1 > w {
+            out.pop();
             break;
         }
-        out.push(c);
-        used += cw;
+        used = now;
     }
     out.push('…');
     out
@@ -372,5 +381,30 @@ pub fn service_label(
         format!("{}/{}", r.namespace, r.service)
     } else {
         r.service.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ellipsize;
+    use unicode_width::UnicodeWidthStr;
+
+    proptest::proptest! {
+        #[test]
+        fn a_cut_never_overflows_its_width(
+            s in proptest::string::string_regex("(a|é|日|☀|\\u{fe0f}|\\u{301}|👍|\\u{200d}| ){0,30}")
+                .unwrap_or_else(|e| panic!("{e}")),
+            w in 0usize..20,
+        ) {
+            let out = ellipsize(&s, w);
+            proptest::prop_assert!(out.width() <= w, "{s:?} in {w}: {out:?} is {}", out.width());
+        }
+    }
+
+    #[test]
+    fn nothing_fits_in_no_room() {
+        assert_eq!(ellipsize("abc", 0), "");
+        assert_eq!(ellipsize("abc", 1), "…");
+        assert_eq!(ellipsize("☀\u{fe0f}☀\u{fe0f}", 3), "☀\u{fe0f}…");
     }
 }

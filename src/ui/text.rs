@@ -15,6 +15,12 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// character per cell; anything else (wide or combining characters) goes through ratatui's
 /// grapheme-aware `set_stringn`.
 pub fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, w: u16, style: Style) -> u16 {
+    // Never outside the buffer, whatever the caller's arithmetic on a tiny terminal.
+    let a = buf.area;
+    if y < a.y || y >= a.bottom() || x < a.x || x >= a.right() {
+        return 0;
+    }
+    let w = w.min(a.right() - x);
     if w == 0 || s.is_empty() {
         return 0;
     }
@@ -157,6 +163,9 @@ pub fn row(
 
 /// The header row of a table: column names in one style.
 pub fn header(buf: &mut Buffer, area: Rect, cols: &[(u16, u16)], names: &[&str], style: Style) {
+    if area.height == 0 {
+        return;
+    }
     for ((x, w), name) in cols.iter().zip(names) {
         put(buf, *x, area.y, name, *w, style);
     }

@@ -98,6 +98,11 @@ fn with_traffic_routing_actual_weight_comes_from_status_weights() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((r.set_weight, r.actual_weight), (20, 20));
+    // A status weight beyond the whole (broken or hostile) is shown as at most 100 %.
+    let mut obj = load("argo-rollouts/rollout-canary-smi-with-weights.yaml");
+    obj["status"]["canary"]["weights"]["canary"]["weight"] = serde_json::json!(537);
+    let r = parse_rollout(&obj, &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.actual_weight, 100);
 }
 
 #[test]

@@ -798,3 +798,41 @@ fn the_cockpit_keeps_its_status_and_verdict_at_40x10_and_its_charts_share_a_time
     assert!(big.contains("REQS/1m"), "{big}");
     assert!(big.contains("canary success 92.2% of"), "{big}");
 }
+
+#[test]
+fn nothing_panics_at_any_size_down_to_1x1_nor_in_any_pane_0_to_3_rows_high() {
+    use opsdeck::ui::{self, Region, View};
+    use ratatui::layout::Rect;
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(120);
+    let theme = dark();
+    let keymap = opsdeck::keymap::Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    // Whole screens from 1×1 up, the cockpit and an overlay too.
+    for (w, h) in (1..=40u16).flat_map(|w| (1..=12u16).map(move |h| (w, h))) {
+        d.state.set_size(w, h);
+        let _ = render(&d.state, &theme, w, h);
+    }
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Open);
+    for (w, h) in (1..=40u16).flat_map(|w| (1..=12u16).map(move |h| (w, h))) {
+        d.state.set_size(w, h);
+        let _ = render(&d.state, &theme, w, h);
+    }
+    d.state.handle(Intent::Back);
+    // Each pane alone in a strip 0 to 3 rows high, 0 to 60 wide.
+    let v = View {
+        state: &d.state,
+        theme: &theme,
+        keymap: &keymap,
+    };
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(64, 8))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for pane in Pane::ALL {
+        for h in 0..=3u16 {
+            for w in (0..=60u16).step_by(3) {
+                term.draw(|f| ui::draw_region(f, Region::Pane(pane), Rect::new(1, 1, w, h), &v))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+}

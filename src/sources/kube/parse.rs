@@ -318,9 +318,11 @@ pub fn parse_rollout<'a>(
     } else {
         steps.get(index.unwrap_or(0))
     };
-    let max_weight = canary.map_or(100, |c| {
-        u32_at(c, &["trafficRouting", "maxTrafficWeight"], 100)
-    });
+    let max_weight = canary
+        .map_or(100, |c| {
+            u32_at(c, &["trafficRouting", "maxTrafficWeight"], 100)
+        })
+        .max(1);
     let aborted = bool_at(&st, &["abort"]);
     let set_weight = if aborted {
         0
@@ -360,7 +362,9 @@ pub fn parse_rollout<'a>(
     } else if available == 0 {
         0
     } else if traffic_routing {
-        u32_at(&st, &["canary", "weights", "canary", "weight"], set_weight)
+        // A weight is a share of max: more than that is not a weight (a hostile or broken
+        // status), shown at most as the whole.
+        u32_at(&st, &["canary", "weights", "canary", "weight"], set_weight).min(max_weight)
     } else {
         canary_available
             .saturating_mul(max_weight)

@@ -37,10 +37,12 @@ impl Count {
         self.success + self.failure
     }
     fn rate(self) -> Option<f64> {
-        (self.total() > 0.0).then(|| self.success / self.total())
+        (self.total() > 0.0).then(|| (self.success / self.total()).clamp(0.0, 1.0))
     }
     fn add(&mut self, success: bool, v: f64) {
-        if !v.is_finite() {
+        // A rate is never negative: a negative sample is a broken counter, not a number to
+        // add (it made success rates above 100 %).
+        if !v.is_finite() || v < 0.0 {
             return;
         }
         if success {
@@ -609,5 +611,16 @@ mod tests {
             Some(0.75)
         );
         assert_eq!(rows[0].timeout_ms(), 0);
+    }
+
+    #[test]
+    fn negative_samples_do_not_make_success_above_the_whole() {
+        let mut c = super::Count::default();
+        c.add(true, 10.0);
+        c.add(false, -5.0);
+        c.add(true, f64::NAN);
+        assert_eq!(c.rate(), Some(1.0));
+        c.add(false, 10.0);
+        assert_eq!(c.rate(), Some(0.5));
     }
 }
