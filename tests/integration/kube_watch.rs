@@ -21,9 +21,14 @@ struct Live {
 
 impl Live {
     async fn start(fake: FakeKube) -> Live {
+        Live::start_in(fake, &[]).await
+    }
+
+    /// Watching Rollouts in `namespaces` only (all when empty).
+    async fn start_in(fake: FakeKube, namespaces: &[&str]) -> Live {
         let (tx, rx) = mpsc::channel(1024);
         let cfg = WatchConfig {
-            namespaces: vec![],
+            namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
             argocd_namespace: "argo-cd".into(),
         };
         let tasks = watch::spawn(fake.client(), cfg, tx);
@@ -208,4 +213,62 @@ async fn a_malformed_object_does_not_hide_the_good_ones() {
         .rollout("jesse-test", "odd")
         .map(|r| (r.steps.len(), r.aborted));
     assert_eq!(odd, Some((0, false)), "odd fields read as absent");
+}
+
+#[tokio::test]
+async fn a_watch_answered_410_as_its_http_status_relists_at_once() {
+    let mut l = Live::start(canary_set().await).await;
+    l.until("the first list", |s| s.rollouts.len() == 1).await;
+    l.fake.freeze_watches();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut other = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    other["metadata"]["namespace"] = "dev".into();
+    l.fake.put("rollouts", other);
+    l.fake.compact_gone_as_http();
+    l.fake.clear_requests();
+    l.fake.thaw();
+    // kube-runtime alone retries the same resourceVersion for ever; opsdeck lists again.
+    l.until("the relist", |s| s.rollouts.len() == 2).await;
+    let lists = l
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/rollouts") && !r.query.contains("watch=true"))
+        .count();
+    assert!(lists >= 1, "a new list was asked for");
+    assert_eq!(l.state.source(SourceId::Rollouts).health, Health::Ok);
+}
+
+#[tokio::test]
+async fn rollouts_of_two_namespaces_both_stay_when_one_of_them_relists() {
+    let fake = canary_set().await;
+    let mut other = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    other["metadata"]["namespace"] = "dev".into();
+    fake.put("rollouts", other);
+    let mut l = Live::start_in(fake, &["jesse-test", "dev"]).await;
+    l.until("both namespaces' rollouts", |s| s.rollouts.len() == 2)
+        .await;
+    // One namespace's history goes: its watch relists, the other namespace's rollout stays.
+    l.fake.freeze_watches();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    l.fake.delete("rollouts", "jesse-test", "canary-demo");
+    l.fake.compact();
+    l.fake.thaw();
+    l.until("the relist of jesse-test", |s| {
+        s.rollout("jesse-test", "canary-demo").is_none()
+    })
+    .await;
+    // Give the other stream's events time to land too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(u) = l.rx.try_recv() {
+        l.state.apply(u);
+    }
+    assert_eq!(
+        l.state
+            .rollouts
+            .iter()
+            .map(|r| r.namespace.as_str())
+            .collect::<Vec<_>>(),
+        ["dev"]
+    );
 }

@@ -6,7 +6,6 @@ use super::parse::{parse_application, parse_rollout};
 use crate::state::{Health, SourceId, Update};
 use futures::{Stream, StreamExt};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -144,25 +143,106 @@ pub(crate) fn describe(e: &watcher::Error) -> String {
     crate::sanitize::clean_owned(&e.to_string())
 }
 
-/// One watcher per namespace (or one over all namespaces), each event tagged with `tag`.
+/// Whether a watch error means the resourceVersion is gone (`410 Gone` / `Expired`, in the
+/// stream or as the answer to the watch request): only a new list helps.
+pub(crate) fn is_gone(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::WatchError(s) => s.code == 410,
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s)) => s.code == 410,
+        _ => false,
+    }
+}
+
+/// The wait before retry `n` after a failure: 250 ms doubling to at most 2 s, with up to 25 %
+/// jitter, so a watch is back within seconds of its server (kube-runtime's default waits up
+/// to 30 s, and keeps retrying a watch whose resourceVersion is gone).
+fn retry_delay(n: u32) -> std::time::Duration {
+    let base = (250u64 << n.min(3)).min(2000);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()),
+    ) % (base / 4 + 1);
+    std::time::Duration::from_millis(base + jitter)
+}
+
+/// A watch that lists again at once when its resourceVersion is gone (in the stream or at its
+/// start) and retries other failures after [`retry_delay`]; bookmarks keep a resumed watch's
+/// resourceVersion fresh so it rarely expires.
+fn resilient(
+    api: Api<DynamicObject>,
+    cfg: watcher::Config,
+) -> impl Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send {
+    type Inner = Pin<Box<dyn Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send>>;
+    struct St {
+        inner: Option<Inner>,
+        failures: u32,
+        wait: bool,
+    }
+    let start = St {
+        inner: None,
+        failures: 0,
+        wait: false,
+    };
+    futures::stream::unfold(start, move |mut st| {
+        let api = api.clone();
+        let cfg = cfg.clone();
+        async move {
+            if st.wait {
+                tokio::time::sleep(retry_delay(st.failures.saturating_sub(1))).await;
+                st.wait = false;
+            }
+            let inner = st.inner.get_or_insert_with(|| Box::pin(watcher(api, cfg)));
+            let item = match inner.next().await {
+                Some(item) => item,
+                // The watcher never ends; if it did, start over.
+                None => {
+                    st.inner = None;
+                    st.wait = true;
+                    st.failures += 1;
+                    return Some((Ok(Event::Init), st));
+                }
+            };
+            match &item {
+                Ok(_) => st.failures = 0,
+                Err(e) if is_gone(e) => {
+                    // A fresh watcher lists at once.
+                    st.inner = None;
+                    st.failures = 0;
+                }
+                Err(_) => {
+                    st.failures += 1;
+                    st.wait = true;
+                }
+            }
+            Some((item, st))
+        }
+    })
+}
+
+/// One watcher per namespace (or one over all namespaces), each event tagged with `tag` and
+/// the namespace's place in `namespaces` (0 for the watch over all).
 pub(crate) fn watch_all<T: Copy + Send + 'static>(
     client: &kube::Client,
     ar: &ApiResource,
     namespaces: &[String],
     tag: T,
-) -> Vec<Events<T>> {
-    let make = |api: Api<DynamicObject>| -> Events<T> {
+) -> Vec<Events<(T, usize)>> {
+    let make = |api: Api<DynamicObject>, i: usize| -> Events<(T, usize)> {
         // Pages of PAGE (25): a list of thousands arrives in small pieces, so the first rows
         // show early and the peak memory of one page stays small.
         let cfg = watcher::Config::default().page_size(PAGE);
-        Box::pin(watcher(api, cfg).default_backoff().map(move |e| (tag, e)))
+        Box::pin(resilient(api, cfg).map(move |e| ((tag, i), e)))
     };
     if namespaces.is_empty() {
-        vec![make(Api::all_with(client.clone(), ar))]
+        vec![make(Api::all_with(client.clone(), ar), 0)]
     } else {
         namespaces
             .iter()
-            .map(|ns| make(Api::namespaced_with(client.clone(), ns, ar)))
+            .enumerate()
+            .map(|(i, ns)| make(Api::namespaced_with(client.clone(), ns, ar), i))
             .collect()
     }
 }
@@ -359,9 +439,14 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
     streams.extend(watch_all(&client, &ar, &cfg.namespaces, Kind::AnalysisRun));
     let mut merged = futures::stream::select_all(streams);
     let mut s = RolloutStores::default();
-    let mut initial: [Vec<Value>; 3] = Default::default();
-    let mut ready = [false; 3];
-    while let Some((kind, ev)) = merged.next().await {
+    // What each (kind, namespace) stream has listed so far, and which have listed once.
+    let scopes = cfg.namespaces.len().max(1);
+    let mut initial: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
+    let mut done: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let ready = |done: &BTreeSet<(usize, usize)>, slot: usize| {
+        (0..scopes).all(|i| done.contains(&(slot, i)))
+    };
+    while let Some(((kind, scope), ev)) = merged.next().await {
         let slot = kind as usize;
         // Children stores: 0 = ReplicaSets, 1 = AnalysisRuns.
         let child = slot.checked_sub(1);
@@ -370,35 +455,44 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
         let mut deleted: Option<Key> = None;
         match ev {
             Ok(Event::Init) => {
-                initial[slot].clear();
+                initial.insert((slot, scope), Vec::new());
                 continue;
             }
             Ok(Event::InitApply(o)) => {
-                initial[slot].push(slim(kind, &into_value(o)));
+                initial
+                    .entry((slot, scope))
+                    .or_default()
+                    .push(slim(kind, &into_value(o)));
                 continue;
             }
             Ok(Event::InitDone) => {
-                let items = std::mem::take(&mut initial[slot]);
-                // A relist (after 410 Gone, or a reconnect) replaces what we had: no duplicates,
+                let items = initial.remove(&(slot, scope)).unwrap_or_default();
+                // A relist (after 410 Gone, or a reconnect) replaces what this stream had —
+                // its namespace's objects only, never another namespace's: no duplicates,
                 // nothing deleted meanwhile survives.
+                let ns = cfg.namespaces.get(scope);
+                let mine = |k: &Key| ns.is_none_or(|n| &k.0 == n);
                 match child {
                     None => {
-                        s.rollouts.clear();
-                        s.uids.clear();
+                        s.rollouts.retain(|k, _| !mine(k));
+                        s.uids.retain(|_, k| !mine(k));
                         for v in items {
                             s.insert_rollout(v);
                         }
                     }
                     Some(c) => {
-                        s.children[c].clear();
-                        s.by_owner[c].clear();
+                        let gone: Vec<Key> =
+                            s.children[c].keys().filter(|k| mine(k)).cloned().collect();
+                        for k in gone {
+                            s.remove_child(c, &k);
+                        }
                         for v in items {
                             s.insert_child(c, v);
                         }
                     }
                 }
-                ready[slot] = true;
-                snapshot = ready[Kind::Rollout as usize];
+                done.insert((slot, scope));
+                snapshot = ready(&done, Kind::Rollout as usize);
             }
             Ok(Event::Apply(o)) => {
                 let v = slim(kind, &into_value(o));
@@ -439,7 +533,7 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
             Some(Update::Rollouts(s.all()))
         } else if let Some((namespace, name)) = deleted {
             Some(Update::RolloutDeleted { namespace, name })
-        } else if ready[Kind::Rollout as usize] {
+        } else if ready(&done, Kind::Rollout as usize) {
             touched
                 .and_then(|k| s.compute(&k))
                 .map(|r| Update::RolloutUpserted(Box::new(r)))

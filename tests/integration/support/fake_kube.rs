@@ -39,6 +39,8 @@ struct Inner {
     history: Vec<Event>,
     /// Watches from before this resourceVersion get 410 Gone.
     oldest: u64,
+    /// ... as the HTTP status of the watch request itself, not an ERROR event in the stream.
+    gone_as_http: bool,
     requests: Vec<Recorded>,
     forbidden: Vec<(String, String)>,
     /// Rollouts before v0.10: no status subresource.
@@ -263,6 +265,15 @@ impl FakeKube {
         let mut i = lock(&self.inner);
         i.oldest = i.rv + 1;
         i.history.clear();
+    }
+
+    /// As [`compact`], but a watch from an old resourceVersion is answered `410 Gone` as its
+    /// HTTP status (as the API server does when the watch cache is behind etcd's compaction).
+    pub fn compact_gone_as_http(&self) {
+        let mut i = lock(&self.inner);
+        i.oldest = i.rv + 1;
+        i.history.clear();
+        i.gone_as_http = true;
     }
 
     pub fn bookmark(&self, plural: &str) {
@@ -638,6 +649,13 @@ fn watch_stream(
         .unwrap_or(0);
     let (backlog, rx) = {
         let i = lock(inner);
+        if from != 0 && from + 1 < i.oldest && i.gone_as_http {
+            return status(
+                410,
+                "Expired",
+                &format!("too old resource version: {from} ({})", i.oldest),
+            );
+        }
         if from != 0 && from + 1 < i.oldest {
             // As the real API server does for a watch: HTTP 200, then one ERROR event.
             let err = json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",

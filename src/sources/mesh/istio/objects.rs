@@ -218,7 +218,7 @@ async fn run(
     }
     let mut merged = futures::stream::select_all(streams);
     let mut initial: BTreeMap<(Kind, usize), IstioObjects> = BTreeMap::new();
-    while let Some(((kind, scope), ev)) = merged.next().await {
+    while let Some((((kind, scope), _), ev)) = merged.next().await {
         let changed = match ev {
             Ok(Event::Init) => {
                 initial.insert((kind, scope), IstioObjects::default());
