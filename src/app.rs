@@ -19,6 +19,41 @@ use tokio::sync::{mpsc, watch};
 /// The shortest time between two frames (~30 fps).
 pub const FRAME: Duration = Duration::from_millis(33);
 
+/// How a run ended, and the exit status that says so by convention (128 + the signal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `q` (or `:quit`).
+    Quit,
+    /// Ctrl-C, read as a key in raw mode: as SIGINT would end it.
+    Interrupt,
+    Terminate,
+    /// The terminal or the SSH session went away.
+    Hangup,
+    /// The terminal's input closed.
+    InputClosed,
+}
+
+impl Ending {
+    pub fn code(self) -> i32 {
+        match self {
+            Ending::Quit | Ending::InputClosed => 0,
+            Ending::Interrupt => 130,
+            Ending::Terminate => 143,
+            Ending::Hangup => 129,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ending::Quit => "quit by the user",
+            Ending::Interrupt => "interrupted (Ctrl-C)",
+            Ending::Terminate => "terminated (SIGTERM)",
+            Ending::Hangup => "hung up (SIGHUP: the terminal or SSH session went away)",
+            Ending::InputClosed => "the terminal's input closed",
+        }
+    }
+}
+
 /// What a key means now: text for an input, else the keymap's action in the active contexts.
 /// `pending` holds the first keys of a sequence (`g g`) until it completes or breaks; a key that
 /// breaks a sequence is read on its own.
@@ -212,7 +247,7 @@ impl App {
         true
     }
 
-    pub async fn run(mut self, terminal: &mut DefaultTerminal) -> color_eyre::Result<()> {
+    pub async fn run(mut self, terminal: &mut DefaultTerminal) -> color_eyre::Result<Ending> {
         let mut events = EventStream::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -250,12 +285,14 @@ impl App {
                 biased;
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) => {
+                        let ctrl_c = k.code == KeyCode::Char('c')
+                            && k.modifiers.contains(KeyModifiers::CONTROL);
                         if let Some(intent) = intent_for_key(&self.state, &self.keymap, &mut pending, k) {
                             let cmds = self.state.handle(intent);
                             dirty = true;
                             key_seen = true;
                             if !self.run_commands(cmds, &switched_tx) {
-                                return Ok(());
+                                return Ok(if ctrl_c { Ending::Interrupt } else { Ending::Quit });
                             }
                         }
                     }
@@ -269,7 +306,7 @@ impl App {
                         tracing::error!("terminal input failed: {e}");
                         return Err(e.into());
                     }
-                    None => return Ok(()),
+                    None => return Ok(Ending::InputClosed),
                 },
                 Some(u) = self.updates_rx.recv() => {
                     dirty |= self.apply(u);
@@ -287,12 +324,10 @@ impl App {
                 }
                 _ = tokio::time::sleep_until(next_frame), if dirty => {}
                 _ = recv_signal(&mut sigterm) => {
-                    tracing::info!("SIGTERM: restoring the terminal and exiting");
-                    return Ok(());
+                    return Ok(Ending::Terminate);
                 }
                 _ = recv_signal(&mut sighup) => {
-                    tracing::info!("SIGHUP (terminal or SSH connection gone): exiting");
-                    return Ok(());
+                    return Ok(Ending::Hangup);
                 }
             }
         }

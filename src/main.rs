@@ -532,8 +532,17 @@ fn main() -> color_eyre::Result<()> {
         r
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    tracing::info!("exited");
-    result
+    match result {
+        Ok(ending) => {
+            let code = ending.code();
+            tracing::info!("exited: {} (status {code})", ending.describe());
+            std::process::exit(code)
+        }
+        Err(e) => {
+            tracing::error!("exited on an error: {e}");
+            Err(e)
+        }
+    }
 }
 
 use chrono::Timelike;

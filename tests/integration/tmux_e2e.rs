@@ -403,30 +403,80 @@ fn a_broken_config_is_shown_then_the_defaults_go_on_or_strict_stops() {
     );
 }
 
+/// The pid of a child of `parent`, read from /proc (no procps needed).
+fn child_of(parent: &str) -> Option<String> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_string_lossy().to_string();
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        // pid (comm) state ppid …: the comm may hold spaces, so read after its ')'.
+        let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+        (ppid == parent).then_some(pid)
+    })
+}
+
+/// Waits for the exit file the pane's shell writes; its status.
+fn exit_status(file: &std::path::Path) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(file)
+            && !s.trim().is_empty()
+        {
+            return s.trim().to_string();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "opsdeck did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
-fn sigterm_restores_the_terminal() {
+fn sigterm_restores_the_terminal_and_the_exit_status_says_how_it_ended() {
     let dir = temp_dir("sigterm");
     let state = dir.to_string_lossy().to_string();
     let tmux = Tmux::new("sigterm");
-    tmux.start(100, 30, &[("XDG_STATE_HOME", &state)], &["--demo"]);
+    let exit_file = dir.join("exit-term");
+    tmux.start_with_exit_file(
+        100,
+        30,
+        &[("XDG_STATE_HOME", &state)],
+        &["--demo"],
+        Some(&exit_file),
+    );
     tmux.wait_for("2 Rollouts");
-    let pid = tmux.format("#{pane_pid}");
-    // The pane runs `env`, which execs opsdeck: same pid.
+    // The pane runs a shell, whose child `env` execs opsdeck.
+    let shell = tmux.format("#{pane_pid}");
+    let pid = child_of(&shell).unwrap_or_else(|| panic!("no child of {shell}"));
     let ok = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok);
-    let t0 = Instant::now();
-    while tmux.format("#{pane_dead}") != "1" {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "opsdeck ignored SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // By convention 128 + 15, the terminal restored, and the log's last line says how.
+    assert_eq!(exit_status(&exit_file), "143");
     assert_eq!(tmux.format("#{alternate_on}"), "0");
+    let log = std::fs::read_to_string(dir.join("opsdeck/opsdeck.log")).unwrap_or_default();
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("exited: terminated (SIGTERM) (status 143)"),
+        "{last}"
+    );
+
+    // Ctrl-C: 130, as SIGINT would end it.
+    let tmux = Tmux::new("ctrlc");
+    let exit_file = dir.join("exit-int");
+    tmux.start_with_exit_file(
+        100,
+        30,
+        &[("XDG_STATE_HOME", &state)],
+        &["--demo"],
+        Some(&exit_file),
+    );
+    tmux.wait_for("2 Rollouts");
+    tmux.keys(&["C-c"]);
+    assert_eq!(exit_status(&exit_file), "130");
 }
 
 #[test]
