@@ -143,6 +143,8 @@ pub struct App {
     pub switcher: Option<Switcher>,
     /// What the polling sources should fetch; published after every change of State.
     pub demand: watch::Sender<Demand>,
+    /// How long an action may go unanswered before it is reported as such (`--action-timeout`).
+    pub action_timeout: Duration,
 }
 
 impl App {
@@ -229,8 +231,10 @@ impl App {
                     tracing::info!(action = req.kind.as_str(), target = %req.target, "action confirmed");
                     let op = self.operator.clone();
                     let tx = self.updates_tx.clone();
+                    let deadline = self.action_timeout;
                     tokio::spawn(async move {
-                        let result = op.run(req.clone()).await;
+                        // Never silent: an answer, a refusal, or no answer by the deadline.
+                        let result = crate::ops::answer_within(deadline, op.run(req.clone())).await;
                         if let Err(e) = &result {
                             tracing::warn!(action = req.kind.as_str(), target = %req.target, "action failed: {e}");
                         }

@@ -223,6 +223,10 @@ pub struct Cli {
     /// Error-log lines kept in memory.
     #[arg(long, default_value_t = 50_000)]
     pub log_lines: usize,
+    /// Seconds an action (sync, promote, silence, …) may go unanswered before opsdeck reports
+    /// it as unanswered (it may still be applied).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECS")]
+    pub action_timeout: u64,
     /// A list's order at start, `PANE=ORDER`, repeatable: apps=problems|wave|name,
     /// rollouts=problems|name, routes=problems|rps|name, alerts=problems|newest|name.
     /// Problems first is the default everywhere; `o` cycles the focused list.
@@ -276,6 +280,7 @@ pub struct Config {
     pub log_lines: usize,
     /// Each list's order at start (`--sort`).
     pub sort: Vec<(crate::layout::Pane, crate::state::SortKey)>,
+    pub action_timeout: std::time::Duration,
     pub prometheus: Option<String>,
     pub prometheus_service: Option<String>,
     pub prometheus_token: Option<Secret>,
@@ -348,6 +353,7 @@ impl Config {
             log_file: cli.log_file.unwrap_or_else(|| dir.join("opsdeck.log")),
             log_lines: cli.log_lines.clamp(100, 5_000_000),
             sort: cli.sort,
+            action_timeout: std::time::Duration::from_secs(cli.action_timeout),
             prometheus: cli.prometheus,
             prometheus_service: cli.prometheus_service,
             prometheus_token: cli.prometheus_token.map(Secret),

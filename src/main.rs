@@ -525,6 +525,7 @@ fn main() -> color_eyre::Result<()> {
             tasks: platform.tasks,
             switcher: platform.switcher,
             demand: demand_tx,
+            action_timeout: cfg.action_timeout,
         };
         let mut terminal = ratatui::init();
         let r = app.run(&mut terminal).await;

@@ -150,6 +150,8 @@ pub enum ActionError {
     Unreachable(String),
     /// This platform cannot do it (no Alertmanager configured, not an action of this target).
     Unsupported(String),
+    /// No answer by the deadline: the request may still be applied.
+    Unanswered(String),
 }
 
 impl ActionError {
@@ -160,7 +162,8 @@ impl ActionError {
             | Self::Conflict(m)
             | Self::Rejected(m)
             | Self::Unreachable(m)
-            | Self::Unsupported(m) => m,
+            | Self::Unsupported(m)
+            | Self::Unanswered(m) => m,
         }
     }
 
@@ -171,7 +174,8 @@ impl ActionError {
             | Self::Conflict(m)
             | Self::Rejected(m)
             | Self::Unreachable(m)
-            | Self::Unsupported(m) => m,
+            | Self::Unsupported(m)
+            | Self::Unanswered(m) => m,
         }
     }
 }

@@ -12,3 +12,45 @@ pub mod kube;
 pub mod router;
 
 pub use crate::model::action::Operator;
+
+use crate::model::ActionError;
+
+/// An action's answer, or — after `deadline` without one — [`ActionError::Unanswered`]: no
+/// action stays silently pending (a storage outage behind the API server can hold a write for
+/// minutes).
+pub async fn answer_within(
+    deadline: std::time::Duration,
+    run: impl std::future::Future<Output = Result<String, ActionError>>,
+) -> Result<String, ActionError> {
+    match tokio::time::timeout(deadline, run).await {
+        Ok(r) => r,
+        Err(_) => Err(ActionError::Unanswered(format!(
+            "no answer after {}s; the request may still be applied (check before sending it again)",
+            deadline.as_secs()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_action_without_an_answer_is_reported_at_its_deadline() {
+        let never = std::future::pending::<Result<String, ActionError>>();
+        let r = answer_within(Duration::from_secs(30), never).await;
+        assert_eq!(
+            r,
+            Err(ActionError::Unanswered(
+                "no answer after 30s; the request may still be applied (check before sending it again)"
+                    .into()
+            ))
+        );
+        let quick = async { Ok::<_, ActionError>("synced".to_string()) };
+        assert_eq!(
+            answer_within(Duration::from_secs(30), quick).await,
+            Ok("synced".into())
+        );
+    }
+}

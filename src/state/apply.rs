@@ -289,7 +289,8 @@ impl State {
     }
 
     fn apply_outcome(&mut self, outcome: ActionOutcome) -> bool {
-        self.in_flight.retain(|r| r.id != outcome.request.id);
+        self.in_flight
+            .retain(|f| f.request.id != outcome.request.id);
         let r = &outcome.request;
         let verb = r.kind.as_str();
         let name = r.target.name.clone();
@@ -300,6 +301,14 @@ impl State {
                     text: format!("✓ {verb} {name}: {after}"),
                     kind: FlashKind::Ok,
                     until: self.wall + chrono::Duration::seconds(8),
+                },
+            ),
+            Err(e @ ActionError::Unanswered(_)) => (
+                format!("you: {verb} ? {e}"),
+                Flash {
+                    text: format!("? {verb} {name}: {e}"),
+                    kind: FlashKind::Error,
+                    until: self.wall + chrono::Duration::seconds(20),
                 },
             ),
             Err(e) => (

@@ -56,7 +56,12 @@ impl AuditEntry {
 
     /// An action the server or the platform did not carry out, and why.
     pub fn failed(ctx: &Context, r: &ActionRequest, e: &ActionError) -> Self {
-        Self::ran(ctx, r, String::new(), format!("error: {e}"))
+        let result = match e {
+            // Not a failure: nobody knows whether it was applied.
+            ActionError::Unanswered(m) => format!("unanswered: {m}"),
+            e => format!("error: {e}"),
+        };
+        Self::ran(ctx, r, String::new(), result)
     }
 
     fn ran(ctx: &Context, r: &ActionRequest, after: String, result: String) -> Self {

@@ -69,6 +69,13 @@ pub struct Context {
     pub user: String,
 }
 
+/// An action on its way: shown as pending until its outcome, refused if sent again meanwhile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlight {
+    pub request: ActionRequest,
+    pub since: DateTime<Utc>,
+}
+
 pub struct State {
     /// The data clock (simulated time in the demo, wall time live).
     pub now: DateTime<Utc>,
@@ -95,7 +102,8 @@ pub struct State {
     pub sources: [SourceStatus; 6],
     pub ui: Ui,
     pub flash: Option<Flash>,
-    pub in_flight: Vec<ActionRequest>,
+    /// Actions sent and not yet answered, with when they were sent (wall clock).
+    pub in_flight: Vec<InFlight>,
     next_action_id: u64,
     next_log_seq: u64,
     /// The stable id of each line in the ring, in ring order.
@@ -193,6 +201,8 @@ impl State {
             self.now = wall;
         }
         changed |= matches!(self.ui.overlay, Some(Overlay::InternalLog));
+        // The seconds an action has waited are on screen.
+        changed |= !self.in_flight.is_empty();
         changed
     }
 

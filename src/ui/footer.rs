@@ -26,7 +26,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled(format!(" /{}▌", s.ui.lists[p].filter), t.text),
             Span::styled("  Enter keep · Esc clear", t.muted),
         ])
-    } else if let Some(f) = &s.flash {
+    } else if let Some(f) = s
+        .flash
+        .as_ref()
+        .filter(|f| f.kind != FlashKind::Info || s.in_flight.is_empty())
+    {
         let st = match f.kind {
             FlashKind::Ok => t.ok,
             FlashKind::Error => t.error,
@@ -35,6 +39,30 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         Line::from(Span::styled(
             format!(" {}", super::ellipsize(&f.text, w.saturating_sub(1))),
             st,
+        ))
+    } else if !s.in_flight.is_empty() {
+        // What is on its way, until its outcome: never a silent wait.
+        let parts: Vec<String> = s
+            .in_flight
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} ({}s)",
+                    f.request.kind.as_str(),
+                    f.request.target.name,
+                    (s.wall - f.since).num_seconds().max(0)
+                )
+            })
+            .collect();
+        Line::from(Span::styled(
+            format!(
+                " … {}",
+                super::ellipsize(
+                    &format!("waiting for the answer: {}", parts.join(", ")),
+                    w.saturating_sub(3)
+                )
+            ),
+            t.info,
         ))
     } else {
         let mut spans = vec![Span::raw(" ")];

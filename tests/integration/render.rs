@@ -836,3 +836,21 @@ fn nothing_panics_at_any_size_down_to_1x1_nor_in_any_pane_0_to_3_rows_high() {
         }
     }
 }
+
+#[test]
+fn an_action_on_its_way_stays_in_the_footer_until_its_outcome() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    select_rollout(&mut d, "user");
+    d.state.handle(Intent::Act(ActionKind::Promote));
+    let cmds = d.state.handle(Intent::Confirm);
+    assert_eq!(cmds.len(), 1);
+    // The "… promote user" flash has gone; the wait is still said, with its seconds.
+    let later = d.state.wall + chrono::Duration::seconds(12);
+    d.state.tick(later);
+    let text = render(&d.state, &dark(), 120, 40);
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(
+        footer.contains("… waiting for the answer: promote user (12s)"),
+        "{footer}"
+    );
+}

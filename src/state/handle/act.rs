@@ -36,6 +36,30 @@ impl State {
                 ))];
             }
         };
+        // The same action on the same target, still unanswered: not twice.
+        if let Some(f) = self
+            .in_flight
+            .iter()
+            .find(|f| f.request.kind == kind && f.request.target == pending.target)
+        {
+            let secs = (self.wall - f.since).num_seconds().max(0);
+            let why = format!(
+                "the {} sent {secs}s ago is still unanswered; wait for its outcome",
+                kind.as_str()
+            );
+            self.flash(
+                FlashKind::Error,
+                format!("✗ {} {}: {why}", kind.as_str(), pending.target.name),
+            );
+            let req = self.to_request(&pending);
+            return vec![Command::Audit(AuditEntry::refused(
+                &self.context,
+                kind,
+                pending.target.to_string(),
+                Some(&req),
+                &why,
+            ))];
+        }
         if self.context.read_only {
             let why = "read-only mode (started with --read-only)";
             self.flash(
@@ -118,7 +142,10 @@ impl State {
             FlashKind::Info,
             format!("… {} {}", p.kind.as_str(), p.target.name),
         );
-        self.in_flight.push(req.clone());
+        self.in_flight.push(super::super::InFlight {
+            request: req.clone(),
+            since: self.wall,
+        });
         vec![Command::Run(req)]
     }
 }
@@ -146,6 +173,39 @@ mod tests {
         assert_eq!(req.target.to_string(), "dev/user");
         assert!(s.ui.overlay.is_none());
         assert_eq!(s.in_flight.len(), 1);
+        // Again while the first is unanswered: refused, and audited as refused.
+        s.tick(s.wall + chrono::Duration::seconds(7));
+        let cmds = s.handle(Intent::Act(ActionKind::Promote));
+        assert!(s.ui.overlay.is_none(), "no second confirmation");
+        let [Command::Audit(a)] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert!(
+            a.result.contains("sent 7s ago is still unanswered"),
+            "{}",
+            a.result
+        );
+        assert_eq!(
+            s.flash.as_ref().map(|f| f.text.as_str()),
+            Some(
+                "✗ promote user: the promote sent 7s ago is still unanswered; wait for its outcome"
+            )
+        );
+        // The answer: pending no more, and it may be sent again.
+        s.apply(Update::ActionDone(ActionOutcome {
+            request: req.clone(),
+            result: Err(ActionError::Unanswered("no answer after 30s".into())),
+        }));
+        assert!(s.in_flight.is_empty());
+        assert!(
+            s.flash
+                .as_ref()
+                .is_some_and(|f| f.text.starts_with("? promote user: no answer")),
+            "{:?}",
+            s.flash
+        );
+        s.handle(Intent::Act(ActionKind::Promote));
+        assert!(matches!(s.ui.overlay, Some(Overlay::Confirm(_))));
     }
 
     #[test]
