@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 
 /// How often alerts are read.
 pub const REFRESH: Duration = Duration::from_secs(10);
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest wait between retries: the alerts feed the header's problem summary, always
+/// on screen, so a returning Alertmanager is read again within ~2 s.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug)]
 pub struct Alertmanager {
@@ -207,7 +209,9 @@ pub fn spawn(
                 }
                 Err(e) => {
                     failures += 1;
-                    tracing::warn!("alertmanager: {e}");
+                    if failures == 1 || failures.is_multiple_of(30) {
+                        tracing::warn!(failures, "alertmanager: {e}");
+                    }
                     let health = Health::Error(if am.endpoint.is_proxy() && e.contains("404") {
                         format!(
                             "{e} (no Alertmanager there? give --alertmanager URL or --alertmanager-service NS/NAME:PORT)"
@@ -225,7 +229,7 @@ pub fn spawn(
                 }
             }
             let wait = if failures > 0 {
-                backoff(failures - 1, MAX_BACKOFF).min(refresh.max(Duration::from_secs(1)) * 6)
+                backoff(failures - 1, MAX_BACKOFF).min(refresh.max(Duration::from_millis(100)))
             } else {
                 refresh
             };

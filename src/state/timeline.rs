@@ -280,34 +280,49 @@ impl Timeline {
 
     /// Compares the firing alerts with the ones before.
     pub fn note_alerts(&mut self, now: DateTime<Utc>, old: &[Alert], new: &[Alert]) {
-        let firing = |l: &[Alert], fp: &str| {
+        use std::collections::HashSet;
+        // By fingerprint, once: an Alertmanager poll of 16k alerts is linear, not quadratic.
+        let of = |l: &'_ [Alert], st: AlertState| -> HashSet<String> {
             l.iter()
-                .any(|a| a.fingerprint == fp && a.state == AlertState::Firing)
+                .filter(|a| a.state == st)
+                .map(|a| a.fingerprint.clone())
+                .collect()
         };
-        let muted = |fp: &str| {
-            old.iter()
-                .any(|a| a.fingerprint == fp && a.state == AlertState::Suppressed)
-        };
+        let was_firing = of(old, AlertState::Firing);
+        let was_muted = of(old, AlertState::Suppressed);
+        let now_listed: HashSet<&str> = new.iter().map(|a| a.fingerprint.as_str()).collect();
+        // Entries already on the timeline (a source restart lists them again).
+        let recorded: HashSet<(DateTime<Utc>, &str)> = self
+            .entries
+            .iter()
+            .filter(|c| c.kind == ChangeKind::AlertFiring)
+            .map(|c| (c.at, c.subject.as_str()))
+            .collect();
+        let mut fresh = Vec::new();
         for a in new.iter().filter(|a| a.state == AlertState::Firing) {
             // An alert whose silence ended is the same alert: it started when it started, and
             // it is already on the timeline (or was silenced before opsdeck saw it fire).
-            if firing(old, &a.fingerprint) || muted(&a.fingerprint) {
+            if was_firing.contains(&a.fingerprint) || was_muted.contains(&a.fingerprint) {
                 continue;
             }
             let subject = a.subject();
             let text = format!("{} {} {}", a.severity.as_str(), subject, a.summary);
-            let seen = self.entries.iter().any(|c| {
-                c.kind == ChangeKind::AlertFiring
-                    && c.at == a.starts_at
-                    && c.subject == a.name
-                    && c.text == text
-            });
+            let seen = recorded.contains(&(a.starts_at, a.name.as_str()))
+                && self.entries.iter().any(|c| {
+                    c.kind == ChangeKind::AlertFiring
+                        && c.at == a.starts_at
+                        && c.subject == a.name
+                        && c.text == text
+                });
             if !seen {
-                self.record(a.starts_at, ChangeKind::AlertFiring, &a.name, text);
+                fresh.push((a.starts_at, a.name.clone(), text));
             }
         }
+        for (at, name, text) in fresh {
+            self.record(at, ChangeKind::AlertFiring, &name, text);
+        }
         for a in old.iter().filter(|a| a.state == AlertState::Firing) {
-            if !new.iter().any(|n| n.fingerprint == a.fingerprint) {
+            if !now_listed.contains(a.fingerprint.as_str()) {
                 self.record(now, ChangeKind::AlertResolved, &a.name, a.subject());
             }
         }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 /// The longest wait between retries after errors.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest wait between retries. The poller runs only while its pane is on screen, so it
+/// retries soon: back within ~2 s of its Prometheus (hidden, it makes no requests at all).
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Earliest refresh after a change of what is on screen.
 const MIN_GAP: Duration = Duration::from_secs(2);
 
@@ -138,7 +140,10 @@ pub async fn run(
             }
             Err(e) => {
                 failures += 1;
-                tracing::warn!(job = %job.name(), "prometheus: {e}");
+                // Retried every 2 s: said once, then every minute.
+                if failures == 1 || failures.is_multiple_of(30) {
+                    tracing::warn!(job = %job.name(), failures, "prometheus: {e}");
+                }
                 send_health(&tx, source, Health::Error(e)).await;
                 // Rediscover after repeated failures: the Service may have moved.
                 if failures >= 3 && !matches!(job.location(&setup), Location::Url(_)) {
