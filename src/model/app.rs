@@ -119,6 +119,8 @@ pub struct HistoryEntry {
 pub struct ArgoApp {
     pub name: String,
     pub namespace: String,
+    /// Fields of the wrong type, in words (see [`crate::model::Rollout::invalid`]).
+    pub invalid: Option<String>,
     pub project: String,
     pub sync: SyncStatus,
     pub health: HealthStatus,

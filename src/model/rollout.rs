@@ -149,6 +149,9 @@ pub struct AnalysisRun {
 pub struct Rollout {
     pub name: String,
     pub namespace: String,
+    /// Fields of the wrong type, in words: the object cannot be read, and is not shown as if
+    /// it could.
+    pub invalid: Option<String>,
     pub steps: Vec<CanaryStep>,
     pub current_step_index: Option<usize>,
     pub phase: RolloutPhase,

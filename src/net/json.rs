@@ -95,3 +95,89 @@ mod tests {
         assert!(at(&v, &["x", "y"]).is_none());
     }
 }
+
+/// The JSON type a field must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Object,
+    List,
+    Text,
+    Number,
+    Integer,
+    Bool,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Object => "an object",
+            Shape::List => "a list",
+            Shape::Text => "a string",
+            Shape::Number | Shape::Integer => "a number",
+            Shape::Bool => "true or false",
+        }
+    }
+    fn fits(self, v: &Value) -> bool {
+        match self {
+            Shape::Object => v.is_object(),
+            Shape::List => v.is_array(),
+            Shape::Text => v.is_string(),
+            Shape::Number => v.is_number(),
+            Shape::Integer => v.is_i64() || v.is_u64(),
+            Shape::Bool => v.is_boolean(),
+        }
+    }
+}
+
+fn found(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Fields that are there but of the wrong type, each as `spec.strategy.canary.steps: expected
+/// a list, found a string` — so an object that cannot be read is said to be so, instead of
+/// its fields reading as absent and borrowing a healthy-looking default. A field missing, or
+/// `null`, is no problem; a parent of the wrong type is reported once, not its children.
+pub fn wrong_shapes(obj: &Value, fields: &[(&[&str], Shape)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (path, shape) in fields {
+        let mut cur = obj;
+        let mut broken = false;
+        for (i, k) in path.iter().enumerate() {
+            match cur.get(k) {
+                None | Some(Value::Null) => {
+                    broken = true;
+                    break;
+                }
+                Some(v) => {
+                    let last = i + 1 == path.len();
+                    if !last && !v.is_object() {
+                        let at = path[..=i].join(".");
+                        let msg = format!("{at}: expected an object, found {}", found(v));
+                        if !out.contains(&msg) {
+                            out.push(msg);
+                        }
+                        broken = true;
+                        break;
+                    }
+                    cur = v;
+                }
+            }
+        }
+        if !broken && !shape.fits(cur) {
+            out.push(format!(
+                "{}: expected {}, found {}",
+                path.join("."),
+                shape.name(),
+                found(cur)
+            ));
+        }
+    }
+    out
+}

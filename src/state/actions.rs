@@ -125,6 +125,14 @@ fn app_before(app: &ArgoApp) -> String {
 }
 
 fn prepare_app(kind: ActionKind, app: &ArgoApp) -> Result<PendingAction, String> {
+    if let Some(why) = &app.invalid
+        && kind == ActionKind::Sync
+    {
+        return Err(format!(
+            "{} cannot be read ({why}); look at it with argocd before syncing",
+            app.name
+        ));
+    }
     let before = app_before(app);
     let effect = match kind {
         ActionKind::Sync => {
@@ -179,8 +187,14 @@ fn prepare_rollout(
     r: &Rollout,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<PendingAction, String> {
-    let before = rollout_before(r);
     let n = &r.name;
+    // What cannot be read is not acted on from here: its state is unknown.
+    if let Some(why) = &r.invalid {
+        return Err(format!(
+            "{n} cannot be read ({why}); look at it with kubectl before acting"
+        ));
+    }
+    let before = rollout_before(r);
     let effect = match kind {
         ActionKind::Promote => {
             if r.aborted {

@@ -19,7 +19,7 @@ pub struct Problems {
     pub apps_unhealthy: usize,
     pub apps_out_of_sync: usize,
     pub aborted: usize,
-    /// Degraded and not aborted.
+    /// Degraded and not aborted, or unreadable (a field of the wrong type).
     pub degraded: usize,
     /// Canaries the cockpit judges worse than stable.
     pub worse: usize,
@@ -111,7 +111,9 @@ impl State {
             }
         }
         for r in &self.rollouts {
-            if r.aborted {
+            if r.invalid.is_some() {
+                p.degraded += 1;
+            } else if r.aborted {
                 p.aborted += 1;
             } else if r.phase == RolloutPhase::Degraded {
                 p.degraded += 1;

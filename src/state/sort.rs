@@ -110,6 +110,7 @@ pub fn app_rank(a: &ArgoApp) -> u8 {
         .as_ref()
         .is_some_and(|o| matches!(o.phase, OperationPhase::Failed | OperationPhase::Error));
     match (a.health, a.sync) {
+        _ if a.invalid.is_some() => 0,
         (HealthStatus::Degraded, _) => 0,
         _ if failed => 0,
         (HealthStatus::Missing, _) => 1,
@@ -121,7 +122,7 @@ pub fn app_rank(a: &ArgoApp) -> u8 {
 
 /// How bad a rollout looks, given whether its canary is judged worse than stable.
 pub fn rollout_rank(r: &Rollout, worse: bool) -> u8 {
-    if r.aborted {
+    if r.aborted || r.invalid.is_some() {
         0
     } else if r.phase == RolloutPhase::Degraded {
         1

@@ -120,7 +120,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             continue;
         };
         let (sync, sync_st) = sync_cell(t, a.sync);
-        let (health, health_st) = health_cell(t, a.health);
+        let (health, health_st) = match &a.invalid {
+            Some(_) => ("✗ Invalid".to_string(), t.error),
+            None => health_cell(t, a.health),
+        };
         let mut cells = vec![
             Span::styled(a.name.as_str(), t.text),
             Span::styled(sync, sync_st),

@@ -126,7 +126,15 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     }
     frame.render_widget(Paragraph::new(Line::from(st)), status);
 
-    let verdict_lines = if !r.canary_active() {
+    let verdict_lines = if let Some(why) = &r.invalid {
+        vec![Line::styled(
+            ellipsize(
+                &format!("✗ this Rollout cannot be read: {why}"),
+                verdict.width as usize,
+            ),
+            t.error,
+        )]
+    } else if !r.canary_active() {
         vec![Line::styled(
             if r.aborted {
                 "canary aborted: all traffic on stable (T retries the canary)"

@@ -314,14 +314,24 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
         return;
     };
     let (sync, sync_st) = super::apps::sync_cell(t, a.sync);
-    let (health, health_st) = super::apps::health_cell(t, a.health);
+    let (health, health_st) = match &a.invalid {
+        Some(_) => ("✗ Invalid".to_string(), t.error),
+        None => super::apps::health_cell(t, a.health),
+    };
     let field = |k: &str, val: String| {
         Line::from(vec![
             Span::styled(format!("{k:<12}"), t.muted),
             Span::styled(val, t.text),
         ])
     };
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if let Some(why) = &a.invalid {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<12}", "invalid"), t.error),
+            Span::styled(format!("cannot be read: {why}"), t.error),
+        ]));
+    }
+    lines.extend([
         Line::from(vec![
             Span::styled(format!("{:<12}", "status"), t.muted),
             Span::styled(sync, sync_st),
@@ -351,7 +361,7 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
                 a.sync_wave
             ),
         ),
-    ];
+    ]);
     if let Some(op) = &a.operation {
         let when = match op.finished_at {
             Some(f) => format!("finished {} ago", super::fmt_age((s.now - f).num_seconds())),

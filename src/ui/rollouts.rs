@@ -13,6 +13,9 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 
 pub fn phase_cell(t: &Theme, r: &Rollout) -> (String, Style) {
+    if r.invalid.is_some() {
+        return ("✗ Invalid".into(), t.error);
+    }
     if r.aborted {
         return ("✗ Aborted".into(), t.error);
     }

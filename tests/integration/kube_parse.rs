@@ -15,8 +15,10 @@ fn every_fixture_parses() {
         "argo-cd/application-helm-automated-no-status.yaml",
         "argo-cd/application-synced-healthy-with-history.yaml",
     ] {
-        parse_application(&load(app)).unwrap_or_else(|e| panic!("{app}: {e}"));
+        let a = parse_application(&load(app)).unwrap_or_else(|e| panic!("{app}: {e}"));
+        assert_eq!(a.invalid, None, "{app}: a real object reads as valid");
     }
+
     for ro in [
         "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
         "argo-rollouts/rollout-canary-paused-at-pause-step.yaml",
@@ -25,8 +27,18 @@ fn every_fixture_parses() {
         "argo-rollouts/rollout-canary-smi-with-weights.yaml",
         "argo-rollouts/kubectl-plugin-canary-set/rollout.yaml",
     ] {
-        parse_rollout(&load(ro), &[], &[]).unwrap_or_else(|e| panic!("{ro}: {e}"));
+        let r = parse_rollout(&load(ro), &[], &[]).unwrap_or_else(|e| panic!("{ro}: {e}"));
+        assert_eq!(r.invalid, None, "{ro}: a real object reads as valid");
     }
+    // A steps field that is not a list: invalid, not "stable serves all traffic".
+    let mut obj = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    obj["spec"]["strategy"]["canary"]["steps"] = serde_json::json!("setWeight: 20");
+    let r = parse_rollout(&obj, &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        r.invalid.as_deref(),
+        Some("spec.strategy.canary.steps: expected a list, found a string")
+    );
+    assert_eq!(r.phase, opsdeck::model::RolloutPhase::Unknown);
     parse_analysis_run(&load("argo-rollouts/analysisrun-failed-background.yaml"))
         .unwrap_or_else(|e| panic!("{e}"));
 }

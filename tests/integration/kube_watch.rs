@@ -208,11 +208,32 @@ async fn a_malformed_object_does_not_hide_the_good_ones() {
         Some(0),
         "the good rollout is computed as before"
     );
+    // Shown, but as what it is: unreadable, with why — not a healthy-looking default.
     let odd = l
         .state
         .rollout("jesse-test", "odd")
-        .map(|r| (r.steps.len(), r.aborted));
-    assert_eq!(odd, Some((0, false)), "odd fields read as absent");
+        .unwrap_or_else(|| panic!("odd"));
+    assert_eq!(
+        odd.invalid.as_deref(),
+        Some(
+            "spec.strategy: expected an object, found a string; status.currentStepIndex: expected a number, found a string; status.pauseConditions: expected a list, found a number; status.abort: expected true or false, found a string"
+        )
+    );
+    let app = l
+        .state
+        .apps
+        .iter()
+        .find(|a| a.name == "odd-app")
+        .unwrap_or_else(|| panic!("odd-app"));
+    assert_eq!(
+        app.invalid.as_deref(),
+        Some("spec: expected an object, found a string; status: expected an object, found a list")
+    );
+    assert_eq!(app.health, opsdeck::model::HealthStatus::Unknown);
+    let dark = opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    let text = support::render(&l.state, &dark, 200, 60);
+    assert!(text.contains("✗ Invalid"), "{text}");
+    assert!(!text.contains("odd        ♥"), "{text}");
 }
 
 #[tokio::test]

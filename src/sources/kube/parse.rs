@@ -1,6 +1,8 @@
 //! Applications, Rollouts, ReplicaSets and AnalysisRuns from raw API JSON into `model/`,
 //! computed as `argocd` and the Argo Rollouts kubectl plugin compute them (PROTOCOLS §1, §2).
-//! Missing fields become Unknown/empty; only an object without a name is rejected.
+//! Missing fields become Unknown/empty; a field of the wrong type marks the object invalid (shown
+//! as `✗ Invalid` with the reason, never as a healthy-looking default, and not acted on); only
+//! an object without a name is rejected.
 
 use crate::model::*;
 use crate::net::json::*;
@@ -35,15 +37,24 @@ pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
     });
     let automated = at(obj, &["spec", "syncPolicy", "automated"])
         .is_some_and(|a| at(a, &["enabled"]).and_then(Value::as_bool) != Some(false));
+    let invalid = invalid_application(obj);
+    if let Some(why) = &invalid {
+        tracing::warn!("Application {namespace}/{name} cannot be read: {why}");
+    }
     Ok(ArgoApp {
         name,
         namespace,
+        health: if invalid.is_some() {
+            HealthStatus::Unknown
+        } else {
+            HealthStatus::parse(str_at(obj, &["status", "health", "status"]))
+        },
+        invalid,
         project: match str_at(obj, &["spec", "project"]) {
             "" => "default".to_string(),
             p => p.to_string(),
         },
         sync: SyncStatus::parse(str_at(obj, &["status", "sync", "status"])),
-        health: HealthStatus::parse(str_at(obj, &["status", "health", "status"])),
         health_message: str_at(obj, &["status", "health", "message"]).to_string(),
         revision: revision.to_string(),
         target_revision: if target.is_empty() {
@@ -403,9 +414,18 @@ pub fn parse_rollout<'a>(
     let istio = canary
         .and_then(|c| at(c, &["trafficRouting", "istio"]))
         .map(|i| parse_istio_routing(i, &namespace));
+    let invalid = invalid_rollout(obj);
+    if let Some(why) = &invalid {
+        tracing::warn!("Rollout {namespace}/{name} cannot be read: {why}");
+    }
+    let (phase, message) = match &invalid {
+        Some(why) => (RolloutPhase::Unknown, format!("invalid: {why}")),
+        None => (phase, message),
+    };
     Ok(Rollout {
         name,
         namespace,
+        invalid,
         current_step_index: if steps.is_empty() { None } else { index },
         steps,
         phase,
@@ -479,4 +499,50 @@ fn parse_istio_routing(i: &Value, namespace: &str) -> IstioRouting {
         canary_subset: str_at(i, &["destinationRule", "canarySubsetName"]).to_string(),
         stable_subset: str_at(i, &["destinationRule", "stableSubsetName"]).to_string(),
     }
+}
+
+/// What of a Rollout is of the wrong type, if anything.
+fn invalid_rollout(obj: &Value) -> Option<String> {
+    use Shape::*;
+    let bad = wrong_shapes(
+        obj,
+        &[
+            (&["spec"], Object),
+            (&["spec", "replicas"], Integer),
+            (&["spec", "strategy"], Object),
+            (&["spec", "strategy", "canary"], Object),
+            (&["spec", "strategy", "canary", "steps"], List),
+            (&["status"], Object),
+            (&["status", "currentStepIndex"], Integer),
+            (&["status", "pauseConditions"], List),
+            (&["status", "abort"], Bool),
+            (&["status", "phase"], Text),
+            (&["status", "stableRS"], Text),
+            (&["status", "currentPodHash"], Text),
+            (&["status", "canary", "weights", "canary", "weight"], Number),
+        ],
+    );
+    (!bad.is_empty()).then(|| bad.join("; "))
+}
+
+/// What of an Application is of the wrong type, if anything.
+fn invalid_application(obj: &Value) -> Option<String> {
+    use Shape::*;
+    let bad = wrong_shapes(
+        obj,
+        &[
+            (&["spec"], Object),
+            (&["spec", "source"], Object),
+            (&["spec", "sources"], List),
+            (&["spec", "destination"], Object),
+            (&["status"], Object),
+            (&["status", "sync"], Object),
+            (&["status", "sync", "status"], Text),
+            (&["status", "health"], Object),
+            (&["status", "health", "status"], Text),
+            (&["status", "history"], List),
+            (&["status", "operationState"], Object),
+        ],
+    );
+    (!bad.is_empty()).then(|| bad.join("; "))
 }

@@ -43,6 +43,7 @@ pub(super) struct AppSpec {
 impl AppSpec {
     pub fn build(self) -> ArgoApp {
         ArgoApp {
+            invalid: None,
             name: self.name,
             namespace: "argocd".into(),
             project: self.project.into(),
