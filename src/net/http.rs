@@ -400,14 +400,22 @@ impl Endpoint {
                 })?;
                 let status = resp.status().as_u16();
                 if resp.content_length().unwrap_or(0) as usize > MAX_BODY {
-                    return Err(HttpError::new(Some(status), "response body too large"));
+                    return Err(HttpError::new(Some(status), too_large()));
                 }
-                let bytes = resp.bytes().await.map_err(|e| {
+                // Read chunk by chunk up to the cap: a chunked answer says no length first.
+                let mut resp = resp;
+                let mut bytes: Vec<u8> = Vec::new();
+                while let Some(chunk) = resp.chunk().await.map_err(|e| {
                     HttpError::new(
                         Some(status),
                         format!("reading the answer: {}", error_chain(&e)),
                     )
-                })?;
+                })? {
+                    if bytes.len() + chunk.len() > MAX_BODY {
+                        return Err(HttpError::new(Some(status), too_large()));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
                 Ok(Response {
                     status,
                     body: String::from_utf8_lossy(&bytes).into_owned(),
@@ -439,13 +447,18 @@ impl Endpoint {
                     )
                 })?;
                 let status = resp.status().as_u16();
-                let body = resp.into_body().collect().await.map_err(|e| {
-                    HttpError::new(Some(status), format!("reading the answer: {e}"))
-                })?;
+                // Capped while read, not after: a chunked answer is never held whole.
+                let body = http_body_util::Limited::new(resp.into_body(), MAX_BODY)
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        if e.is::<http_body_util::LengthLimitError>() {
+                            HttpError::new(Some(status), too_large())
+                        } else {
+                            HttpError::new(Some(status), format!("reading the answer: {e}"))
+                        }
+                    })?;
                 let bytes = body.to_bytes();
-                if bytes.len() > MAX_BODY {
-                    return Err(HttpError::new(Some(status), "response body too large"));
-                }
                 Ok(Response {
                     status,
                     body: String::from_utf8_lossy(&bytes).into_owned(),
@@ -453,6 +466,10 @@ impl Endpoint {
             }
         }
     }
+}
+
+fn too_large() -> String {
+    format!("response body too large (over {} MiB)", MAX_BODY >> 20)
 }
 
 /// Adds the SigV4 headers for a built request (its method, URL, headers and body).
