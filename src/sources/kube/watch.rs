@@ -179,11 +179,14 @@ fn resilient(
     struct St {
         inner: Option<Inner>,
         failures: u32,
+        /// 410s in a row: the first relists at once, a repeated one waits like any failure.
+        gone: u32,
         wait: bool,
     }
     let start = St {
         inner: None,
         failures: 0,
+        gone: 0,
         wait: false,
     };
     futures::stream::unfold(start, move |mut st| {
@@ -206,11 +209,20 @@ fn resilient(
                 }
             };
             match &item {
-                Ok(_) => st.failures = 0,
-                Err(e) if is_gone(e) => {
-                    // A fresh watcher lists at once.
-                    st.inner = None;
+                // `Init` comes before every (re)list, failed or not: only data is success.
+                Ok(Event::Init) => {}
+                Ok(_) => {
                     st.failures = 0;
+                    st.gone = 0;
+                }
+                Err(e) if is_gone(e) => {
+                    // A fresh watcher lists; at once the first time.
+                    st.inner = None;
+                    st.gone += 1;
+                    if st.gone > 1 {
+                        st.failures += 1;
+                        st.wait = true;
+                    }
                 }
                 Err(_) => {
                     st.failures += 1;
@@ -279,6 +291,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
     // Parsed as they arrive: a list of thousands keeps only the small models, not the JSON.
     let mut initial: Vec<crate::model::ArgoApp> = Vec::new();
     let mut listed_once = false;
+    let mut unhealthy = false;
     while let Some((_, ev)) = stream.next().await {
         let update = match ev {
             Ok(Event::Init) => {
@@ -302,6 +315,7 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
             }
             Ok(Event::InitDone) => {
                 listed_once = true;
+                unhealthy = false;
                 let apps = std::mem::take(&mut initial);
                 if !health(&tx, SourceId::Apps, Health::Ok).await {
                     return;
@@ -320,13 +334,23 @@ async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Upd
                 Update::AppDeleted { namespace, name }
             }
             Err(e) => {
-                tracing::warn!("Applications watch: {e}");
+                if !unhealthy {
+                    tracing::warn!("Applications watch: {e}");
+                }
+                unhealthy = true;
                 Update::SourceHealth {
                     source: SourceId::Apps,
                     health: Health::Error(describe(&e)),
                 }
             }
         };
+        // Events flowing again after an error (a resumed watch does not list): healthy.
+        if unhealthy && matches!(update, Update::AppUpserted(_) | Update::AppDeleted { .. }) {
+            unhealthy = false;
+            if !health(&tx, SourceId::Apps, Health::Ok).await {
+                return;
+            }
+        }
         if tx.send(update).await.is_err() {
             return;
         }
@@ -440,12 +464,11 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
     let mut merged = futures::stream::select_all(streams);
     let mut s = RolloutStores::default();
     // What each (kind, namespace) stream has listed so far, and which have listed once.
-    let scopes = cfg.namespaces.len().max(1);
     let mut initial: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
     let mut done: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let ready = |done: &BTreeSet<(usize, usize)>, slot: usize| {
-        (0..scopes).all(|i| done.contains(&(slot, i)))
-    };
+    // The stream (its index in `cfg.namespaces`, 0 for all) a namespace's objects come from.
+    let scope_of = |ns: &str| cfg.namespaces.iter().position(|n| n == ns).unwrap_or(0);
+    let mut unhealthy = false;
     while let Some(((kind, scope), ev)) = merged.next().await {
         let slot = kind as usize;
         // Children stores: 0 = ReplicaSets, 1 = AnalysisRuns.
@@ -492,7 +515,9 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                     }
                 }
                 done.insert((slot, scope));
-                snapshot = ready(&done, Kind::Rollout as usize);
+                // A namespace listed shows at once: one that cannot be read (RBAC) does not
+                // hold back the others.
+                snapshot = done.iter().any(|(k, _)| *k == Kind::Rollout as usize);
             }
             Ok(Event::Apply(o)) => {
                 let v = slim(kind, &into_value(o));
@@ -519,12 +544,25 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 }
             }
             Err(e) => {
-                tracing::warn!("{kind:?} watch: {e}");
+                if !unhealthy {
+                    tracing::warn!("{kind:?} watch: {e}");
+                }
+                unhealthy = true;
                 if !health(&tx, SourceId::Rollouts, Health::Error(describe(&e))).await {
                     return;
                 }
                 continue;
             }
+        }
+        // Events flowing again after an error (a resumed watch does not list): healthy.
+        if unhealthy && !snapshot {
+            unhealthy = false;
+            if !health(&tx, SourceId::Rollouts, Health::Ok).await {
+                return;
+            }
+        }
+        if snapshot {
+            unhealthy = false;
         }
         let update = if snapshot {
             if !health(&tx, SourceId::Rollouts, Health::Ok).await {
@@ -533,8 +571,10 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
             Some(Update::Rollouts(s.all()))
         } else if let Some((namespace, name)) = deleted {
             Some(Update::RolloutDeleted { namespace, name })
-        } else if ready(&done, Kind::Rollout as usize) {
-            touched
+        } else if let Some(k) =
+            touched.filter(|k| done.contains(&(Kind::Rollout as usize, scope_of(&k.0))))
+        {
+            Some(k)
                 .and_then(|k| s.compute(&k))
                 .map(|r| Update::RolloutUpserted(Box::new(r)))
         } else {
