@@ -26,9 +26,12 @@ pub async fn connect(
     };
     let (config, ctx_name) = match kubeconfig {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            // Our words for a file that cannot be read (kube's quote the path twice); kube's
+            // reader for the rest, which resolves relative certificate and token paths
+            // against the file's folder.
+            std::fs::File::open(path)
                 .map_err(|e| format!("cannot read the kubeconfig {}: {e}", path.display()))?;
-            let kc = Kubeconfig::from_yaml(&text)
+            let kc = Kubeconfig::read_from(path)
                 .map_err(|e| format!("the kubeconfig {} is not valid: {e}", path.display()))?;
             let name = context
                 .map(str::to_string)
@@ -110,11 +113,29 @@ fn known_context(kc: &Kubeconfig, name: &str, file: &str) -> Result<(), String> 
 /// TLS or HTTP problem, or the API server's own answer — the innermost cause, not kube's
 /// wrapper (`ServiceError: client error (Connect)`).
 pub fn describe(e: &kube::Error, server: &str) -> String {
-    if let kube::Error::Api(status) = e {
-        return format!(
-            "the API server at {server} answered {} {}: {}",
-            status.code, status.reason, status.message
-        );
+    match e {
+        kube::Error::Api(status) => {
+            return format!(
+                "the API server at {server} answered {} {}: {}",
+                status.code, status.reason, status.message
+            );
+        }
+        // Transport: the innermost cause is the news. Anything else (an exec auth plugin that
+        // cannot start, a bad request) keeps its whole chain and is not a connection problem.
+        kube::Error::Service(_) | kube::Error::HyperError(_) => {}
+        other => {
+            let mut msg = other.to_string();
+            let mut cur = std::error::Error::source(other);
+            while let Some(c) = cur {
+                let m = c.to_string();
+                if !msg.contains(&m) {
+                    msg.push_str(": ");
+                    msg.push_str(&m);
+                }
+                cur = c.source();
+            }
+            return format!("talking to {server}: {msg}");
+        }
     }
     let mut cause: &dyn std::error::Error = e;
     while let Some(next) = cause.source() {
