@@ -55,39 +55,79 @@ fn capped(text: &str) -> &str {
     &text[..end]
 }
 
-/// `tmux load-buffer -w -` with the text on its stdin; the error in tmux's words.
-fn tmux_load(text: &str) -> Result<(), String> {
+/// How long a tmux command may take: the loop waits for it, so a hung tmux server must not
+/// freeze the screen.
+const TMUX_WAIT: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Runs `tmux ARGS` with `input` on its stdin, at most [`TMUX_WAIT`]; its stdout, or its error
+/// in tmux's words.
+fn tmux(args: &[&str], input: Option<&str>) -> Result<String, String> {
     let mut child = Command::new("tmux")
-        .args(["load-buffer", "-w", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run tmux: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("tmux load-buffer: {e}"))?;
+    // Written from a thread, so a tmux that does not read cannot block us either.
+    let writer = child
+        .stdin
+        .take()
+        .zip(input.map(str::to_string))
+        .map(|(mut stdin, text)| {
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(text.as_bytes());
+            })
+        });
+    let t0 = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if t0.elapsed() < TMUX_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "tmux did not answer within {} ms",
+                    TMUX_WAIT.as_millis()
+                ));
+            }
+            Err(e) => return Err(format!("tmux: {e}")),
+        }
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("tmux load-buffer: {e}"))?;
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    let out = child.wait_with_output().map_err(|e| format!("tmux: {e}"))?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }
 }
 
+/// `tmux load-buffer -w -` with the text on its stdin.
+fn tmux_load(text: &str) -> Result<(), String> {
+    tmux(&["load-buffer", "-w", "-"], Some(text)).map(|_| ())
+}
+
 fn tmux_option(name: &str) -> Option<String> {
-    let out = Command::new("tmux")
-        .args(["show-options", "-gv", name])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    tmux(&["show-options", "-gv", name], None).ok()
+}
+
+/// OSC 52 through GNU screen: screen passes a DCS string on, but only up to 768 bytes, so the
+/// sequence goes in pieces of 76, each in its own `ESC P … ESC \`.
+fn through_screen(seq: &str) -> String {
+    seq.as_bytes()
+        .chunks(76)
+        .map(|c| format!("\x1bP{}\x1b\\", String::from_utf8_lossy(c)))
+        .collect()
 }
 
 /// Copies `text` by `route`, writing escape sequences to `out` (the terminal).
@@ -108,15 +148,18 @@ pub fn copy(text: &str, route: &Route, out: &mut impl Write) -> Copied {
                 text: format!("not copied: cannot write to the terminal: {e}"),
             },
         },
-        Route::Screen => {
-            let _ = send(&format!("\x1bP{}\x1b\\", osc52(text)));
-            Copied {
+        Route::Screen => match send(&through_screen(&osc52(text))) {
+            Ok(()) => Copied {
                 certain: false,
                 text: format!(
                     "sent {n} bytes through screen to the terminal's clipboard (OSC 52: the terminal must allow it)"
                 ),
-            }
-        }
+            },
+            Err(e) => Copied {
+                certain: false,
+                text: format!("not copied: cannot write to the terminal: {e}"),
+            },
+        },
         Route::Tmux => match tmux_load(text) {
             Ok(()) => {
                 let clip = tmux_option("set-clipboard").unwrap_or_default();
@@ -132,16 +175,21 @@ pub fn copy(text: &str, route: &Route, out: &mut impl Write) -> Copied {
             }
             Err(e) => {
                 // Through tmux to the terminal, if tmux lets it pass.
-                let _ = send(&format!(
+                let sent = send(&format!(
                     "\x1bPtmux;{}\x1b\\",
                     osc52(text).replace('\x1b', "\x1b\x1b")
                 ));
                 let pass = tmux_option("allow-passthrough").unwrap_or_default();
                 Copied {
                     certain: false,
-                    text: format!(
-                        "tmux's buffer was not set ({e}); sent {n} bytes through tmux's passthrough (allow-passthrough {pass})"
-                    ),
+                    text: match sent {
+                        Ok(()) => format!(
+                            "tmux's buffer was not set ({e}); sent {n} bytes through tmux's passthrough (allow-passthrough {pass})"
+                        ),
+                        Err(w) => format!(
+                            "not copied: tmux's buffer was not set ({e}) and the terminal cannot be written: {w}"
+                        ),
+                    },
                 }
             }
         },
