@@ -84,6 +84,10 @@ fn parse_console(line: &str) -> Option<AppLine<'_>> {
                 Some((i, _)) => &ids[..i],
                 None => ids,
             };
+            // `[app,,,]`: no trace.
+            if sleuth.split(',').all(str::is_empty) {
+                sleuth = "";
+            }
         }
         rest = &r[close + 1..];
     }
@@ -390,5 +394,11 @@ mod tests {
         assert_eq!(parse_app_line("ts ERROR 1 --- [unclosed : x"), None);
         assert_eq!(parse_app_line("{\"message\": 3"), None);
         assert_eq!(parse_app_line("[\"an\", \"array\"]"), None);
+        let empty = parse_app_line("2024-01-15 10:23:45.123  INFO [app,,,] 1 --- [main] c.e.X : y")
+            .unwrap_or_else(|| panic!("sleuth line"));
+        assert_eq!(
+            (empty.trace_id.as_ref(), empty.thread.as_ref()),
+            ("", "main")
+        );
     }
 }

@@ -82,16 +82,7 @@ pub fn parse_alert(v: &Value) -> Option<Alert> {
 
 /// `GET /api/v2/silences`: each silence with an id; a body that is not an array is an error.
 pub fn parse_silences(body: &str) -> Result<Vec<Silence>, String> {
-    let v: Value = serde_json::from_str(body).map_err(|_| {
-        format!(
-            "not an Alertmanager answer: {}",
-            crate::net::http::short_body(body)
-        )
-    })?;
-    let arr = v
-        .as_array()
-        .ok_or("not an Alertmanager answer: expected a JSON array of silences")?;
-    Ok(arr
+    Ok(json_array(body, "silences")?
         .iter()
         .filter_map(|s| {
             Some(Silence {
@@ -111,16 +102,24 @@ pub fn parse_silences(body: &str) -> Result<Vec<Silence>, String> {
 /// The whole answer; an element without an alertname is skipped, a body that is not a JSON
 /// array is an error.
 pub fn parse_alerts(body: &str) -> Result<Vec<Alert>, String> {
-    let v: Value = serde_json::from_str(body).map_err(|_| {
-        format!(
+    Ok(json_array(body, "alerts")?
+        .iter()
+        .filter_map(parse_alert)
+        .collect())
+}
+
+/// An answer that must be a JSON array of `what`; anything else says what came instead.
+fn json_array(body: &str, what: &str) -> Result<Vec<Value>, String> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Array(a)) => Ok(a),
+        Ok(_) => Err(format!(
+            "not an Alertmanager answer: expected a JSON array of {what}"
+        )),
+        Err(_) => Err(format!(
             "not an Alertmanager answer: {}",
             crate::net::http::short_body(body)
-        )
-    })?;
-    let arr = v
-        .as_array()
-        .ok_or("not an Alertmanager answer: expected a JSON array of alerts")?;
-    Ok(arr.iter().filter_map(parse_alert).collect())
+        )),
+    }
 }
 
 impl Alertmanager {

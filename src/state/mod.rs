@@ -203,6 +203,21 @@ impl State {
         changed |= matches!(self.ui.overlay, Some(Overlay::InternalLog));
         // The seconds an action has waited are on screen.
         changed |= !self.in_flight.is_empty();
+        // A canary judged worse on its error rate alone moves up the list within a second.
+        if self.ui.sort[crate::layout::Pane::Rollouts] == SortKey::Problems {
+            let before: Vec<(String, String)> = self
+                .rollouts
+                .iter()
+                .map(|r| (r.namespace.clone(), r.name.clone()))
+                .collect();
+            let keep = self.selected_id(crate::layout::Pane::Rollouts);
+            self.resort(crate::layout::Pane::Rollouts, keep);
+            changed |= self
+                .rollouts
+                .iter()
+                .map(|r| (r.namespace.clone(), r.name.clone()))
+                .ne(before);
+        }
         changed
     }
 

@@ -70,6 +70,8 @@ struct ErrorRate {
     first: Option<DateTime<Utc>>,
     /// The last closed minute was a spike: the next one continues it, not a new entry.
     in_spike: bool,
+    /// The start of the last closed minute (with ERROR lines).
+    last_closed: Option<DateTime<Utc>>,
 }
 
 impl ErrorRate {
@@ -452,8 +454,12 @@ impl Timeline {
                 return;
             };
             let spike = n >= 10 && f64::from(n) >= 3.0 * usual.max(1.0);
-            let starts = spike && !r.in_spike;
+            // A spike continues only from the minute right before; after quiet minutes (which
+            // close no minute of their own) it is a new one.
+            let follows = r.last_closed == Some(at - Duration::minutes(1));
+            let starts = spike && !(r.in_spike && follows);
             r.in_spike = spike;
+            r.last_closed = Some(at);
             if starts {
                 let top = per
                     .iter()
@@ -546,6 +552,19 @@ mod tests {
             found[1].starts_with("40 ERROR lines in a minute (usual 2/min"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn a_second_incident_after_quiet_minutes_is_a_new_spike() {
+        let mut t = Timeline::default();
+        for m in 0..10 {
+            minute(&mut t, m, 1);
+        }
+        minute(&mut t, 10, 50);
+        // Twenty silent minutes, then another burst.
+        minute(&mut t, 30, 60);
+        minute(&mut t, 31, 1);
+        assert_eq!(spikes(&t).len(), 2, "{:?}", spikes(&t));
     }
 
     #[test]

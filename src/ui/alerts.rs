@@ -73,14 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let cols = text::columns(inner, &spec, 1);
     let sum_w = cols.get(4).map(|c| c.1 as usize).unwrap_or(0);
     let buf = frame.buffer_mut();
-    text::sorted_header(
-        buf,
-        inner,
-        &cols,
-        &header,
-        s.ui.sort[Pane::Alerts].columns(Pane::Alerts),
-        t.muted,
-    );
+    super::list_header(buf, inner, &cols, &header, v, Pane::Alerts);
     if idx.is_empty() {
         text::put(
             buf,

@@ -107,14 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
-    text::sorted_header(
-        buf,
-        inner,
-        &cols,
-        &header,
-        s.ui.sort[Pane::Apps].columns(Pane::Apps),
-        t.muted,
-    );
+    super::list_header(buf, inner, &cols, &header, v, Pane::Apps);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(a) = idx.get(k).map(|i| &s.apps[i]) else {
             continue;

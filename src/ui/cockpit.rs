@@ -459,6 +459,26 @@ fn error_buckets(v: &View, r: &Rollout) -> (Vec<u64>, Vec<u64>) {
     (per_min(c), per_min(st))
 }
 
+/// `vals` (evenly spaced in time) over `w` columns: each column shows the largest value of
+/// the ones that fall in it, a value covering several columns fills them all.
+fn spread(vals: &[Option<f64>], w: usize) -> Vec<Option<f64>> {
+    let n = vals.len();
+    if n == w || n == 0 || w == 0 {
+        return vals
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(None))
+            .take(w)
+            .collect();
+    }
+    (0..w)
+        .map(|k| {
+            let (a, b) = (k * n / w, ((k + 1) * n).div_ceil(w).max(k * n / w + 1));
+            vals[a..b.min(n)].iter().flatten().copied().reduce(f64::max)
+        })
+        .collect()
+}
+
 /// Canary above stable on one time axis (the window's start at the left, now at the right)
 /// and one y scale, which the title states.
 struct Pair<'a> {
@@ -543,14 +563,11 @@ fn draw_pair(frame: &mut Frame, area: Rect, v: &View, p: Pair) {
         };
         frame.render_widget(Paragraph::new(lines), l);
         let w = sp.width as usize;
-        // Right-aligned: the newest value in the last column.
-        let shown = vals.len().min(w);
-        let data: Vec<Option<u64>> = std::iter::repeat_n(None, w - shown)
-            .chain(
-                vals[vals.len() - shown..]
-                    .iter()
-                    .map(|x| x.map(|x| (x * 1000.0) as u64)),
-            )
+        // The whole window over the whole width, oldest at the left, newest at the right, so
+        // the axis below (`-5m … now`) is true whatever the width.
+        let data: Vec<Option<u64>> = spread(vals, w)
+            .into_iter()
+            .map(|x| x.map(|x| (x * 1000.0) as u64))
             .collect();
         frame.render_widget(
             Sparkline::default()
@@ -630,4 +647,25 @@ fn draw_analysis(frame: &mut Frame, area: Rect, v: &View, r: &Rollout) {
         Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }),
         inner,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    #[test]
+    fn buckets_spread_over_the_whole_width() {
+        let v: Vec<Option<f64>> = (0..30).map(|i| Some(f64::from(i))).collect();
+        let wide = spread(&v, 60);
+        assert_eq!(wide.len(), 60);
+        assert_eq!(
+            (wide[0], wide[1], wide[59]),
+            (Some(0.0), Some(0.0), Some(29.0))
+        );
+        let narrow = spread(&v, 10);
+        assert_eq!(narrow.len(), 10);
+        assert_eq!((narrow[0], narrow[9]), (Some(2.0), Some(29.0)));
+        assert_eq!(spread(&v, 30), v);
+        assert!(spread(&[], 5).iter().all(Option::is_none));
+    }
 }

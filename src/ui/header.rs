@@ -68,10 +68,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
     let clock = format!(" {} UTC ", s.now.format("%H:%M"));
     let health = health_spans(v, width > 150 && !compact);
     let hw = spans_width(&health);
-    // A long context (an EKS ARN) is cut so the source health still shows; short ones read
-    // whole while they fit.
+    // A long context (an EKS ARN) or namespace list is cut so the source health still shows;
+    // short ones read whole while they fit.
     let mut who_w = who_full.width();
-    if s.context.name.width() > 32 {
+    if who_w > 28 {
         who_w = who_w.min(24.max(rest.saturating_sub(hw + clock.width())));
     }
     who_w = who_w.min(rest);

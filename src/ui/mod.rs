@@ -351,6 +351,19 @@ pub fn canary_cell<'a>(t: &Theme, r: &crate::model::RouteStats) -> Vec<Span<'a>>
     }
 }
 
+/// A list pane's header row, its sorted column marked.
+pub fn list_header(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    cols: &[(u16, u16)],
+    names: &[&str],
+    v: &View,
+    pane: Pane,
+) {
+    let sorted = v.state.ui.sort[pane].columns(pane);
+    text::sorted_header(buf, area, cols, names, sorted, v.theme.muted);
+}
+
 /// The service names listed from more than one namespace (production and stage side by side):
 /// their rows say `ns/name`. Once per frame, not per row.
 pub fn shared_service_names(

@@ -37,12 +37,13 @@ pub fn without_shared(names: &[&str]) -> Vec<String> {
                 .all(|n| n.ends_with(tail) && n.len() > tail.len())
         })
         .map_or(0, str::len);
+    // The shared start and the shared end must not overlap in any name.
+    if names.iter().any(|n| pre >= n.len() - suf) {
+        return keep();
+    }
     let out: Vec<String> = names
         .iter()
-        .map(|n| {
-            let end = n.len() - suf;
-            if pre < end { &n[pre..end] } else { &n[..end] }.to_string()
-        })
+        .map(|n| n[pre..n.len() - suf].to_string())
         .collect();
     let mut seen = std::collections::HashSet::new();
     if out.iter().all(|o| !o.is_empty() && seen.insert(o.as_str())) {
@@ -109,6 +110,8 @@ mod tests {
         // Nothing shared, or one name: as they are.
         assert_eq!(without_shared(&["alpha", "beta"]), ["alpha", "beta"]);
         assert_eq!(without_shared(&["k3d-dev-server-0"]), ["k3d-dev-server-0"]);
+        // A shared start and end that overlap: as they are.
+        assert_eq!(without_shared(&["x.a", "x.y.a"]), ["x.a", "x.y.a"]);
         // Identical names stay whole (the caller tells them apart otherwise).
         assert_eq!(without_shared(&["node-1", "node-1"]), ["node-1", "node-1"]);
     }

@@ -154,14 +154,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let cols = text::columns(inner, &spec, 1);
     let msg_w = cols.last().map_or(0, |c| c.1 as usize);
     let buf = frame.buffer_mut();
-    text::sorted_header(
-        buf,
-        inner,
-        &cols,
-        &names,
-        s.ui.sort[Pane::Rollouts].columns(Pane::Rollouts),
-        t.muted,
-    );
+    super::list_header(buf, inner, &cols, &names, v, Pane::Rollouts);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.rollouts[i]) else {
             continue;

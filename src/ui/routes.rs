@@ -106,14 +106,7 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
     }
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
-    text::sorted_header(
-        buf,
-        inner,
-        &cols,
-        &header,
-        s.ui.sort[Pane::Routes].columns(Pane::Routes),
-        t.muted,
-    );
+    super::list_header(buf, inner, &cols, &header, v, Pane::Routes);
     let shared = super::shared_service_names(&s.routes);
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {

@@ -17,19 +17,28 @@ fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
 
 use crate::support::fixture as load;
 
+/// opsdeck with `args` and its state in `dir`: its exit status and what it wrote to stderr.
+fn run_opsdeck(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env("XDG_STATE_HOME", dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
     let dir = temp_dir("unreachable");
     // Nothing listens on port 9 of loopback.
     let kc = kubeconfig(&dir, "https://127.0.0.1:9");
     let t0 = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["--kubeconfig", &kc.to_string_lossy()])
-        .env("XDG_STATE_HOME", &dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let kc_path = kc.to_string_lossy().to_string();
+    let (code, err) = run_opsdeck(&dir, &["--kubeconfig", &kc_path]);
+    assert_eq!(code, Some(1), "{err}");
     assert!(
         err.contains(
             "context \"k3d-test\": cannot connect to https://127.0.0.1:9/: connection refused"
@@ -39,17 +48,7 @@ fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
     assert!(!err.contains("ServiceError"), "{err}");
     assert!(err.contains("opsdeck --demo"), "{err}");
     // A context the kubeconfig does not have: the ones it has are named.
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args([
-            "--kubeconfig",
-            &kc.to_string_lossy(),
-            "--context",
-            "k3d-prod",
-        ])
-        .env("XDG_STATE_HOME", &dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = run_opsdeck(&dir, &["--kubeconfig", &kc_path, "--context", "k3d-prod"]);
     assert!(
         err.contains(&format!(
             "context \"k3d-prod\" is not in the kubeconfig {}; its contexts: k3d-test",
@@ -59,12 +58,7 @@ fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
     );
     // A kubeconfig that is not there: its path once, without quotes inside quotes.
     let missing = dir.join("nope");
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["--kubeconfig", &missing.to_string_lossy()])
-        .env("XDG_STATE_HOME", &dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = run_opsdeck(&dir, &["--kubeconfig", &missing.to_string_lossy()]);
     assert!(
         err.contains(&format!(
             "cannot read the kubeconfig {}: No such file",

@@ -47,40 +47,40 @@ impl State {
                 "the {} sent {secs}s ago is still unanswered; wait for its outcome",
                 kind.as_str()
             );
-            self.flash(
-                FlashKind::Error,
-                format!("✗ {} {}: {why}", kind.as_str(), pending.target.name),
-            );
-            let req = self.to_request(&pending);
-            return vec![Command::Audit(AuditEntry::refused(
-                &self.context,
-                kind,
-                pending.target.to_string(),
-                Some(&req),
-                &why,
-            ))];
+            return self.refuse(kind, &pending, "", &why);
         }
         if self.context.read_only {
-            let why = "read-only mode (started with --read-only)";
-            self.flash(
-                FlashKind::Error,
-                format!(
-                    "✗ {} {}: refused: {why}",
-                    kind.as_str(),
-                    pending.target.name
-                ),
-            );
-            let req = self.to_request(&pending);
-            return vec![Command::Audit(AuditEntry::refused(
-                &self.context,
+            return self.refuse(
                 kind,
-                pending.target.to_string(),
-                Some(&req),
-                why,
-            ))];
+                &pending,
+                "refused: ",
+                "read-only mode (started with --read-only)",
+            );
         }
         self.ui.overlay = Some(Overlay::Confirm(Box::new(pending)));
         Vec::new()
+    }
+
+    /// Says why an action is not asked for, and audits the refusal.
+    fn refuse(
+        &mut self,
+        kind: ActionKind,
+        pending: &crate::state::PendingAction,
+        lead: &str,
+        why: &str,
+    ) -> Vec<Command> {
+        self.flash(
+            FlashKind::Error,
+            format!("✗ {} {}: {lead}{why}", kind.as_str(), pending.target.name),
+        );
+        let req = self.to_request(pending);
+        vec![Command::Audit(AuditEntry::refused(
+            &self.context,
+            kind,
+            pending.target.to_string(),
+            Some(&req),
+            why,
+        ))]
     }
 
     /// What a refused action was aimed at, for its audit line.

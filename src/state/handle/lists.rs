@@ -61,6 +61,10 @@ impl State {
     pub(in crate::state) fn set_pos(&mut self, pane: Pane, i: usize) {
         let rows = self.ui.layout.viewport_rows(pane).max(1);
         let n = self.filtered_len(pane);
+        // A move off the match makes its place among the matches unknown (n/N set it again).
+        if pane == Pane::Logs && i != self.ui.lists[pane].selected {
+            self.ui.logs.hits.at = None;
+        }
         let l = &mut self.ui.lists[pane];
         l.selected = i.min(n.saturating_sub(1));
         if l.selected < l.offset {
@@ -93,6 +97,10 @@ impl State {
     pub(in crate::state) fn follow_logs(&mut self) {
         let n = self.filtered_len(Pane::Logs);
         let rows = self.ui.layout.viewport_rows(Pane::Logs).max(1);
+        let l = &mut self.ui.lists[Pane::Logs];
+        if l.selected != n.saturating_sub(1) {
+            self.ui.logs.hits.at = None;
+        }
         let l = &mut self.ui.lists[Pane::Logs];
         l.selected = n.saturating_sub(1);
         l.offset = n.saturating_sub(rows);
