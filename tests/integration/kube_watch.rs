@@ -293,3 +293,18 @@ async fn rollouts_of_two_namespaces_both_stay_when_one_of_them_relists() {
         ["dev"]
     );
 }
+
+#[tokio::test]
+async fn a_namespace_that_cannot_be_listed_does_not_hold_back_the_others() {
+    let fake = canary_set().await;
+    // RBAC refuses the Rollouts of "stage"; "jesse-test" is readable.
+    fake.forbid(
+        "GET",
+        "/apis/argoproj.io/v1alpha1/namespaces/stage/rollouts",
+    );
+    let mut l = Live::start_in(fake, &["jesse-test", "stage"]).await;
+    l.until("jesse-test's rollout", |s| {
+        s.rollout("jesse-test", "canary-demo").is_some()
+    })
+    .await;
+}
