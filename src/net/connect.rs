@@ -124,17 +124,7 @@ pub fn describe(e: &kube::Error, server: &str) -> String {
         // cannot start, a bad request) keeps its whole chain and is not a connection problem.
         kube::Error::Service(_) | kube::Error::HyperError(_) => {}
         other => {
-            let mut msg = other.to_string();
-            let mut cur = std::error::Error::source(other);
-            while let Some(c) = cur {
-                let m = c.to_string();
-                if !msg.contains(&m) {
-                    msg.push_str(": ");
-                    msg.push_str(&m);
-                }
-                cur = c.source();
-            }
-            return format!("talking to {server}: {msg}");
+            return format!("talking to {server}: {}", super::http::error_chain(other));
         }
     }
     let mut cause: &dyn std::error::Error = e;

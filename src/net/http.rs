@@ -568,7 +568,7 @@ pub fn io_cause(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
 }
 
 /// reqwest's message and its causes ("error sending request: … Connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -431,20 +431,30 @@ fn exit_status(file: &std::path::Path) -> String {
     }
 }
 
-#[test]
-fn sigterm_restores_the_terminal_and_the_exit_status_says_how_it_ended() {
-    let dir = temp_dir("sigterm");
-    let state = dir.to_string_lossy().to_string();
-    let tmux = Tmux::new("sigterm");
-    let exit_file = dir.join("exit-term");
+/// The demo at 100×30 under a shell that writes its exit status to a file; once drawn.
+fn demo_with_exit_file(
+    tag: &str,
+    state: &str,
+    dir: &std::path::Path,
+) -> (Tmux, std::path::PathBuf) {
+    let tmux = Tmux::new(tag);
+    let exit_file = dir.join(format!("exit-{tag}"));
     tmux.start_with_exit_file(
         100,
         30,
-        &[("XDG_STATE_HOME", &state)],
+        &[("XDG_STATE_HOME", state)],
         &["--demo"],
         Some(&exit_file),
     );
     tmux.wait_for("2 Rollouts");
+    (tmux, exit_file)
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_the_exit_status_says_how_it_ended() {
+    let dir = temp_dir("sigterm");
+    let state = dir.to_string_lossy().to_string();
+    let (tmux, exit_file) = demo_with_exit_file("sigterm", &state, &dir);
     // The pane runs a shell, whose child `env` execs opsdeck.
     let shell = tmux.format("#{pane_pid}");
     let pid = child_of(&shell).unwrap_or_else(|| panic!("no child of {shell}"));
@@ -465,16 +475,7 @@ fn sigterm_restores_the_terminal_and_the_exit_status_says_how_it_ended() {
     );
 
     // Ctrl-C: 130, as SIGINT would end it.
-    let tmux = Tmux::new("ctrlc");
-    let exit_file = dir.join("exit-int");
-    tmux.start_with_exit_file(
-        100,
-        30,
-        &[("XDG_STATE_HOME", &state)],
-        &["--demo"],
-        Some(&exit_file),
-    );
-    tmux.wait_for("2 Rollouts");
+    let (tmux, exit_file) = demo_with_exit_file("ctrlc", &state, &dir);
     tmux.keys(&["C-c"]);
     assert_eq!(exit_status(&exit_file), "130");
 }
