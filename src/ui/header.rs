@@ -71,8 +71,9 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, compact: bool) {
     // A long context (an EKS ARN) or namespace list is cut so the source health still shows;
     // short ones read whole while they fit.
     let mut who_w = who_full.width();
-    if who_w > 28 {
-        who_w = who_w.min(24.max(rest.saturating_sub(hw + clock.width())));
+    // Cut only when that makes room for the source health to show (the clock goes first).
+    if who_w > 28 && who_w + hw > rest && rest >= 24 + hw {
+        who_w = rest - hw;
     }
     who_w = who_w.min(rest);
     let who = if who_w >= who_full.width() {
