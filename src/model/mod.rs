@@ -23,7 +23,7 @@ pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use rollout::{
     AnalysisPhase, AnalysisRun, CanaryStep, MetricResult, Pause, PauseState, Replicas, Rollout,
-    RolloutPhase, rollout_before,
+    RolloutPhase, image_version, rollout_before,
 };
 pub use route::{
     ALL_REQUESTS, MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind,

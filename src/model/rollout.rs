@@ -180,7 +180,37 @@ pub struct Rollout {
     pub istio: Option<super::mesh::IstioRouting>,
 }
 
+/// What an image reference says of its version: its tag (`1.5.0`, not a registry's port),
+/// the first 12 hex digits of its digest, or `name:latest` without either; `None` without an
+/// image.
+pub fn image_version(image: &str) -> Option<String> {
+    if image.is_empty() {
+        return None;
+    }
+    let name = image.rsplit('/').next().unwrap_or(image);
+    Some(match (name.split_once('@'), name.split_once(':')) {
+        (Some((_, digest)), _) => digest
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect(),
+        (None, Some((_, tag))) => tag.to_string(),
+        (None, None) => format!("{name}:latest"),
+    })
+}
+
 impl Rollout {
+    /// `1.4.2 → 1.5.0`: the stable's image version to the canary's (pod-template hashes
+    /// without images).
+    pub fn version_change(&self) -> String {
+        let v = |image: &str, hash: &str| image_version(image).unwrap_or_else(|| hash.to_string());
+        format!(
+            "{} → {}",
+            v(&self.stable_image, &self.stable_hash),
+            v(&self.canary_image, &self.canary_hash)
+        )
+    }
+
     /// `"1/5"`, shown only when the index is set and there are steps.
     pub fn step_text(&self) -> Option<String> {
         match self.current_step_index {

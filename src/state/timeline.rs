@@ -116,29 +116,6 @@ impl std::ops::Deref for Timeline {
     }
 }
 
-/// `1.4.2 → 1.5.0`: the stable's image tag to the canary's (pod-template hashes without
-/// images).
-fn version_change(r: &Rollout) -> String {
-    let tag = |image: &str, hash: &str| {
-        let name = image.rsplit('/').next().unwrap_or(image);
-        match (name.split_once('@'), name.split_once(':')) {
-            _ if image.is_empty() => hash.to_string(),
-            (Some((_, digest)), _) => digest
-                .trim_start_matches("sha256:")
-                .chars()
-                .take(12)
-                .collect(),
-            (None, Some((_, tag))) => tag.to_string(),
-            (None, None) => format!("{name}:latest"),
-        }
-    };
-    format!(
-        "{} → {}",
-        tag(&r.stable_image, &r.stable_hash),
-        tag(&r.canary_image, &r.canary_hash)
-    )
-}
-
 fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_second(0)
         .and_then(|t| t.with_nanosecond(0))
@@ -238,7 +215,7 @@ impl Timeline {
                     &new.name,
                     format!(
                         "canary {} at step {step}, weight {}%",
-                        version_change(new),
+                        new.version_change(),
                         new.set_weight
                     ),
                 );
@@ -255,7 +232,7 @@ impl Timeline {
                 now,
                 ChangeKind::Rollout,
                 &new.name,
-                format!("new canary {} ({image})", version_change(new)),
+                format!("new canary {} ({image})", new.version_change()),
             );
         }
         if !o.aborted && new.aborted {
@@ -587,17 +564,19 @@ mod tests {
     #[test]
     fn a_canary_is_named_by_its_version_change() {
         assert_eq!(
-            super::version_change(&rollout(
+            rollout(
                 "registry.dev.local:5000/store:1.4.2",
                 "registry.dev.local:5000/store:1.5.0"
-            )),
+            )
+            .version_change(),
             "1.4.2 → 1.5.0"
         );
         assert_eq!(
-            super::version_change(&rollout(
+            rollout(
                 "registry.dev.local:5000/store",
                 "ghcr.io/x/store@sha256:0123456789abcdef0123"
-            )),
+            )
+            .version_change(),
             "store:latest → 0123456789ab"
         );
     }

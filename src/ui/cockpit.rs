@@ -44,14 +44,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     if !r.is_fully_promoted() {
         title.extend([
             Span::styled("canary ", t.canary),
-            Span::styled(format!("{} ", tag_of(&r.canary_image)), t.canary),
+            Span::styled(format!("{} ", version(&r.canary_image)), t.canary),
             Span::styled(format!("{} ", r.canary_hash), t.muted),
             Span::styled("vs ", t.muted),
         ]);
     }
     title.extend([
         Span::styled("stable ", t.stable),
-        Span::styled(format!("{} ", tag_of(&r.stable_image)), t.stable),
+        Span::styled(format!("{} ", version(&r.stable_image)), t.stable),
         Span::styled(format!("{} ", r.stable_hash), t.muted),
     ]);
     let title = Line::from(title);
@@ -239,8 +239,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     }
 }
 
-fn tag_of(image: &str) -> &str {
-    image.rsplit(':').next().unwrap_or(image)
+fn version(image: &str) -> String {
+    crate::model::image_version(image).unwrap_or_default()
 }
 
 fn draw_steps(frame: &mut Frame, area: Rect, v: &View, r: &Rollout) {

@@ -68,18 +68,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .clamp(9, 17) as u16
         + 1;
     // A service of the same name in two namespaces (production and stage): `prod/user`.
+    let shared = super::names::in_two_namespaces(
+        services
+            .iter()
+            .map(|x| (x.namespace.as_str(), x.name.as_str())),
+    );
     let labels: Vec<String> = services
         .iter()
-        .map(|x| {
-            if services
-                .iter()
-                .any(|o| o.name == x.name && o.namespace != x.namespace)
-            {
-                format!("{}/{}", x.namespace, x.name)
-            } else {
-                x.name.clone()
-            }
-        })
+        .map(|x| super::names::qualified(&shared, &x.namespace, &x.name))
         .collect();
     let svc_names: Vec<&str> = labels.iter().map(String::as_str).collect();
     let shown = super::names::fit_distinct(&svc_names, name_w as usize - 1);

@@ -272,7 +272,7 @@ pub fn fmt_rps(v: f64) -> String {
 pub fn success_style(t: &Theme, v: Option<f64>) -> Style {
     match v {
         Some(x) if x >= 0.99 => t.ok,
-        Some(x) if x >= 0.95 => t.warn,
+        Some(x) if x >= crate::state::FAILING_SUCCESS => t.warn,
         Some(_) => t.error,
         None => t.muted,
     }
@@ -362,39 +362,6 @@ pub fn list_header(
 ) {
     let sorted = v.state.ui.sort[pane].columns(pane);
     text::sorted_header(buf, area, cols, names, sorted, v.theme.muted);
-}
-
-/// The service names listed from more than one namespace (production and stage side by side):
-/// their rows say `ns/name`. Once per frame, not per row.
-pub fn shared_service_names(
-    routes: &[crate::model::RouteStats],
-) -> std::collections::HashSet<&str> {
-    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
-    let mut shared = std::collections::HashSet::new();
-    for r in routes {
-        match first.get(r.service.as_str()) {
-            Some(ns) if *ns != r.namespace => {
-                shared.insert(r.service.as_str());
-            }
-            Some(_) => {}
-            None => {
-                first.insert(&r.service, &r.namespace);
-            }
-        }
-    }
-    shared
-}
-
-/// A service's name as a row shows it: `ns/name` when it is in `shared`, else the name.
-pub fn service_label(
-    shared: &std::collections::HashSet<&str>,
-    r: &crate::model::RouteStats,
-) -> String {
-    if shared.contains(r.service.as_str()) {
-        format!("{}/{}", r.namespace, r.service)
-    } else {
-        r.service.clone()
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! series that collapse to the same text when cut.
 
 use super::ellipsize;
+use std::collections::{HashMap, HashSet};
 use unicode_width::UnicodeWidthStr;
 
 const SEPARATORS: [char; 4] = ['-', '.', '_', '/'];
@@ -88,6 +89,36 @@ fn middle_cut(s: &str, w: usize) -> String {
     let h: String = chars[..head].iter().collect();
     let t: String = chars[chars.len() - tail..].iter().collect();
     format!("{h}…{t}")
+}
+
+/// The names listed from more than one namespace (production and stage side by side): their
+/// rows say `ns/name`. Once per frame, not per row.
+pub fn in_two_namespaces<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> HashSet<&'a str> {
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    let mut shared = HashSet::new();
+    for (namespace, name) in items {
+        match first.get(name) {
+            Some(ns) if *ns != namespace => {
+                shared.insert(name);
+            }
+            Some(_) => {}
+            None => {
+                first.insert(name, namespace);
+            }
+        }
+    }
+    shared
+}
+
+/// A name as a row shows it: `ns/name` when it is in `shared`, else the name.
+pub fn qualified(shared: &HashSet<&str>, namespace: &str, name: &str) -> String {
+    if shared.contains(name) {
+        format!("{namespace}/{name}")
+    } else {
+        name.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -107,7 +107,11 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
     super::list_header(buf, inner, &cols, &header, v, Pane::Routes);
-    let shared = super::shared_service_names(&s.routes);
+    let shared = super::names::in_two_namespaces(
+        s.routes
+            .iter()
+            .map(|r| (r.namespace.as_str(), r.service.as_str())),
+    );
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;
@@ -115,7 +119,10 @@ fn linkerd_rows(frame: &mut Frame, inner: Rect, v: &View, idx: &crate::state::In
         let o = &r.overall;
         let one = |text: String, st| vec![Span::styled(text, st)];
         let mut cells = vec![
-            vec![Span::styled(super::service_label(&shared, r), t.text)],
+            vec![Span::styled(
+                super::names::qualified(&shared, &r.namespace, &r.service),
+                t.text,
+            )],
             vec![Span::styled(r.route.as_str(), t.text)],
             one(
                 fmt_pct(o.effective_success),

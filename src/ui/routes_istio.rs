@@ -189,7 +189,11 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
     let cols = text::columns(inner, &spec, 1);
     let buf = frame.buffer_mut();
     super::list_header(buf, inner, &cols, &header, v, Pane::Routes);
-    let shared = super::shared_service_names(&s.routes);
+    let shared = super::names::in_two_namespaces(
+        s.routes
+            .iter()
+            .map(|r| (r.namespace.as_str(), r.service.as_str())),
+    );
     for (line, k) in window(pos.offset, rows_h, idx.len()).enumerate() {
         let Some(r) = idx.get(k).map(|i| &s.routes[i]) else {
             continue;
@@ -199,7 +203,10 @@ pub fn rows(frame: &mut Frame, inner: Rect, v: &View, idx: &Indices) {
         let cells: Vec<Vec<Span>> = shown
             .iter()
             .map(|c| match c {
-                C::Service => vec![Span::styled(super::service_label(&shared, r), t.text)],
+                C::Service => vec![Span::styled(
+                    super::names::qualified(&shared, &r.namespace, &r.service),
+                    t.text,
+                )],
                 C::Route => vec![Span::styled(
                     r.route.as_str(),
                     if r.row == RowKind::Service {

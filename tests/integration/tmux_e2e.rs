@@ -108,6 +108,20 @@ impl Tmux {
         }
     }
 
+    /// With NO_COLOR: no colour code on screen, and no row wider than `w`.
+    fn assert_plain_within(&self, screen: &str, w: usize) {
+        let escaped = self.run(&["capture-pane", "-p", "-e", "-t", "app"]);
+        for code in [
+            "[31m", "[32m", "[33m", "[34m", "[38;", "[48;", "[41m", "[43m",
+        ] {
+            assert!(
+                !escaped.contains(code),
+                "colour code {code:?} with NO_COLOR:\n{escaped}"
+            );
+        }
+        assert!(screen.lines().all(|l| l.chars().count() <= w), "{screen}");
+    }
+
     fn format(&self, f: &str) -> String {
         self.run(&["display-message", "-p", "-t", "app", f])
             .trim()
@@ -237,16 +251,7 @@ fn no_color_writes_no_colour_codes_and_fits_80x24() {
         &["--demo", "--scenario", "bad-canary", "--speed", "0"],
     );
     let screen = tmux.wait_for_all(&["⏸ Paused", "store"]);
-    let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
-    for code in [
-        "[31m", "[32m", "[33m", "[34m", "[38;", "[48;", "[41m", "[43m",
-    ] {
-        assert!(
-            !escaped.contains(code),
-            "colour code {code:?} with NO_COLOR:\n{escaped}"
-        );
-    }
-    assert!(screen.lines().all(|l| l.chars().count() <= 80));
+    tmux.assert_plain_within(&screen, 80);
     tmux.keys(&["q"]);
 }
 
@@ -536,12 +541,7 @@ fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60
     // The logs are searched once they are on screen, from the frozen platform's history.
     tmux.keys(&["5"]);
     let screen = tmux.wait_for_all(&["Error logs following {\"bool\"", "GoodsDisplayController"]);
-    assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
-    let escaped = tmux.run(&["capture-pane", "-p", "-e", "-t", "app"]);
-    assert!(
-        !escaped.contains("[38;") && !escaped.contains("[31m"),
-        "{escaped}"
-    );
+    tmux.assert_plain_within(&screen, 80);
     tmux.keys(&["q"]);
 }
 
