@@ -346,7 +346,7 @@ fn clean_update(u: &mut Update) {
         Update::MeshInUse(m) | Update::LogStore { name: m, .. } => *m = clean_owned(m),
         Update::Alerts(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::SourceHealth {
-            health: Health::Error(e),
+            health: Health::Error(e) | Health::Degraded(e) | Health::Off(e),
             ..
         } => *e = clean_owned(e),
         Update::ActionDone(o) => match &mut o.result {

@@ -51,6 +51,9 @@ pub enum Health {
     Connecting,
     Ok,
     Error(String),
+    /// Serving, but part of what it reads is failing (ServiceProfiles cannot be listed, so the
+    /// routes' policy columns are stale); the reason, in words. Shown `!`, never `✓`.
+    Degraded(String),
     /// Not configured or not available in this build; the reason, in words.
     Off(String),
 }

@@ -252,6 +252,7 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
                 Health::Ok => ("✓", t.ok),
                 Health::Connecting => ("…", t.muted),
                 Health::Error(_) => ("✗", t.error),
+                Health::Degraded(_) => ("!", t.warn),
                 Health::Off(_) => ("–", t.muted),
             };
             out.push(Span::styled(format!("{} {sym} ", label(s, id)), st));
@@ -261,14 +262,19 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
     // A failing source with the age of its last good data: `✗ rollouts 2m`.
     let failing: Vec<String> = SourceId::ALL
         .iter()
-        .filter(|id| matches!(s.source(**id).health, Health::Error(_)))
+        .filter(|id| {
+            matches!(
+                s.source(**id).health,
+                Health::Error(_) | Health::Degraded(_)
+            )
+        })
         .map(|id| match s.source(*id).last_ok {
-            Some(t0) => format!(
+            Some(t0) if matches!(s.source(*id).health, Health::Error(_)) => format!(
                 "{} {}",
                 label(s, *id),
                 super::fmt_age((s.now - t0).num_seconds())
             ),
-            None => label(s, *id).to_string(),
+            _ => label(s, *id).to_string(),
         })
         .collect();
     let ok = SourceId::ALL
@@ -289,6 +295,12 @@ fn health_spans<'a>(v: &View, wide: bool) -> Vec<Span<'a>> {
             format!("sources {ok}/6 ✓{off_text} "),
             if ok == 6 { t.ok } else { t.muted },
         )]
+    } else if SourceId::ALL
+        .iter()
+        .all(|id| !matches!(s.source(*id).health, Health::Error(_)))
+    {
+        // Only degraded ones: serving, part of it stale.
+        vec![Span::styled(format!("! {} ", failing.join(",")), t.warn)]
     } else {
         vec![Span::styled(format!("✗ {} ", failing.join(",")), t.error)]
     }

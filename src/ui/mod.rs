@@ -177,6 +177,8 @@ fn pane_frame(frame: &mut Frame, area: Rect, v: &View, pane: Pane, extra: Vec<Sp
             .map(|t0| format!(" stale {}", fmt_age((s.now - t0).num_seconds())))
             .unwrap_or_default();
         title.push(Span::styled(format!("⚠{age}: {} ", first_line(e)), t.error));
+    } else if let Health::Degraded(why) = &src.health {
+        title.push(Span::styled(format!("! {} ", first_line(why)), t.warn));
     }
     let filter = &s.ui.lists[pane].filter;
     if !filter.is_empty() || s.ui.typing == Some(crate::state::Typing::Filter(pane)) {
@@ -224,11 +226,12 @@ fn draw_status(
             t.error,
         ),
         Health::Off(why) => (format!("– {why}"), t.muted),
-        Health::Ok if filtered => (
+        Health::Degraded(why) if !filtered => (format!("{empty_msg} (! {why})"), t.muted),
+        Health::Ok | Health::Degraded(_) if filtered => (
             "no rows match the filter (Esc clears it)".to_string(),
             t.muted,
         ),
-        Health::Ok => (empty_msg.to_string(), t.muted),
+        Health::Ok | Health::Degraded(_) => (empty_msg.to_string(), t.muted),
     };
     let inner = pane_frame(frame, area, v, pane, vec![]);
     frame.render_widget(

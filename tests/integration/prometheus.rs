@@ -435,6 +435,87 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_that_cannot_be_listed_make_the_mesh_degraded_and_a_deleted_one_leaves_promptly() {
+    let p = platform();
+    let prom = servers::prometheus("prom-profiles", &p.om);
+    let kube = FakeKube::start().await;
+    kube.put(
+        "serviceprofiles",
+        support::fixture("linkerd/serviceprofile-store.yaml"),
+    );
+    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_demand_tx, demand_rx) = watch::channel(demand());
+    let tasks = prometheus::spawn(
+        setup(
+            Location::Url(endpoint.clone()),
+            Location::Url(endpoint),
+            Some(kube.client()),
+        ),
+        linkerd(),
+        demand_rx,
+        tx,
+        Arc::new(PromStats::default()),
+    );
+    let mut s = state();
+    let products_timeout = |s: &State| {
+        s.routes
+            .iter()
+            .find(|r| r.service == "store" && r.route == "GET /products")
+            .map(|r| r.timeout_ms())
+    };
+    until(&mut rx, &mut s, 30, "the profile's timeout", |s| {
+        products_timeout(s) == Some(300) && s.source(SourceId::Mesh).health == Health::Ok
+    })
+    .await;
+
+    // The profiles can no longer be listed: the rows stay, the mesh says they are stale.
+    let list = "/apis/linkerd.io/v1alpha2/namespaces/dev/serviceprofiles";
+    kube.forbid("GET", list);
+    let t0 = std::time::Instant::now();
+    until(&mut rx, &mut s, 20, "the mesh degraded", |s| {
+        matches!(s.source(SourceId::Mesh).health, Health::Degraded(_))
+    })
+    .await;
+    eprintln!("degraded after {:?}", t0.elapsed());
+    let Health::Degraded(why) = &s.source(SourceId::Mesh).health else {
+        unreachable!()
+    };
+    assert!(
+        why.starts_with("cannot list ServiceProfiles (403:")
+            && why.contains("timeouts, retries and budgets as read"),
+        "{why}"
+    );
+    assert_eq!(
+        products_timeout(&s),
+        Some(300),
+        "the last good profile stays"
+    );
+    s.ui.focus = Pane::Routes;
+    let screen = support::render(&s, &dark(), 200, 60);
+    assert!(screen.contains("linkerd !"), "{screen}");
+    assert!(!screen.contains("linkerd ✓"), "{screen}");
+    assert!(screen.contains("! cannot list ServiceProfiles"), "{screen}");
+    let narrow = support::render(&s, &dark(), 120, 30);
+    assert!(narrow.contains("! linkerd"), "{narrow}");
+
+    // Readable again, and the profile deleted: the mesh is ✓ and its policy leaves the rows
+    // at the next read (every 10 s while the routes are shown), not a minute later.
+    kube.allow_all();
+    kube.delete("serviceprofiles", "dev", "store.dev.svc.cluster.local");
+    let t0 = std::time::Instant::now();
+    until(&mut rx, &mut s, 20, "the deleted profile gone", |s| {
+        s.source(SourceId::Mesh).health == Health::Ok
+            && products_timeout(s).is_none_or(|t| t != 300)
+    })
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(12), "{:?}", t0.elapsed());
+    for t in tasks {
+        t.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_config_finds_prometheus_through_the_api_server_and_explains_linkerd_viz() {
     let p = platform();
     let prom = servers::prometheus("prom-proxy", &p.om);

@@ -26,6 +26,9 @@ pub struct MeshData {
     pub queries: u64,
     /// The mesh (or meshes) these come from: `linkerd`, `istio`, `linkerd+istio`.
     pub mesh: String,
+    /// Part of what the rows rest on could not be read (the ServiceProfiles): the mesh is then
+    /// shown degraded with this reason, not `✓`.
+    pub degraded: Option<String>,
 }
 
 pub trait MeshProvider: Send + Sync + 'static {

@@ -150,6 +150,10 @@ pub fn merge(parts: Vec<MeshData>) -> MeshData {
         }
     }
     let mut out = MeshData::default();
+    let degraded: Vec<String> = parts.iter().filter_map(|p| p.degraded.clone()).collect();
+    if !degraded.is_empty() {
+        out.degraded = Some(degraded.join("; "));
+    }
     for (i, p) in parts.into_iter().enumerate() {
         out.routes.extend(p.routes.into_iter().filter(|r| {
             best.get(&(r.namespace.clone(), r.service.clone()))

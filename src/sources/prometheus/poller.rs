@@ -167,14 +167,19 @@ async fn refresh(
         }
         Job::Mesh(mesh) => {
             let m = mesh.refresh(prom, setup.kube.as_ref(), d).await?;
-            Ok((
-                vec![
-                    Update::MeshInUse(m.mesh),
-                    Update::Routes(m.routes),
-                    Update::MeshNotes(m.notes),
-                ],
-                m.queries,
-            ))
+            let mut updates = vec![
+                Update::MeshInUse(m.mesh),
+                Update::Routes(m.routes),
+                Update::MeshNotes(m.notes),
+            ];
+            // After the routes (which mark the mesh ✓): part of them is stale.
+            if let Some(why) = m.degraded {
+                updates.push(Update::SourceHealth {
+                    source: SourceId::Mesh,
+                    health: Health::Degraded(why),
+                });
+            }
+            Ok((updates, m.queries))
         }
     }
 }

@@ -226,6 +226,11 @@ impl FakeKube {
 
     /// Serves an API group's discovery document (`GET /apis/GROUP`), as a cluster with the
     /// group's CRDs installed does; `versions` in the order the server lists them.
+    /// Forgets every [`FakeKube::forbid`].
+    pub fn allow_all(&self) {
+        lock(&self.inner).forbidden.clear();
+    }
+
     pub fn serve_group(&self, group: &str, versions: &[&str], preferred: &str) {
         lock(&self.inner).groups.insert(
             group.into(),

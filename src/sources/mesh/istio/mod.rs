@@ -121,6 +121,7 @@ impl Istio {
             notes,
             queries: sent,
             mesh: self.name(),
+            degraded: None,
         })
     }
 }

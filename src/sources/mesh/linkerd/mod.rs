@@ -15,8 +15,9 @@ use futures::future::BoxFuture;
 use profiles::ServiceProfile;
 use std::time::{Duration, Instant};
 
-/// How often the ServiceProfiles are read again.
-const PROFILES_EVERY: Duration = Duration::from_secs(60);
+/// How often the ServiceProfiles are read again (only while the routes are on screen): a
+/// deleted or changed profile leaves the pane within this.
+const PROFILES_EVERY: Duration = Duration::from_secs(10);
 
 /// Explains linkerd-viz's Prometheus refusing us (PROTOCOLS §3.1).
 pub const VIZ_REFUSED: &str = "linkerd-viz's Prometheus refused the request: its AuthorizationPolicy admits only the metrics-api service account. Port-forward it (kubectl -n linkerd-viz port-forward deploy/prometheus 9090) and start opsdeck with --mesh-prometheus http://localhost:9090, add an AuthorizationPolicy for your identity, or federate Linkerd's metrics into the main Prometheus (docs/prometheus.md)";
@@ -27,6 +28,8 @@ pub struct Linkerd {
     pub viz_namespace: String,
     profiles: Vec<ServiceProfile>,
     profiles_at: Option<Instant>,
+    /// Why the last read of the ServiceProfiles failed, and since when the ones kept are old.
+    profiles_error: Option<(String, Instant)>,
 }
 
 impl Linkerd {
@@ -35,6 +38,7 @@ impl Linkerd {
             viz_namespace: viz_namespace.to_string(),
             profiles: Vec::new(),
             profiles_at: None,
+            profiles_error: None,
         }
     }
 
@@ -46,10 +50,38 @@ impl Linkerd {
             return;
         }
         match profiles::load(client, namespaces).await {
-            Ok(p) => self.profiles = p,
-            Err(e) => tracing::warn!("{e}"),
+            Ok(p) => {
+                if self.profiles_error.take().is_some() {
+                    tracing::info!("ServiceProfiles read again");
+                }
+                self.profiles = p;
+            }
+            Err(e) => {
+                if self.profiles_error.is_none() {
+                    tracing::warn!("{e}");
+                    self.profiles_error = Some((e, Instant::now()));
+                } else if let Some((msg, _)) = self.profiles_error.as_mut() {
+                    *msg = e;
+                }
+            }
         }
         self.profiles_at = Some(Instant::now());
+    }
+
+    /// What the routes' policy columns are worth while the profiles cannot be read.
+    fn degraded(&self) -> Option<String> {
+        let (e, since) = self.profiles_error.as_ref()?;
+        let kept = if self.profiles.is_empty() {
+            "no timeouts, retries or budgets shown".to_string()
+        } else {
+            format!(
+                "timeouts, retries and budgets as read {} ago",
+                crate::model::time::fmt_window(
+                    u32::try_from(since.elapsed().as_secs().max(1)).unwrap_or(u32::MAX)
+                )
+            )
+        };
+        Some(format!("{e}; {kept}"))
     }
 
     async fn read(&mut self, p: &Prometheus, d: &Demand) -> Result<MeshData, String> {
@@ -101,6 +133,7 @@ impl Linkerd {
             notes,
             queries: sent,
             mesh: "linkerd".into(),
+            degraded: self.degraded(),
         })
     }
 }
