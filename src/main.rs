@@ -194,6 +194,7 @@ async fn live_setup(
         },
         start: Box::new(move |tx, demand| {
             let mut tasks = watch::spawn(client.clone(), watch_cfg, tx.clone());
+            tasks.push(tokio::spawn(readyz::run(client.clone(), tx.clone())));
             tasks.push(choose::spawn(log_plan, demand.clone(), tx.clone()));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
@@ -556,6 +557,7 @@ use opsdeck::ops::kube::KubeOperator;
 use opsdeck::ops::router::ActionRouter;
 use opsdeck::query::LogQuery;
 use opsdeck::sources::alertmanager::{self, Alertmanager};
+use opsdeck::sources::kube::readyz;
 use opsdeck::sources::kube::watch::{self, WatchConfig};
 use opsdeck::sources::logs::choose::{self, LogPlan};
 use opsdeck::sources::logs::loki::{self, LokiSetup};

@@ -127,6 +127,11 @@ impl State {
                 self.now = t;
                 changed
             }
+            Update::ApiReadiness(failing) => {
+                let changed = failing != self.api_server.failing_checks;
+                self.api_server.failing_checks = failing;
+                changed
+            }
             Update::ActionDone(outcome) => self.apply_outcome(outcome),
         }
     }
@@ -292,6 +297,17 @@ impl State {
         self.in_flight
             .retain(|f| f.request.id != outcome.request.id);
         let r = &outcome.request;
+        // Writes to the API server that hang make it degraded until one is answered (an
+        // unreachable server is the watches' to say; Alertmanager's actions are not its).
+        if !r.kind.on_alert() {
+            match &outcome.result {
+                Err(ActionError::Unanswered(_)) => {
+                    self.api_server.writes_unanswered = Some(self.now);
+                }
+                Err(ActionError::Unreachable(_)) => {}
+                _ => self.api_server.writes_unanswered = None,
+            }
+        }
         let verb = r.kind.as_str();
         let name = r.target.name.clone();
         let (text, flash) = match &outcome.result {
@@ -349,6 +365,7 @@ fn clean_update(u: &mut Update) {
             health: Health::Error(e) | Health::Degraded(e) | Health::Off(e),
             ..
         } => *e = clean_owned(e),
+        Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
         Update::ActionDone(o) => match &mut o.result {
             Ok(e) => *e = clean_owned(e),
             Err(e) => {

@@ -40,7 +40,7 @@ pub use ui::{
     AlertsView, CPU_WINDOWS, Flash, FlashKind, ListView, LogsView, Overlay, PaletteView, PaneMap,
     ROUTE_WINDOWS, Screen, Typing, Ui, Windowed,
 };
-pub use update::{Health, SourceId, SourceStatus, Update};
+pub use update::{ApiServerHealth, Health, SourceId, SourceStatus, Update};
 pub use view::{CockpitView, Indices, cockpit_view};
 
 use crate::layout;
@@ -100,6 +100,8 @@ pub struct State {
     pub logs: LogRing,
     pub alerts: Vec<Alert>,
     pub sources: [SourceStatus; 6],
+    /// What `/readyz` and the answers to actions say of the API server.
+    pub api_server: ApiServerHealth,
     pub ui: Ui,
     pub flash: Option<Flash>,
     /// Actions sent and not yet answered, with when they were sent (wall clock).
@@ -142,6 +144,7 @@ impl State {
             ui: Ui::default(),
             flash: None,
             in_flight: Vec::new(),
+            api_server: ApiServerHealth::default(),
             next_action_id: 1,
             next_log_seq: 1,
             log_seqs: VecDeque::new(),

@@ -24,6 +24,8 @@ pub struct Problems {
     /// Canaries the cockpit judges worse than stable.
     pub worse: usize,
     pub routes_failing: usize,
+    /// Why the API server is degraded (`etcd failing`): reads go on, writes may hang.
+    pub api_degraded: Option<String>,
 }
 
 /// One thing to say in the header: its words, its short form, and whether it is severe
@@ -49,6 +51,7 @@ impl Problems {
             + self.degraded
             + self.worse
             + self.routes_failing
+            + usize::from(self.api_degraded.is_some())
     }
 
     /// Whether any problem is severe: a critical alert, a broken app, rollout or canary, a
@@ -71,6 +74,13 @@ impl Problems {
     /// The problems worst first, as the header says them.
     pub fn items(&self) -> Vec<Item> {
         let mut out = Vec::new();
+        if let Some(why) = &self.api_degraded {
+            out.push(Item {
+                long: format!("API server degraded: {why}"),
+                short: "API!".into(),
+                severe: true,
+            });
+        }
         let mut add = |n: usize, long: &str, short: &str, severe: bool| {
             if n > 0 {
                 out.push(Item {
@@ -95,7 +105,10 @@ impl Problems {
 
 impl State {
     pub fn problems(&self) -> Problems {
-        let mut p = Problems::default();
+        let mut p = Problems {
+            api_degraded: self.api_server.degraded(),
+            ..Problems::default()
+        };
         for a in self.alerts.iter().filter(|a| a.state == AlertState::Firing) {
             match a.severity {
                 Severity::Critical => p.critical += 1,

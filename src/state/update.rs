@@ -72,6 +72,30 @@ impl SourceStatus {
     };
 }
 
+/// How the API server fares beyond what the watches see: with its storage down, reads from
+/// the watch caches go on while writes hang.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApiServerHealth {
+    /// The checks `/readyz` reports failing (`etcd`); empty when it passes or is not read.
+    pub failing_checks: Vec<String>,
+    /// When an action on it last went unanswered by its deadline; cleared by the next answer.
+    pub writes_unanswered: Option<DateTime<Utc>>,
+}
+
+impl ApiServerHealth {
+    /// Why it is degraded, in words (`etcd failing, writes unanswered`); None when it is not.
+    pub fn degraded(&self) -> Option<String> {
+        let mut why = Vec::new();
+        if !self.failing_checks.is_empty() {
+            why.push(format!("{} failing", self.failing_checks.join(", ")));
+        }
+        if self.writes_unanswered.is_some() {
+            why.push("writes unanswered".to_string());
+        }
+        (!why.is_empty()).then(|| why.join(", "))
+    }
+}
+
 /// Everything a source or operator can tell State.
 #[derive(Clone, Debug)]
 pub enum Update {
@@ -111,6 +135,8 @@ pub enum Update {
         source: SourceId,
         health: Health,
     },
+    /// The checks the API server's `/readyz` reports failing; empty when it is ready.
+    ApiReadiness(Vec<String>),
     /// The data clock: simulated time in the demo.
     Clock(DateTime<Utc>),
     ActionDone(ActionOutcome),

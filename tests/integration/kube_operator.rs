@@ -253,3 +253,95 @@ async fn the_fake_applies_json_patches_as_the_api_server_does() {
         (&json!(true), &json!("store"))
     );
 }
+
+/// With its storage down the API server goes on answering reads and watches from its cache
+/// while writes hang: `/readyz` names the failing check and an action's deadline passes; the
+/// header says the API server is degraded until it is ready and a write is answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_outage_makes_the_api_server_degraded_by_its_checks_and_its_hanging_writes() {
+    use opsdeck::model::{ActionError, ActionOutcome};
+    use opsdeck::sources::kube::readyz;
+    use opsdeck::state::{State, Update};
+    use std::time::Duration;
+    let (fake, op) = setup().await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let every = Duration::from_millis(200);
+    let task = tokio::spawn(readyz::poll(fake.client(), tx, every, every));
+    let mut s = State::new(crate::support::context(), chrono::Utc::now(), 100);
+    let next = async |rx: &mut tokio::sync::mpsc::Receiver<Update>| {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no word from /readyz"))
+    };
+    let u = next(&mut rx).await;
+    assert!(
+        matches!(&u, Update::ApiReadiness(c) if c.is_empty()),
+        "{u:?}"
+    );
+    s.apply(u);
+    assert_eq!(s.problems().api_degraded, None);
+
+    fake.storage_down(true);
+    let u = next(&mut rx).await;
+    assert!(
+        matches!(&u, Update::ApiReadiness(c) if c == &["etcd", "etcd-readiness"]),
+        "{u:?}"
+    );
+    s.apply(u);
+    // A write hangs: reported at its deadline, and the API server counts as degraded by it.
+    let request = req(
+        ActionKind::Refresh,
+        "argo-cd",
+        "velero-test",
+        SyncOptions::default(),
+    );
+    let result = opsdeck::ops::answer_within(Duration::from_secs(1), op.run(request.clone())).await;
+    assert!(
+        matches!(result, Err(ActionError::Unanswered(_))),
+        "{result:?}"
+    );
+    s.apply(Update::ActionDone(ActionOutcome {
+        request: request.clone(),
+        result,
+    }));
+    assert_eq!(
+        s.problems().api_degraded.as_deref(),
+        Some("etcd, etcd-readiness failing, writes unanswered")
+    );
+    let theme = opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    for w in [80, 120, 200] {
+        let screen = crate::support::render(&s, &theme, w, 30);
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.contains("API server degraded: etcd") || header.contains("API!"),
+            "{w}: {header}"
+        );
+    }
+    let wide = crate::support::render(&s, &theme, 200, 30);
+    assert!(
+        wide.contains("API server degraded: etcd, etcd-readiness failing, writes unanswered"),
+        "{wide}"
+    );
+
+    // Back: ready again, and the next write answered clears it.
+    fake.storage_down(false);
+    let u = next(&mut rx).await;
+    assert!(
+        matches!(&u, Update::ApiReadiness(c) if c.is_empty()),
+        "{u:?}"
+    );
+    s.apply(u);
+    assert_eq!(
+        s.problems().api_degraded.as_deref(),
+        Some("writes unanswered")
+    );
+    let result = opsdeck::ops::answer_within(Duration::from_secs(5), op.run(request.clone())).await;
+    assert!(result.is_ok(), "{result:?}");
+    s.apply(Update::ActionDone(ActionOutcome { request, result }));
+    assert_eq!(s.problems().api_degraded, None);
+    let screen = crate::support::render(&s, &theme, 200, 30);
+    assert!(!screen.contains("API server degraded"), "{screen}");
+    task.abort();
+}

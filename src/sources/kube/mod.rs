@@ -1,4 +1,5 @@
 //! The live cluster: Argo CD Applications and Argo Rollouts over the Kubernetes API.
 
 pub mod parse;
+pub mod readyz;
 pub mod watch;

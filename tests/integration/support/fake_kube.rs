@@ -53,6 +53,11 @@ struct Inner {
     groups: BTreeMap<String, (Vec<String>, String)>,
     /// Services reachable through `/api/v1/namespaces/NS/services/NAME:PORT/proxy/…`.
     proxies: BTreeMap<String, Proxy>,
+    /// Readiness checks `/readyz` reports failing, as with its storage (etcd) down.
+    not_ready: Vec<String>,
+    /// Writes (PUT, PATCH, POST, DELETE) are held unanswered, as with etcd down: reads and
+    /// watches go on from the watch cache.
+    hang_writes: bool,
 }
 
 /// What the service proxy does for one Service.
@@ -226,6 +231,18 @@ impl FakeKube {
 
     /// Serves an API group's discovery document (`GET /apis/GROUP`), as a cluster with the
     /// group's CRDs installed does; `versions` in the order the server lists them.
+    /// The storage goes down (`true`) or comes back: `/readyz` fails its `etcd` check and
+    /// writes hang, while reads and watches are still answered.
+    pub fn storage_down(&self, down: bool) {
+        let mut i = lock(&self.inner);
+        i.not_ready = if down {
+            vec!["etcd".into(), "etcd-readiness".into()]
+        } else {
+            Vec::new()
+        };
+        i.hang_writes = down;
+    }
+
     /// Forgets every [`FakeKube::forbid`].
     pub fn allow_all(&self) {
         lock(&self.inner).forbidden.clear();
@@ -442,6 +459,43 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
     .await
     {
         return resp;
+    }
+    if path == "/readyz" {
+        // k8s.io/apiserver healthz: every check, `[-]` for the failing, 500 when any fails.
+        let failing = lock(&inner).not_ready.clone();
+        let checks = [
+            "ping",
+            "log",
+            "etcd",
+            "etcd-readiness",
+            "informer-sync",
+            "shutdown",
+        ];
+        let mut text = String::new();
+        for c in checks {
+            if failing.iter().any(|f| f == c) {
+                text.push_str(&format!("[-]{c} failed: reason withheld\n"));
+            } else {
+                text.push_str(&format!("[+]{c} ok\n"));
+            }
+        }
+        let (code, tail) = if failing.is_empty() {
+            (StatusCode::OK, "readyz check passed\n")
+        } else {
+            (StatusCode::INTERNAL_SERVER_ERROR, "readyz check failed\n")
+        };
+        return (
+            code,
+            [("content-type", "text/plain; charset=utf-8")],
+            text + tail,
+        )
+            .into_response();
+    }
+    if method != Method::GET && lock(&inner).hang_writes {
+        // Held until the client gives up (or the storage is back).
+        while lock(&inner).hang_writes {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     if path == "/version" {
         let v = json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake", "platform": "linux/amd64"});
