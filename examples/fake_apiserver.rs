@@ -2,6 +2,13 @@
 //! measuring opsdeck at scale (scripts/measure-live.sh). Writes a kubeconfig pointing at it.
 //!
 //!   cargo run --release --example fake_apiserver -- --apps 5000 --rollouts 1000 --kubeconfig kc.yaml
+//!
+//! With `--control` it reads commands from stdin, one a line, and answers `ok COMMAND` once
+//! done (scripts/measure-recovery.sh injects faults with them):
+//! `stop`, `start` (the same port and data), `compact` (history forgotten: a watch from an old
+//! resourceVersion gets 410 Gone in its stream), `compact-http` (… as the HTTP status),
+//! `storage-down` / `storage-up` (`/readyz` fails `etcd`, writes hang), `app NAME`,
+//! `rollout NAME` (created as a controller would), `bad-rollout NAME` (its steps a string).
 
 #[path = "../tests/integration/support/fake_kube.rs"]
 mod fake_kube;
@@ -27,35 +34,18 @@ async fn main() {
     let apps: usize = arg("--apps", "5000").parse().unwrap_or(5000);
     let rollouts: usize = arg("--rollouts", "1000").parse().unwrap_or(1000);
     let kubeconfig = arg("--kubeconfig", "kubeconfig.yaml");
-    let fake = fake_kube::FakeKube::start().await;
-    let app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    let mut fake = fake_kube::FakeKube::start().await;
+    let t = Templates {
+        app: load("argo-cd/application-synced-healthy-with-history.yaml"),
+        rollout: load("argo-rollouts/kubectl-plugin-canary-set/rollout.yaml"),
+        canary: load("argo-rollouts/kubectl-plugin-canary-set/canary-rs.yaml"),
+        stable: load("argo-rollouts/kubectl-plugin-canary-set/stable-rs.yaml"),
+    };
     for i in 0..apps {
-        let mut a = app.clone();
-        a["metadata"]["name"] = format!("app-{i:05}").into();
-        a["metadata"]["namespace"] = "argocd".into();
-        a["metadata"]["uid"] = format!("app-uid-{i}").into();
-        fake.put("applications", a);
+        t.put_app(&fake, &format!("app-{i:05}"));
     }
-    let dir = "argo-rollouts/kubectl-plugin-canary-set";
-    let (ro, canary, stable) = (
-        load(&format!("{dir}/rollout.yaml")),
-        load(&format!("{dir}/canary-rs.yaml")),
-        load(&format!("{dir}/stable-rs.yaml")),
-    );
     for i in 0..rollouts {
-        let uid = format!("ro-uid-{i}");
-        let mut r = ro.clone();
-        r["metadata"]["name"] = format!("ro-{i:04}").into();
-        r["metadata"]["namespace"] = "dev".into();
-        r["metadata"]["uid"] = uid.clone().into();
-        fake.put("rollouts", r);
-        for (base, tag) in [(&canary, "c"), (&stable, "s")] {
-            let mut rs = base.clone();
-            rs["metadata"]["name"] = format!("ro-{i:04}-{tag}").into();
-            rs["metadata"]["namespace"] = "dev".into();
-            rs["metadata"]["ownerReferences"][0]["uid"] = uid.clone().into();
-            fake.put("replicasets", rs);
-        }
+        t.put_rollout(&fake, &format!("ro-{i:04}"), false);
     }
     let kc = format!(
         "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
@@ -66,5 +56,72 @@ async fn main() {
         "serving {apps} applications and {rollouts} rollouts at {}",
         fake.url()
     );
+    if std::env::args().any(|a| a == "--control") {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(16);
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines().map_while(Result::ok) {
+                if tx.blocking_send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        while let Some(line) = rx.recv().await {
+            let (cmd, name) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+            match cmd {
+                "stop" => fake.stop(),
+                "start" => fake.resume().await,
+                "compact" => fake.compact(),
+                "compact-http" => fake.compact_gone_as_http(),
+                "storage-down" => fake.storage_down(true),
+                "storage-up" => fake.storage_down(false),
+                "app" => t.put_app(&fake, name),
+                "rollout" => t.put_rollout(&fake, name, false),
+                "bad-rollout" => t.put_rollout(&fake, name, true),
+                "" => continue,
+                other => {
+                    println!("unknown command {other:?}");
+                    continue;
+                }
+            }
+            println!("ok {}", line.trim());
+        }
+    }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+struct Templates {
+    app: Value,
+    rollout: Value,
+    canary: Value,
+    stable: Value,
+}
+
+impl Templates {
+    fn put_app(&self, fake: &fake_kube::FakeKube, name: &str) {
+        let mut a = self.app.clone();
+        a["metadata"]["name"] = name.into();
+        a["metadata"]["namespace"] = "argocd".into();
+        a["metadata"]["uid"] = format!("app-uid-{name}").into();
+        fake.put("applications", a);
+    }
+
+    /// A rollout with its canary and stable ReplicaSets; `malformed`: its steps a string.
+    fn put_rollout(&self, fake: &fake_kube::FakeKube, name: &str, malformed: bool) {
+        let uid = format!("ro-uid-{name}");
+        let mut r = self.rollout.clone();
+        r["metadata"]["name"] = name.into();
+        r["metadata"]["namespace"] = "dev".into();
+        r["metadata"]["uid"] = uid.clone().into();
+        if malformed {
+            r["spec"]["strategy"]["canary"]["steps"] = "setWeight: 20".into();
+        }
+        fake.put("rollouts", r);
+        for (base, tag) in [(&self.canary, "c"), (&self.stable, "s")] {
+            let mut rs = base.clone();
+            rs["metadata"]["name"] = format!("{name}-{tag}").into();
+            rs["metadata"]["namespace"] = "dev".into();
+            rs["metadata"]["ownerReferences"][0]["uid"] = uid.clone().into();
+            fake.put("replicasets", rs);
+        }
+    }
 }

@@ -234,7 +234,12 @@ impl App {
                     let deadline = self.action_timeout;
                     tokio::spawn(async move {
                         // Never silent: an answer, a refusal, or no answer by the deadline.
-                        let result = crate::ops::answer_within(deadline, op.run(req.clone())).await;
+                        let result = crate::ops::answer_within(
+                            deadline,
+                            crate::ops::server_of(req.kind),
+                            op.run(req.clone()),
+                        )
+                        .await;
                         if let Err(e) = &result {
                             tracing::warn!(action = req.kind.as_str(), target = %req.target, "action failed: {e}");
                         }

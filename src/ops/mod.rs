@@ -20,14 +20,24 @@ use crate::model::ActionError;
 /// minutes).
 pub async fn answer_within(
     deadline: std::time::Duration,
+    server: &str,
     run: impl std::future::Future<Output = Result<String, ActionError>>,
 ) -> Result<String, ActionError> {
     match tokio::time::timeout(deadline, run).await {
         Ok(r) => r,
         Err(_) => Err(ActionError::Unanswered(format!(
-            "no answer after {}s; the request may still be applied (check before sending it again)",
+            "no answer from {server} after {}s; the request may still be applied (check before sending it again)",
             deadline.as_secs()
         ))),
+    }
+}
+
+/// The server an action is sent to, as its messages name it.
+pub fn server_of(kind: crate::model::ActionKind) -> &'static str {
+    if kind.on_alert() {
+        "Alertmanager"
+    } else {
+        "the API server"
     }
 }
 
@@ -39,17 +49,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_action_without_an_answer_is_reported_at_its_deadline() {
         let never = std::future::pending::<Result<String, ActionError>>();
-        let r = answer_within(Duration::from_secs(30), never).await;
+        let r = answer_within(Duration::from_secs(30), "the API server", never).await;
         assert_eq!(
             r,
             Err(ActionError::Unanswered(
-                "no answer after 30s; the request may still be applied (check before sending it again)"
+                "no answer from the API server after 30s; the request may still be applied (check before sending it again)"
                     .into()
             ))
         );
         let quick = async { Ok::<_, ActionError>("synced".to_string()) };
         assert_eq!(
-            answer_within(Duration::from_secs(30), quick).await,
+            answer_within(Duration::from_secs(30), "Alertmanager", quick).await,
             Ok("synced".into())
         );
     }

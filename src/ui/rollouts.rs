@@ -63,6 +63,10 @@ pub fn pause_text(r: &Rollout, now: DateTime<Utc>) -> String {
 }
 
 pub fn weight_text(r: &Rollout) -> String {
+    if r.invalid.is_some() {
+        // Unreadable: its weights are not known (no borrowed 100/100%).
+        return "—".into();
+    }
     format!("{}/{}%", r.set_weight, r.actual_weight)
 }
 

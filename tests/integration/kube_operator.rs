@@ -297,7 +297,12 @@ async fn a_storage_outage_makes_the_api_server_degraded_by_its_checks_and_its_ha
         "velero-test",
         SyncOptions::default(),
     );
-    let result = opsdeck::ops::answer_within(Duration::from_secs(1), op.run(request.clone())).await;
+    let result = opsdeck::ops::answer_within(
+        Duration::from_secs(1),
+        "the API server",
+        op.run(request.clone()),
+    )
+    .await;
     assert!(
         matches!(result, Err(ActionError::Unanswered(_))),
         "{result:?}"
@@ -337,7 +342,12 @@ async fn a_storage_outage_makes_the_api_server_degraded_by_its_checks_and_its_ha
         s.problems().api_degraded.as_deref(),
         Some("writes unanswered")
     );
-    let result = opsdeck::ops::answer_within(Duration::from_secs(5), op.run(request.clone())).await;
+    let result = opsdeck::ops::answer_within(
+        Duration::from_secs(5),
+        "the API server",
+        op.run(request.clone()),
+    )
+    .await;
     assert!(result.is_ok(), "{result:?}");
     s.apply(Update::ActionDone(ActionOutcome { request, result }));
     assert_eq!(s.problems().api_degraded, None);

@@ -234,6 +234,13 @@ async fn a_malformed_object_does_not_hide_the_good_ones() {
     let text = support::render(&l.state, &dark, 200, 60);
     assert!(text.contains("✗ Invalid"), "{text}");
     assert!(!text.contains("odd        ♥"), "{text}");
+    // Nor borrowed weights: its row says none are known.
+    let row = text
+        .lines()
+        .flat_map(|l| l.split(['│', '┃']))
+        .find(|c| c.starts_with("odd "))
+        .unwrap_or_else(|| panic!("no row for odd: {text}"));
+    assert!(row.contains("✗ Invalid") && !row.contains('%'), "{row}");
 }
 
 #[tokio::test]

@@ -194,7 +194,9 @@ mod tests {
         // The answer: pending no more, and it may be sent again.
         s.apply(Update::ActionDone(ActionOutcome {
             request: req.clone(),
-            result: Err(ActionError::Unanswered("no answer after 30s".into())),
+            result: Err(ActionError::Unanswered(
+                "no answer from the API server after 30s".into(),
+            )),
         }));
         assert!(s.in_flight.is_empty());
         assert!(

@@ -55,6 +55,9 @@ struct Inner {
     proxies: BTreeMap<String, Proxy>,
     /// Readiness checks `/readyz` reports failing, as with its storage (etcd) down.
     not_ready: Vec<String>,
+    /// Stopped: a request on a connection opened before the stop is answered 503 with the
+    /// connection closed (new connections are refused), as a server going away does.
+    down: bool,
     /// Writes (PUT, PATCH, POST, DELETE) are held unanswered, as with etcd down: reads and
     /// watches go on from the watch cache.
     hang_writes: bool,
@@ -177,6 +180,7 @@ impl FakeKube {
             .await
             .unwrap_or_else(|e| panic!("bind {}: {e}", self.addr));
         self.addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        lock(&self.inner).down = false;
         let app = axum::Router::new()
             .fallback(handle)
             .with_state((self.inner.clone(), self.events.clone()));
@@ -192,10 +196,18 @@ impl FakeKube {
         self.listen().await;
     }
 
+    /// Serves again on the same port after [`FakeKube::stop`], with the same data.
+    pub async fn resume(&mut self) {
+        if self.server.is_none() {
+            self.listen().await;
+        }
+    }
+
     pub fn stop(&mut self) {
         if let Some(s) = self.server.take() {
             s.abort();
         }
+        lock(&self.inner).down = true;
         // Ending open watch streams: a broadcast sender is kept, so send a poison pill.
         let _ = self.events.send(Event {
             rv: 0,
@@ -425,6 +437,14 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     {
         let mut i = lock(&inner);
+        if i.down {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("connection", "close")],
+                "stopped",
+            )
+                .into_response();
+        }
         i.requests.push(Recorded {
             method: method.to_string(),
             path: path.clone(),
