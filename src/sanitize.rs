@@ -168,18 +168,43 @@ impl Sanitize for crate::model::Alert {
         fix(&mut self.description);
         fix(&mut self.fingerprint);
         self.silenced_by.iter_mut().for_each(fix);
-        self.labels.values_mut().for_each(fix);
+        self.inhibited_by.iter_mut().for_each(fix);
+        // Keys too: a label name is remote text as much as its value.
+        if self.labels.iter().any(|(k, v)| needs(k) || needs(v)) {
+            self.labels = std::mem::take(&mut self.labels)
+                .into_iter()
+                .map(|(k, v)| (clean_owned(&k), clean_owned(&v)))
+                .collect();
+        }
+        for s in &mut self.silences {
+            fix(&mut s.id);
+            fix(&mut s.created_by);
+            fix(&mut s.comment);
+        }
     }
+}
+
+/// Whether cleaning would change `s`.
+fn needs(s: &str) -> bool {
+    matches!(clean(s), Cow::Owned(_))
 }
 
 impl Sanitize for crate::model::ArgoApp {
     fn sanitize(&mut self) {
         fix(&mut self.name);
+        fix(&mut self.namespace);
+        self.invalid.iter_mut().for_each(fix);
+        fix(&mut self.project);
         fix(&mut self.health_message);
         fix(&mut self.revision);
         fix(&mut self.target_revision);
+        fix(&mut self.repo);
         fix(&mut self.source);
+        fix(&mut self.destination_namespace);
         self.images.iter_mut().for_each(fix);
+        for h in &mut self.history {
+            fix(&mut h.revision);
+        }
         if let Some(op) = self.operation.as_mut() {
             fix(&mut op.message);
             fix(&mut op.initiated_by);
@@ -190,6 +215,21 @@ impl Sanitize for crate::model::ArgoApp {
 impl Sanitize for crate::model::Rollout {
     fn sanitize(&mut self) {
         fix(&mut self.name);
+        fix(&mut self.namespace);
+        self.invalid.iter_mut().for_each(fix);
+        for step in &mut self.steps {
+            match step {
+                crate::model::CanaryStep::Analysis(names) => names.iter_mut().for_each(fix),
+                crate::model::CanaryStep::SetCanaryScale(t)
+                | crate::model::CanaryStep::Other(t) => fix(t),
+                _ => {}
+            }
+        }
+        if let Some(p) = self.pause.as_mut() {
+            fix(&mut p.reason);
+        }
+        fix(&mut self.stable_hash);
+        fix(&mut self.canary_hash);
         fix(&mut self.message);
         fix(&mut self.stable_image);
         fix(&mut self.canary_image);
@@ -208,11 +248,21 @@ impl Sanitize for crate::model::Rollout {
             fix(&mut i.destination_rule);
         }
         if let Some(a) = self.analysis.as_mut() {
+            fix(&mut a.name);
             fix(&mut a.message);
             for m in &mut a.metrics {
+                fix(&mut m.name);
                 fix(&mut m.last_value);
+                fix(&mut m.condition);
             }
         }
+    }
+}
+
+impl Sanitize for crate::model::CpuSeries {
+    fn sanitize(&mut self) {
+        fix(&mut self.name);
+        fix(&mut self.namespace);
     }
 }
 

@@ -354,7 +354,12 @@ fn clean_update(u: &mut Update) {
             for n in v {
                 n.service = clean_owned(&n.service);
                 n.namespace = clean_owned(&n.namespace);
+                n.reason = clean_owned(&n.reason);
             }
+        }
+        Update::Cpu(c) => {
+            c.nodes.iter_mut().for_each(Sanitize::sanitize);
+            c.services.iter_mut().for_each(Sanitize::sanitize);
         }
         Update::Logs(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::VirtualServices(v) => v.iter_mut().for_each(Sanitize::sanitize),

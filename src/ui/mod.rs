@@ -373,6 +373,14 @@ mod tests {
     use unicode_width::UnicodeWidthStr;
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("OPSDECK_FUZZ_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256),
+            ..Default::default()
+        })]
+
         #[test]
         fn a_cut_never_overflows_its_width(
             s in proptest::string::string_regex("(a|é|日|☀|\\u{fe0f}|\\u{301}|👍|\\u{200d}| ){0,30}")

@@ -7,6 +7,7 @@ mod support;
 mod alertmanager;
 mod config_files;
 mod demo_platform;
+mod fuzz;
 mod http_limits;
 mod istio;
 mod kube_actions;
