@@ -24,8 +24,10 @@ for l in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"][0] in ("test", "lib"):
         print(m["executable"])' | tail -1
 }
-integration=$(bin_of --test integration)
-lib=$(bin_of --lib)
+# Copies: a build meanwhile does not swap the binaries under a run.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cp "$(bin_of --test integration)" "$tmp/integration"; integration="$tmp/integration"
+cp "$(bin_of --lib)" "$tmp/lib"; lib="$tmp/lib"
 printf '%-22s %8s %10s %s\n' target minutes cases result
 for t in "${targets[@]}"; do
   case "$t" in
