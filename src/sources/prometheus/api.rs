@@ -2,7 +2,6 @@
 //! errors in words. Samples are JSON strings ("NaN", "+Inf" included), times JSON numbers.
 
 use crate::net::http::Endpoint;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
@@ -85,92 +84,12 @@ impl Prometheus {
             Ok(r) => Ok(r.body),
             // Prometheus answers its own errors (400, 422, 503) as a JSON envelope: its words
             // beat the raw body. A proxy's or an auth layer's answer is shown as it came.
-            Err(e) => match result_of(&e.body, "") {
-                Err(m) if m.starts_with("Prometheus error") => Err(m),
-                _ => Err(e.message),
-            },
+            Err(e) => Err(super::wire::envelope_error(&e.body).unwrap_or(e.message)),
         }
     }
 }
 
-/// The `data.result` of a success envelope, or the error the envelope carries.
-fn result_of(body: &str, want: &str) -> Result<Vec<Value>, String> {
-    let v: Value = serde_json::from_str(body).map_err(|_| {
-        format!(
-            "not a Prometheus API answer: {}",
-            crate::net::http::short_body(body)
-        )
-    })?;
-    match v["status"].as_str() {
-        Some("success") => {}
-        Some("error") => {
-            return Err(format!(
-                "Prometheus error {}: {}",
-                v["errorType"].as_str().unwrap_or("?"),
-                v["error"].as_str().unwrap_or("")
-            ));
-        }
-        _ => return Err("not a Prometheus API answer (no status)".into()),
-    }
-    let rt = v["data"]["resultType"].as_str().unwrap_or("");
-    if rt != want {
-        return Err(format!("expected a {want}, Prometheus answered a {rt}"));
-    }
-    match &v["data"]["result"] {
-        Value::Array(a) => Ok(a.clone()),
-        _ => Err("Prometheus answer without data.result".into()),
-    }
-}
-
-fn labels(v: &Value) -> Labels {
-    v["metric"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `[1724930400.123, "0.0421"]` → (seconds, value).
-fn point(p: &Value) -> Option<(f64, f64)> {
-    let t = p.get(0)?.as_f64()?;
-    let v = p.get(1)?.as_str()?.parse::<f64>().ok()?;
-    Some((t, v))
-}
-
-pub fn parse_vector(body: &str) -> Result<Vec<Sample>, String> {
-    Ok(result_of(body, "vector")?
-        .iter()
-        .filter_map(|s| {
-            let (_, value) = point(&s["value"])?;
-            Some(Sample {
-                labels: labels(s),
-                value,
-            })
-        })
-        .collect())
-}
-
-pub fn parse_matrix(body: &str) -> Result<Vec<Series>, String> {
-    Ok(result_of(body, "matrix")?
-        .iter()
-        .map(|s| Series {
-            labels: labels(s),
-            points: s["values"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(point)
-                        .filter(|(_, v)| v.is_finite())
-                        .map(|(t, v)| (t.round() as i64, v))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect())
-}
+pub use super::wire::{parse_matrix, parse_vector};
 
 #[cfg(test)]
 mod tests {

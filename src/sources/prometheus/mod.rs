@@ -10,6 +10,7 @@
 pub mod api;
 pub mod cpu;
 mod poller;
+mod wire;
 
 use crate::net::http::{Endpoint, ServiceRef};
 use crate::sources::mesh::MeshProvider;
