@@ -49,6 +49,10 @@ pub fn cap(s: &str) -> Cow<'_, str> {
 /// Removes escape sequences, C0/C1 controls and bidi overrides; tabs become spaces; newlines
 /// become spaces too (one screen row per call).
 pub fn clean(s: &str) -> Cow<'_, str> {
+    // Most remote text is printable ASCII: one pass over the bytes says so.
+    if s.len() <= MAX_LINE && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let needs = s.chars().any(|c| c.is_control() || is_invisible_format(c));
     if !needs && s.len() <= MAX_LINE {
         return Cow::Borrowed(s);

@@ -77,12 +77,12 @@ impl Alert {
     }
 
     /// What the alert is about: the service, pod or node it names.
-    pub fn subject(&self) -> String {
+    pub fn subject(&self) -> &str {
         for key in ["service", "pod", "node", "instance", "app"] {
             if let Some(v) = self.labels.get(key) {
-                return v.clone();
+                return v;
             }
         }
-        String::new()
+        ""
     }
 }

@@ -20,17 +20,21 @@ impl State {
                 self.mark_ok(SourceId::Apps);
                 let keep = self.selected_id(Pane::Apps);
                 let tl = &mut self.timeline;
-                let old = self.apps.clone();
-                keyed::snapshot(&mut self.apps, apps, |o, n| tl.note_app(now, o, n));
+                let (changed, old) =
+                    keyed::snapshot(&mut self.apps, apps, |o, n| tl.note_app(now, o, n));
                 self.resort(Pane::Apps, keep);
-                old != self.apps
+                drop(old);
+                changed
             }
             Update::AppUpserted(app) => {
                 self.mark_ok(SourceId::Apps);
                 let keep = self.selected_id(Pane::Apps);
                 let tl = &mut self.timeline;
-                let changed = keyed::upsert(&mut self.apps, app, |o, n| tl.note_app(now, o, n));
-                self.resort(Pane::Apps, keep);
+                let (changed, _) =
+                    keyed::upsert(&mut self.apps, app, |o, n| tl.note_app(now, o, n));
+                if changed {
+                    self.resort(Pane::Apps, keep);
+                }
                 changed
             }
             Update::AppDeleted { namespace, name } => {
@@ -43,21 +47,22 @@ impl State {
                 self.mark_ok(SourceId::Rollouts);
                 let keep = self.selected_id(Pane::Rollouts);
                 let tl = &mut self.timeline;
-                let old = self.rollouts.clone();
-                keyed::snapshot(&mut self.rollouts, rollouts, |o, n| {
+                let (changed, old) = keyed::snapshot(&mut self.rollouts, rollouts, |o, n| {
                     tl.note_rollout(now, o, n)
                 });
                 self.resort(Pane::Rollouts, keep);
-                let changed = old != self.rollouts;
+                drop(old);
                 self.rollouts_changed(changed)
             }
             Update::RolloutUpserted(r) => {
                 self.mark_ok(SourceId::Rollouts);
                 let keep = self.selected_id(Pane::Rollouts);
                 let tl = &mut self.timeline;
-                let changed =
+                let (changed, _) =
                     keyed::upsert(&mut self.rollouts, *r, |o, n| tl.note_rollout(now, o, n));
-                self.resort(Pane::Rollouts, keep);
+                if changed {
+                    self.resort(Pane::Rollouts, keep);
+                }
                 self.rollouts_changed(changed)
             }
             Update::RolloutDeleted { namespace, name } => {

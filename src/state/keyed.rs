@@ -9,8 +9,6 @@ use std::collections::HashMap;
 pub trait Keyed: PartialEq + Sized {
     fn namespace(&self) -> &str;
     fn name(&self) -> &str;
-    /// Puts a list in its display order.
-    fn order(list: &mut [Self]);
 }
 
 impl Keyed for ArgoApp {
@@ -19,12 +17,6 @@ impl Keyed for ArgoApp {
     }
     fn name(&self) -> &str {
         &self.name
-    }
-    /// Sync wave first (the order Argo CD applies them), then name.
-    fn order(apps: &mut [Self]) {
-        apps.sort_by(|a, b| {
-            (a.sync_wave, &a.name, &a.namespace).cmp(&(b.sync_wave, &b.name, &b.namespace))
-        });
     }
 }
 
@@ -35,52 +27,56 @@ impl Keyed for Rollout {
     fn name(&self) -> &str {
         &self.name
     }
-    fn order(r: &mut [Self]) {
-        r.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
-    }
 }
 
 fn same<T: Keyed>(a: &T, namespace: &str, name: &str) -> bool {
     a.name() == name && a.namespace() == namespace
 }
 
-/// Replaces the whole list with a snapshot; `seen(old, new)` for every object of it.
+/// Replaces the whole list with a snapshot; `seen(old, new)` for every object of it. Returns
+/// whether any object was added, removed or changed (compared by key, not by order: the
+/// caller puts the list in its order after). The replaced objects are returned, for the
+/// caller to drop where it costs nothing.
 pub fn snapshot<T: Keyed>(
     list: &mut Vec<T>,
-    mut new: Vec<T>,
+    new: Vec<T>,
     mut seen: impl FnMut(Option<&T>, &T),
-) -> bool {
+) -> (bool, Vec<T>) {
+    let mut changed = list.len() != new.len();
     {
         let by_key: HashMap<(&str, &str), &T> = list
             .iter()
             .map(|x| ((x.namespace(), x.name()), x))
             .collect();
         for n in &new {
-            seen(by_key.get(&(n.namespace(), n.name())).copied(), n);
+            let old = by_key.get(&(n.namespace(), n.name())).copied();
+            changed |= old != Some(n);
+            seen(old, n);
         }
     }
-    T::order(&mut new);
-    let changed = *list != new;
-    *list = new;
-    changed
+    (changed, std::mem::replace(list, new))
 }
 
-/// Inserts or replaces one object; `seen(old, new)` first.
-pub fn upsert<T: Keyed>(list: &mut Vec<T>, item: T, seen: impl FnOnce(Option<&T>, &T)) -> bool {
+/// Inserts or replaces one object; `seen(old, new)` first. Returns whether it changed, and
+/// where it is now (a new one is put last: the caller puts the list in its order).
+pub fn upsert<T: Keyed>(
+    list: &mut Vec<T>,
+    item: T,
+    seen: impl FnOnce(Option<&T>, &T),
+) -> (bool, usize) {
     let pos = list
         .iter()
         .position(|x| same(x, item.namespace(), item.name()));
     seen(pos.map(|i| &list[i]), &item);
     match pos {
-        Some(i) if list[i] == item => false,
+        Some(i) if list[i] == item => (false, i),
         Some(i) => {
             list[i] = item;
-            true
+            (true, i)
         }
         None => {
             list.push(item);
-            T::order(list);
-            true
+            (true, list.len() - 1)
         }
     }
 }

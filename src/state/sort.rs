@@ -170,16 +170,42 @@ fn routes_order(key: SortKey, a: &RouteStats, b: &RouteStats) -> Ordering {
     }
 }
 
-fn alerts_order(key: SortKey, a: &Alert, b: &Alert) -> Ordering {
-    let firing = |x: &Alert| x.state != AlertState::Firing;
-    let by_name = || (&a.name, a.subject()).cmp(&(&b.name, b.subject()));
-    match key {
-        SortKey::Newest => b.starts_at.cmp(&a.starts_at).then_with(by_name),
-        SortKey::Name => by_name(),
-        _ => (firing(a), a.severity)
-            .cmp(&(firing(b), b.severity))
-            .then_with(by_name),
+/// Where an alert goes: firing first by severity (problems), newest first, or by name; then
+/// by name and subject.
+fn alerts_key(
+    key: SortKey,
+    a: &Alert,
+) -> (bool, Option<Severity>, std::cmp::Reverse<i64>, &str, &str) {
+    let (firing, severity, newest) = match key {
+        SortKey::Newest => (false, None, a.starts_at.timestamp_millis()),
+        SortKey::Name => (false, None, 0),
+        _ => (a.state != AlertState::Firing, Some(a.severity), 0),
+    };
+    (
+        firing,
+        severity,
+        std::cmp::Reverse(newest),
+        a.name.as_str(),
+        a.subject(),
+    )
+}
+
+/// The order of `list` by a key computed once for each element, not once for each comparison
+/// (a rank that judges a canary, an alert's subject looked up in its labels). Stable: the
+/// index breaks ties.
+fn order_by<'a, T, K: Ord>(list: &'a [T], key: impl FnMut(&'a T) -> K) -> Vec<usize> {
+    let mut keyed: Vec<(K, usize)> = list.iter().map(key).zip(0..).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Puts `list` in `order` (indices into it, each once).
+fn permute<T>(list: &mut Vec<T>, order: Vec<usize>) {
+    if order.iter().enumerate().all(|(k, i)| k == *i) {
+        return;
     }
+    let mut slots: Vec<Option<T>> = std::mem::take(list).into_iter().map(Some).collect();
+    *list = order.into_iter().filter_map(|i| slots[i].take()).collect();
 }
 
 impl State {
@@ -193,43 +219,43 @@ impl State {
     pub(super) fn resort(&mut self, pane: Pane, keep: Option<String>) {
         let key = self.ui.sort[pane];
         match pane {
-            Pane::Apps => self.apps.sort_by(|a, b| {
-                let by_wave = || {
-                    (a.sync_wave, &a.name, &a.namespace).cmp(&(b.sync_wave, &b.name, &b.namespace))
-                };
-                match key {
-                    SortKey::Problems => app_rank(a).cmp(&app_rank(b)).then_with(by_wave),
-                    SortKey::Name => (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)),
-                    _ => by_wave(),
-                }
-            }),
+            Pane::Apps => {
+                let order = order_by(&self.apps, |a| {
+                    let rank = if key == SortKey::Problems {
+                        app_rank(a)
+                    } else {
+                        0
+                    };
+                    let wave = if key == SortKey::Name { 0 } else { a.sync_wave };
+                    (rank, wave, a.name.as_str(), a.namespace.as_str())
+                });
+                permute(&mut self.apps, order);
+            }
             Pane::Rollouts => {
-                let mut list = std::mem::take(&mut self.rollouts);
-                if key == SortKey::Problems {
-                    let mut ranked: Vec<(u8, Rollout)> = list
-                        .into_iter()
-                        .map(|r| (rollout_rank(&r, self.canary_worse(&r).is_some()), r))
-                        .collect();
-                    ranked.sort_by(|(ra, a), (rb, b)| {
-                        (ra, &a.name, &a.namespace).cmp(&(rb, &b.name, &b.namespace))
-                    });
-                    list = ranked.into_iter().map(|(_, r)| r).collect();
-                } else {
-                    list.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace)));
-                }
-                self.rollouts = list;
+                let problems = key == SortKey::Problems;
+                let order = order_by(&self.rollouts, |r| {
+                    let rank = if problems {
+                        rollout_rank(r, self.canary_worse(r).is_some())
+                    } else {
+                        0
+                    };
+                    (rank, r.name.as_str(), r.namespace.as_str())
+                });
+                permute(&mut self.rollouts, order);
             }
             Pane::Routes => {
                 self.routes.sort_by(|a, b| routes_order(key, a, b));
                 self.index_routes();
             }
-            Pane::Alerts => self.alerts.sort_by(|a, b| alerts_order(key, a, b)),
+            Pane::Alerts => {
+                let order = order_by(&self.alerts, |a| alerts_key(key, a));
+                permute(&mut self.alerts, order);
+            }
             Pane::Cpu | Pane::Logs => return,
         }
         let found = keep.and_then(|id| {
             let idx = self.indices(pane);
-            (0..idx.len())
-                .find(|&k| idx.get(k).and_then(|i| row_id(self, pane, i)) == Some(id.clone()))
+            (0..idx.len()).find(|&k| idx.get(k).is_some_and(|i| row_is(self, pane, i, &id)))
         });
         match found {
             Some(k) => self.set_pos(pane, k),
@@ -278,6 +304,24 @@ impl State {
             .get(&(namespace.to_string(), service.to_string()))
             .map(|ix| ix.iter().filter_map(|i| self.routes.get(*i)).collect())
             .unwrap_or_default()
+    }
+}
+
+/// Whether row `i` is the one [`row_id`] called `id` (without making an id for every row).
+fn row_is(s: &State, pane: Pane, i: usize, id: &str) -> bool {
+    let two = |a: &str, b: &str| {
+        id.strip_prefix(a)
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|r| r == b)
+    };
+    match pane {
+        Pane::Apps => s.apps.get(i).is_some_and(|a| two(&a.namespace, &a.name)),
+        Pane::Rollouts => s
+            .rollouts
+            .get(i)
+            .is_some_and(|r| two(&r.namespace, &r.name)),
+        Pane::Alerts => s.alerts.get(i).is_some_and(|a| a.fingerprint == id),
+        _ => row_id(s, pane, i).as_deref() == Some(id),
     }
 }
 

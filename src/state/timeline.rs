@@ -302,7 +302,12 @@ impl Timeline {
         }
         for a in old.iter().filter(|a| a.state == AlertState::Firing) {
             if !now_listed.contains(a.fingerprint.as_str()) {
-                self.record(now, ChangeKind::AlertResolved, &a.name, a.subject());
+                self.record(
+                    now,
+                    ChangeKind::AlertResolved,
+                    &a.name,
+                    a.subject().to_string(),
+                );
             }
         }
     }

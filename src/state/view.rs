@@ -97,10 +97,7 @@ impl State {
                         return false;
                     }
                     f.is_empty()
-                        || matches(
-                            &f,
-                            &[&a.name, &a.summary, &a.subject(), a.severity.as_str()],
-                        )
+                        || matches(&f, &[&a.name, &a.summary, a.subject(), a.severity.as_str()])
                 }
                 Pane::Cpu => matches(&f, &[&self.cpu.services[i].name]),
             })

@@ -113,7 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             } else {
                 Span::styled(a.name.as_str(), body)
             },
-            Span::styled(a.subject(), body),
+            Span::styled(a.subject().to_string(), body),
             Span::styled(fmt_age((s.now - a.starts_at).num_seconds()), t.muted),
         ];
         if wide {
