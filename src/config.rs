@@ -227,6 +227,13 @@ pub struct Cli {
     /// it as unanswered (it may still be applied).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECS")]
     pub action_timeout: u64,
+    /// Canary is judged worse than stable only when its excess failure rate is significant at
+    /// this two-sided level (the interval shown is at 1 − this) …
+    #[arg(long, default_value_t = 0.05, value_parser = parse_level, value_name = "ALPHA")]
+    pub significance: f64,
+    /// … and at least this many percentage points (docs/verdict.md).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_points, value_name = "POINTS")]
+    pub min_effect: f64,
     /// A list's order at start, `PANE=ORDER`, repeatable: apps=problems|wave|name,
     /// rollouts=problems|name, routes=problems|rps|name, alerts=problems|newest|name.
     /// Problems first is the default everywhere; `o` cycles the focused list.
@@ -281,6 +288,8 @@ pub struct Config {
     /// Each list's order at start (`--sort`).
     pub sort: Vec<(crate::layout::Pane, crate::state::SortKey)>,
     pub action_timeout: std::time::Duration,
+    /// How canary is judged against stable.
+    pub judge: crate::model::stats::Judge,
     pub prometheus: Option<String>,
     pub prometheus_service: Option<String>,
     pub prometheus_token: Option<Secret>,
@@ -354,6 +363,10 @@ impl Config {
             log_lines: cli.log_lines.clamp(100, 5_000_000),
             sort: cli.sort,
             action_timeout: std::time::Duration::from_secs(cli.action_timeout),
+            judge: crate::model::stats::Judge {
+                alpha: cli.significance,
+                min_effect: cli.min_effect / 100.0,
+            },
             prometheus: cli.prometheus,
             prometheus_service: cli.prometheus_service,
             prometheus_token: cli.prometheus_token.map(Secret),
@@ -474,4 +487,22 @@ pub struct ContextPolicy {
     /// A red banner, and every action needs the target's name typed.
     #[serde(default)]
     pub protected: bool,
+}
+
+/// A significance level: a probability strictly between 0 and 0.5.
+fn parse_level(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 0.5 => Ok(v),
+        _ => Err(format!("{s}: a level between 0 and 0.5, such as 0.05")),
+    }
+}
+
+/// Percentage points of failure rate: 0 to 100.
+fn parse_points(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s}: percentage points between 0 and 100, such as 1"
+        )),
+    }
 }

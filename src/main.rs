@@ -509,6 +509,7 @@ fn main() -> color_eyre::Result<()> {
         };
         let mut state = State::new(platform.context, platform.start, cfg.log_lines);
         state.theme_names = opsdeck::theme::names();
+        state.judge = cfg.judge;
         state.ui.layout_spec = cfg.layout.clone();
         state.ui.cpu.index = cfg.cpu_window;
         state.ui.routes.index = cfg.route_window;

@@ -9,6 +9,7 @@ pub mod log;
 pub mod mesh;
 pub mod rollout;
 pub mod route;
+pub mod stats;
 pub mod time;
 
 pub use action::{

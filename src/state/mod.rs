@@ -120,6 +120,8 @@ pub struct State {
     rollout_name_chars: usize,
     /// Theme names `:theme` offers (set by the loop from the built-in and user themes).
     pub theme_names: Vec<String>,
+    /// How canary is judged against stable (`--significance`, `--min-effect`).
+    pub judge: crate::model::stats::Judge,
 }
 
 impl State {
@@ -144,6 +146,7 @@ impl State {
             ui: Ui::default(),
             flash: None,
             in_flight: Vec::new(),
+            judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,
             next_log_seq: 1,

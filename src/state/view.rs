@@ -170,8 +170,45 @@ pub struct CockpitView<'a> {
     pub blind: Option<String>,
 }
 
-/// Canary success below stable by this many points is a concern.
-const SUCCESS_GAP: f64 = 0.01;
+/// `95% CI 6.4–9.3` (failure rate points).
+pub fn fmt_interval(c: &stats::Comparison, judge: stats::Judge) -> String {
+    format!(
+        "{}% CI {:.1}–{:.1}",
+        (1.0 - judge.alpha) * 100.0,
+        c.low * 100.0,
+        c.high * 100.0
+    )
+}
+
+/// `1,511 more canary requests (~13m at its rate)`.
+pub fn fmt_more(more: u64, secs: Option<u64>) -> String {
+    let when = secs.map_or_else(
+        || " (it gets none now)".to_string(),
+        |s| format!(" (~{} at its rate)", crate::model::time::fmt_age(s as i64)),
+    );
+    format!("{more} more canary requests{when}")
+}
+
+/// When every route with canary traffic lacks the sample to judge: which needs most.
+fn not_enough(state: &State, routes: &[&RouteStats]) -> Option<String> {
+    let mut worst: Option<(u64, Option<u64>, String)> = None;
+    for r in routes {
+        match state.route_comparison(r).map(|c| c.verdict) {
+            Some(stats::Verdict::NotEnough {
+                more_requests,
+                more_secs,
+            }) if worst.as_ref().is_none_or(|w| more_requests > w.0) => {
+                worst = Some((more_requests, more_secs, r.label().to_string()));
+            }
+            Some(stats::Verdict::NotEnough { .. }) => {}
+            // One route judged is a judgement.
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    let (more, secs, label) = worst?;
+    Some(format!("{label} needs {}", fmt_more(more, secs)))
+}
 
 pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'a> {
     let svc = rollout.name.as_str();
@@ -184,8 +221,11 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             let (Some(c), Some(s)) = (&r.canary, &r.stable) else {
                 continue;
             };
-            if let (Some(cs), Some(ss)) = (c.effective_success, s.effective_success)
-                && ss - cs > SUCCESS_GAP
+            if let (Some(cs), Some(ss), Some(cmp)) = (
+                c.effective_success,
+                s.effective_success,
+                state.route_comparison(r),
+            ) && cmp.verdict == stats::Verdict::Worse
             {
                 // The flag that explains it, when the mesh reports one (Istio).
                 let why = c
@@ -195,17 +235,15 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                     .unwrap_or_default();
                 let w = state.ui.routes.secs();
                 concerns.push(format!(
-                    "{}: canary success {:.1}% of {} vs stable {:.1}% of {} in {}{why}",
+                    "{}: canary fails {:.1} pts more often ({}): {:.1}% of {} vs stable {:.1}% of {} in {}{why}",
                     r.label(),
+                    cmp.diff * 100.0,
+                    fmt_interval(&cmp, state.judge),
                     cs * 100.0,
                     fmt_requests(c.rps, w),
                     ss * 100.0,
                     fmt_requests(s.rps, w),
-                    if w.is_multiple_of(60) {
-                        format!("{}m", w / 60)
-                    } else {
-                        format!("{w}s")
-                    },
+                    crate::model::time::fmt_window(w),
                 ));
             }
             if s.p95_ms > 0.0 && c.p95_ms > 2.0 * s.p95_ms && c.rps > 0.0 {
@@ -251,6 +289,11 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
         .all(|r| r.canary.as_ref().is_none_or(|c| c.rps <= 0.0))
     {
         Some("no requests have reached the canary in the window yet".into())
+    } else if concerns.is_empty()
+        && let Some(short) = not_enough(state, &routes)
+    {
+        // No concern, but no evidence either: say what the sample lacks.
+        Some(short)
     } else {
         None
     };
@@ -271,6 +314,23 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
 }
 
 impl State {
+    /// Canary against stable on a route, on the counts of the window; None without both.
+    pub fn route_comparison(&self, r: &RouteStats) -> Option<stats::Comparison> {
+        let (c, s) = (r.canary.as_ref()?, r.stable.as_ref()?);
+        let (cs, ss) = (c.effective_success?, s.effective_success?);
+        let w = f64::from(self.ui.routes.secs());
+        let counts = |rps: f64, success: f64| {
+            let n = (rps * w).max(0.0);
+            (n, n * (1.0 - success.clamp(0.0, 1.0)))
+        };
+        Some(stats::compare(
+            counts(c.rps, cs),
+            counts(s.rps, ss),
+            c.rps,
+            self.judge,
+        ))
+    }
+
     /// What the logs are narrowed to (`=`): a service, then its canary or its stable pods.
     pub fn log_scope(&self) -> Option<LogScope> {
         let (svc, track) = self.ui.logs.narrow.as_ref()?;

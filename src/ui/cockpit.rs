@@ -311,17 +311,21 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
     const REQS: usize = 1;
     const P95: usize = 2;
     const RPS: usize = 3;
-    let widths = [15u16, 13, 13, 11];
-    let mut shown = [false; 4];
-    let mut used = route_w.min(12);
-    for k in [SUCCESS, REQS, P95, RPS] {
-        if used + 1 + widths[k] <= area.width {
+    const VERDICT: usize = 4;
+    let widths = [15u16, 13, 13, 11, 24];
+    let mut shown = [false; 5];
+    // The route keeps up to 20 columns before latency and rate give way; below that it is
+    // cut only for success, the sample and the verdict.
+    let keep = |k: usize| if k == P95 || k == RPS { 20 } else { 12 };
+    let mut used = 0;
+    for k in [SUCCESS, VERDICT, REQS, P95, RPS] {
+        if used + route_w.min(keep(k)) + 1 + widths[k] <= area.width {
             used += 1 + widths[k];
             shown[k] = true;
         }
     }
-    let route_w = route_w.min(area.width.saturating_sub(used - route_w.min(12)));
-    let order = [SUCCESS, P95, RPS, REQS];
+    let route_w = route_w.min(area.width.saturating_sub(used));
+    let order = [SUCCESS, REQS, VERDICT, P95, RPS];
     let pair = |c: String, cst, s: String, sst| {
         Cell::from(Line::from(vec![
             Span::styled(c, cst),
@@ -354,6 +358,7 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
                     fmt_rps(s.rps),
                     t.stable,
                 ),
+                VERDICT => verdict_cell(v, r),
                 // The sample behind the rates: requests in the window.
                 _ => pair(
                     c.map(|c| fmt_requests(c.rps, window)).unwrap_or_else(dash),
@@ -372,6 +377,7 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
         format!("REQS/{}", super::fmt_window(window)),
         "P95 ms c / s".to_string(),
         "RPS c / s".to_string(),
+        "CANARY VS STABLE".to_string(),
     ];
     let mut header = vec!["ROUTE".to_string()];
     let mut constraints = vec![Constraint::Length(route_w)];
@@ -383,6 +389,32 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
         .header(Row::new(header).style(t.muted))
         .column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// What the counts say of the canary on a route: `worse +7.8 pts (6.4–9.3)`, `no harm +0.1
+/// pts`, `need 1511 more`, or `—` without a canary/stable split.
+fn verdict_cell<'a>(v: &View, r: &crate::model::RouteStats) -> Cell<'a> {
+    use crate::model::stats::Verdict;
+    let t = v.theme;
+    let Some(c) = v.state.route_comparison(r) else {
+        return Cell::from(Span::styled("—", t.muted));
+    };
+    let (text, st) = match c.verdict {
+        Verdict::Worse => (
+            format!(
+                "worse {:+.1} ({:.1}–{:.1})",
+                c.diff * 100.0,
+                c.low * 100.0,
+                c.high * 100.0
+            ),
+            t.error,
+        ),
+        Verdict::NoEvidence => (format!("no harm {:+.1} pts", c.diff * 100.0), t.ok),
+        Verdict::NotEnough { more_requests, .. } => {
+            (format!("need {more_requests} more req"), t.warn)
+        }
+    };
+    Cell::from(Span::styled(text, st))
 }
 
 /// The mesh's own weight for the canary, when a VirtualService carries it.

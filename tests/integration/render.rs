@@ -96,9 +96,34 @@ fn cockpit_of_a_bad_canary() {
     snap("cockpit_bad_canary", &mut d, |_| {});
     let text = render(&d.state, &dark(), 120, 40);
     assert!(
-        text.contains("✗ canary worse: GET /products: canary success 92."),
+        text.contains("✗ canary worse: GET /products: canary fails 7.8 pts more often (95% CI"),
         "{text}"
     );
+}
+
+/// A canary that looks as good as stable on too few requests is not called good: the cockpit
+/// says how many more requests each route needs, and the verdict line which needs most.
+#[test]
+fn a_healthy_canary_on_little_traffic_is_not_enough_to_judge() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    select_rollout(&mut d, "user");
+    d.state.handle(Intent::Open);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("? cannot judge the canary yet: POST /auth needs ")
+            && text.contains(" more canary requests (~"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CANARY VS STABLE") && text.contains("more req"),
+        "{text}"
+    );
+    assert!(!text.contains("✗ canary worse"), "{text}");
+    // A 15-minute window holds enough requests to say there is no evidence of harm.
+    d.state.ui.routes.index = 2;
+    d.run(900);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("no harm"), "{text}");
 }
 
 #[test]
@@ -118,8 +143,7 @@ fn titanium_routes_and_cockpit_on_istio() {
     snap("titanium_cockpit_bad_canary", &mut d, |_| {});
     let text = render(&d.state, &dark(), 200, 60);
     assert!(
-        text.contains("✗ canary worse: GET /posts: canary success")
-            && text.contains("circuit open"),
+        text.contains("✗ canary worse: GET /posts: canary fails") && text.contains("circuit open"),
         "{text}"
     );
     assert!(
@@ -545,7 +569,7 @@ fn a_canary_judged_worse_says_so_in_the_list_and_in_the_promote_confirmation() {
         row.contains("✗ worse") && !row.contains("promote?"),
         "{row}"
     );
-    assert!(row.contains("✗ GET /products: canary success"), "{row}");
+    assert!(row.contains("✗ GET /products: canary fails"), "{row}");
     d.state.handle(Intent::Act(ActionKind::Promote));
     let text = render(&d.state, &dark(), 120, 40);
     assert!(
@@ -796,7 +820,11 @@ fn the_cockpit_keeps_its_status_and_verdict_at_40x10_and_its_charts_share_a_time
     assert!(first_bar > 20, "canary CPU drawn from the left: {cpu_half}");
     // The sample under every rate.
     assert!(big.contains("REQS/1m"), "{big}");
-    assert!(big.contains("canary success 92.2% of"), "{big}");
+    assert!(
+        big.contains("canary fails 7.8 pts more often (95% CI"),
+        "{big}"
+    );
+    assert!(big.contains("worse +7.8 ("), "{big}");
 }
 
 #[test]

@@ -244,7 +244,10 @@ mod tests {
         let why = s
             .canary_worse(&store)
             .expect("the bad canary is judged worse");
-        assert!(why.contains("canary success"), "{why}");
+        assert!(
+            why.contains("canary fails 7.8 pts more often (95% CI"),
+            "{why}"
+        );
         select_rollout(&mut s, "store");
         s.handle(Intent::Act(ActionKind::Promote));
         let Some(Overlay::Confirm(p)) = &s.ui.overlay else {

@@ -1,0 +1,270 @@
+//! Is the canary worse than stable, or is there not enough traffic to say? Failure rates are
+//! compared on their counts (requests and failures in the window), never as two bare
+//! percentages: the difference with Newcombe's hybrid score interval (Wilson intervals of each
+//! side combined; Newcombe 1998, "Interval estimation for the difference between independent
+//! proportions", method 10), and how many requests a difference of the minimum effect needs to
+//! be seen (normal approximation, 80 % power). docs/verdict.md says how the verdict follows.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// The settings a verdict is judged by (`--significance`, `--min-effect`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Judge {
+    /// Two-sided significance level: the interval is at 1 − `alpha`.
+    pub alpha: f64,
+    /// The smallest excess failure rate that counts as harm, as a fraction (0.01 = 1 point).
+    pub min_effect: f64,
+}
+
+impl Default for Judge {
+    fn default() -> Self {
+        Judge {
+            alpha: 0.05,
+            min_effect: 0.01,
+        }
+    }
+}
+
+/// What the counts say.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// The canary fails more often, beyond chance at the level and by at least the minimum
+    /// effect.
+    Worse,
+    /// Enough requests to have seen the minimum effect, and it is not there.
+    NoEvidence,
+    /// Too few requests to tell: this many more to the canary, and at its current rate that
+    /// many seconds (None when it gets none).
+    NotEnough {
+        more_requests: u64,
+        more_secs: Option<u64>,
+    },
+}
+
+/// Canary against stable on one route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub canary_requests: f64,
+    pub stable_requests: f64,
+    /// Canary failure rate minus stable's (= stable success minus canary's): > 0 is worse.
+    pub diff: f64,
+    /// The interval of `diff` at 1 − alpha.
+    pub low: f64,
+    pub high: f64,
+    /// Requests each side needs for a difference of the minimum effect to show.
+    pub needed: f64,
+    pub verdict: Verdict,
+}
+
+fn z_of(alpha: f64) -> f64 {
+    // A standard normal always exists; its quantile of a probability in (0, 1) is finite.
+    Normal::new(0.0, 1.0).map_or(1.959_964, |n| {
+        n.inverse_cdf(1.0 - alpha.clamp(1e-9, 0.5) / 2.0)
+    })
+}
+
+/// The Wilson score interval of `x` successes in `n` trials at quantile `z`.
+fn wilson(x: f64, n: f64, z: f64) -> (f64, f64) {
+    if n <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let p = (x / n).clamp(0.0, 1.0);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Newcombe's hybrid score interval of p1 − p2 (x1 of n1 against x2 of n2).
+pub fn difference_interval(x1: f64, n1: f64, x2: f64, n2: f64, alpha: f64) -> (f64, f64, f64) {
+    let z = z_of(alpha);
+    let p1 = if n1 > 0.0 {
+        (x1 / n1).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let p2 = if n2 > 0.0 {
+        (x2 / n2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (l1, u1) = wilson(x1, n1, z);
+    let (l2, u2) = wilson(x2, n2, z);
+    let d = p1 - p2;
+    let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
+    let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
+    (d, low.max(-1.0), high.min(1.0))
+}
+
+/// Requests per side for an excess failure rate of `effect` over `base` to show at `alpha`
+/// (two-sided) with 80 % power.
+pub fn needed_per_side(base: f64, effect: f64, alpha: f64) -> f64 {
+    let effect = effect.max(1e-6);
+    let p2 = base.clamp(0.0, 1.0);
+    let p1 = (p2 + effect).min(1.0);
+    // z of 80 % power.
+    const Z_POWER: f64 = 0.841_621_233_572_914_4;
+    let z = z_of(alpha) + Z_POWER;
+    let var = (p1 * (1.0 - p1) + p2 * (1.0 - p2)).max(effect * (1.0 - effect));
+    z * z * var / (effect * effect)
+}
+
+/// Judges a canary's failures against stable's, from the requests and failures in the window.
+pub fn compare(
+    canary: (f64, f64),
+    stable: (f64, f64),
+    canary_rps: f64,
+    judge: Judge,
+) -> Comparison {
+    let clean = |(n, f): (f64, f64)| {
+        let n = if n.is_finite() { n.max(0.0) } else { 0.0 };
+        let f = if f.is_finite() { f.clamp(0.0, n) } else { 0.0 };
+        (n, f)
+    };
+    let ((nc, fc), (ns, fs)) = (clean(canary), clean(stable));
+    let (diff, low, high) = difference_interval(fc, nc, fs, ns, judge.alpha);
+    let base = if ns > 0.0 { fs / ns } else { 0.0 };
+    let needed = needed_per_side(base, judge.min_effect, judge.alpha);
+    let verdict = if low > 0.0 && diff >= judge.min_effect {
+        Verdict::Worse
+    } else if nc >= needed && ns >= needed {
+        Verdict::NoEvidence
+    } else {
+        // The side that is short; the canary's is the one that grows with its weight.
+        let more = (needed - nc).max(needed - ns).max(1.0).ceil();
+        let rps = if canary_rps.is_finite() && canary_rps > 0.0 {
+            Some(canary_rps)
+        } else {
+            None
+        };
+        Verdict::NotEnough {
+            more_requests: more as u64,
+            more_secs: rps.map(|r| ((needed - nc).max(0.0) / r).ceil() as u64),
+        }
+    };
+    Comparison {
+        canary_requests: nc,
+        stable_requests: ns,
+        diff,
+        low,
+        high,
+        needed,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 5e-5
+    }
+
+    /// Newcombe (1998), Table II, method 10 (hybrid score), at 95 %; the same numbers come out
+    /// of an independent Python implementation on `statistics.NormalDist` (this repository's
+    /// session of 2026-12-01): 56/70 − 48/80, 9/10 − 3/10, 6/7 − 2/7, 5/56 − 0/29, 0/10 − 0/20,
+    /// 10/10 − 0/20.
+    #[test]
+    fn the_interval_is_newcombes_method_10() {
+        for ((x1, n1, x2, n2), (d, lo, hi)) in [
+            ((56., 70., 48., 80.), (0.2000, 0.0524, 0.3339)),
+            ((9., 10., 3., 10.), (0.6000, 0.1705, 0.8090)),
+            ((6., 7., 2., 7.), (0.5714, 0.0582, 0.8062)),
+            ((5., 56., 0., 29.), (0.0893, -0.0381, 0.1926)),
+            ((0., 10., 0., 20.), (0.0, -0.1611, 0.2775)),
+            ((10., 10., 0., 20.), (1.0, 0.6791, 1.0)),
+        ] {
+            let (gd, glo, ghi) = difference_interval(x1, n1, x2, n2, 0.05);
+            assert!(
+                close(gd, d) && close(glo, lo) && close(ghi, hi),
+                "{x1}/{n1} − {x2}/{n2}: {gd:.4} [{glo:.4}, {ghi:.4}]"
+            );
+        }
+    }
+
+    /// (1.959964 + 0.841621)² × (0.0099 + 0) / 0.0001 = 776.9 (Python: NormalDist quantiles).
+    #[test]
+    fn the_sample_needed_for_a_point_on_a_clean_stable() {
+        assert!((needed_per_side(0.0, 0.01, 0.05) - 777.04).abs() < 0.1);
+        // 2 % failing stable: (0.03·0.97 + 0.02·0.98) × 7.84888 / 0.0001 = 3822.4.
+        assert!((needed_per_side(0.02, 0.01, 0.05) - 3822.4).abs() < 0.5);
+    }
+
+    #[test]
+    fn a_clear_regression_is_worse() {
+        // The bad-canary shape: 1,240 requests at 92.2 % against 5,610 at 100 %.
+        let c = compare((1240.0, 96.7), (5610.0, 0.0), 20.7, Judge::default());
+        assert_eq!(c.verdict, Verdict::Worse);
+        assert!(c.low > 0.06 && c.high < 0.1, "{c:?}");
+    }
+
+    #[test]
+    fn no_failures_anywhere_with_enough_traffic_is_no_evidence_of_harm() {
+        let c = compare((2000.0, 0.0), (8000.0, 0.0), 30.0, Judge::default());
+        assert_eq!(c.verdict, Verdict::NoEvidence);
+        assert_eq!(c.diff, 0.0);
+    }
+
+    #[test]
+    fn a_tiny_sample_is_not_enough_and_says_how_much_more() {
+        // 1 of 40 failing (2.5 %) against 2 of 400 (0.5 %): 40 requests cannot say it; a
+        // point over 0.5 % needs 1,550.2 a side (Python, as above), 1,511 more at 2 rps.
+        let c = compare((40.0, 1.0), (400.0, 2.0), 2.0, Judge::default());
+        assert_eq!(
+            c.verdict,
+            Verdict::NotEnough {
+                more_requests: 1511,
+                more_secs: Some(756)
+            }
+        );
+        // Few requests can still be decisive: 3 of 40 against none of 400 (Newcombe's
+        // interval 0.0249 to 0.1986).
+        let c = compare((40.0, 3.0), (400.0, 0.0), 2.0, Judge::default());
+        assert_eq!(c.verdict, Verdict::Worse);
+        assert!(close(c.low, 0.024924) && close(c.high, 0.198642), "{c:?}");
+        // No canary traffic at all: no time can be given.
+        let c = compare((0.0, 0.0), (400.0, 0.0), 0.0, Judge::default());
+        assert!(matches!(
+            c.verdict,
+            Verdict::NotEnough {
+                more_secs: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn everything_failing_on_both_sides_is_not_the_canarys_doing() {
+        let c = compare((5000.0, 5000.0), (5000.0, 5000.0), 80.0, Judge::default());
+        assert_eq!(c.verdict, Verdict::NoEvidence);
+    }
+
+    #[test]
+    fn a_significant_difference_below_the_minimum_effect_is_no_harm() {
+        // 0.3 points more failures on a million requests: real, but below 1 point.
+        let c = compare((1e6, 4000.0), (1e6, 1000.0), 1e4, Judge::default());
+        assert!(c.low > 0.0);
+        assert_eq!(c.verdict, Verdict::NoEvidence);
+        let strict = Judge {
+            min_effect: 0.001,
+            ..Judge::default()
+        };
+        assert_eq!(
+            compare((1e6, 4000.0), (1e6, 1000.0), 1e4, strict).verdict,
+            Verdict::Worse
+        );
+    }
+
+    #[test]
+    fn counts_that_make_no_sense_are_read_as_none() {
+        let c = compare(
+            (f64::NAN, 5.0),
+            (-3.0, 9.0),
+            f64::INFINITY,
+            Judge::default(),
+        );
+        assert!(matches!(c.verdict, Verdict::NotEnough { .. }));
+        assert!(c.low.is_finite() && c.high.is_finite());
+    }
+}
