@@ -19,6 +19,22 @@ pub enum Sub {
     },
     /// Prints the man page (roff): `opsdeck man > opsdeck.1`.
     Man,
+    /// One snapshot of apps, rollouts (step, weights, verdict), routes and firing alerts, then
+    /// exit: 0 nothing wrong, 3 problems, 4 a source could not be read (docs/status-json.md).
+    Status {
+        /// `table` for people, `json` for pipelines (schema opsdeck.status/v1).
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: StatusFormat,
+        /// Seconds to wait for every source's first answer.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300), value_name = "SECS")]
+        wait: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

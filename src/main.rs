@@ -3,7 +3,7 @@
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
 use opsdeck::app::{App, LiveSetup, SwitchRequest, Switcher};
-use opsdeck::config::{Cli, Config, ConfigAction, Sub};
+use opsdeck::config::{Cli, Config, ConfigAction, StatusFormat, Sub};
 use opsdeck::config_file;
 use opsdeck::keymap::Keymap;
 use opsdeck::ops::audit::AuditLog;
@@ -39,6 +39,75 @@ fn init_logging(cfg: &Config) -> color_eyre::Result<()> {
         .try_init()
         .map_err(|e| eyre!("{e}"))?;
     Ok(())
+}
+
+/// `opsdeck status`: the sources' first answers into State (the routes asked for, as the
+/// cockpit would), then one report and its exit status.
+async fn headless(
+    mut state: State,
+    mut rx: mpsc::Receiver<Update>,
+    demand: tokio::sync::watch::Sender<Demand>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    format: StatusFormat,
+    wait: u64,
+) -> i32 {
+    use opsdeck::state::{Health, Intent, SourceId};
+    state.handle(Intent::Resize {
+        width: 200,
+        height: 60,
+    });
+    let ask = |s: &State| Demand {
+        cpu: false,
+        logs: false,
+        routes: true,
+        ..s.demand()
+    };
+    let _ = demand.send(ask(&state));
+    let answered = |s: &State| {
+        [
+            SourceId::Apps,
+            SourceId::Rollouts,
+            SourceId::Mesh,
+            SourceId::Alerts,
+        ]
+        .iter()
+        .all(|id| s.source(*id).health != Health::Connecting)
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    // Once every source has answered, a moment more for what follows at once (the routes
+    // of rollouts just listed).
+    let mut settle: Option<tokio::time::Instant> = None;
+    loop {
+        let until = settle.map_or(deadline, |s| s.min(deadline));
+        tokio::select! {
+            u = rx.recv() => match u {
+                Some(u) => {
+                    if state.apply(u) {
+                        let _ = demand.send(ask(&state));
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(until) => break,
+        }
+        if settle.is_none() && answered(&state) {
+            settle = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(1500));
+        }
+    }
+    for t in tasks {
+        t.abort();
+    }
+    let text = match format {
+        StatusFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&opsdeck::ui::status::json(&state))
+                .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        StatusFormat::Table => opsdeck::ui::status::table(&state),
+    };
+    say(&text);
+    opsdeck::ui::status::exit_code(&state)
 }
 
 /// What the loop drives: the operator, who we talk to, and the data clock's start.
@@ -458,8 +527,12 @@ fn main() -> color_eyre::Result<()> {
             let _ = clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout());
             return Ok(());
         }
-        None => {}
+        Some(Sub::Status { .. }) | None => {}
     }
+    let status = match &cli.command {
+        Some(Sub::Status { output, wait }) => Some((*output, *wait)),
+        _ => None,
+    };
     let strict = cli.strict;
     let mut cfg = Config::from_cli(cli);
     cfg.contexts = file.contexts.clone();
@@ -480,7 +553,17 @@ fn main() -> color_eyre::Result<()> {
         Keymap::default_map()
     });
     let keymap = keymap.map_err(|e| eyre!(e))?;
-    report(&problems, strict);
+    if status.is_some() {
+        // Headless: say what is broken and go on (a pipeline has no one to press Enter).
+        for p in &problems {
+            eprintln!("opsdeck: {p}");
+        }
+        if strict && !problems.is_empty() {
+            std::process::exit(1);
+        }
+    } else {
+        report(&problems, strict);
+    }
     init_logging(&cfg)?;
     tracing::info!(?cfg, "starting");
 
@@ -510,6 +593,10 @@ fn main() -> color_eyre::Result<()> {
         let mut state = State::new(platform.context, platform.start, cfg.log_lines);
         state.theme_names = opsdeck::theme::names();
         state.judge = cfg.judge;
+        if let Some((format, wait)) = status {
+            let code = headless(state, rx, demand_tx, platform.tasks, format, wait).await;
+            std::process::exit(code);
+        }
         state.ui.layout_spec = cfg.layout.clone();
         state.ui.cpu.index = cfg.cpu_window;
         state.ui.routes.index = cfg.route_window;

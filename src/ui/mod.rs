@@ -14,6 +14,7 @@ mod overlays;
 mod rollouts;
 mod routes;
 mod routes_istio;
+pub mod status;
 mod text;
 
 use crate::keymap::Keymap;

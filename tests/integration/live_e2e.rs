@@ -290,3 +290,126 @@ async fn switching_namespace_and_context_inside_the_app() {
     assert!(screen.contains("store"), "{screen}");
     tmux.run(&["send-keys", "-t", "app", "q"]);
 }
+
+/// `opsdeck status -o json` with its exit status and stdout.
+async fn status_json(args: &[&str], dir: &std::path::Path) -> (Option<i32>, Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.args(args)
+        .args(["status", "-o", "json", "--wait", "10"])
+        .env("XDG_STATE_HOME", dir);
+    // Off the runtime's threads: the fake API server answers on them meanwhile.
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["schema"], "opsdeck.status/v1", "{v}");
+    (out.status.code(), v)
+}
+
+/// The headless gate on the demo: the bad canary is `worse` with its evidence, exit 3; the
+/// steady platform has nothing wrong (exit 0) and its canary on little traffic cannot be
+/// judged yet; the table says the same for people.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_the_verdicts_and_gates_by_its_exit_status() {
+    let tmp = temp_dir("status-demo");
+    let (code, v) = status_json(&["--demo", "--scenario", "bad-canary"], &tmp).await;
+    assert_eq!(code, Some(3), "{v}");
+    let store = v["rollouts"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "store"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(store["verdict"], "worse");
+    assert!(
+        store["concerns"][0]
+            .as_str()
+            .is_some_and(|c| c.starts_with("GET /products: canary fails")),
+        "{store}"
+    );
+    let products = v["routes"]
+        .as_array()
+        .and_then(|r| {
+            r.iter()
+                .find(|r| r["service"] == "store" && r["route"] == "GET /products")
+        })
+        .unwrap_or_else(|| panic!("{v}"));
+    let cmp = &products["comparison"];
+    assert_eq!(cmp["verdict"], "worse", "{cmp}");
+    assert!(
+        cmp["low"].as_f64().is_some_and(|l| l > 0.0)
+            && cmp["canary_requests"].as_f64().is_some_and(|n| n > 100.0),
+        "{cmp}"
+    );
+    assert!(v["problems"]["canaries_worse"] == 1, "{v}");
+
+    let (code, v) = status_json(&["--demo"], &tmp).await;
+    assert_eq!(code, Some(0), "{v}");
+    let user = v["rollouts"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "user"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(user["verdict"], "cannot_judge", "{user}");
+    assert!(
+        user["cannot_judge"]
+            .as_str()
+            .is_some_and(|w| w.contains("more canary requests")),
+        "{user}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--demo", "--scenario", "bad-canary", "status"])
+        .env("XDG_STATE_HOME", &tmp)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("⚠ 1 canary worse"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("dev/store") && l.ends_with("worse")),
+        "{table}"
+    );
+}
+
+/// Against a cluster: a malformed rollout is `Invalid` with no weights or verdict, and an
+/// Alertmanager that cannot be reached makes the snapshot unreliable: exit 4, the source named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_on_a_cluster_names_what_it_could_not_read() {
+    let fake = FakeKube::start().await;
+    let mut bad = load("argo-rollouts/kubectl-plugin-canary-set/rollout.yaml");
+    bad["spec"]["strategy"]["canary"]["steps"] = "setWeight: 20".into();
+    fake.put("rollouts", bad);
+    let mut app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    app["metadata"]["namespace"] = "argocd".into();
+    fake.put("applications", app);
+    let tmp = temp_dir("status-live");
+    let kc = kubeconfig(&tmp, &fake.url());
+    let dead = format!("http://127.0.0.1:{}", crate::support::servers::free_port());
+    let kc = kc.display().to_string();
+    let args = [
+        "--kubeconfig",
+        kc.as_str(),
+        "--alertmanager",
+        dead.as_str(),
+        "--prometheus",
+        dead.as_str(),
+    ];
+    let (code, v) = status_json(&args, &tmp).await;
+    assert_eq!(code, Some(4), "{v}");
+    assert_eq!(v["sources"]["alerts"]["health"], "error", "{v}");
+    assert_eq!(v["sources"]["argocd"]["health"], "ok", "{v}");
+    let ro = &v["rollouts"][0];
+    assert!(
+        ro["invalid"]
+            .as_str()
+            .is_some_and(|w| w.contains("spec.strategy.canary.steps")),
+        "{ro}"
+    );
+    assert!(
+        ro["verdict"].is_null() && ro["set_weight"].is_null(),
+        "{ro}"
+    );
+    assert_eq!(v["apps"][0]["name"], "velero-test", "{v}");
+}
