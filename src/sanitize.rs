@@ -258,6 +258,14 @@ impl Sanitize for crate::model::Rollout {
                 fix(&mut m.name);
                 fix(&mut m.last_value);
                 fix(&mut m.condition);
+                fix(&mut m.failure_condition);
+                fix(&mut m.provider);
+                fix(&mut m.resolved_query);
+                fix(&mut m.message);
+                for x in &mut m.measurements {
+                    fix(&mut x.value);
+                    fix(&mut x.message);
+                }
             }
         }
     }

@@ -88,7 +88,7 @@ pub struct Replicas {
     pub available: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AnalysisPhase {
     Pending,
     Running,
@@ -96,6 +96,7 @@ pub enum AnalysisPhase {
     Failed,
     Error,
     Inconclusive,
+    #[default]
     Unknown,
 }
 
@@ -124,17 +125,108 @@ impl AnalysisPhase {
     }
 }
 
-/// One metric of an AnalysisRun with its measurements summarised.
-#[derive(Clone, Debug, PartialEq)]
+/// One measurement of a metric (`status.metricResults[].measurements[]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measurement {
+    pub value: String,
+    pub phase: AnalysisPhase,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why an errored measurement errored.
+    pub message: String,
+}
+
+/// Measurements kept per metric (the newest).
+pub const MEASUREMENTS_KEPT: usize = 20;
+
+/// One metric of an AnalysisRun: its spec (conditions, limits, interval, provider) and its
+/// result (counters, the newest measurements, the resolved query) — PROTOCOLS §13.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricResult {
     pub name: String,
     pub phase: AnalysisPhase,
     pub successful: u32,
     pub failed: u32,
     pub inconclusive: u32,
+    pub error: u32,
+    pub consecutive_error: u32,
     pub count: u32,
     pub last_value: String,
+    /// `successCondition`.
     pub condition: String,
+    pub failure_condition: String,
+    /// `failureLimit` (default 0: the first failure fails the metric).
+    pub failure_limit: u32,
+    /// `inconclusiveLimit` (default 0).
+    pub inconclusive_limit: u32,
+    /// `consecutiveErrorLimit` (default 4).
+    pub consecutive_error_limit: u32,
+    /// `interval` in seconds; None measures once.
+    pub interval_secs: Option<u64>,
+    /// `count` of the spec: measurements planned (None: until the run ends).
+    pub planned: Option<u32>,
+    /// The provider (`prometheus`, `web`, `job`, `datadog`, …).
+    pub provider: String,
+    /// `metadata.ResolvedPrometheusQuery`: the query after argument substitution.
+    pub resolved_query: String,
+    /// Listed in `spec.dryRun`: measured, never fails the run.
+    pub dry_run: bool,
+    pub message: String,
+    /// The newest measurements, oldest first (at most [`MEASUREMENTS_KEPT`]).
+    pub measurements: Vec<Measurement>,
+}
+
+impl MetricResult {
+    /// The counters against their limits, in words.
+    pub fn standing(&self) -> String {
+        let dry = if self.dry_run {
+            " (dry run: it never fails the rollout)"
+        } else {
+            ""
+        };
+        let text = match self.phase {
+            AnalysisPhase::Failed => format!(
+                "failed {} > limit {}: the analysis failed",
+                self.failed, self.failure_limit
+            ),
+            AnalysisPhase::Inconclusive => format!(
+                "inconclusive {} > limit {}: waiting for a decision (promote or abort)",
+                self.inconclusive, self.inconclusive_limit
+            ),
+            AnalysisPhase::Error => format!(
+                "{} errors in a row > limit {}: the analysis errored",
+                self.consecutive_error, self.consecutive_error_limit
+            ),
+            AnalysisPhase::Successful => format!("passed {} of {}", self.successful, self.count),
+            _ => {
+                let left = (self.failure_limit + 1).saturating_sub(self.failed);
+                let mut t = if left == 1 {
+                    "1 more failure fails the analysis".to_string()
+                } else {
+                    format!("{left} more failures fail the analysis")
+                };
+                if self.consecutive_error > 0 {
+                    t.push_str(&format!(
+                        "; {} error{} in a row of {} allowed",
+                        self.consecutive_error,
+                        if self.consecutive_error == 1 { "" } else { "s" },
+                        self.consecutive_error_limit
+                    ));
+                }
+                t
+            }
+        };
+        format!("{text}{dry}")
+    }
+
+    /// Seconds until the next measurement is due, while the metric runs.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<i64> {
+        if !matches!(self.phase, AnalysisPhase::Running | AnalysisPhase::Pending) {
+            return None;
+        }
+        let every = i64::try_from(self.interval_secs?).ok()?;
+        let last = self.measurements.last()?.finished_at?;
+        Some(((last - now).num_seconds() + every).max(0))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

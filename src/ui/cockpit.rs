@@ -74,7 +74,13 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     let mut room = inner.height.saturating_sub(1 + concerns);
     let mid_h = mid_h.min(room);
     room -= mid_h;
-    let mut analysis_h = if room >= 3 { 3 } else { 0 };
+    // The analysis: its lines (the run, each metric, its query) and the rule above them.
+    let wanted = analysis_lines(v, r).len() as u16 + 1;
+    let mut analysis_h = if room >= 3 {
+        wanted.clamp(3, 8).min(room)
+    } else {
+        0
+    };
     room -= analysis_h;
     let charts_h = if room >= 5 { room } else { 0 };
     if charts_h == 0 {
@@ -628,57 +634,112 @@ fn draw_analysis(frame: &mut Frame, area: Rect, v: &View, r: &Rollout) {
         .title(Span::styled("Analysis", t.title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let line = match &r.analysis {
-        None => {
-            let has = r.steps.iter().any(|s| matches!(s, CanaryStep::Analysis(_)));
-            Line::styled(
-                if has {
-                    "analysis has not run for this revision yet"
-                } else {
-                    "no analysis step in this rollout"
-                },
-                t.muted,
-            )
-        }
-        Some(a) => {
-            let st = match a.phase {
-                AnalysisPhase::Successful => t.ok,
-                AnalysisPhase::Failed | AnalysisPhase::Error => t.error,
-                AnalysisPhase::Inconclusive => t.warn,
-                _ => t.info,
-            };
-            let mut spans = vec![Span::styled(
-                format!("{} {} ", a.name, a.phase.as_str()),
-                st,
-            )];
-            for m in &a.metrics {
-                spans.push(Span::styled(
-                    format!(
-                        "· {}: {} measured {}✓ {}✗, last {} (needs {}) ",
-                        m.name,
-                        m.count,
-                        m.successful,
-                        m.failed,
-                        if m.last_value.is_empty() {
-                            "—"
-                        } else {
-                            &m.last_value
-                        },
-                        m.condition
-                    ),
-                    t.text,
-                ));
-            }
-            if !a.message.is_empty() {
-                spans.push(Span::styled(a.message.clone(), t.muted));
-            }
-            Line::from(spans)
-        }
+    let lines = analysis_lines(v, r);
+    let buf = frame.buffer_mut();
+    for (i, spans) in lines.iter().take(inner.height as usize).enumerate() {
+        super::text::put_spans(buf, inner.x, inner.y + i as u16, spans, inner.width);
+    }
+}
+
+fn phase_style(t: &crate::theme::Theme, p: AnalysisPhase) -> ratatui::style::Style {
+    match p {
+        AnalysisPhase::Successful => t.ok,
+        AnalysisPhase::Failed | AnalysisPhase::Error => t.error,
+        AnalysisPhase::Inconclusive => t.warn,
+        _ => t.info,
+    }
+}
+
+/// The run, then per metric: its measurements (newest last, coloured by phase) against its
+/// condition, its counters against their limits in words, when the next is due; the resolved
+/// query; an errored measurement's message.
+fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
+    let t = v.theme;
+    let Some(a) = &r.analysis else {
+        let has = r.steps.iter().any(|s| matches!(s, CanaryStep::Analysis(_)));
+        return vec![vec![Span::styled(
+            if has {
+                "analysis has not run for this revision yet"
+            } else {
+                "no analysis step in this rollout"
+            },
+            t.muted,
+        )]];
     };
-    frame.render_widget(
-        Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }),
-        inner,
-    );
+    let mut head = vec![Span::styled(
+        format!("{} {}", a.name, a.phase.as_str()),
+        phase_style(t, a.phase),
+    )];
+    if !a.message.is_empty() {
+        head.push(Span::styled(format!("  {}", a.message), t.muted));
+    }
+    let mut out = vec![head];
+    for m in &a.metrics {
+        let mut line = vec![Span::styled(format!("{} ", m.name), t.text)];
+        if m.dry_run {
+            line.push(Span::styled("dry run ", t.muted));
+        }
+        if !m.provider.is_empty() {
+            line.push(Span::styled(format!("({}) ", m.provider), t.muted));
+        }
+        for x in m.measurements.iter().rev().take(8).rev() {
+            let value = x.value.trim_start_matches('[').trim_end_matches(']');
+            let mark = match x.phase {
+                AnalysisPhase::Successful => "✓",
+                AnalysisPhase::Failed => "✗",
+                AnalysisPhase::Error => "!",
+                AnalysisPhase::Inconclusive => "?",
+                _ => "·",
+            };
+            line.push(Span::styled(
+                format!("{mark}{} ", if value.is_empty() { "—" } else { value }),
+                phase_style(t, x.phase),
+            ));
+        }
+        if m.measurements.is_empty() && !m.last_value.is_empty() {
+            line.push(Span::styled(format!("last {} ", m.last_value), t.text));
+        }
+        let mut needs = Vec::new();
+        if !m.condition.is_empty() {
+            needs.push(format!("passes when {}", m.condition));
+        }
+        if !m.failure_condition.is_empty() {
+            needs.push(format!("fails when {}", m.failure_condition));
+        }
+        if !needs.is_empty() {
+            line.push(Span::styled(format!("· {} ", needs.join(", ")), t.muted));
+        }
+        line.push(Span::styled(
+            format!("· {}", m.standing()),
+            phase_style(t, m.phase),
+        ));
+        if let Some(s) = m.next_due(v.state.now) {
+            line.push(Span::styled(format!(" · next in {s}s"), t.muted));
+        }
+        out.push(line);
+        if !m.resolved_query.is_empty() {
+            let q: String = m
+                .resolved_query
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push(vec![Span::styled(format!("  query: {q}"), t.muted)]);
+        }
+        let errored = m
+            .measurements
+            .iter()
+            .rev()
+            .find(|x| x.phase == AnalysisPhase::Error && !x.message.is_empty());
+        if let Some(x) = errored {
+            out.push(vec![Span::styled(
+                format!("  error: {}", x.message),
+                t.error,
+            )]);
+        } else if !m.message.is_empty() {
+            out.push(vec![Span::styled(format!("  {}", m.message), t.muted)]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

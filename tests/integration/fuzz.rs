@@ -339,9 +339,17 @@ proptest! {
         let set = "argo-rollouts/kubectl-plugin-canary-set";
         let rs = fixtures(&[&format!("{set}/canary-rs.yaml"), &format!("{set}/stable-rs.yaml")]);
         let rs: Vec<Value> = rs.into_iter().map(|r| mutate(r, &ms[..1])).collect();
-        let runs = [mutate(support::fixture("argo-rollouts/analysisrun-failed-background.yaml"), &ms[..1])];
+        let runs = [
+            mutate(support::fixture("argo-rollouts/analysisrun-failed-background.yaml"), &ms[..1]),
+            mutate(support::fixture("argo-rollouts/analysisrun-prometheus-step.yaml"), &ms[..1]),
+        ];
         let parsed = opsdeck::sources::kube::parse::parse_rollout(&ro, rs.iter(), runs.iter());
-        if let Ok(r) = parsed {
+        let run = opsdeck::sources::kube::parse::parse_analysis_run(&runs[1]);
+        if let Ok(mut r) = parsed {
+            // The analysis drawn in full in the cockpit, whichever run the status names.
+            if let Ok(a) = run {
+                r.analysis = Some(a);
+            }
             let mut s = state();
             s.apply(Update::Rollouts(vec![r]));
             prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));

@@ -238,3 +238,66 @@ fn absurd_numbers_do_not_overflow() {
     assert_eq!(r.replicas.available, u32::MAX);
     assert_eq!(r.step_text().as_deref(), Some("0/8"));
 }
+
+/// An AnalysisRun in full: each metric's limits, interval, provider and resolved query beside
+/// its counters and measurements, the counters in words, an errored measurement's message, a
+/// dry-run metric marked, and when the next measurement is due.
+#[test]
+fn an_analysis_run_reads_in_full() {
+    use chrono::TimeZone;
+    let run = parse_analysis_run(&load("argo-rollouts/analysisrun-prometheus-step.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.phase, AnalysisPhase::Failed);
+    let [err, ok, p99] = run.metrics.as_slice() else {
+        panic!("{:?}", run.metrics)
+    };
+    assert_eq!(
+        (
+            err.name.as_str(),
+            err.failure_limit,
+            err.interval_secs,
+            err.planned
+        ),
+        ("error-rate", 1, Some(20), Some(3))
+    );
+    assert_eq!(err.provider, "prometheus");
+    assert!(
+        err.resolved_query
+            .starts_with("(\n  sum(rate(gateway_requests_total{rs_hash=\"58c4999c86\""),
+        "{}",
+        err.resolved_query
+    );
+    let values: Vec<&str> = err.measurements.iter().map(|m| m.value.as_str()).collect();
+    assert_eq!(values, ["[0.4432989690721649]", "[0.47619047619047616]"]);
+    assert_eq!(err.standing(), "failed 2 > limit 1: the analysis failed");
+    assert!(!err.dry_run);
+
+    assert_eq!(
+        (ok.condition.as_str(), ok.failure_condition.as_str()),
+        ("result[0] >= 0.95", "result[0] < 0.90")
+    );
+    assert_eq!(ok.consecutive_error_limit, 2);
+    assert_eq!(
+        ok.standing(),
+        "1 more failure fails the analysis; 1 error in a row of 2 allowed"
+    );
+    let last = ok.measurements.last().unwrap_or_else(|| panic!("{ok:?}"));
+    assert_eq!(last.phase, AnalysisPhase::Error);
+    assert!(
+        last.message.ends_with("connect: connection refused"),
+        "{last:?}"
+    );
+    // Measured at 21:09:46 every 30 s: due 21:10:16, so 6 s after 21:10:10.
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 7, 1, 21, 10, 10)
+        .single()
+        .unwrap_or_default();
+    assert_eq!(ok.next_due(now), Some(6));
+    assert_eq!(err.next_due(now), None, "a failed metric measures no more");
+
+    assert!(p99.dry_run);
+    assert_eq!(
+        p99.standing(),
+        "failed 1 > limit 0: the analysis failed (dry run: it never fails the rollout)"
+    );
+}

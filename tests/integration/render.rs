@@ -161,7 +161,14 @@ fn cockpit_during_analysis_and_after_abort() {
     select_rollout(&mut d, "store");
     d.state.handle(Intent::Open);
     let text = render(&d.state, &dark(), 120, 40);
-    assert!(text.contains("success-rate: 1 measured"), "{text}");
+    assert!(
+        text.contains("success-rate (prometheus) ✗0.922 · passes when result[0] >= 0.95 · 1 more failure fails the analysis · next in "),
+        "{text}"
+    );
+    assert!(
+        text.contains("query: sum(rate(response_total{namespace=\"dev\""),
+        "{text}"
+    );
     insta::assert_snapshot!("cockpit_analysis_120x40", text);
     d.run(30);
     let text = render(&d.state, &dark(), 120, 40);

@@ -161,12 +161,17 @@ impl CanarySim {
                         .map(|t| MetricResult {
                             name: t.clone(),
                             phase: AnalysisPhase::Running,
-                            successful: 0,
-                            failed: 0,
-                            inconclusive: 0,
-                            count: 0,
-                            last_value: String::new(),
                             condition: format!("result[0] >= {ANALYSIS_THRESHOLD}"),
+                            failure_limit: ANALYSIS_FAILURE_LIMIT,
+                            consecutive_error_limit: 4,
+                            interval_secs: Some(ANALYSIS_INTERVAL_SECS as u64),
+                            planned: Some(ANALYSIS_COUNT),
+                            provider: "prometheus".into(),
+                            resolved_query: format!(
+                                "sum(rate(response_total{{namespace=\"{}\",rollouts_pod_template_hash=\"{hash}\",classification=\"success\",direction=\"inbound\"}}[1m])) / sum(rate(response_total{{namespace=\"{}\",rollouts_pod_template_hash=\"{hash}\",direction=\"inbound\"}}[1m]))",
+                                r.namespace, r.namespace
+                            ),
+                            ..MetricResult::default()
                         })
                         .collect(),
                 });
@@ -264,10 +269,24 @@ impl CanarySim {
         };
         m.count += 1;
         m.last_value = format!("[{value:.3}]");
-        if value >= ANALYSIS_THRESHOLD {
+        let passed = value >= ANALYSIS_THRESHOLD;
+        if passed {
             m.successful += 1;
         } else {
             m.failed += 1;
+        }
+        m.measurements.push(Measurement {
+            value: m.last_value.clone(),
+            phase: if passed {
+                AnalysisPhase::Successful
+            } else {
+                AnalysisPhase::Failed
+            },
+            finished_at: Some(now),
+            message: String::new(),
+        });
+        if m.measurements.len() > MEASUREMENTS_KEPT {
+            m.measurements.remove(0);
         }
         if m.failed > ANALYSIS_FAILURE_LIMIT {
             m.phase = AnalysisPhase::Failed;

@@ -267,37 +267,66 @@ fn first_image(v: &Value, path: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// An AnalysisRun with its metrics summarised (last measurement, counts, condition).
+/// An AnalysisRun: each metric's spec (conditions, limits, interval, provider, dry run) beside
+/// its result (counters, the newest measurements, the resolved query) — PROTOCOLS §13.
 pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
     let (_, name) = name_of(obj, "AnalysisRun")?;
-    let conditions: Vec<(String, String)> = array_at(obj, &["spec", "metrics"])
+    let specs = array_at(obj, &["spec", "metrics"]);
+    let dry: Vec<&str> = array_at(obj, &["spec", "dryRun"])
         .iter()
-        .map(|m| {
-            (
-                str_at(m, &["name"]).to_string(),
-                str_at(m, &["successCondition"]).to_string(),
-            )
-        })
+        .map(|d| str_at(d, &["metricName"]))
         .collect();
     let metrics = array_at(obj, &["status", "metricResults"])
         .iter()
         .map(|m| {
             let mname = str_at(m, &["name"]).to_string();
-            let last = array_at(m, &["measurements"]).last();
+            let spec = specs.iter().find(|s| str_at(s, &["name"]) == mname);
+            let sp = |path: &[&str]| spec.map_or("", |s| str_at(s, path)).to_string();
+            let all = array_at(m, &["measurements"]);
+            let measurements: Vec<Measurement> = all[all.len().saturating_sub(MEASUREMENTS_KEPT)..]
+                .iter()
+                .map(|x| Measurement {
+                    value: str_at(x, &["value"]).to_string(),
+                    phase: AnalysisPhase::parse(str_at(x, &["phase"])),
+                    finished_at: time_at(x, &["finishedAt"]),
+                    message: str_at(x, &["message"]).to_string(),
+                })
+                .collect();
             MetricResult {
-                condition: conditions
-                    .iter()
-                    .find(|c| c.0 == mname)
-                    .map(|c| c.1.clone())
+                condition: sp(&["successCondition"]),
+                failure_condition: sp(&["failureCondition"]),
+                failure_limit: spec.map_or(0, |s| u32_at(s, &["failureLimit"], 0)),
+                inconclusive_limit: spec.map_or(0, |s| u32_at(s, &["inconclusiveLimit"], 0)),
+                consecutive_error_limit: spec
+                    .map_or(4, |s| u32_at(s, &["consecutiveErrorLimit"], 4)),
+                interval_secs: spec
+                    .and_then(|s| at(s, &["interval"]))
+                    .and_then(duration_secs),
+                planned: spec
+                    .and_then(|s| int_at(s, &["count"]))
+                    .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
+                provider: spec
+                    .and_then(|s| at(s, &["provider"]))
+                    .and_then(Value::as_object)
+                    .and_then(|p| p.keys().next().cloned())
                     .unwrap_or_default(),
+                resolved_query: str_at(m, &["metadata", "ResolvedPrometheusQuery"])
+                    .trim()
+                    .to_string(),
+                dry_run: dry.iter().any(|d| *d == mname || *d == ".*"),
                 phase: AnalysisPhase::parse(str_at(m, &["phase"])),
                 successful: u32_at(m, &["successful"], 0),
                 failed: u32_at(m, &["failed"], 0),
                 inconclusive: u32_at(m, &["inconclusive"], 0),
+                error: u32_at(m, &["error"], 0),
+                consecutive_error: u32_at(m, &["consecutiveError"], 0),
                 count: u32_at(m, &["count"], 0),
-                last_value: last
+                last_value: all
+                    .last()
                     .map(|l| str_at(l, &["value"]).to_string())
                     .unwrap_or_default(),
+                message: str_at(m, &["message"]).to_string(),
+                measurements,
                 name: mname,
             }
         })

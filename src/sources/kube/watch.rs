@@ -129,10 +129,12 @@ fn slim(kind: Kind, v: &Value) -> Value {
         && let Some(results) = out["status"]["metricResults"].as_array_mut()
     {
         for r in results {
+            // The newest measurements: the cockpit's history of each metric.
             if let Some(m) = r["measurements"].as_array_mut() {
-                let last = m.pop();
-                m.clear();
-                m.extend(last);
+                let keep = crate::model::MEASUREMENTS_KEPT;
+                if m.len() > keep {
+                    m.drain(..m.len() - keep);
+                }
             }
         }
     }
