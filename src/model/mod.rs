@@ -7,6 +7,7 @@ pub mod app_line;
 pub mod cpu;
 pub mod log;
 pub mod mesh;
+pub mod replay;
 pub mod rollout;
 pub mod route;
 pub mod stats;

@@ -132,6 +132,11 @@ impl State {
                 self.now = t;
                 changed
             }
+            Update::Replay(r) => {
+                let changed = r != self.replays;
+                self.replays = r;
+                changed
+            }
             Update::ApiReadiness(failing) => {
                 let changed = failing != self.api_server.failing_checks;
                 self.api_server.failing_checks = failing;
@@ -376,6 +381,15 @@ fn clean_update(u: &mut Update) {
             ..
         } => *e = clean_owned(e),
         Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
+        Update::Replay(v) => {
+            for r in v {
+                for a in std::iter::once(&mut r.canary).chain(r.stable.as_mut()) {
+                    if let Err(e) = a {
+                        *e = clean_owned(e);
+                    }
+                }
+            }
+        }
         Update::ActionDone(o) => match &mut o.result {
             Ok(e) => *e = clean_owned(e),
             Err(e) => {

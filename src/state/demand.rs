@@ -48,6 +48,8 @@ pub struct Demand {
     pub rollouts: std::sync::Arc<Vec<Tracked>>,
     /// What the logs are narrowed to (none: the configured query as it is).
     pub log_scope: Option<crate::query::LogScope>,
+    /// The cockpit's analysis queries to run again now (empty unless it is open on one).
+    pub replay: Vec<crate::model::replay::ReplayQuery>,
 }
 
 impl Demand {

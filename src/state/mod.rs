@@ -122,6 +122,8 @@ pub struct State {
     pub theme_names: Vec<String>,
     /// How canary is judged against stable (`--significance`, `--min-effect`).
     pub judge: crate::model::stats::Judge,
+    /// The cockpit's analysis queries as they answer now.
+    pub replays: Vec<crate::model::replay::Replay>,
 }
 
 impl State {
@@ -146,6 +148,7 @@ impl State {
             ui: Ui::default(),
             flash: None,
             in_flight: Vec::new(),
+            replays: Vec::new(),
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,

@@ -135,6 +135,8 @@ pub enum Update {
         source: SourceId,
         health: Health,
     },
+    /// The cockpit's analysis queries, run again now.
+    Replay(Vec<crate::model::replay::Replay>),
     /// The checks the API server's `/readyz` reports failing; empty when it is ready.
     ApiReadiness(Vec<String>),
     /// The data clock: simulated time in the demo.

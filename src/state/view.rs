@@ -331,6 +331,37 @@ impl State {
         ))
     }
 
+    /// The analysis queries of the cockpit's rollout, for canary and (where the query names
+    /// the canary whole) stable; none unless the cockpit is open on a running canary.
+    pub fn replay_queries(&self) -> Vec<crate::model::replay::ReplayQuery> {
+        use crate::model::replay::{ReplayQuery, Tracks, stable_query};
+        let Some(r) = self.cockpit_rollout().filter(|r| r.canary_active()) else {
+            return Vec::new();
+        };
+        let Some(a) = &r.analysis else {
+            return Vec::new();
+        };
+        let tracks = Tracks {
+            canary_hash: &r.canary_hash,
+            stable_hash: &r.stable_hash,
+            canary_service: &r.canary_service,
+            stable_service: &r.stable_service,
+            canary_version: &r.canary_version,
+            stable_version: &r.stable_version,
+        };
+        a.metrics
+            .iter()
+            .filter(|m| m.provider == "prometheus" && !m.resolved_query.is_empty())
+            .map(|m| ReplayQuery {
+                namespace: r.namespace.clone(),
+                rollout: r.name.clone(),
+                metric: m.name.clone(),
+                canary: m.resolved_query.clone(),
+                stable: stable_query(&m.resolved_query, &tracks),
+            })
+            .collect()
+    }
+
     /// What the logs are narrowed to (`=`): a service, then its canary or its stable pods.
     pub fn log_scope(&self) -> Option<LogScope> {
         let (svc, track) = self.ui.logs.narrow.as_ref()?;
@@ -384,6 +415,7 @@ impl State {
             namespaces,
             log_scope: self.log_scope(),
             rollouts: self.tracked.clone(),
+            replay: self.replay_queries(),
         }
     }
 }

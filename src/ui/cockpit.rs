@@ -641,6 +641,55 @@ fn draw_analysis(frame: &mut Frame, area: Rect, v: &View, r: &Rollout) {
     }
 }
 
+/// `  now: canary 0.46 ✗ · stable 0.01 ✓ (the same query for stable)`: the metric's query run
+/// again now, judged by its conditions where they are simple.
+fn replay_line<'a>(
+    v: &View,
+    m: &crate::model::MetricResult,
+    rp: &crate::model::replay::Replay,
+) -> Vec<Span<'a>> {
+    use crate::model::replay::holds;
+    let t = v.theme;
+    let judged = |a: &crate::model::replay::Answer, who: &str, st| -> Vec<Span<'a>> {
+        match a {
+            Err(e) => vec![Span::styled(format!("{who} ✗ {e}"), t.error)],
+            Ok(vals) if vals.is_empty() => vec![Span::styled(format!("{who} no data"), t.muted)],
+            Ok(vals) => {
+                let shown: Vec<String> = vals.iter().take(3).map(|x| format!("{x:.3}")).collect();
+                let pass = holds(&m.condition, vals);
+                let fail = holds(&m.failure_condition, vals);
+                let (mark, mst) = match (pass, fail) {
+                    (_, Some(true)) | (Some(false), None) => (" ✗ would fail", t.error),
+                    (Some(true), _) => (" ✓ would pass", t.ok),
+                    (Some(false), Some(false)) => (" ? inconclusive", t.warn),
+                    _ => ("", t.muted),
+                };
+                vec![
+                    Span::styled(format!("{who} {}", shown.join(" ")), st),
+                    Span::styled(mark, mst),
+                ]
+            }
+        }
+    };
+    let mut out = vec![Span::styled("  now: ", t.muted)];
+    out.extend(judged(&rp.canary, "canary", t.canary));
+    out.push(Span::styled(" · ", t.muted));
+    match &rp.stable {
+        Some(a) => out.extend(judged(a, "stable", t.stable)),
+        None => {
+            let why = v
+                .state
+                .replay_queries()
+                .into_iter()
+                .find(|q| q.metric == m.name)
+                .and_then(|q| q.stable.err())
+                .unwrap_or_else(|| "no query for stable".into());
+            out.push(Span::styled(format!("stable: {why}"), t.muted));
+        }
+    }
+    out
+}
+
 fn phase_style(t: &crate::theme::Theme, p: AnalysisPhase) -> ratatui::style::Style {
     match p {
         AnalysisPhase::Successful => t.ok,
@@ -717,6 +766,14 @@ fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
             line.push(Span::styled(format!(" · next in {s}s"), t.muted));
         }
         out.push(line);
+        if let Some(rp) = v
+            .state
+            .replays
+            .iter()
+            .find(|x| x.namespace == r.namespace && x.rollout == r.name && x.metric == m.name)
+        {
+            out.push(replay_line(v, m, rp));
+        }
         if !m.resolved_query.is_empty() {
             let q: String = m
                 .resolved_query

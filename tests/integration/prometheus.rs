@@ -191,6 +191,7 @@ fn demand() -> Demand {
         cpu_points: 180,
         namespaces: vec!["dev".into()],
         log_scope: None,
+        replay: Vec::new(),
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),
@@ -650,4 +651,69 @@ async fn hidden_panes_cost_no_queries_and_a_new_window_is_fetched_at_once() {
 
 fn dark() -> opsdeck::theme::Theme {
     opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The cockpit's analysis replay against a real Prometheus: the metric's resolved query run
+/// again now for the canary, and the same query with stable's pod-template hash for stable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analysis_query_is_run_again_for_canary_and_stable() {
+    use opsdeck::model::replay::{ReplayQuery, Tracks, stable_query};
+    let p = platform();
+    let prom = servers::prometheus("prom-replay", &p.om);
+    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
+    let canary = format!(
+        r#"sum(rate(route_response_total{{rollouts_pod_template_hash="{CANARY}",classification="success",direction="inbound"}}[5m])) / sum(rate(route_response_total{{rollouts_pod_template_hash="{CANARY}",direction="inbound"}}[5m]))"#
+    );
+    let tracks = Tracks {
+        canary_hash: CANARY,
+        stable_hash: STABLE,
+        canary_service: "",
+        stable_service: "",
+        canary_version: "",
+        stable_version: "",
+    };
+    let q = ReplayQuery {
+        namespace: "dev".into(),
+        rollout: "store".into(),
+        metric: "success-rate".into(),
+        stable: stable_query(&canary, &tracks),
+        canary,
+    };
+    assert!(
+        q.stable
+            .as_ref()
+            .is_ok_and(|s| s.contains(STABLE) && !s.contains(CANARY))
+    );
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_d, demand_rx) = watch::channel(Demand {
+        cpu: false,
+        routes: false,
+        replay: vec![q],
+        ..demand()
+    });
+    let tasks = prometheus::spawn(
+        setup(
+            Location::Url(endpoint.clone()),
+            Location::Url(endpoint),
+            None,
+        ),
+        linkerd(),
+        demand_rx,
+        tx,
+        Arc::new(PromStats::default()),
+    );
+    let mut s = state();
+    until(&mut rx, &mut s, 30, "the replay", |s| !s.replays.is_empty()).await;
+    let r = &s.replays[0];
+    let (Ok(c), Some(Ok(st))) = (&r.canary, &r.stable) else {
+        panic!("{r:?}")
+    };
+    assert!(close(c[0], 0.8) && close(st[0], 1.0), "{r:?}");
+    assert!(
+        s.cpu.nodes.is_empty() && s.routes.is_empty(),
+        "nothing else was asked"
+    );
+    for t in tasks {
+        t.abort();
+    }
 }

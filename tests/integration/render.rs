@@ -157,9 +157,9 @@ fn cockpit_during_analysis_and_after_abort() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     d.act(ActionKind::Promote, "store")
         .unwrap_or_else(|e| panic!("{e}"));
-    d.run(25);
     select_rollout(&mut d, "store");
     d.state.handle(Intent::Open);
+    d.run(25);
     let text = render(&d.state, &dark(), 120, 40);
     assert!(
         text.contains("success-rate (prometheus) ✗0.922 · passes when result[0] >= 0.95 · 1 more failure fails the analysis · next in "),
@@ -167,6 +167,12 @@ fn cockpit_during_analysis_and_after_abort() {
     );
     assert!(
         text.contains("query: sum(rate(response_total{namespace=\"dev\""),
+        "{text}"
+    );
+    // Run again now, for canary and, with stable's hash swapped in, for stable.
+    assert!(
+        text.contains("now: canary 0.9")
+            && text.contains("✗ would fail · stable 1.000 ✓ would pass"),
         "{text}"
     );
     insta::assert_snapshot!("cockpit_analysis_120x40", text);

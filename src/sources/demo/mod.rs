@@ -46,6 +46,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
 ) -> DemoOperator {
     let (act_tx, act_rx) = mpsc::channel::<ActionMsg>(16);
+    let demand_for_replay = demand.clone();
     let logs = (cfg.platform.log_store == catalog::LogStoreKind::OpenSearch).then(|| {
         let store = Arc::new(MemoryStore::new(200_000));
         let mut setup = OpenSearchSetup::new(store.clone(), opensearch_query(cfg.platform));
@@ -54,7 +55,7 @@ pub fn spawn(
         opensearch::spawn(setup, demand, tx.clone());
         store
     });
-    tokio::spawn(run(cfg, tx, act_rx, logs));
+    tokio::spawn(run(cfg, tx, act_rx, logs, demand_for_replay));
     DemoOperator { tx: act_tx }
 }
 
@@ -87,6 +88,7 @@ async fn run(
     tx: mpsc::Sender<Update>,
     mut act_rx: mpsc::Receiver<ActionMsg>,
     store: Option<Arc<MemoryStore>>,
+    demand: watch::Receiver<Demand>,
 ) {
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
     let logs = store.map(|s| (cfg.platform, s));
@@ -122,7 +124,13 @@ async fn run(
                 for _ in 0..steps as u64 {
                     sim.step();
                 }
-                if !send_all(&tx, sim.drain(), logs).await {
+                let mut out = sim.drain();
+                // The cockpit's analysis queries, answered as the simulated Prometheus would.
+                let queries = demand.borrow().replay.clone();
+                if !queries.is_empty() {
+                    out.push(Update::Replay(sim.replay(&queries)));
+                }
+                if !send_all(&tx, out, logs).await {
                     return;
                 }
             }

@@ -82,6 +82,13 @@ pub fn spawn(
         tx.clone(),
         stats.clone(),
     ));
+    let replay = tokio::spawn(poller::run(
+        poller::Job::Replay,
+        setup.clone(),
+        demand.clone(),
+        tx.clone(),
+        stats.clone(),
+    ));
     let mesh = tokio::spawn(poller::run(
         poller::Job::Mesh(mesh),
         setup,
@@ -89,5 +96,5 @@ pub fn spawn(
         tx,
         stats,
     ));
-    vec![cpu, mesh]
+    vec![cpu, mesh, replay]
 }

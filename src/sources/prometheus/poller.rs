@@ -26,25 +26,33 @@ pub enum Job {
     Cpu(Option<PodCpuSource>),
     /// The mesh's routes.
     Mesh(Box<dyn MeshProvider>),
+    /// The cockpit's analysis queries, run again now (canary, and stable where it can be
+    /// written): only while the cockpit is open on a rollout with a Prometheus analysis.
+    Replay,
 }
 
 impl Job {
-    fn source(&self) -> SourceId {
+    /// The source whose health this poller's failures are; none for the replay, whose
+    /// errors are shown beside each metric.
+    fn source(&self) -> Option<SourceId> {
         match self {
-            Job::Cpu(_) => SourceId::Cpu,
-            Job::Mesh(_) => SourceId::Mesh,
+            Job::Cpu(_) => Some(SourceId::Cpu),
+            Job::Mesh(_) => Some(SourceId::Mesh),
+            Job::Replay => None,
         }
     }
     fn name(&self) -> String {
         match self {
             Job::Cpu(_) => "cpu".into(),
             Job::Mesh(m) => m.name(),
+            Job::Replay => "analysis replay".into(),
         }
     }
     fn wanted(&self, d: &Demand) -> bool {
         match self {
             Job::Cpu(_) => d.cpu,
             Job::Mesh(_) => d.routes,
+            Job::Replay => !d.replay.is_empty(),
         }
     }
     /// The part of the demand that changes this poller's queries.
@@ -61,18 +69,21 @@ impl Job {
                 "{} {:?} {:?}",
                 d.route_window_secs, d.namespaces, d.rollouts
             ),
+            Job::Replay => format!("{:?}", d.replay),
         }
     }
     fn location<'a>(&self, setup: &'a PromSetup) -> &'a Location {
         match self {
-            Job::Cpu(_) => &setup.cpu,
+            Job::Cpu(_) | Job::Replay => &setup.cpu,
             Job::Mesh(_) => &setup.mesh,
         }
     }
 }
 
-async fn send_health(tx: &mpsc::Sender<Update>, source: SourceId, health: Health) {
-    let _ = tx.send(Update::SourceHealth { source, health }).await;
+async fn send_health(tx: &mpsc::Sender<Update>, source: Option<SourceId>, health: Health) {
+    if let Some(source) = source {
+        let _ = tx.send(Update::SourceHealth { source, health }).await;
+    }
 }
 
 pub async fn run(
@@ -161,6 +172,30 @@ async fn refresh(
     d: &Demand,
 ) -> Result<(Vec<Update>, u64), String> {
     match job {
+        Job::Replay => {
+            let mut out = Vec::new();
+            for q in d.replay.iter() {
+                let run = async |text: &str| {
+                    prom.query(text)
+                        .await
+                        .map(|v| v.into_iter().map(|s| s.value).collect::<Vec<f64>>())
+                };
+                let canary = run(&q.canary).await;
+                let stable = match &q.stable {
+                    Ok(text) => Some(run(text).await),
+                    Err(_) => None,
+                };
+                out.push(crate::model::replay::Replay {
+                    namespace: q.namespace.clone(),
+                    rollout: q.rollout.clone(),
+                    metric: q.metric.clone(),
+                    canary,
+                    stable,
+                });
+            }
+            let n = out.len() as u64 * 2;
+            Ok((vec![Update::Replay(out)], n))
+        }
         Job::Cpu(pod_source) => {
             let (data, n) = cpu::refresh(prom, pod_source, d).await?;
             Ok((vec![Update::Cpu(data)], n))
@@ -269,7 +304,7 @@ async fn discover(job: &Job, setup: &PromSetup) -> Result<Endpoint, String> {
     let main = main_candidates(&client, &setup.monitoring_namespace).await;
     let (own, candidates) = match job {
         Job::Mesh(mesh) => (mesh.own_prometheus(), mesh.prometheus_candidates(main)),
-        Job::Cpu(_) => {
+        Job::Cpu(_) | Job::Replay => {
             let mut v = main;
             for c in &setup.cpu_fallback {
                 if !v.contains(c) {

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::keymap::Keymap;
 use opsdeck::model::{ActionKind, ActionRequest, SyncOptions, Target};
 use opsdeck::sources::demo::{Scenario, Sim};
-use opsdeck::state::{Context, State};
+use opsdeck::state::{Context, State, Update};
 use opsdeck::theme::Theme;
 use opsdeck::ui::{self, View};
 use ratatui::Terminal;
@@ -105,6 +105,11 @@ impl Demo {
             self.sim.step();
             for u in self.sim.drain() {
                 self.state.apply(u);
+            }
+            // As the demo task does: the cockpit's analysis queries answered.
+            let queries = self.state.demand().replay;
+            if !queries.is_empty() {
+                self.state.apply(Update::Replay(self.sim.replay(&queries)));
             }
         }
     }

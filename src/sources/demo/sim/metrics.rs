@@ -13,6 +13,44 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 impl Sim {
+    /// The analysis queries run again now, as the simulated Prometheus would answer them: the
+    /// success of the busiest route for the pods whose hash the query names.
+    pub fn replay(&self, queries: &[replay::ReplayQuery]) -> Vec<replay::Replay> {
+        let answer = |si: usize, query: &str| -> replay::Answer {
+            let s = &self.svcs[si];
+            let busiest = s.def.routes.iter().max_by(|a, b| a.rps.total_cmp(&b.rps));
+            let row = self.routes.iter().find(|r| {
+                r.service == s.def.name
+                    && (busiest.is_some_and(|b| r.route == b.name) || r.row == RowKind::Service)
+            });
+            let canary = query.contains(&format!("\"{}\"", s.rollout.canary_hash));
+            let sample = row.and_then(|r| {
+                if canary {
+                    r.canary.as_ref()
+                } else {
+                    r.stable.as_ref()
+                }
+            });
+            Ok(sample
+                .and_then(|x| x.effective_success)
+                .into_iter()
+                .collect())
+        };
+        queries
+            .iter()
+            .filter_map(|q| {
+                let si = self.svcs.iter().position(|s| s.def.name == q.rollout)?;
+                Some(replay::Replay {
+                    namespace: q.namespace.clone(),
+                    rollout: q.rollout.clone(),
+                    metric: q.metric.clone(),
+                    canary: answer(si, &q.canary),
+                    stable: q.stable.as_ref().ok().map(|text| answer(si, text)),
+                })
+            })
+            .collect()
+    }
+
     fn traffic_factor(&self, k: usize) -> f64 {
         let t = (self.now - self.start).num_seconds() as f64;
         1.0 + 0.12 * (t / 900.0 * std::f64::consts::TAU + k as f64).sin()
