@@ -647,6 +647,7 @@ fn replay_line<'a>(
     v: &View,
     m: &crate::model::MetricResult,
     rp: &crate::model::replay::Replay,
+    q: &crate::model::replay::ReplayQuery,
 ) -> Vec<Span<'a>> {
     use crate::model::replay::holds;
     let t = v.theme;
@@ -677,13 +678,11 @@ fn replay_line<'a>(
     match &rp.stable {
         Some(a) => out.extend(judged(a, "stable", t.stable)),
         None => {
-            let why = v
-                .state
-                .replay_queries()
-                .into_iter()
-                .find(|q| q.metric == m.name)
-                .and_then(|q| q.stable.err())
-                .unwrap_or_else(|| "no query for stable".into());
+            let why = q
+                .stable
+                .as_ref()
+                .err()
+                .map_or("no query for stable", String::as_str);
             out.push(Span::styled(format!("stable: {why}"), t.muted));
         }
     }
@@ -723,6 +722,8 @@ fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
         head.push(Span::styled(format!("  {}", a.message), t.muted));
     }
     let mut out = vec![head];
+    // Replays of what is asked now only (none once the canary is gone).
+    let asked = v.state.replay_queries();
     for m in &a.metrics {
         let mut line = vec![Span::styled(format!("{} ", m.name), t.text)];
         if m.dry_run {
@@ -766,13 +767,15 @@ fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
             line.push(Span::styled(format!(" · next in {s}s"), t.muted));
         }
         out.push(line);
-        if let Some(rp) = v
+        let replay = v
             .state
             .replays
             .iter()
-            .find(|x| x.namespace == r.namespace && x.rollout == r.name && x.metric == m.name)
+            .find(|x| x.namespace == r.namespace && x.rollout == r.name && x.metric == m.name);
+        if let Some(rp) = replay
+            && let Some(q) = asked.iter().find(|q| q.metric == m.name)
         {
-            out.push(replay_line(v, m, rp));
+            out.push(replay_line(v, m, rp, q));
         }
         if !m.resolved_query.is_empty() {
             let q: String = m

@@ -182,6 +182,10 @@ fn cockpit_during_analysis_and_after_abort() {
         text.contains("✗ Aborted") && text.contains("canary aborted"),
         "{text}"
     );
+    assert!(
+        !text.contains("now: canary"),
+        "no replay once the canary is gone: {text}"
+    );
     insta::assert_snapshot!("cockpit_aborted_120x40", text);
 }
 
