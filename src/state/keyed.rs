@@ -33,7 +33,8 @@ fn same<T: Keyed>(a: &T, namespace: &str, name: &str) -> bool {
     a.name() == name && a.namespace() == namespace
 }
 
-/// Replaces the whole list with a snapshot; `seen(old, new)` for every object of it. Returns
+/// Replaces the whole list with a snapshot; `seen(old, new)` for every object of it that is new
+/// or changed. Returns
 /// whether any object was added, removed or changed (compared by key, not by order: the
 /// caller puts the list in its order after). The replaced objects are returned, for the
 /// caller to drop where it costs nothing.
@@ -50,8 +51,11 @@ pub fn snapshot<T: Keyed>(
             .collect();
         for n in &new {
             let old = by_key.get(&(n.namespace(), n.name())).copied();
-            changed |= old != Some(n);
-            seen(old, n);
+            // An object as it was has nothing new to tell.
+            if old != Some(n) {
+                changed = true;
+                seen(old, n);
+            }
         }
     }
     (changed, std::mem::replace(list, new))
