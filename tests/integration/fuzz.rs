@@ -237,18 +237,30 @@ fn frames_clean(s: &mut State) -> Result<(), String> {
     Ok(())
 }
 
+/// What these updates show, drawn: clean, or the character that got through.
+fn shown_clean(updates: Vec<Update>) -> Result<(), TestCaseError> {
+    let mut s = state();
+    for u in updates {
+        s.apply(u);
+    }
+    frames_clean(&mut s).map_err(TestCaseError::fail)
+}
+
+/// Log entries as the log sources make lines of them, shown.
+fn lines_clean(entries: &[opsdeck::sources::logs::Entry]) -> Result<(), TestCaseError> {
+    let mut names = Interner::default();
+    let lines = entries
+        .iter()
+        .map(|e| to_log_line(e, &tracked(), &mut names))
+        .collect();
+    shown_clean(vec![Update::Logs(lines)])
+}
+
 fn fixtures(paths: &[&str]) -> Vec<Value> {
     paths.iter().map(|p| support::fixture(p)).collect()
 }
 
-const ROLLOUTS: &[&str] = &[
-    "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
-    "argo-rollouts/rollout-canary-paused-at-pause-step.yaml",
-    "argo-rollouts/rollout-canary-paused-inconclusive-analysis.yaml",
-    "argo-rollouts/rollout-canary-paused-step0-after-restart.yaml",
-    "argo-rollouts/rollout-canary-smi-with-weights.yaml",
-    "argo-rollouts/kubectl-plugin-canary-set/rollout.yaml",
-];
+use support::ROLLOUTS;
 
 const APPS: &[&str] = &[
     "argo-cd/application-helm-automated-no-status.yaml",
@@ -350,9 +362,7 @@ proptest! {
             if let Ok(a) = run {
                 r.analysis = Some(a);
             }
-            let mut s = state();
-            s.apply(Update::Rollouts(vec![r]));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            shown_clean(vec![Update::Rollouts(vec![r])])?;
         }
     }
 
@@ -361,9 +371,7 @@ proptest! {
         let seeds = fixtures(APPS);
         let app = mutate(pick.get(&seeds).clone(), &ms);
         if let Ok(a) = opsdeck::sources::kube::parse::parse_application(&app) {
-            let mut s = state();
-            s.apply(Update::Apps(vec![a]));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            shown_clean(vec![Update::Apps(vec![a])])?;
         }
     }
 
@@ -376,14 +384,14 @@ proptest! {
         }
         let obj = mutate(pick.get(&seeds).clone(), &ms);
         let _ = opsdeck::sources::mesh::linkerd::profiles::parse_service_profile(&obj);
-        let mut s = state();
+        let mut shown = Vec::new();
         if let Ok(vs) = opsdeck::sources::mesh::istio::objects::parse_virtual_service(&obj) {
-            s.apply(Update::VirtualServices(vec![vs]));
+            shown.push(Update::VirtualServices(vec![vs]));
         }
         if let Ok(dr) = opsdeck::sources::mesh::istio::objects::parse_destination_rule(&obj) {
-            s.apply(Update::DestinationRules(vec![dr]));
+            shown.push(Update::DestinationRules(vec![dr]));
         }
-        prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+        shown_clean(shown)?;
     }
 
     /// Prometheus answers, as JSON mutated and as text cut: route rows assembled from them
@@ -412,10 +420,7 @@ proptest! {
                     prop_assert!((0.0..=1.0).contains(&s), "{r:?}");
                 }
             }
-            let mut s = state();
-            s.apply(Update::Routes(routes));
-            s.apply(Update::MeshNotes(notes));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            shown_clean(vec![Update::Routes(routes), Update::MeshNotes(notes)])?;
         }
     }
 
@@ -427,9 +432,7 @@ proptest! {
         use opsdeck::sources::alertmanager::{parse_alerts, parse_silences};
         let _ = parse_silences(&cut_text(&mutate(silences_answer(), &ms).to_string(), &cuts));
         if let Ok(alerts) = parse_alerts(&cut_text(&mutate(alerts_answer(), &ms).to_string(), &cuts)) {
-            let mut s = state();
-            s.apply(Update::Alerts(alerts));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            shown_clean(vec![Update::Alerts(alerts)])?;
         }
     }
 
@@ -442,11 +445,7 @@ proptest! {
     ) {
         let frame = cut_text(&mutate(tail_frame(), &ms).to_string(), &cuts);
         if let Ok((entries, _)) = opsdeck::sources::logs::loki::parse_tail(&frame) {
-            let mut names = Interner::default();
-            let lines = entries.iter().map(|e| to_log_line(e, &tracked(), &mut names)).collect();
-            let mut s = state();
-            s.apply(Update::Logs(lines));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            lines_clean(&entries)?;
         }
     }
 
@@ -478,11 +477,7 @@ proptest! {
         let mut labels = Labels::default();
         if let Ok(answer) = parse_search(&body, "logs", &mut labels) {
             let entries = Seen::new(1000).admit(answer.hits);
-            let mut names = Interner::default();
-            let lines = entries.iter().map(|e| to_log_line(e, &tracked(), &mut names)).collect();
-            let mut s = state();
-            s.apply(Update::Logs(lines));
-            prop_assert!(frames_clean(&mut s).is_ok(), "{:?}", frames_clean(&mut s));
+            lines_clean(&entries)?;
         }
     }
 

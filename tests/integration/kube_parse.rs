@@ -19,14 +19,7 @@ fn every_fixture_parses() {
         assert_eq!(a.invalid, None, "{app}: a real object reads as valid");
     }
 
-    for ro in [
-        "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
-        "argo-rollouts/rollout-canary-paused-at-pause-step.yaml",
-        "argo-rollouts/rollout-canary-paused-inconclusive-analysis.yaml",
-        "argo-rollouts/rollout-canary-paused-step0-after-restart.yaml",
-        "argo-rollouts/rollout-canary-smi-with-weights.yaml",
-        "argo-rollouts/kubectl-plugin-canary-set/rollout.yaml",
-    ] {
+    for ro in crate::support::ROLLOUTS {
         let r = parse_rollout(&load(ro), &[], &[]).unwrap_or_else(|e| panic!("{ro}: {e}"));
         assert_eq!(r.invalid, None, "{ro}: a real object reads as valid");
     }

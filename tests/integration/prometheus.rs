@@ -212,6 +212,36 @@ fn setup(cpu: Location, mesh: Location, kube: Option<kube::Client>) -> PromSetup
     }
 }
 
+/// The pollers against one real Prometheus at its URL (CPU and mesh alike), with `demand`;
+/// what they send, their tasks and their counters.
+fn pollers_at(
+    prom: &servers::Daemon,
+    kube: Option<kube::Client>,
+    demand: Demand,
+) -> (
+    mpsc::Receiver<opsdeck::state::Update>,
+    watch::Sender<Demand>,
+    Vec<tokio::task::JoinHandle<()>>,
+    Arc<PromStats>,
+) {
+    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
+    let (tx, rx) = mpsc::channel(256);
+    let (demand_tx, demand_rx) = watch::channel(demand);
+    let stats = Arc::new(PromStats::default());
+    let tasks = prometheus::spawn(
+        setup(
+            Location::Url(endpoint.clone()),
+            Location::Url(endpoint),
+            kube,
+        ),
+        linkerd(),
+        demand_rx,
+        tx,
+        stats.clone(),
+    );
+    (rx, demand_tx, tasks, stats)
+}
+
 fn linkerd() -> Box<Linkerd> {
     Box::new(Linkerd::new("linkerd-viz"))
 }
@@ -233,21 +263,7 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
         "serviceprofiles",
         support::fixture("linkerd/serviceprofile-store.yaml"),
     );
-    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
-    let (tx, mut rx) = mpsc::channel(256);
-    let (_demand_tx, demand_rx) = watch::channel(demand());
-    let stats = Arc::new(PromStats::default());
-    let tasks = prometheus::spawn(
-        setup(
-            Location::Url(endpoint.clone()),
-            Location::Url(endpoint),
-            Some(kube.client()),
-        ),
-        linkerd(),
-        demand_rx,
-        tx,
-        stats.clone(),
-    );
+    let (mut rx, _demand_tx, tasks, stats) = pollers_at(&prom, Some(kube.client()), demand());
     let mut s = state();
     until(&mut rx, &mut s, 30, "CPU and routes", |s| {
         !s.cpu.nodes.is_empty() && !s.routes.is_empty() && !s.mesh_notes.is_empty()
@@ -444,20 +460,7 @@ async fn profiles_that_cannot_be_listed_make_the_mesh_degraded_and_a_deleted_one
         "serviceprofiles",
         support::fixture("linkerd/serviceprofile-store.yaml"),
     );
-    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
-    let (tx, mut rx) = mpsc::channel(256);
-    let (_demand_tx, demand_rx) = watch::channel(demand());
-    let tasks = prometheus::spawn(
-        setup(
-            Location::Url(endpoint.clone()),
-            Location::Url(endpoint),
-            Some(kube.client()),
-        ),
-        linkerd(),
-        demand_rx,
-        tx,
-        Arc::new(PromStats::default()),
-    );
+    let (mut rx, _demand_tx, tasks, _) = pollers_at(&prom, Some(kube.client()), demand());
     let mut s = state();
     let products_timeout = |s: &State| {
         s.routes
@@ -660,7 +663,6 @@ async fn an_analysis_query_is_run_again_for_canary_and_stable() {
     use opsdeck::model::replay::{ReplayQuery, Tracks, stable_query};
     let p = platform();
     let prom = servers::prometheus("prom-replay", &p.om);
-    let endpoint = Endpoint::direct(&prom.url(), None).unwrap_or_else(|e| panic!("{e}"));
     let canary = format!(
         r#"sum(rate(route_response_total{{rollouts_pod_template_hash="{CANARY}",classification="success",direction="inbound"}}[5m])) / sum(rate(route_response_total{{rollouts_pod_template_hash="{CANARY}",direction="inbound"}}[5m]))"#
     );
@@ -684,24 +686,13 @@ async fn an_analysis_query_is_run_again_for_canary_and_stable() {
             .as_ref()
             .is_ok_and(|s| s.contains(STABLE) && !s.contains(CANARY))
     );
-    let (tx, mut rx) = mpsc::channel(256);
-    let (_d, demand_rx) = watch::channel(Demand {
+    let only_replay = Demand {
         cpu: false,
         routes: false,
         replay: vec![q],
         ..demand()
-    });
-    let tasks = prometheus::spawn(
-        setup(
-            Location::Url(endpoint.clone()),
-            Location::Url(endpoint),
-            None,
-        ),
-        linkerd(),
-        demand_rx,
-        tx,
-        Arc::new(PromStats::default()),
-    );
+    };
+    let (mut rx, _d, tasks, _) = pollers_at(&prom, None, only_replay);
     let mut s = state();
     until(&mut rx, &mut s, 30, "the replay", |s| !s.replays.is_empty()).await;
     let r = &s.replays[0];

@@ -10,6 +10,19 @@ use std::fmt;
 /// A value where an object or a list was expected reads as `$empty` (consumed, never an
 /// error): the visitor methods for every JSON scalar.
 macro_rules! scalars_read_as {
+    // … and so does the container kind the type is not read from.
+    ($t:ty, $empty:expr, map) => {
+        fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<$t, A::Error> {
+            ScalarVisitor.visit_map(a).map(|_| $empty)
+        }
+        scalars_read_as!($t, $empty);
+    };
+    ($t:ty, $empty:expr, seq) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<$t, A::Error> {
+            ScalarVisitor.visit_seq(a).map(|_| $empty)
+        }
+        scalars_read_as!($t, $empty);
+    };
     ($t:ty, $empty:expr) => {
         fn visit_bool<E>(self, _: bool) -> Result<$t, E> {
             Ok($empty)
@@ -114,10 +127,7 @@ impl<'de> serde::Deserialize<'de> for Point {
                     _ => None,
                 }))
             }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Point, A::Error> {
-                ScalarVisitor.visit_map(a).map(|_| Point(None))
-            }
-            scalars_read_as!(Point, Point(None));
+            scalars_read_as!(Point, Point(None), map);
         }
         d.deserialize_any(V)
     }
@@ -143,10 +153,7 @@ impl<'de> serde::Deserialize<'de> for Points {
                 }
                 Ok(Points(out))
             }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Points, A::Error> {
-                ScalarVisitor.visit_map(a).map(|_| Points(Vec::new()))
-            }
-            scalars_read_as!(Points, Points(Vec::new()));
+            scalars_read_as!(Points, Points(Vec::new()), map);
         }
         d.deserialize_any(V)
     }
@@ -170,10 +177,7 @@ impl<'de> serde::Deserialize<'de> for LabelMap {
                 }
                 Ok(LabelMap(out))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<LabelMap, A::Error> {
-                ScalarVisitor.visit_seq(a).map(|_| LabelMap(Labels::new()))
-            }
-            scalars_read_as!(LabelMap, LabelMap(Labels::new()));
+            scalars_read_as!(LabelMap, LabelMap(Labels::new()), seq);
         }
         d.deserialize_any(V)
     }
@@ -207,10 +211,7 @@ impl<'de> serde::Deserialize<'de> for RawSeries {
                 }
                 Ok(RawSeries(Some((labels, value, values))))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<RawSeries, A::Error> {
-                ScalarVisitor.visit_seq(a).map(|_| RawSeries(None))
-            }
-            scalars_read_as!(RawSeries, RawSeries(None));
+            scalars_read_as!(RawSeries, RawSeries(None), seq);
         }
         d.deserialize_any(V)
     }
@@ -234,10 +235,7 @@ impl<'de> serde::Deserialize<'de> for Results {
                 }
                 Ok(Results(Some(out)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Results, A::Error> {
-                ScalarVisitor.visit_map(a).map(|_| Results(None))
-            }
-            scalars_read_as!(Results, Results(None));
+            scalars_read_as!(Results, Results(None), map);
         }
         d.deserialize_any(V)
     }
@@ -271,10 +269,7 @@ impl<'de> serde::Deserialize<'de> for Data {
                 }
                 Ok(out)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Data, A::Error> {
-                ScalarVisitor.visit_seq(a).map(|_| Data::default())
-            }
-            scalars_read_as!(Data, Data::default());
+            scalars_read_as!(Data, Data::default(), seq);
         }
         d.deserialize_any(V)
     }
@@ -312,10 +307,7 @@ impl<'de> serde::Deserialize<'de> for Envelope {
                 }
                 Ok(out)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Envelope, A::Error> {
-                ScalarVisitor.visit_seq(a).map(|_| Envelope::default())
-            }
-            scalars_read_as!(Envelope, Envelope::default());
+            scalars_read_as!(Envelope, Envelope::default(), seq);
         }
         d.deserialize_any(V)
     }

@@ -19,6 +19,16 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     d
 }
 
+/// Every real Rollout among the fixtures.
+pub const ROLLOUTS: &[&str] = &[
+    "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
+    "argo-rollouts/rollout-canary-paused-at-pause-step.yaml",
+    "argo-rollouts/rollout-canary-paused-inconclusive-analysis.yaml",
+    "argo-rollouts/rollout-canary-paused-step0-after-restart.yaml",
+    "argo-rollouts/rollout-canary-smi-with-weights.yaml",
+    "argo-rollouts/kubectl-plugin-canary-set/rollout.yaml",
+];
+
 /// A fixture from tests/fixtures (YAML) as JSON.
 pub fn fixture(path: &str) -> serde_json::Value {
     let p = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
