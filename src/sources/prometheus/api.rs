@@ -2,36 +2,6 @@
 //! errors in words. Samples are JSON strings ("NaN", "+Inf" included), times JSON numbers.
 
 use crate::net::http::Endpoint;
-use std::collections::BTreeMap;
-
-pub type Labels = BTreeMap<String, String>;
-
-/// One series of an instant vector.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    pub labels: Labels,
-    pub value: f64,
-}
-
-impl Sample {
-    /// A sample with these labels (tests and the demo build them by hand).
-    pub fn new(labels: &[(&str, &str)], value: f64) -> Sample {
-        Sample {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            value,
-        }
-    }
-}
-
-/// One series of a range query, oldest point first.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Series {
-    pub labels: Labels,
-    pub points: Vec<(i64, f64)>,
-}
 
 #[derive(Clone, Debug)]
 pub struct Prometheus {
@@ -89,7 +59,7 @@ impl Prometheus {
     }
 }
 
-pub use super::wire::{parse_matrix, parse_vector};
+pub use super::wire::{Labels, Sample, Series, parse_matrix, parse_vector};
 
 #[cfg(test)]
 mod tests {

@@ -3,9 +3,38 @@
 //! tree was: a series that is not an object, a point that is not `[time, "value"]` or a label
 //! that is not a string is skipped or read empty, never the whole answer refused.
 
-use super::api::{Labels, Sample, Series};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::collections::BTreeMap;
 use std::fmt;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// One series of an instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    pub value: f64,
+}
+
+impl Sample {
+    /// A sample with these labels (tests and the demo build them by hand).
+    pub fn new(labels: &[(&str, &str)], value: f64) -> Sample {
+        Sample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value,
+        }
+    }
+}
+
+/// One series of a range query, oldest point first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<(i64, f64)>,
+}
 
 /// A value where an object or a list was expected reads as `$empty` (consumed, never an
 /// error): the visitor methods for every JSON scalar.
