@@ -29,6 +29,49 @@ pub enum Sub {
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300), value_name = "SECS")]
         wait: u64,
     },
+    /// Waits for evidence on a canary, prints the verdict with what it rests on, and exits by
+    /// it: 0 no evidence of harm, 1 worse, 2 not enough data by the deadline, 3 cannot decide
+    /// (a source down, no such rollout, no canary). docs/verdict.md.
+    Gate {
+        /// The rollout: NAME, or NAMESPACE/NAME.
+        rollout: String,
+        /// How long to wait for enough evidence: 90s, 10m, 1h (a bare number is seconds).
+        #[arg(long, default_value = "5m", value_parser = parse_wait, value_name = "DURATION")]
+        wait: std::time::Duration,
+        /// The significance level (the global --significance otherwise).
+        #[arg(long, value_parser = parse_level, value_name = "ALPHA")]
+        level: Option<f64>,
+        /// The fewest canary requests a route needs before "no evidence of harm", whatever
+        /// the power calculation says.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        min_requests: u64,
+        /// `table` for people, `json` for pipelines (schema opsdeck.gate/v1).
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: StatusFormat,
+    },
+}
+
+/// `90`, `90s`, `10m`, `1h`: at least a second, at most a day.
+pub fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{s}: a duration such as 90s, 10m or 1h")),
+    };
+    match num.parse::<u64>() {
+        Ok(n) if n > 0 && n.saturating_mul(per) <= 86_400 => {
+            Ok(std::time::Duration::from_secs(n * per))
+        }
+        _ => Err(format!(
+            "{s}: a duration from 1s to 24h, such as 90s, 10m or 1h"
+        )),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -66,6 +109,10 @@ pub struct Cli {
     /// Run on the embedded demo platform (no cluster needed).
     #[arg(long)]
     pub demo: bool,
+    /// Draw one frame of the dashboard to stdout as text once the sources have answered, and
+    /// exit (no alternate screen; colours with --color always). For reports and issues.
+    #[arg(long)]
+    pub once: bool,
     /// Demo platform: checkmate (k3d, Linkerd, Loki), titanium (Istio, Loki) or shop (EKS,
     /// Istio, Fluentd into OpenSearch).
     #[arg(long, default_value = "checkmate", value_parser = ["checkmate", "titanium", "shop"], requires = "demo", value_name = "NAME")]
@@ -382,6 +429,7 @@ impl Config {
             judge: crate::model::stats::Judge {
                 alpha: cli.significance,
                 min_effect: cli.min_effect / 100.0,
+                min_requests: 0.0,
             },
             prometheus: cli.prometheus,
             prometheus_service: cli.prometheus_service,
@@ -520,5 +568,22 @@ fn parse_points(s: &str) -> Result<f64, String> {
         _ => Err(format!(
             "{s}: percentage points between 0 and 100, such as 1"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn a_wait_is_seconds_minutes_or_hours_within_a_day() {
+        assert_eq!(parse_wait("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_wait("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_wait("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_wait("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "0", "5d", "m", "-3s", "25h", "99999999999999999999"] {
+            assert!(parse_wait(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -20,6 +20,7 @@ use toml::de::{DeTable, DeValue};
 /// out (`config`, subcommands); tokens are kept out on purpose (use the environment).
 const NOT_IN_FILE: &[&str] = &[
     "config",
+    "once",
     "prometheus_token",
     "mesh_prometheus_token",
     "alertmanager_token",

@@ -41,28 +41,33 @@ fn init_logging(cfg: &Config) -> color_eyre::Result<()> {
     Ok(())
 }
 
-/// `opsdeck status`: the sources' first answers into State (the routes asked for, as the
-/// cockpit would), then one report and its exit status.
-async fn headless(
-    mut state: State,
-    mut rx: mpsc::Receiver<Update>,
-    demand: tokio::sync::watch::Sender<Demand>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    format: StatusFormat,
-    wait: u64,
-) -> i32 {
-    use opsdeck::state::{Health, Intent, SourceId};
-    state.handle(Intent::Resize {
-        width: 200,
-        height: 60,
-    });
-    let ask = |s: &State| Demand {
-        cpu: false,
-        logs: false,
-        routes: true,
-        ..s.demand()
-    };
-    let _ = demand.send(ask(&state));
+/// What a run without the TUI does with what the sources say.
+enum Headless {
+    /// `opsdeck status`: one report.
+    Status { format: StatusFormat, wait: u64 },
+    /// `opsdeck gate`: waits for a decision on one rollout.
+    Gate {
+        target: String,
+        wait: std::time::Duration,
+        format: StatusFormat,
+    },
+    /// `opsdeck --once`: one frame as text.
+    Once { colour: bool },
+}
+
+/// The sources' answers into State until `done` says enough (asked only once every source
+/// has answered and a moment more has passed for what follows at once, such as the routes of
+/// rollouts just listed) or the deadline. `ask` is what the run asks the sources for.
+async fn pump(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<Update>,
+    demand: &tokio::sync::watch::Sender<Demand>,
+    deadline: tokio::time::Instant,
+    ask: impl Fn(&mut State) -> Demand,
+    mut done: impl FnMut(&State) -> bool,
+) {
+    use opsdeck::state::{Health, SourceId};
+    let _ = demand.send(ask(state));
     let answered = |s: &State| {
         [
             SourceId::Apps,
@@ -73,41 +78,159 @@ async fn headless(
         .iter()
         .all(|id| s.source(*id).health != Health::Connecting)
     };
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
-    // Once every source has answered, a moment more for what follows at once (the routes
-    // of rollouts just listed).
-    let mut settle: Option<tokio::time::Instant> = None;
+    let mut settled_at: Option<tokio::time::Instant> = None;
     loop {
-        let until = settle.map_or(deadline, |s| s.min(deadline));
+        let now = tokio::time::Instant::now();
+        if now >= deadline || settled_at.is_some_and(|t| now >= t) && done(state) {
+            break;
+        }
+        let wake = match settled_at {
+            Some(t) if now < t => t.min(deadline),
+            _ => deadline,
+        };
         tokio::select! {
             u = rx.recv() => match u {
                 Some(u) => {
                     if state.apply(u) {
-                        let _ = demand.send(ask(&state));
+                        let _ = demand.send(ask(state));
                     }
                 }
                 None => break,
             },
-            _ = tokio::time::sleep_until(until) => break,
+            _ = tokio::time::sleep_until(wake) => {}
         }
-        if settle.is_none() && answered(&state) {
-            settle = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(1500));
+        if settled_at.is_none() && answered(state) {
+            settled_at = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(1500));
         }
     }
+}
+
+/// Runs `mode` on the State the sources fill; returns the exit status.
+async fn headless(
+    mut state: State,
+    mut rx: mpsc::Receiver<Update>,
+    demand: tokio::sync::watch::Sender<Demand>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    mode: Headless,
+    view: (&Theme, &Keymap),
+) -> i32 {
+    use opsdeck::state::{Screen, gate};
+    use tokio::time::Instant;
+    let started = Instant::now();
+    let size = opsdeck_size();
+    state.set_size(size.0, size.1);
+    // As the cockpit or the dashboard would ask, with the routes always: the verdict rests on them.
+    let routes = |s: &mut State| Demand {
+        routes: true,
+        ..s.demand()
+    };
+    let code = match &mode {
+        Headless::Status { format, wait } => {
+            let no_panes = |s: &mut State| Demand {
+                cpu: false,
+                logs: false,
+                ..routes(s)
+            };
+            let deadline = started + std::time::Duration::from_secs(*wait);
+            pump(&mut state, &mut rx, &demand, deadline, no_panes, |_| true).await;
+            let text = match format {
+                StatusFormat::Json => {
+                    let mut t = serde_json::to_string_pretty(&opsdeck::ui::status::json(&state))
+                        .unwrap_or_default();
+                    t.push('\n');
+                    t
+                }
+                StatusFormat::Table => opsdeck::ui::status::table(&state),
+            };
+            say(&text);
+            opsdeck::ui::status::exit_code(&state)
+        }
+        Headless::Gate {
+            target,
+            wait,
+            format,
+        } => {
+            // The cockpit opened on the rollout once it is listed: the same sources, queries
+            // and judgement as on screen.
+            let cockpit = |s: &mut State| {
+                if matches!(s.ui.screen, Screen::Main) {
+                    let (ns, name) = gate::parse_target(target);
+                    let found = s
+                        .rollouts
+                        .iter()
+                        .filter(|r| r.name == name && ns.is_none_or(|n| r.namespace == n))
+                        .map(|r| (r.namespace.clone(), r.name.clone()))
+                        .collect::<Vec<_>>();
+                    if let [(namespace, name)] = found.as_slice() {
+                        s.ui.screen = Screen::Cockpit {
+                            namespace: namespace.clone(),
+                            name: name.clone(),
+                        };
+                    }
+                }
+                routes(s)
+            };
+            let done = |s: &State| gate::decide(s, target).settled;
+            pump(&mut state, &mut rx, &demand, started + *wait, cockpit, done).await;
+            let report = gate::decide(&state, target);
+            let waited = started.elapsed().as_secs();
+            let text = match format {
+                StatusFormat::Json => {
+                    let v = opsdeck::ui::status::gate_json(&state, &report, waited);
+                    let mut t = serde_json::to_string_pretty(&v).unwrap_or_default();
+                    t.push('\n');
+                    t
+                }
+                StatusFormat::Table => opsdeck::ui::status::gate_text(&state, &report, waited),
+            };
+            say(&text);
+            report.outcome.exit_code()
+        }
+        Headless::Once { colour } => {
+            let deadline = started + std::time::Duration::from_secs(15);
+            pump(
+                &mut state,
+                &mut rx,
+                &demand,
+                deadline,
+                |s| s.demand(),
+                |_| true,
+            )
+            .await;
+            let v = opsdeck::ui::View {
+                state: &state,
+                theme: view.0,
+                keymap: view.1,
+            };
+            let buf = opsdeck::ui::plain::frame(&v, size.0, size.1);
+            say(&opsdeck::ui::plain::buffer_text(&buf, *colour, true));
+            0
+        }
+    };
     for t in tasks {
         t.abort();
     }
-    let text = match format {
-        StatusFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&opsdeck::ui::status::json(&state))
-                .unwrap_or_default();
-            t.push('\n');
-            t
-        }
-        StatusFormat::Table => opsdeck::ui::status::table(&state),
+    code
+}
+
+/// The size a headless frame is drawn at: the terminal's, else `COLUMNS`×`LINES`, else
+/// 120×40 (status and gate draw nothing, but the layout decides what is asked for).
+fn opsdeck_size() -> (u16, u16) {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal()
+        && let Ok((w, h)) = crossterm::terminal::size()
+        && w > 0
+        && h > 0
+    {
+        return (w, h);
+    }
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u16>().ok())
+            .filter(|n| (10..=1000).contains(n))
     };
-    say(&text);
-    opsdeck::ui::status::exit_code(&state)
+    (env("COLUMNS").unwrap_or(120), env("LINES").unwrap_or(40))
 }
 
 /// What the loop drives: the operator, who we talk to, and the data clock's start.
@@ -527,15 +650,41 @@ fn main() -> color_eyre::Result<()> {
             let _ = clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout());
             return Ok(());
         }
-        Some(Sub::Status { .. }) | None => {}
+        Some(Sub::Status { .. } | Sub::Gate { .. }) | None => {}
     }
+    let colour_always = cli.color == opsdeck::config::ColorMode::Always;
+    let mut judge_override = None;
     let status = match &cli.command {
-        Some(Sub::Status { output, wait }) => Some((*output, *wait)),
+        Some(Sub::Status { output, wait }) => Some(Headless::Status {
+            format: *output,
+            wait: *wait,
+        }),
+        Some(Sub::Gate {
+            rollout,
+            wait,
+            level,
+            min_requests,
+            output,
+        }) => {
+            judge_override = Some((*level, *min_requests));
+            Some(Headless::Gate {
+                target: rollout.clone(),
+                wait: *wait,
+                format: *output,
+            })
+        }
+        None if cli.once => Some(Headless::Once {
+            colour: colour_always,
+        }),
         _ => None,
     };
     let strict = cli.strict;
     let mut cfg = Config::from_cli(cli);
     cfg.contexts = file.contexts.clone();
+    if let Some((level, min_requests)) = judge_override {
+        cfg.judge.alpha = level.unwrap_or(cfg.judge.alpha);
+        cfg.judge.min_requests = min_requests as f64;
+    }
     if cfg.color == opsdeck::config::ColorMode::Always
         && opsdeck::theme::ColorDepth::detect() == opsdeck::theme::ColorDepth::Ansi16
     {
@@ -593,15 +742,23 @@ fn main() -> color_eyre::Result<()> {
         let mut state = State::new(platform.context, platform.start, cfg.log_lines);
         state.theme_names = opsdeck::theme::names();
         state.judge = cfg.judge;
-        if let Some((format, wait)) = status {
-            let code = headless(state, rx, demand_tx, platform.tasks, format, wait).await;
-            std::process::exit(code);
-        }
         state.ui.layout_spec = cfg.layout.clone();
         state.ui.cpu.index = cfg.cpu_window;
         state.ui.routes.index = cfg.route_window;
         for (pane, key) in &cfg.sort {
             state.ui.sort[*pane] = *key;
+        }
+        if let Some(mode) = status {
+            let code = headless(
+                state,
+                rx,
+                demand_tx,
+                platform.tasks,
+                mode,
+                (&theme, &keymap),
+            )
+            .await;
+            std::process::exit(code);
         }
         let app = App {
             state,

@@ -14,6 +14,9 @@ pub struct Judge {
     pub alpha: f64,
     /// The smallest excess failure rate that counts as harm, as a fraction (0.01 = 1 point).
     pub min_effect: f64,
+    /// The fewest canary requests that may clear it, whatever the power calculation says
+    /// (`opsdeck gate --min-requests`); 0 leaves it to the calculation.
+    pub min_requests: f64,
 }
 
 impl Default for Judge {
@@ -21,6 +24,7 @@ impl Default for Judge {
         Judge {
             alpha: 0.05,
             min_effect: 0.01,
+            min_requests: 0.0,
         }
     }
 }
@@ -125,13 +129,14 @@ pub fn compare(
     let (diff, low, high) = difference_interval(fc, nc, fs, ns, judge.alpha);
     let base = if ns > 0.0 { fs / ns } else { 0.0 };
     let needed = needed_per_side(base, judge.min_effect, judge.alpha);
+    let canary_needed = needed.max(judge.min_requests);
     let verdict = if low > 0.0 && diff >= judge.min_effect {
         Verdict::Worse
-    } else if nc >= needed && ns >= needed {
+    } else if nc >= canary_needed && ns >= needed {
         Verdict::NoEvidence
     } else {
         // The side that is short; the canary's is the one that grows with its weight.
-        let more = (needed - nc).max(needed - ns).max(1.0).ceil();
+        let more = (canary_needed - nc).max(needed - ns).max(1.0).ceil();
         let rps = if canary_rps.is_finite() && canary_rps > 0.0 {
             Some(canary_rps)
         } else {
@@ -139,7 +144,7 @@ pub fn compare(
         };
         Verdict::NotEnough {
             more_requests: more as u64,
-            more_secs: rps.map(|r| ((needed - nc).max(0.0) / r).ceil() as u64),
+            more_secs: rps.map(|r| ((canary_needed - nc).max(0.0) / r).ceil() as u64),
         }
     };
     Comparison {
@@ -232,6 +237,27 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_floor_of_canary_requests_holds_back_no_evidence_but_never_worse() {
+        // 2,000 clean canary requests clear the power calculation (needed 1,550.2 at a
+        // 0.5 % base is less), but not a floor of 5,000: 3,000 more, 100 s at 30 rps.
+        let floor = Judge {
+            min_requests: 5000.0,
+            ..Judge::default()
+        };
+        let c = compare((2000.0, 0.0), (8000.0, 0.0), 30.0, floor);
+        assert_eq!(
+            c.verdict,
+            Verdict::NotEnough {
+                more_requests: 3000,
+                more_secs: Some(100)
+            }
+        );
+        // A clear regression is one whatever the floor.
+        let c = compare((1240.0, 96.7), (5610.0, 0.0), 20.7, floor);
+        assert_eq!(c.verdict, Verdict::Worse);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod audit;
 pub mod catalogue;
 mod demand;
 mod editor;
+pub mod gate;
 mod handle;
 mod intent;
 mod keyed;
@@ -41,7 +42,7 @@ pub use ui::{
     ROUTE_WINDOWS, Screen, Typing, Ui, Windowed,
 };
 pub use update::{ApiServerHealth, Health, SourceId, SourceStatus, Update};
-pub use view::{CockpitView, Indices, cockpit_view};
+pub use view::{Blind, CockpitView, Indices, cockpit_view, fmt_more};
 
 use crate::layout;
 use crate::model::*;

@@ -167,7 +167,22 @@ pub struct CockpitView<'a> {
     pub concerns: Vec<String>,
     /// Why canary cannot be compared with stable yet (no metrics, no split, no canary
     /// traffic): then no concerns do not mean "as good as stable".
-    pub blind: Option<String>,
+    pub blind: Option<Blind>,
+}
+
+/// Why canary cannot be judged against stable, and whether waiting may change that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blind {
+    pub why: String,
+    /// The sample is short (no canary requests yet, or too few): time will tell. Otherwise
+    /// the metrics themselves are missing or do not split canary from stable.
+    pub waiting: bool,
+}
+
+impl std::fmt::Display for Blind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
 }
 
 /// `95% CI 6.4–9.3` (failure rate points).
@@ -269,10 +284,11 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             concerns.push(format!("analysis {} {}", a.name, a.phase.as_str()));
         }
     }
+    let blind = |why: String, waiting: bool| Some(Blind { why, waiting });
     let blind = if !rollout.canary_active() {
         None
     } else if routes.is_empty() {
-        Some(
+        blind(
             state
                 .mesh_notes
                 .iter()
@@ -281,19 +297,26 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                     || format!("no route metrics for {svc}"),
                     |n| n.reason.clone(),
                 ),
+            false,
         )
     } else if routes.iter().all(|r| r.canary.is_none()) {
-        Some("the metrics do not tell canary pods from stable ones (see docs/istio.md)".into())
+        blind(
+            "the metrics do not tell canary pods from stable ones (see docs/istio.md)".into(),
+            false,
+        )
     } else if routes
         .iter()
         .all(|r| r.canary.as_ref().is_none_or(|c| c.rps <= 0.0))
     {
-        Some("no requests have reached the canary in the window yet".into())
+        blind(
+            "no requests have reached the canary in the window yet".into(),
+            true,
+        )
     } else if concerns.is_empty()
         && let Some(short) = not_enough(state, &routes)
     {
         // No concern, but no evidence either: say what the sample lacks.
-        Some(short)
+        blind(short, true)
     } else {
         None
     };
@@ -445,7 +468,7 @@ mod tests {
             cv.concerns
         );
         assert_eq!(
-            cv.blind.as_deref(),
+            cv.blind.as_ref().map(|b| b.why.as_str()),
             Some("the metrics do not tell canary pods from stable ones (see docs/istio.md)")
         );
         // Split, but nothing reached the canary yet.
@@ -456,7 +479,7 @@ mod tests {
         s.apply(Update::Routes(routes));
         let cv = cockpit_view(&s, &store);
         assert_eq!(
-            cv.blind.as_deref(),
+            cv.blind.as_ref().map(|b| b.why.as_str()),
             Some("no requests have reached the canary in the window yet")
         );
         // No route metrics at all: the mesh's note says why.
@@ -468,7 +491,7 @@ mod tests {
         }]));
         let cv = cockpit_view(&s, &store);
         assert_eq!(
-            cv.blind.as_deref(),
+            cv.blind.as_ref().map(|b| b.why.as_str()),
             Some("not meshed: no linkerd-proxy metrics from its pods")
         );
     }

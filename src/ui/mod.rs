@@ -11,6 +11,7 @@ mod header;
 mod logs;
 mod names;
 mod overlays;
+pub mod plain;
 mod rollouts;
 mod routes;
 mod routes_istio;

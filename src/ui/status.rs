@@ -4,7 +4,7 @@
 
 use crate::model::stats::Verdict;
 use crate::model::*;
-use crate::state::{Health, SourceId, State, cockpit_view};
+use crate::state::{Health, SourceId, State, cockpit_view, gate};
 use serde_json::{Value, json};
 
 /// The schema of the JSON; a change that removes or retypes a field is a new version.
@@ -54,7 +54,7 @@ fn verdict(s: &State, r: &Rollout) -> (Value, Vec<String>, Option<String>) {
     if !v.concerns.is_empty() {
         (json!("worse"), v.concerns, None)
     } else if let Some(b) = v.blind {
-        (json!("cannot_judge"), Vec::new(), Some(b))
+        (json!("cannot_judge"), Vec::new(), Some(b.why))
     } else {
         (json!("no_evidence"), Vec::new(), None)
     }
@@ -269,5 +269,121 @@ pub fn table(s: &State) -> String {
             );
         }
     }
+    out
+}
+
+/// The schema of `opsdeck gate -o json`.
+pub const GATE_SCHEMA: &str = "opsdeck.gate/v1";
+
+fn route_verdict(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Worse => "worse",
+        Verdict::NoEvidence => "no_evidence",
+        Verdict::NotEnough { .. } => "not_enough_traffic",
+    }
+}
+
+/// `opsdeck gate`'s answer for pipelines: the decision, its exit status and its evidence.
+pub fn gate_json(s: &State, g: &gate::Report, waited_secs: u64) -> Value {
+    let routes: Vec<Value> = g
+        .routes
+        .iter()
+        .map(|e| {
+            let (more, secs) = match e.verdict {
+                Verdict::NotEnough {
+                    more_requests,
+                    more_secs,
+                } => (Some(more_requests), more_secs),
+                _ => (None, None),
+            };
+            json!({
+                "route": e.route,
+                "canary_requests": e.canary_requests.round(),
+                "stable_requests": e.stable_requests.round(),
+                "canary_success": e.canary_success,
+                "stable_success": e.stable_success,
+                "difference": e.difference,
+                "verdict": route_verdict(&e.verdict),
+                "more_canary_requests": more, "more_secs": secs,
+            })
+        })
+        .collect();
+    json!({
+        "schema": GATE_SCHEMA,
+        "at": s.now.to_rfc3339(),
+        "context": s.context.name,
+        "rollout": g.rollout,
+        "verdict": g.outcome.as_str(),
+        "exit": g.outcome.exit_code(),
+        "why": g.why,
+        "position": g.position,
+        "concerns": g.concerns,
+        "routes": routes,
+        "level": s.judge.alpha,
+        "min_effect_points": s.judge.min_effect * 100.0,
+        "min_requests": s.judge.min_requests,
+        "route_window_secs": s.ui.routes.secs(),
+        "waited_secs": waited_secs,
+    })
+}
+
+/// The same for people: the decision first, then what it rests on.
+pub fn gate_text(s: &State, g: &gate::Report, waited_secs: u64) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mark = match g.outcome {
+        gate::Outcome::NoEvidence => "✓",
+        gate::Outcome::Worse => "✗",
+        gate::Outcome::NotEnough | gate::Outcome::Undecided => "?",
+    };
+    let _ = writeln!(
+        out,
+        "{mark} {}: {} — {}",
+        g.rollout,
+        g.outcome.words(),
+        g.why
+    );
+    if let Some(p) = &g.position {
+        let _ = writeln!(out, "  {p}");
+    }
+    for c in g.concerns.iter().skip(1) {
+        let _ = writeln!(out, "  also: {c}");
+    }
+    if !g.routes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  routes in {} ({}% level, {} pt minimum effect):",
+            crate::model::time::fmt_window(s.ui.routes.secs()),
+            (1.0 - s.judge.alpha) * 100.0,
+            s.judge.min_effect * 100.0
+        );
+        for e in &g.routes {
+            let verdict = match e.verdict {
+                Verdict::NotEnough {
+                    more_requests,
+                    more_secs,
+                } => format!(
+                    "not enough traffic: {}",
+                    crate::state::fmt_more(more_requests, more_secs)
+                ),
+                ref v => route_verdict(v).replace('_', " "),
+            };
+            let _ = writeln!(
+                out,
+                "    {:24} canary {} · stable {} · {} · {verdict}",
+                e.route,
+                gate::fmt_side(e.canary_requests, e.canary_success),
+                gate::fmt_side(e.stable_requests, e.stable_success),
+                e.difference
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  exit {} after {waited_secs}s · {} · ns {}",
+        g.outcome.exit_code(),
+        s.context.name,
+        s.context.namespace
+    );
     out
 }

@@ -21,7 +21,7 @@ use opsdeck::sources::prometheus::api::Prometheus;
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
 use opsdeck::state::{Demand, SourceId, State, Update};
 use opsdeck::theme::Theme;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -262,22 +262,6 @@ fn istio_series(g: &mut Gen) -> Series {
     }
 }
 
-fn rollout_with_status(path: &str, stable: &str, canary: &str, weight: u32) -> Value {
-    let mut r = support::fixture_object(path, "Rollout", NS);
-    r["status"] = json!({
-        "phase": "Paused",
-        "stableRS": stable,
-        "currentPodHash": canary,
-        "currentStepIndex": 1,
-        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-12-01T03:00:00Z"}],
-        "canary": {"weights": {
-            "canary": {"podTemplateHash": canary, "weight": weight},
-            "stable": {"podTemplateHash": stable, "weight": 100 - weight}}},
-        "replicas": 2, "readyReplicas": 2, "updatedReplicas": 1, "availableReplicas": 2
-    });
-    r
-}
-
 /// The fixtures' VirtualServices as the Rollouts controller leaves them at `setWeight: 10`
 /// (the subset one) and as it failed to (the host one still 100/0); the host route given a
 /// retry policy and the subset DestinationRule a circuit breaker, as a platform would.
@@ -307,8 +291,14 @@ fn state_with_rollouts() -> State {
     let mut s = State::new(ctx, chrono::Utc::now(), 1000);
     s.set_size(200, 60);
     let rollouts = [
-        rollout_with_status("istio/istio-subset-split.yaml", STABLE, CANARY, 10),
-        rollout_with_status("istio/istio-host-split.yaml", HOST_STABLE, HOST_CANARY, 10),
+        support::rollout_with_status("istio/istio-subset-split.yaml", NS, STABLE, CANARY, 10),
+        support::rollout_with_status(
+            "istio/istio-host-split.yaml",
+            NS,
+            HOST_STABLE,
+            HOST_CANARY,
+            10,
+        ),
     ]
     .iter()
     .map(|r| parse_rollout(r, [], []).unwrap_or_else(|e| panic!("{e}")))

@@ -413,3 +413,285 @@ async fn status_on_a_cluster_names_what_it_could_not_read() {
     );
     assert_eq!(v["apps"][0]["name"], "velero-test", "{v}");
 }
+
+/// `opsdeck gate` with `args`: its exit status and its JSON answer (schema opsdeck.gate/v1).
+async fn gate_json(args: Vec<String>, dir: &std::path::Path) -> (Option<i32>, Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.args(&args).env("XDG_STATE_HOME", dir);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: {e}: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(v["schema"], "opsdeck.gate/v1", "{v}");
+    assert_eq!(v["exit"].as_i64(), out.status.code().map(i64::from), "{v}");
+    (out.status.code(), v)
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+/// The gate on the demo, one run per outcome: the bad canary is worse (1) with its route's
+/// counts; the steady canary on little traffic is not enough data by a short deadline (2),
+/// and no evidence of harm (0) on the 15-minute window's sample unless a floor of requests
+/// holds it back; a rollout that is not there, or has no canary, cannot be decided (3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_exits_by_the_verdict_on_the_demo() {
+    let tmp = temp_dir("gate-demo");
+    let gate = |pre: &[&str], post: &[&str]| {
+        let mut a = strings(&["--demo"]);
+        a.extend(strings(pre));
+        a.extend(strings(&["gate", "-o", "json"]));
+        a.extend(strings(post));
+        a
+    };
+    let (code, v) = gate_json(gate(&["--scenario", "bad-canary"], &["store"]), &tmp).await;
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(
+        (v["verdict"].as_str(), v["rollout"].as_str()),
+        (Some("worse"), Some("dev/store"))
+    );
+    let products = v["routes"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["route"] == "GET /products"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(products["verdict"], "worse", "{products}");
+    assert!(
+        products["canary_requests"]
+            .as_f64()
+            .is_some_and(|n| n > 100.0),
+        "{products}"
+    );
+    assert!(
+        v["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("GET /products: canary fails")),
+        "{v}"
+    );
+
+    let started = Instant::now();
+    let (code, v) = gate_json(gate(&[], &["user", "--wait", "3s"]), &tmp).await;
+    assert_eq!(code, Some(2), "{v}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "it waited for the evidence"
+    );
+    assert!(
+        v["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("more canary requests")),
+        "{v}"
+    );
+    assert!(
+        v["routes"][0]["more_canary_requests"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{v}"
+    );
+
+    let (code, v) = gate_json(gate(&["--route-window", "15m"], &["dev/user"]), &tmp).await;
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["verdict"], "no_evidence", "{v}");
+    assert!(
+        v["waited_secs"].as_u64().is_some_and(|s| s < 10),
+        "decided without waiting out the 5m: {v}"
+    );
+    let floor = gate(
+        &["--route-window", "15m"],
+        &["user", "--wait", "2s", "--min-requests", "100000"],
+    );
+    let (code, v) = gate_json(floor, &tmp).await;
+    assert_eq!(
+        (code, v["min_requests"].as_f64()),
+        (Some(2), Some(100000.0)),
+        "{v}"
+    );
+
+    let (code, v) = gate_json(gate(&[], &["nosuch"]), &tmp).await;
+    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(
+        v["why"], "no rollout nosuch in the namespaces watched",
+        "{v}"
+    );
+    let (code, v) = gate_json(gate(&[], &["gateway"]), &tmp).await;
+    assert_eq!(
+        (code, v["why"].as_str()),
+        (Some(3), Some("no canary is running (Healthy)")),
+        "{v}"
+    );
+
+    // For people: the decision first, each route's counts after it.
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--demo", "--scenario", "bad-canary", "gate", "store"])
+        .env("XDG_STATE_HOME", &tmp)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("✗ dev/store: canary worse — GET /products"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("GET /products") && l.ends_with("· worse")),
+        "{text}"
+    );
+}
+
+/// `--once`: one frame of the dashboard on stdout, plain text unless colours are asked for,
+/// at the size `COLUMNS`×`LINES` gives when stdout is no terminal.
+#[test]
+fn once_draws_one_frame_as_text() {
+    let tmp = temp_dir("once");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(["--demo", "--once"])
+            .args(extra)
+            .env("XDG_STATE_HOME", &tmp)
+            .env("COLUMNS", "120")
+            .env("LINES", "40")
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let plain = run(&[]);
+    assert_eq!(plain.lines().count(), 40, "{plain}");
+    assert!(
+        plain
+            .lines()
+            .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 120),
+        "{plain}"
+    );
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(plain.starts_with(" opsdeck  DEMO "), "{plain}");
+    for pane in [
+        "Rollouts",
+        "Apps",
+        "Routes",
+        "CPU",
+        "Alerts",
+        "user",
+        "⏸ Paused",
+    ] {
+        assert!(plain.contains(pane), "{pane}:\n{plain}");
+    }
+    let colour = run(&["--color", "always"]);
+    assert!(colour.contains("\x1b[0;"), "{colour}");
+    assert!(
+        colour
+            .lines()
+            .all(|l| !l.contains('\x1b') || l.ends_with("\x1b[0m")),
+        "every coloured line ends reset"
+    );
+}
+
+/// The gate against a cluster: the rollouts from the (fake) API server, the routes from a real
+/// Prometheus. `store`'s canary fails 20 % of GET /products where stable fails none: worse
+/// (1); `user`'s canary is as clean as stable on enough requests: no evidence of harm (0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_on_a_cluster_judges_the_route_metrics_prometheus_holds() {
+    use crate::support::promgen::Gen;
+    const STABLE: &str = "5f7d9c8b6";
+    const CANARY: &str = "8b6c5d4f7";
+    let mut g = Gen::new();
+    // (service, route, track hash, successes/s, failures/s)
+    for (svc, route, hash, ok, fail) in [
+        ("store", "GET /products", STABLE, 9.0, 0.0),
+        ("store", "GET /products", CANARY, 0.8, 0.2),
+        ("user", "GET /users", STABLE, 40.0, 0.0),
+        ("user", "GET /users", CANARY, 20.0, 0.0),
+    ] {
+        let dst = format!("{svc}.dev.svc.cluster.local:8080");
+        for (class, rate) in [("success", ok), ("failure", fail)] {
+            g.counter(
+                "route_response_total",
+                &format!(
+                    r#"classification="{class}",direction="inbound",dst="{dst}",namespace="dev",pod="{svc}-{hash}-x2x9k",rollouts_pod_template_hash="{hash}",rt_route="{route}""#
+                ),
+                rate,
+            );
+        }
+    }
+    let prom = crate::support::servers::prometheus("gate-live", &g.finish());
+    let fake = FakeKube::start().await;
+    fake.serve_group("linkerd.io", &["v1alpha2"], "v1alpha2");
+    for svc in ["store", "user"] {
+        let path = "argo-rollouts/rollout-canary-paused-at-pause-step.yaml";
+        let mut r = crate::support::rollout_with_status(path, "dev", STABLE, CANARY, 21);
+        r["metadata"]["name"] = svc.into();
+        fake.put("rollouts", r);
+        let mut sp = load("linkerd/serviceprofile-store.yaml");
+        sp["metadata"]["name"] = format!("{svc}.dev.svc.cluster.local").into();
+        sp["spec"]["routes"][1]["name"] = "GET /users".into();
+        fake.put("serviceprofiles", sp);
+    }
+    let tmp = temp_dir("gate-live");
+    let kc = kubeconfig(&tmp, &fake.url());
+    let gate = |target: &str| {
+        strings(&[
+            "--kubeconfig",
+            &kc.display().to_string(),
+            "-n",
+            "dev",
+            "--prometheus",
+            &prom.url(),
+            "--mesh",
+            "linkerd",
+            "gate",
+            target,
+            "-o",
+            "json",
+            "--wait",
+            "30s",
+        ])
+    };
+    let (code, v) = gate_json(gate("store"), &tmp).await;
+    assert_eq!(code, Some(1), "{v}");
+    let products = v["routes"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["route"] == "GET /products"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(products["verdict"], "worse", "{products}");
+    // 1 req/s to the canary, 20 % failing, over the 1m window.
+    assert_eq!(
+        products["canary_requests"].as_f64(),
+        Some(60.0),
+        "{products}"
+    );
+    assert_eq!(
+        products["stable_requests"].as_f64(),
+        Some(540.0),
+        "{products}"
+    );
+    assert!(
+        products["canary_success"]
+            .as_f64()
+            .is_some_and(|x| (x - 0.8).abs() < 1e-6),
+        "{products}"
+    );
+
+    let (code, v) = gate_json(gate("dev/user"), &tmp).await;
+    assert_eq!(code, Some(0), "{v}");
+    let users = &v["routes"][0];
+    assert_eq!(
+        (users["route"].as_str(), users["verdict"].as_str()),
+        (Some("GET /users"), Some("no_evidence")),
+        "{v}"
+    );
+    assert_eq!(users["canary_requests"].as_f64(), Some(1200.0), "{users}");
+    assert_eq!(
+        v["position"].as_str().map(|p| p.starts_with("step 1/")),
+        Some(true),
+        "{v}"
+    );
+}

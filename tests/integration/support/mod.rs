@@ -8,8 +8,6 @@ use opsdeck::sources::demo::{Scenario, Sim};
 use opsdeck::state::{Context, State, Update};
 use opsdeck::theme::Theme;
 use opsdeck::ui::{self, View};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 /// A fresh, empty directory for one test.
 pub fn temp_dir(tag: &str) -> std::path::PathBuf {
@@ -55,6 +53,30 @@ pub fn fixture_object(path: &str, kind: &str, namespace: &str) -> serde_json::Va
         .unwrap_or_else(|| panic!("{path}: no {kind}"));
     v["metadata"]["namespace"] = namespace.into();
     v
+}
+
+/// The Rollout of `path` in `namespace`, paused at its first step with `weight` on the canary
+/// (pod-template hash `canary`) and the rest on `stable`, as the controller reports it.
+pub fn rollout_with_status(
+    path: &str,
+    namespace: &str,
+    stable: &str,
+    canary: &str,
+    weight: u32,
+) -> serde_json::Value {
+    let mut r = fixture_object(path, "Rollout", namespace);
+    r["status"] = serde_json::json!({
+        "phase": "Paused",
+        "stableRS": stable,
+        "currentPodHash": canary,
+        "currentStepIndex": 1,
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-12-01T03:00:00Z"}],
+        "canary": {"weights": {
+            "canary": {"podTemplateHash": canary, "weight": weight},
+            "stable": {"podTemplateHash": stable, "weight": 100 - weight}}},
+        "replicas": 2, "readyReplicas": 2, "updatedReplicas": 1, "availableReplicas": 2
+    });
+    r
 }
 
 pub fn start() -> DateTime<Utc> {
@@ -171,34 +193,12 @@ impl Demo {
 /// Renders a frame and returns it as text, one line per row, trailing spaces kept.
 pub fn render(state: &State, theme: &Theme, w: u16, h: u16) -> String {
     let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-    term.draw(|f| {
-        ui::draw(
-            f,
-            &View {
-                state,
-                theme,
-                keymap: &keymap,
-            },
-        )
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut skip = 0;
-        for x in 0..buf.area.width {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            out.push_str(sym);
-            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
-        }
-        out.push('\n');
-    }
-    out
+    let view = View {
+        state,
+        theme,
+        keymap: &keymap,
+    };
+    ui::plain::buffer_text(&ui::plain::frame(&view, w, h), false, false)
 }
 
 /// The numbers of the `request N failed` lines in the ring, in order (the log sources' tests
