@@ -297,6 +297,10 @@ pub struct Cli {
     /// … and at least this many percentage points (docs/verdict.md).
     #[arg(long, default_value_t = 1.0, value_parser = parse_points, value_name = "POINTS")]
     pub min_effect: f64,
+    /// … and, for latency, a canary request slower than a stable one at least this much more
+    /// often than not (Vargha–Delaney A − 0.5; 0.06 is their "small" effect).
+    #[arg(long, default_value_t = 0.06, value_parser = parse_shift, value_name = "A")]
+    pub min_latency_effect: f64,
     /// A list's order at start, `PANE=ORDER`, repeatable: apps=problems|wave|name,
     /// rollouts=problems|name, routes=problems|rps|name, alerts=problems|newest|name.
     /// Problems first is the default everywhere; `o` cycles the focused list.
@@ -430,6 +434,7 @@ impl Config {
                 alpha: cli.significance,
                 min_effect: cli.min_effect / 100.0,
                 min_requests: 0.0,
+                min_latency_effect: cli.min_latency_effect,
             },
             prometheus: cli.prometheus,
             prometheus_service: cli.prometheus_service,
@@ -558,6 +563,14 @@ fn parse_level(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 0.5 => Ok(v),
         _ => Err(format!("{s}: a level between 0 and 0.5, such as 0.05")),
+    }
+}
+
+/// A shift in Vargha–Delaney A above 0.5: more than 0, at most 0.5.
+fn parse_shift(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 0.5 => Ok(v),
+        _ => Err(format!("{s}: a shift of A between 0 and 0.5, such as 0.06")),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod alert;
 pub mod app;
 pub mod app_line;
 pub mod cpu;
+pub mod latency;
 pub mod log;
 pub mod mesh;
 pub mod replay;

@@ -18,6 +18,10 @@ pub struct RouteSample {
     /// Requests per second by Envoy response flag (`UO`, `UH`, `URX`, `NR`, `UF`, `UT`, …):
     /// why requests failed, worst first.
     pub flags: Vec<(String, f64)>,
+    /// The latency histogram of the window: cumulative requests per second at each upper
+    /// bound in ms, ascending, `+Inf` last; read for the canary and stable tracks (their
+    /// comparison, `model::latency`), empty otherwise.
+    pub latency_buckets: super::latency::Buckets,
 }
 
 /// `spec.retryBudget` of a ServiceProfile.

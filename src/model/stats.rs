@@ -17,6 +17,9 @@ pub struct Judge {
     /// The fewest canary requests that may clear it, whatever the power calculation says
     /// (`opsdeck gate --min-requests`); 0 leaves it to the calculation.
     pub min_requests: f64,
+    /// The smallest latency shift that counts as harm, in Vargha and Delaney's A above 0.5
+    /// (0.06: a canary request is slower than a stable one 56 % of the time; their "small").
+    pub min_latency_effect: f64,
 }
 
 impl Default for Judge {
@@ -25,6 +28,7 @@ impl Default for Judge {
             alpha: 0.05,
             min_effect: 0.01,
             min_requests: 0.0,
+            min_latency_effect: 0.06,
         }
     }
 }
@@ -60,7 +64,8 @@ pub struct Comparison {
     pub verdict: Verdict,
 }
 
-fn z_of(alpha: f64) -> f64 {
+/// The two-sided critical z of `alpha`.
+pub(crate) fn z_of(alpha: f64) -> f64 {
     // A standard normal always exists; its quantile of a probability in (0, 1) is finite.
     Normal::new(0.0, 1.0).map_or(1.959_964, |n| {
         n.inverse_cdf(1.0 - alpha.clamp(1e-9, 0.5) / 2.0)

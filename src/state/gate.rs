@@ -60,6 +60,9 @@ pub struct RouteEvidence {
     pub stable_success: Option<f64>,
     /// `+7.8 pts (95% CI 6.4–9.3)`.
     pub difference: String,
+    /// The latency histograms' comparison, where both tracks' buckets were read.
+    pub latency: Option<crate::model::latency::LatencyComparison>,
+    /// Success and latency together (`State::route_judgement`).
     pub verdict: Verdict,
 }
 
@@ -202,7 +205,8 @@ pub fn decide(s: &State, target: &str) -> Report {
                     (cmp.diff * 1000.0).round() / 10.0 + 0.0,
                     fmt_interval(&cmp, s.judge)
                 ),
-                verdict: cmp.verdict,
+                latency: s.latency_comparison(rt),
+                verdict: s.route_judgement(rt).unwrap_or(cmp.verdict),
             })
         })
         .collect();

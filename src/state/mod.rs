@@ -42,7 +42,7 @@ pub use ui::{
     ROUTE_WINDOWS, Screen, Typing, Ui, Windowed,
 };
 pub use update::{ApiServerHealth, Health, SourceId, SourceStatus, Update};
-pub use view::{Blind, CockpitView, Indices, cockpit_view, fmt_more};
+pub use view::{Blind, CockpitView, Indices, cockpit_view, fmt_more, fmt_p};
 
 use crate::layout;
 use crate::model::*;

@@ -204,11 +204,20 @@ pub fn fmt_more(more: u64, secs: Option<u64>) -> String {
     format!("{more} more canary requests{when}")
 }
 
+/// `p < 0.001`, `p = 0.012`.
+pub fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".to_string()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
 /// When every route with canary traffic lacks the sample to judge: which needs most.
 fn not_enough(state: &State, routes: &[&RouteStats]) -> Option<String> {
     let mut worst: Option<(u64, Option<u64>, String)> = None;
     for r in routes {
-        match state.route_comparison(r).map(|c| c.verdict) {
+        match state.route_judgement(r) {
             Some(stats::Verdict::NotEnough {
                 more_requests,
                 more_secs,
@@ -261,12 +270,20 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                     crate::model::time::fmt_window(w),
                 ));
             }
-            if s.p95_ms > 0.0 && c.p95_ms > 2.0 * s.p95_ms && c.rps > 0.0 {
+            if let Some(lc) = state.latency_comparison(r)
+                && lc.verdict == stats::Verdict::Worse
+            {
+                let w = state.ui.routes.secs();
                 concerns.push(format!(
-                    "{}: canary p95 {:.0} ms vs stable {:.0} ms",
+                    "{}: canary slower: p95 {:.0} vs {:.0} ms, slower in {:.0}% of request pairs ({}, {} vs {} requests in {})",
                     r.label(),
                     c.p95_ms,
-                    s.p95_ms
+                    s.p95_ms,
+                    lc.a * 100.0,
+                    fmt_p(lc.p),
+                    fmt_requests(c.rps, w),
+                    fmt_requests(s.rps, w),
+                    crate::model::time::fmt_window(w),
                 ));
             }
         }
@@ -337,6 +354,60 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
 }
 
 impl State {
+    /// Canary against stable on a route's latency histograms of the window; None without
+    /// both tracks' buckets.
+    pub fn latency_comparison(
+        &self,
+        r: &RouteStats,
+    ) -> Option<crate::model::latency::LatencyComparison> {
+        let (c, s) = (r.canary.as_ref()?, r.stable.as_ref()?);
+        if c.latency_buckets.is_empty() || s.latency_buckets.is_empty() {
+            return None;
+        }
+        crate::model::latency::compare(
+            &c.latency_buckets,
+            &s.latency_buckets,
+            f64::from(self.ui.routes.secs()),
+            c.rps,
+            self.judge,
+        )
+    }
+
+    /// A route's verdict on both tests: worse if either is; not enough while either lacks its
+    /// sample; no evidence of harm when both (or success alone, without buckets) say so.
+    pub fn route_judgement(&self, r: &RouteStats) -> Option<stats::Verdict> {
+        let success = self.route_comparison(r)?.verdict;
+        let latency = self.latency_comparison(r).map(|l| l.verdict);
+        Some(match (success, latency) {
+            (stats::Verdict::Worse, _) | (_, Some(stats::Verdict::Worse)) => stats::Verdict::Worse,
+            (
+                stats::Verdict::NotEnough {
+                    more_requests: a,
+                    more_secs: sa,
+                },
+                Some(stats::Verdict::NotEnough {
+                    more_requests: b,
+                    more_secs: sb,
+                }),
+            ) => {
+                if a >= b {
+                    stats::Verdict::NotEnough {
+                        more_requests: a,
+                        more_secs: sa,
+                    }
+                } else {
+                    stats::Verdict::NotEnough {
+                        more_requests: b,
+                        more_secs: sb,
+                    }
+                }
+            }
+            (v @ stats::Verdict::NotEnough { .. }, _)
+            | (_, Some(v @ stats::Verdict::NotEnough { .. })) => v,
+            _ => stats::Verdict::NoEvidence,
+        })
+    }
+
     /// Canary against stable on a route, on the counts of the window; None without both.
     pub fn route_comparison(&self, r: &RouteStats) -> Option<stats::Comparison> {
         let (c, s) = (r.canary.as_ref()?, r.stable.as_ref()?);

@@ -354,7 +354,14 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
                 ),
                 P95 => pair(
                     c.map(|c| fmt_ms(c.p95_ms)).unwrap_or_else(dash),
-                    t.canary,
+                    if v.state
+                        .latency_comparison(r)
+                        .is_some_and(|l| l.verdict == crate::model::stats::Verdict::Worse)
+                    {
+                        t.error
+                    } else {
+                        t.canary
+                    },
                     fmt_ms(s.p95_ms),
                     t.stable,
                 ),
@@ -397,15 +404,28 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
     frame.render_widget(table, area);
 }
 
-/// What the counts say of the canary on a route: `worse +7.8 pts (6.4–9.3)`, `no harm +0.1
-/// pts`, `need 1511 more`, or `—` without a canary/stable split.
+/// What the counts say of the canary on a route: `worse +7.8 pts (6.4–9.3)`, `slower 66% of
+/// pairs` (latency), `no harm +0.1 pts`, `need 1511 more`, or `—` without a canary/stable
+/// split.
 fn verdict_cell<'a>(v: &View, r: &crate::model::RouteStats) -> Cell<'a> {
     use crate::model::stats::Verdict;
     let t = v.theme;
     let Some(c) = v.state.route_comparison(r) else {
         return Cell::from(Span::styled("—", t.muted));
     };
-    let (text, st) = match c.verdict {
+    let latency = v.state.latency_comparison(r);
+    // Success first; then latency, judged on the histograms.
+    let verdict = match (&c.verdict, &latency) {
+        (Verdict::Worse, _) => Verdict::Worse,
+        (_, Some(l)) if l.verdict == Verdict::Worse => {
+            return Cell::from(Span::styled(
+                format!("slower {:.0}% of pairs", l.a * 100.0),
+                t.error,
+            ));
+        }
+        _ => v.state.route_judgement(r).unwrap_or(c.verdict.clone()),
+    };
+    let (text, st) = match verdict {
         Verdict::Worse => (
             format!(
                 "worse {:+.1} ({:.1}–{:.1})",

@@ -303,6 +303,12 @@ pub fn gate_json(s: &State, g: &gate::Report, waited_secs: u64) -> Value {
                 "canary_success": e.canary_success,
                 "stable_success": e.stable_success,
                 "difference": e.difference,
+                "latency": e.latency.as_ref().map(|l| json!({
+                    "a": l.a, "z": l.z, "p": l.p,
+                    "canary_requests": l.canary_requests.round(),
+                    "stable_requests": l.stable_requests.round(),
+                    "verdict": route_verdict(&l.verdict),
+                })),
                 "verdict": route_verdict(&e.verdict),
                 "more_canary_requests": more, "more_secs": secs,
             })
@@ -368,9 +374,20 @@ pub fn gate_text(s: &State, g: &gate::Report, waited_secs: u64) -> String {
                 ),
                 ref v => route_verdict(v).replace('_', " "),
             };
+            let latency = e
+                .latency
+                .as_ref()
+                .map(|l| {
+                    format!(
+                        " · slower {:.0}% of pairs ({})",
+                        l.a * 100.0,
+                        crate::state::fmt_p(l.p)
+                    )
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    {:24} canary {} · stable {} · {} · {verdict}",
+                "    {:24} canary {} · stable {} · {}{latency} · {verdict}",
                 e.route,
                 gate::fmt_side(e.canary_requests, e.canary_success),
                 gate::fmt_side(e.stable_requests, e.stable_success),

@@ -8,7 +8,7 @@
 
 use crate::support;
 use crate::support::fake_kube::FakeKube;
-use crate::support::promgen::{Gen, close, quantile_of, until};
+use crate::support::promgen::{Gen, buckets_match, close, quantile_of, until};
 use crate::support::servers;
 use opsdeck::model::{RoutePolicy, RowKind};
 use opsdeck::net::http::Endpoint;
@@ -424,6 +424,19 @@ async fn istio_rows_equal_the_series_with_policy_splits_and_mesh_weights_from_wa
     quantiles_match(o, quantiles(&all), "GET / overall");
     quantiles_match(c, quantiles(&series.subset_canary_get), "GET / canary");
     quantiles_match(st, quantiles(&series.subset_stable_get), "GET / stable");
+    // Each track's histogram, read whole for the latency comparison.
+    buckets_match(
+        &c.latency_buckets,
+        &ISTIO_BUCKETS,
+        &series.subset_canary_get,
+        "GET / canary",
+    );
+    buckets_match(
+        &st.latency_buckets,
+        &ISTIO_BUCKETS,
+        &series.subset_stable_get,
+        "GET / stable",
+    );
     let post = row(SUBSET, "POST /");
     assert!(close(post.overall.rps, 1.1));
     assert_eq!(post.overall.effective_success, Some(1.0));
@@ -492,6 +505,18 @@ async fn istio_rows_equal_the_series_with_policy_splits_and_mesh_weights_from_wa
     assert!(close(hs.rps, 4.5) && close(hs.effective_success.unwrap_or(-1.0), 1.0));
     quantiles_match(hc, quantiles(&series.host_canary), "host canary");
     quantiles_match(hs, quantiles(&series.host_stable), "host stable");
+    buckets_match(
+        &hc.latency_buckets,
+        &ISTIO_BUCKETS,
+        &series.host_canary,
+        "host canary",
+    );
+    buckets_match(
+        &hs.latency_buckets,
+        &ISTIO_BUCKETS,
+        &series.host_stable,
+        "host stable",
+    );
     // Two Services, one row: the larger of their quantiles.
     let (qc, qs) = (
         quantiles(&series.host_canary),

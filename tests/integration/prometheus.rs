@@ -5,7 +5,7 @@
 use crate::support;
 
 use crate::support::fake_kube::{FakeKube, Proxy};
-use crate::support::promgen::{Gen, close, cumulative, quantile, until};
+use crate::support::promgen::{Gen, buckets_match, close, cumulative, quantile, until};
 use crate::support::servers;
 use opsdeck::layout::Pane;
 use opsdeck::model::{Track, cpu::CpuUnit};
@@ -363,6 +363,21 @@ async fn cpu_and_routes_equal_what_the_series_say_and_survive_a_restart() {
             assert!(close(got, want), "{what} p{q}: got {got}, want {want}");
         }
     }
+    // Each track's histogram of the window, read whole for their comparison: the cumulative
+    // rates of the series at every bound, +Inf last.
+    buckets_match(&c.latency_buckets, &p.bounds, &p.canary_lat, "canary");
+    buckets_match(&st.latency_buckets, &p.bounds, &p.stable_lat, "stable");
+    // The canary's requests sit in slower buckets: the histograms say it is slower. Over the
+    // 1m window, canary 12/18/18/12 and stable 300/180/60/0 requests in the buckets up to 10,
+    // 20, 50 and 100 ms; scipy 1.17.1 on them expanded (mannwhitneyu, alternative="greater",
+    // method="asymptotic", use_continuity=False): U = 24480.0, p = 3.680969031013138e-13.
+    let lc = s.latency_comparison(get).expect("both histograms");
+    assert!(close(lc.a * 60.0 * 540.0, 24480.0), "{lc:?}");
+    assert!(
+        (lc.p.ln() - 3.680969031013138e-13_f64.ln()).abs() < 1e-6,
+        "{lc:?}"
+    );
+    assert_eq!(lc.verdict, opsdeck::model::stats::Verdict::Worse, "{lc:?}");
     let post = s
         .routes
         .iter()

@@ -16,6 +16,86 @@ pub const BUDGET: RetryBudget = RetryBudget {
 /// Failure probability of one attempt on a healthy build.
 pub const BASE_FAIL: f64 = 0.0008;
 
+/// Linkerd's latency bucket bounds (ms; `route_response_latency_ms_bucket`).
+const LINKERD_BOUNDS: [f64; 26] = [
+    1.0,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    10.0,
+    20.0,
+    30.0,
+    40.0,
+    50.0,
+    100.0,
+    200.0,
+    300.0,
+    400.0,
+    500.0,
+    1000.0,
+    2000.0,
+    3000.0,
+    4000.0,
+    5000.0,
+    10000.0,
+    20000.0,
+    30000.0,
+    40000.0,
+    50000.0,
+    f64::INFINITY,
+];
+/// Istio's default bounds (ms; `istio_request_duration_milliseconds_bucket`).
+const ISTIO_BOUNDS: [f64; 20] = [
+    0.5,
+    1.0,
+    5.0,
+    10.0,
+    25.0,
+    50.0,
+    100.0,
+    250.0,
+    500.0,
+    1000.0,
+    2500.0,
+    5000.0,
+    10000.0,
+    30000.0,
+    60000.0,
+    300000.0,
+    600000.0,
+    1800000.0,
+    3600000.0,
+    f64::INFINITY,
+];
+
+/// The histogram of `s`'s requests: cumulative requests per second at each bound, from a
+/// latency distribution through its three quantiles (linear between them, the slowest
+/// request at twice p99).
+fn buckets(s: &RouteSample, bounds: &[f64]) -> crate::model::latency::Buckets {
+    let points = [
+        (0.0, 0.0),
+        (s.p50_ms, 0.5),
+        (s.p95_ms.max(s.p50_ms), 0.95),
+        (s.p99_ms.max(s.p95_ms), 0.99),
+        (2.0 * s.p99_ms.max(s.p95_ms), 1.0),
+    ];
+    let cdf = |b: f64| {
+        for w in points.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            if b <= x1 {
+                return if x1 > x0 {
+                    y0 + (y1 - y0) * (b - x0) / (x1 - x0)
+                } else {
+                    y1
+                };
+            }
+        }
+        1.0
+    };
+    bounds.iter().map(|b| (*b, s.rps * cdf(*b))).collect()
+}
+
 /// The numbers of one route served by one set of pods.
 pub fn sample(def: &RouteDef, rps: f64, fail: f64, rng: &mut ChaCha8Rng, slow: f64) -> RouteSample {
     if rps <= 0.0 {
@@ -34,7 +114,7 @@ pub fn sample(def: &RouteDef, rps: f64, fail: f64, rng: &mut ChaCha8Rng, slow: f
     let effective = (1.0 - failed_after / rps).clamp(0.0, 1.0);
     let actual = (1.0 - fail).clamp(0.0, 1.0);
     let retry_lat = if retries > 0.0 { 1.0 + fail * 4.0 } else { 1.0 };
-    RouteSample {
+    let mut out = RouteSample {
         effective_success: Some(effective),
         actual_success: Some(actual),
         rps: jitter(rng, rps),
@@ -42,7 +122,9 @@ pub fn sample(def: &RouteDef, rps: f64, fail: f64, rng: &mut ChaCha8Rng, slow: f
         p95_ms: jitter(rng, def.p95 * slow * retry_lat),
         p99_ms: jitter(rng, def.p99 * slow * retry_lat * retry_lat),
         ..Default::default()
-    }
+    };
+    out.latency_buckets = buckets(&out, &LINKERD_BOUNDS);
+    out
 }
 
 /// Combines the samples of the tracks of one route, weighted by their traffic.
@@ -76,7 +158,23 @@ pub fn combine(parts: &[&RouteSample]) -> RouteSample {
         p99_ms: max(&|p| p.p99_ms),
         client_error_rps: parts.iter().map(|p| p.client_error_rps).sum(),
         flags,
+        latency_buckets: sum_buckets(parts),
     }
+}
+
+/// The tracks' histograms added bound by bound (one platform's tracks share their bounds).
+fn sum_buckets(parts: &[&RouteSample]) -> crate::model::latency::Buckets {
+    let mut out: crate::model::latency::Buckets = Vec::new();
+    for p in parts {
+        if out.is_empty() {
+            out = p.latency_buckets.clone();
+        } else if out.len() == p.latency_buckets.len() {
+            for (o, (_, c)) in out.iter_mut().zip(&p.latency_buckets) {
+                o.1 += c;
+            }
+        }
+    }
+    out
 }
 
 /// How Istio sees one track of a route: failures (5xx) as the destination reports them, with
@@ -109,7 +207,7 @@ pub fn sample_istio(
         vec![("UF".to_string(), failing)]
     };
     let success = (1.0 - fail).clamp(0.0, 1.0);
-    RouteSample {
+    let mut out = RouteSample {
         effective_success: Some(success),
         actual_success: Some(success),
         rps: jitter(rng, rps),
@@ -118,7 +216,10 @@ pub fn sample_istio(
         p99_ms: jitter(rng, def.p99 * slow * queue * queue),
         client_error_rps: rps * 0.004,
         flags,
-    }
+        latency_buckets: Vec::new(),
+    };
+    out.latency_buckets = buckets(&out, &ISTIO_BOUNDS);
+    out
 }
 
 /// What a platform's services log: the bad build's error, everyday errors and warnings, the

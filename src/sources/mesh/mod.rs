@@ -74,6 +74,32 @@ pub(crate) fn finite(v: f64) -> f64 {
     if v.is_finite() { v } else { 0.0 }
 }
 
+/// One `_bucket` series of an `increase(…[window])` into a histogram of cumulative requests
+/// per second by upper bound (`le`); a series without a readable bound or count is left out.
+pub(crate) fn add_bucket(
+    h: &mut crate::model::latency::Buckets,
+    le: &str,
+    count: f64,
+    window: u32,
+) {
+    let bound = match le.trim() {
+        "+Inf" | "Inf" | "inf" => f64::INFINITY,
+        b => match b.parse::<f64>() {
+            Ok(v) if !v.is_nan() => v,
+            _ => return,
+        },
+    };
+    if !count.is_finite() || count < 0.0 {
+        return;
+    }
+    let rate = count / f64::from(window.max(1));
+    match h.binary_search_by(|(b, _)| b.total_cmp(&bound)) {
+        // Two series of one bound (pods summed apart): their requests add.
+        Ok(i) => h[i].1 += rate,
+        Err(i) => h.insert(i, (bound, rate)),
+    }
+}
+
 /// Whether the API server answers `path` (an API group, a namespace) with 200.
 pub async fn group_served(client: &kube::Client, path: &str) -> bool {
     let Ok(req) = http::Request::builder()

@@ -91,6 +91,21 @@ pub fn cumulative(bounds: &[f64], latencies: &[(f64, f64)]) -> Vec<f64> {
         .collect()
 }
 
+/// Asserts a track's histogram as opsdeck read it: the cumulative rates of requests at
+/// (latency, requests/s) at every bound, +Inf last.
+pub fn buckets_match(got: &[(f64, f64)], bounds: &[f64], lat: &[(f64, f64)], what: &str) {
+    let mut want: Vec<(f64, f64)> = bounds
+        .iter()
+        .copied()
+        .zip(cumulative(bounds, lat))
+        .collect();
+    want.push((f64::INFINITY, lat.iter().map(|(_, r)| r).sum()));
+    assert_eq!(got.len(), want.len(), "{what}: {got:?}");
+    for ((gb, gc), (wb, wc)) in got.iter().zip(&want) {
+        assert!(gb == wb && close(*gc, *wc), "{what}: {got:?} vs {want:?}");
+    }
+}
+
 /// Prometheus' `histogram_quantile` of requests at (latency, requests/s), in `bounds`.
 pub fn quantile_of(q: f64, bounds: &[f64], lat: &[(f64, f64)]) -> f64 {
     let total: f64 = lat.iter().map(|(_, r)| r).sum();

@@ -23,6 +23,17 @@ pub struct IstioInputs {
     /// (quantile, samples by row).
     pub latency: Vec<(f64, Vec<Sample>)>,
     pub track_latency: Vec<TrackLatency>,
+    /// `increase` of each running canary's tracks' latency buckets, by operation.
+    pub track_buckets: Vec<TrackBuckets>,
+}
+
+/// One track's latency buckets of the window, by operation.
+#[derive(Clone, Debug)]
+pub struct TrackBuckets {
+    pub namespace: String,
+    pub rollout: String,
+    pub track: Track,
+    pub samples: Vec<Sample>,
 }
 
 /// One latency quantile of one track of a running canary, by operation.
@@ -88,6 +99,7 @@ impl Count {
             p99_ms: lat[2],
             client_error_rps: self.client / w,
             flags,
+            latency_buckets: Vec::new(),
         }
     }
 }
@@ -98,6 +110,7 @@ struct Row {
     tracks: BTreeMap<Track, Count>,
     lat: [f64; 3],
     track_lat: BTreeMap<Track, [f64; 3]>,
+    track_buckets: BTreeMap<Track, crate::model::latency::Buckets>,
 }
 
 fn label<'a>(s: &'a Sample, k: &str) -> &'a str {
@@ -248,6 +261,19 @@ pub fn assemble(
             }
         }
     }
+    for t in &inputs.track_buckets {
+        for s in &t.samples {
+            let key = (
+                t.namespace.clone(),
+                t.rollout.clone(),
+                label(s, "request_operation").to_string(),
+            );
+            if let Some(row) = rows.get_mut(&key) {
+                let h = row.track_buckets.entry(t.track).or_default();
+                crate::sources::mesh::add_bucket(h, label(s, "le"), s.value, window);
+            }
+        }
+    }
     let mut out = Vec::new();
     let mut traffic: BTreeSet<(String, String)> = BTreeSet::new();
     for ((ns, svc, op), row) in rows {
@@ -261,11 +287,14 @@ pub fn assemble(
             running.iter().any(|t| t.namespace == ns && t.name == svc) && !row.tracks.is_empty();
         let track = |t: Track| {
             let lat = row.track_lat.get(&t).copied().unwrap_or_default();
-            row.tracks
+            let mut sample = row
+                .tracks
                 .get(&t)
                 .cloned()
                 .unwrap_or_default()
-                .sample(window, lat)
+                .sample(window, lat);
+            sample.latency_buckets = row.track_buckets.get(&t).cloned().unwrap_or_default();
+            sample
         };
         out.push(RouteStats {
             policy: policy(objects, &ns, &svc),

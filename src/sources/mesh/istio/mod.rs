@@ -12,7 +12,7 @@ use crate::model::Track;
 use crate::net::http::ServiceRef;
 use crate::sources::prometheus::api::{Prometheus, Sample};
 use crate::state::{Demand, Tracked};
-use assemble::{IstioInputs, TrackLatency};
+use assemble::{IstioInputs, TrackBuckets, TrackLatency};
 use futures::future::BoxFuture;
 use objects::Shared;
 use queries::TrackSelector;
@@ -96,9 +96,18 @@ impl Istio {
                 let Some(sel) = selector(t, track, &inputs.by_pod) else {
                     continue;
                 };
-                let found =
-                    quantiles(queries::track_latency(&t.namespace, &t.name, &sel, w)).await?;
-                sent += found.len() as u64;
+                let buckets = queries::track_buckets(&t.namespace, &t.name, &sel, w);
+                let (found, samples) = tokio::try_join!(
+                    quantiles(queries::track_latency(&t.namespace, &t.name, &sel, w)),
+                    p.query(&buckets)
+                )?;
+                sent += found.len() as u64 + 1;
+                inputs.track_buckets.push(TrackBuckets {
+                    namespace: t.namespace.clone(),
+                    rollout: t.name.clone(),
+                    track,
+                    samples,
+                });
                 for (quantile, samples) in found {
                     inputs.track_latency.push(TrackLatency {
                         namespace: t.namespace.clone(),

@@ -79,6 +79,28 @@ impl TrackSelector {
     }
 }
 
+/// The selector of one track's pods of one service, as the destination reports them.
+fn track_selector(namespace: &str, service: &str, track: &TrackSelector) -> String {
+    // Pod-level selectors (a `version` label above all) may match other services' pods.
+    let own = (!matches!(track, TrackSelector::Service(_)))
+        .then(|| eq("destination_service_name", service));
+    selector(&[
+        Some(eq("reporter", "destination")),
+        Some(eq("destination_service_namespace", namespace)),
+        own,
+        Some(track.matcher()),
+    ])
+}
+
+/// One track's latency buckets of the window, by operation: the histogram its comparison
+/// with the other track is made on.
+pub fn track_buckets(namespace: &str, service: &str, track: &TrackSelector, window: u32) -> String {
+    let s = track_selector(namespace, service, track);
+    format!(
+        "sum(increase(istio_request_duration_milliseconds_bucket{s}[{window}s])) by (le, request_operation)"
+    )
+}
+
 /// Latency quantiles of one track's pods of one service, by operation.
 pub fn track_latency(
     namespace: &str,
@@ -86,15 +108,7 @@ pub fn track_latency(
     track: &TrackSelector,
     window: u32,
 ) -> Vec<(f64, String)> {
-    // Pod-level selectors (a `version` label above all) may match other services' pods.
-    let own = (!matches!(track, TrackSelector::Service(_)))
-        .then(|| eq("destination_service_name", service));
-    let s = selector(&[
-        Some(eq("reporter", "destination")),
-        Some(eq("destination_service_namespace", namespace)),
-        own,
-        Some(track.matcher()),
-    ]);
+    let s = track_selector(namespace, service, track);
     QUANTILES
         .iter()
         .map(|q| {
@@ -145,6 +159,15 @@ mod tests {
             )[0]
             .1,
             r#"histogram_quantile(0.5, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace="dev", destination_service_name="blog-service", pod=~"blog-service-5f6b-.*"}[60s])) by (le, request_operation))"#
+        );
+        assert_eq!(
+            track_buckets(
+                "dev",
+                "blog-service",
+                &TrackSelector::Service("blog-service-canary".into()),
+                300
+            ),
+            r#"sum(increase(istio_request_duration_milliseconds_bucket{reporter="destination", destination_service_namespace="dev", destination_service_name="blog-service-canary"}[300s])) by (le, request_operation)"#
         );
         assert!(kiali_errors("dev", "blog", 60).contains(r#"response_code=~"^0$|^[4-5]\\d\\d$""#));
     }

@@ -17,6 +17,8 @@ pub struct MeshInputs {
     /// (quantile, samples), quantiles 0.5, 0.95, 0.99.
     pub latency: Vec<(f64, Vec<Sample>)>,
     pub latency_by_hash: Vec<(f64, Vec<Sample>)>,
+    /// `increase` of the latency buckets by pod hash (only while a canary runs).
+    pub buckets_by_hash: Vec<Sample>,
     /// HTTPRoute metrics, read only when a service in scope has no profile.
     pub http_statuses: Vec<Sample>,
     pub http_backend_statuses: Vec<Sample>,
@@ -61,6 +63,7 @@ struct Acc {
     actual: Option<Count>,
     lat: [f64; 3],
     lat_hash: BTreeMap<String, [f64; 3]>,
+    buckets_hash: BTreeMap<String, crate::model::latency::Buckets>,
     http: bool,
 }
 
@@ -102,6 +105,7 @@ impl Acc {
             p50_ms: lat[0],
             p95_ms: lat[1],
             p99_ms: lat[2],
+            latency_buckets: self.buckets_hash.get(hash).cloned().unwrap_or_default(),
             ..Default::default()
         }
     }
@@ -125,7 +129,7 @@ pub fn assemble(
     }
     add_inbound(&mut rows, inputs);
     add_outbound(&mut rows, inputs);
-    add_latency(&mut rows, inputs);
+    add_latency(&mut rows, inputs, window);
     let profiled: BTreeSet<(String, String)> = profiles
         .iter()
         .map(|p| (p.namespace.clone(), p.service.clone()))
@@ -189,8 +193,19 @@ fn add_outbound(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
     }
 }
 
-/// Latency quantiles, overall and per pod hash, for rows that exist.
-fn add_latency(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs) {
+/// Latency quantiles, overall and per pod hash, and the buckets per pod hash, for rows that
+/// exist.
+fn add_latency(rows: &mut BTreeMap<Key, Acc>, inputs: &MeshInputs, window: u32) {
+    for s in &inputs.buckets_by_hash {
+        let hash = label(s, "rollouts_pod_template_hash");
+        if let Some(k) = key_of(s, "rt_route")
+            && let Some(acc) = rows.get_mut(&k)
+            && !hash.is_empty()
+        {
+            let h = acc.buckets_hash.entry(hash.to_string()).or_default();
+            crate::sources::mesh::add_bucket(h, label(s, "le"), s.value, window);
+        }
+    }
     for (q, list) in &inputs.latency {
         for s in list {
             if let Some(k) = key_of(s, "rt_route")

@@ -106,6 +106,10 @@ impl Linkerd {
             inputs.latency_by_hash.push((*qv, p.query(text).await?));
         }
         sent += 6;
+        if d.rollouts.iter().any(|t| t.canary_running()) {
+            inputs.buckets_by_hash = p.query(&q.buckets_by_hash).await?;
+            sent += 1;
+        }
         // Services in scope without a profile: HTTPRoute metrics, and whether they are meshed.
         let unprofiled = d.rollouts.iter().any(|t| {
             !self

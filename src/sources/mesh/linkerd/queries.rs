@@ -16,6 +16,9 @@ pub struct RouteQueries {
     /// Inbound latency quantiles (0.5, 0.95, 0.99), overall and per pod hash.
     pub latency: Vec<(f64, String)>,
     pub latency_by_hash: Vec<(f64, String)>,
+    /// Inbound latency buckets of the window per pod hash: canary's and stable's histograms
+    /// for their comparison (asked only while a canary runs).
+    pub buckets_by_hash: String,
 }
 
 pub const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
@@ -60,6 +63,9 @@ pub fn route_queries(namespaces: &[String], window: u32) -> RouteQueries {
         ),
         latency: lat(""),
         latency_by_hash: lat(", rollouts_pod_template_hash"),
+        buckets_by_hash: format!(
+            "sum(increase(route_response_latency_ms_bucket{inbound_sel}[{w}])) by (le, dst, rt_route, rollouts_pod_template_hash)"
+        ),
     }
 }
 
@@ -119,6 +125,10 @@ mod tests {
         assert_eq!(
             q.latency[1].1,
             r#"histogram_quantile(0.95, sum(irate(route_response_latency_ms_bucket{direction="inbound", namespace=~"dev"}[60s])) by (le, dst, rt_route))"#
+        );
+        assert_eq!(
+            q.buckets_by_hash,
+            r#"sum(increase(route_response_latency_ms_bucket{direction="inbound", namespace=~"dev"}[60s])) by (le, dst, rt_route, rollouts_pod_template_hash)"#
         );
         assert_eq!(
             q.actual,
