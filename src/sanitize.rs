@@ -251,7 +251,11 @@ impl Sanitize for crate::model::Rollout {
             fix(&mut i.stable_subset);
             fix(&mut i.destination_rule);
         }
-        if let Some(a) = self.analysis.as_mut() {
+        for a in self
+            .analysis
+            .iter_mut()
+            .chain(self.more_analyses.iter_mut())
+        {
             fix(&mut a.name);
             fix(&mut a.message);
             for m in &mut a.metrics {

@@ -25,8 +25,9 @@ pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use rollout::{
-    AnalysisPhase, AnalysisRun, CanaryStep, MEASUREMENTS_KEPT, Measurement, MetricResult, Pause,
-    PauseState, Replicas, Rollout, RolloutPhase, image_version, rollout_before,
+    AnalysisKind, AnalysisPhase, AnalysisRun, CanaryStep, MEASUREMENTS_KEPT, Measurement,
+    MetricResult, Pause, PauseState, Replicas, Rollout, RolloutPhase, image_version,
+    rollout_before,
 };
 pub use route::{
     ALL_REQUESTS, MeshNote, RetryBudget, RoutePolicy, RouteSample, RouteStats, RowKind,

@@ -65,10 +65,9 @@ pub fn stable_query(query: &str, t: &Tracks) -> Result<String, String> {
     Err("the query does not select the canary by its pod-template hash, Service or version label; only the canary is shown".into())
 }
 
-/// A success or failure condition of the simple forms analyses mostly use — `result[0] < 0.05`,
-/// `result >= 0.95`, `len(result) == 0 || result[0] < 1` is not one — judged on `values`;
-/// None when it is not of such a form (it is then not judged).
-pub fn holds(condition: &str, values: &[f64]) -> Option<bool> {
+/// The comparison of a simple condition (`result[0] >= 0.95`, `result < 5`): its operator
+/// and limit; None for anything else (`len(result) > 0 && …`).
+pub fn threshold(condition: &str) -> Option<(&'static str, f64)> {
     let c = condition.trim();
     let rest = c
         .strip_prefix("result[0]")
@@ -78,6 +77,14 @@ pub fn holds(condition: &str, values: &[f64]) -> Option<bool> {
         .iter()
         .find_map(|op| rest.strip_prefix(op).map(|n| (*op, n.trim())))?;
     let limit: f64 = num.parse().ok()?;
+    limit.is_finite().then_some((op, limit))
+}
+
+/// A success or failure condition of the simple forms analyses mostly use — `result[0] < 0.05`,
+/// `result >= 0.95`, `len(result) == 0 || result[0] < 1` is not one — judged on `values`;
+/// None when it is not of such a form (it is then not judged).
+pub fn holds(condition: &str, values: &[f64]) -> Option<bool> {
+    let (op, limit) = threshold(condition)?;
     let v = *values.first()?;
     Some(match op {
         "<=" => v <= limit,

@@ -229,12 +229,100 @@ impl MetricResult {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// What started an AnalysisRun (its `rollout-type` label).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AnalysisKind {
+    /// `spec.strategy.canary.analysis`: runs beside the steps from `startingStep` on.
+    Background,
+    /// Blue-green's `prePromotionAnalysis`.
+    PrePromotion,
+    /// An `analysis` step (its `step-index` label says which).
+    Step,
+    /// Blue-green's `postPromotionAnalysis`.
+    PostPromotion,
+    #[default]
+    Unknown,
+}
+
+impl AnalysisKind {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Background" => Self::Background,
+            "PrePromotion" => Self::PrePromotion,
+            "Step" => Self::Step,
+            "PostPromotion" => Self::PostPromotion,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// `background`, `step 2`, `pre-promotion`…, as the cockpit names a run.
+    pub fn words(self, step: Option<u32>) -> String {
+        match (self, step) {
+            (Self::Background, _) => "background".into(),
+            (Self::PrePromotion, _) => "pre-promotion".into(),
+            (Self::Step, Some(i)) => format!("step {i}"),
+            (Self::Step, None) => "step".into(),
+            (Self::PostPromotion, _) => "post-promotion".into(),
+            (Self::Unknown, _) => "analysis".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRun {
     pub name: String,
     pub phase: AnalysisPhase,
     pub message: String,
     pub metrics: Vec<MetricResult>,
+    pub kind: AnalysisKind,
+    /// The step an analysis step's run belongs to (`step-index`).
+    pub step: Option<u32>,
+}
+
+impl AnalysisRun {
+    /// A run that failed, errored or is inconclusive, and counts (not every metric a dry run).
+    pub fn stopped_the_rollout(&self) -> bool {
+        matches!(
+            self.phase,
+            AnalysisPhase::Failed | AnalysisPhase::Error | AnalysisPhase::Inconclusive
+        ) && (self.metrics.is_empty() || self.metrics.iter().any(|m| !m.dry_run))
+    }
+
+    /// Why it failed, in one line: `background analysis x Failed: success-rate failed 3 >
+    /// limit 2: the analysis failed (last 0.81)`, else its message.
+    pub fn why(&self) -> String {
+        let head = format!(
+            "{} analysis {} {}",
+            self.kind.words(self.step),
+            self.name,
+            self.phase.as_str()
+        );
+        let culprit = self
+            .metrics
+            .iter()
+            .filter(|m| !m.dry_run)
+            .find(|m| m.phase == self.phase)
+            .or_else(|| {
+                self.metrics.iter().filter(|m| !m.dry_run).find(|m| {
+                    matches!(
+                        m.phase,
+                        AnalysisPhase::Failed | AnalysisPhase::Error | AnalysisPhase::Inconclusive
+                    )
+                })
+            });
+        match culprit {
+            Some(m) => {
+                let last = if m.last_value.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (last {})", m.last_value)
+                };
+                format!("{head}: {} {}{last}", m.name, m.standing())
+            }
+            None if !self.message.is_empty() => format!("{head}: {}", self.message),
+            None => head,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -259,6 +347,9 @@ pub struct Rollout {
     pub canary_hash: String,
     pub replicas: Replicas,
     pub analysis: Option<AnalysisRun>,
+    /// The revision's other AnalysisRuns (a background run beside a step's, earlier steps',
+    /// pre- and post-promotion), background first, then by step.
+    pub more_analyses: Vec<AnalysisRun>,
     pub stable_image: String,
     pub canary_image: String,
     pub revision: u32,
@@ -320,6 +411,11 @@ impl Rollout {
     /// Fully promoted ⇔ `stableRS == currentPodHash`.
     pub fn is_fully_promoted(&self) -> bool {
         !self.stable_hash.is_empty() && self.stable_hash == self.canary_hash
+    }
+
+    /// Every AnalysisRun of the revision: the one the status names first.
+    pub fn analyses(&self) -> impl Iterator<Item = &AnalysisRun> {
+        self.analysis.iter().chain(&self.more_analyses)
     }
 
     /// A canary is in flight: not fully promoted and not aborted.

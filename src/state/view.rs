@@ -292,13 +292,9 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                 "errors: canary {errors_canary:.1}/min vs stable {errors_stable:.1}/min"
             ));
         }
-        if let Some(a) = &rollout.analysis
-            && matches!(
-                a.phase,
-                AnalysisPhase::Failed | AnalysisPhase::Error | AnalysisPhase::Inconclusive
-            )
-        {
-            concerns.push(format!("analysis {} {}", a.name, a.phase.as_str()));
+        // Every run of the revision that failed, errored or is inconclusive, with why.
+        for a in rollout.analyses().filter(|a| a.stopped_the_rollout()) {
+            concerns.push(a.why());
         }
     }
     let blind = |why: String, waiting: bool| Some(Blind { why, waiting });

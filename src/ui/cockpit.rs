@@ -718,12 +718,67 @@ fn phase_style(t: &crate::theme::Theme, p: AnalysisPhase) -> ratatui::style::Sty
     }
 }
 
-/// The run, then per metric: its measurements (newest last, coloured by phase) against its
-/// condition, its counters against their limits in words, when the next is due; the resolved
-/// query; an errored measurement's message.
+/// The glyphs of a one-row chart, lowest to highest.
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A measurement's number: `0.97`, `[0.97]`, `[0.97 0.5]` (the first); None for others.
+fn measured(value: &str) -> Option<f64> {
+    let v = value.trim().trim_start_matches('[').trim_end_matches(']');
+    v.split([' ', ','])
+        .next()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+}
+
+/// `  ▃▅▇█▇▂ against ▆ 0.95 (passes ≥)`: the metric's measurements, oldest first, each a bar
+/// as high as its value and coloured by its phase, beside the bar its threshold would be;
+/// none without two numbers or a simple condition to draw.
+fn chart_line<'a>(v: &View, m: &crate::model::MetricResult) -> Option<Vec<Span<'a>>> {
+    use crate::model::replay::threshold;
+    let t = v.theme;
+    let (rule, (op, limit)) = threshold(&m.condition)
+        .map(|x| ("passes", x))
+        .or_else(|| threshold(&m.failure_condition).map(|x| ("fails", x)))?;
+    let points: Vec<(f64, AnalysisPhase)> = m
+        .measurements
+        .iter()
+        .filter_map(|x| measured(&x.value).map(|n| (n, x.phase)))
+        .collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let lo = points.iter().map(|p| p.0).fold(limit, f64::min);
+    let hi = points.iter().map(|p| p.0).fold(limit, f64::max);
+    let level = |x: f64| {
+        let i = if hi > lo {
+            ((x - lo) / (hi - lo) * 7.0).round() as usize
+        } else {
+            3
+        };
+        LEVELS[i.min(7)].to_string()
+    };
+    let mut out = vec![Span::styled("  ", t.muted)];
+    for (x, phase) in &points {
+        out.push(Span::styled(level(*x), phase_style(t, *phase)));
+    }
+    out.push(Span::styled(" against ", t.muted));
+    out.push(Span::styled(level(limit), t.text));
+    out.push(Span::styled(
+        format!(" {limit} ({rule} {op}) · {lo:.3}–{hi:.3}"),
+        t.muted,
+    ));
+    Some(out)
+}
+
+/// Every run of the revision, the one the status names first; per run its kind, name and
+/// phase, then per metric: its measurements (newest last, coloured by phase) against its
+/// condition, its counters against their limits in words, when the next is due; the chart of
+/// its history against its threshold; the resolved query; an errored measurement's message.
 fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
     let t = v.theme;
-    let Some(a) = &r.analysis else {
+    if r.analysis.is_none() && r.more_analyses.is_empty() {
         let has = r.steps.iter().any(|s| matches!(s, CanaryStep::Analysis(_)));
         return vec![vec![Span::styled(
             if has {
@@ -733,93 +788,115 @@ fn analysis_lines<'a>(v: &View, r: &Rollout) -> Vec<Vec<Span<'a>>> {
             },
             t.muted,
         )]];
-    };
-    let mut head = vec![Span::styled(
-        format!("{} {}", a.name, a.phase.as_str()),
-        phase_style(t, a.phase),
-    )];
-    if !a.message.is_empty() {
-        head.push(Span::styled(format!("  {}", a.message), t.muted));
     }
-    let mut out = vec![head];
+    let mut out = Vec::new();
     // Replays of what is asked now only (none once the canary is gone).
     let asked = v.state.replay_queries();
-    for m in &a.metrics {
-        let mut line = vec![Span::styled(format!("{} ", m.name), t.text)];
-        if m.dry_run {
-            line.push(Span::styled("dry run ", t.muted));
+    for a in r.analyses() {
+        let mut head = vec![
+            Span::styled(format!("{} ", a.kind.words(a.step)), t.muted),
+            Span::styled(
+                format!("{} {}", a.name, a.phase.as_str()),
+                phase_style(t, a.phase),
+            ),
+        ];
+        if !a.message.is_empty() {
+            head.push(Span::styled(format!("  {}", a.message), t.muted));
         }
-        if !m.provider.is_empty() {
-            line.push(Span::styled(format!("({}) ", m.provider), t.muted));
-        }
-        for x in m.measurements.iter().rev().take(8).rev() {
-            let value = x.value.trim_start_matches('[').trim_end_matches(']');
-            let mark = match x.phase {
-                AnalysisPhase::Successful => "✓",
-                AnalysisPhase::Failed => "✗",
-                AnalysisPhase::Error => "!",
-                AnalysisPhase::Inconclusive => "?",
-                _ => "·",
-            };
-            line.push(Span::styled(
-                format!("{mark}{} ", if value.is_empty() { "—" } else { value }),
-                phase_style(t, x.phase),
-            ));
-        }
-        if m.measurements.is_empty() && !m.last_value.is_empty() {
-            line.push(Span::styled(format!("last {} ", m.last_value), t.text));
-        }
-        let mut needs = Vec::new();
-        if !m.condition.is_empty() {
-            needs.push(format!("passes when {}", m.condition));
-        }
-        if !m.failure_condition.is_empty() {
-            needs.push(format!("fails when {}", m.failure_condition));
-        }
-        if !needs.is_empty() {
-            line.push(Span::styled(format!("· {} ", needs.join(", ")), t.muted));
-        }
-        line.push(Span::styled(
-            format!("· {}", m.standing()),
-            phase_style(t, m.phase),
-        ));
-        if let Some(s) = m.next_due(v.state.now) {
-            line.push(Span::styled(format!(" · next in {s}s"), t.muted));
-        }
-        out.push(line);
-        let replay = v
-            .state
-            .replays
-            .iter()
-            .find(|x| x.namespace == r.namespace && x.rollout == r.name && x.metric == m.name);
-        if let Some(rp) = replay
-            && let Some(q) = asked.iter().find(|q| q.metric == m.name)
-        {
-            out.push(replay_line(v, m, rp, q));
-        }
-        if !m.resolved_query.is_empty() {
-            let q: String = m
-                .resolved_query
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            out.push(vec![Span::styled(format!("  query: {q}"), t.muted)]);
-        }
-        let errored = m
-            .measurements
-            .iter()
-            .rev()
-            .find(|x| x.phase == AnalysisPhase::Error && !x.message.is_empty());
-        if let Some(x) = errored {
-            out.push(vec![Span::styled(
-                format!("  error: {}", x.message),
-                t.error,
-            )]);
-        } else if !m.message.is_empty() {
-            out.push(vec![Span::styled(format!("  {}", m.message), t.muted)]);
+        out.push(head);
+        let current = r.analysis.as_ref().is_some_and(|c| c.name == a.name);
+        for m in &a.metrics {
+            metric_lines(v, r, m, current.then_some(&asked[..]), &mut out);
         }
     }
     out
+}
+
+/// One metric's lines; `asked` the replays asked for (the current run's only).
+fn metric_lines<'a>(
+    v: &View,
+    r: &Rollout,
+    m: &crate::model::MetricResult,
+    asked: Option<&[crate::model::replay::ReplayQuery]>,
+    out: &mut Vec<Vec<Span<'a>>>,
+) {
+    let t = v.theme;
+    let mut line = vec![Span::styled(format!("{} ", m.name), t.text)];
+    if m.dry_run {
+        line.push(Span::styled("dry run ", t.muted));
+    }
+    if !m.provider.is_empty() {
+        line.push(Span::styled(format!("({}) ", m.provider), t.muted));
+    }
+    for x in m.measurements.iter().rev().take(8).rev() {
+        let value = x.value.trim_start_matches('[').trim_end_matches(']');
+        let mark = match x.phase {
+            AnalysisPhase::Successful => "✓",
+            AnalysisPhase::Failed => "✗",
+            AnalysisPhase::Error => "!",
+            AnalysisPhase::Inconclusive => "?",
+            _ => "·",
+        };
+        line.push(Span::styled(
+            format!("{mark}{} ", if value.is_empty() { "—" } else { value }),
+            phase_style(t, x.phase),
+        ));
+    }
+    if m.measurements.is_empty() && !m.last_value.is_empty() {
+        line.push(Span::styled(format!("last {} ", m.last_value), t.text));
+    }
+    let mut needs = Vec::new();
+    if !m.condition.is_empty() {
+        needs.push(format!("passes when {}", m.condition));
+    }
+    if !m.failure_condition.is_empty() {
+        needs.push(format!("fails when {}", m.failure_condition));
+    }
+    if !needs.is_empty() {
+        line.push(Span::styled(format!("· {} ", needs.join(", ")), t.muted));
+    }
+    line.push(Span::styled(
+        format!("· {}", m.standing()),
+        phase_style(t, m.phase),
+    ));
+    if let Some(s) = m.next_due(v.state.now) {
+        line.push(Span::styled(format!(" · next in {s}s"), t.muted));
+    }
+    out.push(line);
+    if let Some(chart) = chart_line(v, m) {
+        out.push(chart);
+    }
+    let replay = v
+        .state
+        .replays
+        .iter()
+        .find(|x| x.namespace == r.namespace && x.rollout == r.name && x.metric == m.name);
+    if let Some(rp) = replay
+        && let Some(q) = asked.and_then(|a| a.iter().find(|q| q.metric == m.name))
+    {
+        out.push(replay_line(v, m, rp, q));
+    }
+    if !m.resolved_query.is_empty() {
+        let q: String = m
+            .resolved_query
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(vec![Span::styled(format!("  query: {q}"), t.muted)]);
+    }
+    let errored = m
+        .measurements
+        .iter()
+        .rev()
+        .find(|x| x.phase == AnalysisPhase::Error && !x.message.is_empty());
+    if let Some(x) = errored {
+        out.push(vec![Span::styled(
+            format!("  error: {}", x.message),
+            t.error,
+        )]);
+    } else if !m.message.is_empty() {
+        out.push(vec![Span::styled(format!("  {}", m.message), t.muted)]);
+    }
 }
 
 #[cfg(test)]

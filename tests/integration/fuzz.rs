@@ -357,11 +357,14 @@ proptest! {
         ];
         let parsed = opsdeck::sources::kube::parse::parse_rollout(&ro, rs.iter(), runs.iter());
         let run = opsdeck::sources::kube::parse::parse_analysis_run(&runs[1]);
+        let other = opsdeck::sources::kube::parse::parse_analysis_run(&runs[0]);
         if let Ok(mut r) = parsed {
-            // The analysis drawn in full in the cockpit, whichever run the status names.
+            // The analyses drawn in full in the cockpit, whichever run the status names: the
+            // step's as the current one, the background one beside it.
             if let Ok(a) = run {
                 r.analysis = Some(a);
             }
+            r.more_analyses.extend(other);
             shown_clean(vec![Update::Rollouts(vec![r])])?;
         }
     }

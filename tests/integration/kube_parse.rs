@@ -2,7 +2,7 @@
 //! and the Argo Rollouts kubectl plugin show for them.
 
 use opsdeck::model::{
-    AnalysisPhase, CanaryStep, HealthStatus, OperationPhase, RolloutPhase, SyncStatus,
+    AnalysisKind, AnalysisPhase, CanaryStep, HealthStatus, OperationPhase, RolloutPhase, SyncStatus,
 };
 use opsdeck::sources::kube::parse::{parse_analysis_run, parse_application, parse_rollout};
 use serde_json::Value;
@@ -292,5 +292,99 @@ fn an_analysis_run_reads_in_full() {
     assert_eq!(
         p99.standing(),
         "failed 1 > limit 0: the analysis failed (dry run: it never fails the rollout)"
+    );
+}
+
+/// Every AnalysisRun of the revision at once: the background run the status names, a step's
+/// run found by owner and pod-template hash, and neither an older revision's run nor another
+/// rollout's. The failed one says why in the cockpit's verdict; each shows with its kind, and
+/// a metric's history is drawn against its threshold.
+#[test]
+fn every_analysis_run_of_the_revision_shows_at_once() {
+    let ro = load("argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml");
+    let background = load("argo-rollouts/analysisrun-failed-background.yaml");
+    let step = |name: &str, hash: &str, uid: &str| {
+        let mut r = load("argo-rollouts/analysisrun-prometheus-step.yaml");
+        r["metadata"]["name"] = name.into();
+        r["metadata"]["namespace"] = "default".into();
+        r["metadata"]["labels"]["rollouts-pod-template-hash"] = hash.into();
+        r["metadata"]["labels"]["step-index"] = "1".into();
+        r["metadata"]["ownerReferences"][0]["uid"] = uid.into();
+        r
+    };
+    let uid = "aeddde25-f8bd-4a68-a4a1-523a559bdb83";
+    let runs = [
+        step(
+            "rollout-background-analysis-db976bc44-2-1",
+            "db976bc44",
+            uid,
+        ),
+        background,
+        step(
+            "rollout-background-analysis-5d9f8c7b6-1-1",
+            "5d9f8c7b6",
+            uid,
+        ),
+        step("someone-else-db976bc44-2-1", "db976bc44", "0000-other"),
+    ];
+    let r = parse_rollout(&ro, &[], &runs).unwrap_or_else(|e| panic!("{e}"));
+    let named: Vec<(AnalysisKind, Option<u32>, &str)> = r
+        .analyses()
+        .map(|a| (a.kind, a.step, a.name.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                AnalysisKind::Background,
+                None,
+                "rollout-background-analysis-db976bc44-2"
+            ),
+            (
+                AnalysisKind::Step,
+                Some(1),
+                "rollout-background-analysis-db976bc44-2-1"
+            ),
+        ]
+    );
+    // Both failed: each is a concern, with the metric that failed it.
+    let why: Vec<String> = r
+        .analyses()
+        .filter(|a| a.stopped_the_rollout())
+        .map(|a| a.why())
+        .collect();
+    assert_eq!(why.len(), 2, "{why:?}");
+    assert!(
+        why[0].starts_with("background analysis rollout-background-analysis-db976bc44-2 Failed: "),
+        "{why:?}"
+    );
+    assert!(
+        why[1].contains("step 1 analysis rollout-background-analysis-db976bc44-2-1 Failed: error-rate failed 2 > limit 1"),
+        "{why:?}"
+    );
+
+    // On screen: the cockpit opened on it lists both runs and charts the step's error rate
+    // against its threshold.
+    let mut s = opsdeck::state::State::new(crate::support::context(), crate::support::start(), 100);
+    s.set_size(160, 60);
+    s.apply(opsdeck::state::Update::Rollouts(vec![r]));
+    s.ui.screen = opsdeck::state::Screen::Cockpit {
+        namespace: "default".into(),
+        name: "rollout-background-analysis".into(),
+    };
+    let theme = opsdeck::theme::Theme::load("dark").unwrap_or_else(|e| panic!("{e}"));
+    let text = crate::support::render(&s, &theme, 160, 60);
+    assert!(
+        text.contains("background rollout-background-analysis-db976bc44-2 Failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("step 1 rollout-background-analysis-db976bc44-2-1 Failed"),
+        "{text}"
+    );
+    // error-rate measured 0.443 then 0.476; it passes below 0.05.
+    assert!(
+        text.contains("▇█ against ▁ 0.05 (passes <) · 0.050–0.476"),
+        "{text}"
     );
 }

@@ -176,6 +176,15 @@ fn cockpit_during_analysis_and_after_abort() {
         "{text}"
     );
     insta::assert_snapshot!("cockpit_analysis_120x40", text);
+    // The analysis and the statistics at the other sizes: what gives way, and what stays.
+    for (w, h) in [(200, 60), (80, 24)] {
+        d.state.set_size(w, h);
+        insta::assert_snapshot!(
+            format!("cockpit_analysis_{w}x{h}"),
+            render(&d.state, &dark(), w, h)
+        );
+    }
+    d.state.set_size(120, 40);
     d.run(30);
     let text = render(&d.state, &dark(), 120, 40);
     assert!(

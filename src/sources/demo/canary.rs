@@ -153,6 +153,8 @@ impl CanarySim {
                 let rev = self.rollout.revision;
                 let r = &mut self.rollout;
                 r.analysis = Some(AnalysisRun {
+                    kind: AnalysisKind::Step,
+                    step: u32::try_from(i).ok(),
                     name: format!("{}-{hash}-{rev}-{i}", r.name),
                     phase: AnalysisPhase::Running,
                     message: String::new(),

@@ -336,8 +336,15 @@ pub fn parse_analysis_run(obj: &Value) -> Result<AnalysisRun, String> {
         phase: AnalysisPhase::parse(str_at(obj, &["status", "phase"])),
         message: str_at(obj, &["status", "message"]).to_string(),
         metrics,
+        kind: AnalysisKind::parse(str_at(obj, &["metadata", "labels", "rollout-type"])),
+        step: str_at(obj, &["metadata", "labels", "step-index"])
+            .parse::<u32>()
+            .ok(),
     })
 }
+
+/// The most AnalysisRuns shown per rollout besides the one its status names.
+const MORE_ANALYSES: usize = 8;
 
 /// A Rollout with the ReplicaSets and AnalysisRuns of its namespace, as the plugin shows it.
 pub fn parse_rollout<'a>(
@@ -420,24 +427,59 @@ pub fn parse_rollout<'a>(
             _ => None,
         },
     });
-    let analysis_status = at(&st, &["canary", "currentStepAnalysisRunStatus"])
-        .or_else(|| at(&st, &["canary", "currentBackgroundAnalysisRunStatus"]));
-    let analysis = analysis_status.map(|a| {
-        let run_name = str_at(a, &["name"]);
-        analysis_runs
-            .into_iter()
-            .find(|r| {
-                str_at(r, &["metadata", "name"]) == run_name
-                    && str_at(r, &["metadata", "namespace"]) == namespace
-            })
+    // The runs of this namespace: the status names the current step's and the background
+    // one; the rest of the revision's are found by owner and pod-template hash.
+    let runs: Vec<&Value> = analysis_runs
+        .into_iter()
+        .filter(|r| str_at(r, &["metadata", "namespace"]) == namespace)
+        .collect();
+    let named = |status: &Value, kind: AnalysisKind| {
+        let run_name = str_at(status, &["name"]);
+        runs.iter()
+            .find(|r| str_at(r, &["metadata", "name"]) == run_name)
             .and_then(|r| parse_analysis_run(r).ok())
             .unwrap_or_else(|| AnalysisRun {
                 name: run_name.to_string(),
-                phase: AnalysisPhase::parse(str_at(a, &["status"])),
-                message: str_at(a, &["message"]).to_string(),
-                metrics: Vec::new(),
+                phase: AnalysisPhase::parse(str_at(status, &["status"])),
+                message: str_at(status, &["message"]).to_string(),
+                kind,
+                ..AnalysisRun::default()
             })
-    });
+    };
+    let step_run =
+        at(&st, &["canary", "currentStepAnalysisRunStatus"]).map(|a| named(a, AnalysisKind::Step));
+    let background = at(&st, &["canary", "currentBackgroundAnalysisRunStatus"])
+        .map(|a| named(a, AnalysisKind::Background));
+    let (analysis, mut more_analyses) = match (step_run, background) {
+        (Some(s), b) => (Some(s), b.into_iter().collect::<Vec<_>>()),
+        (None, b) => (b, Vec::new()),
+    };
+    let owned_run = |r: &&&Value| {
+        array_at(r, &["metadata", "ownerReferences"])
+            .iter()
+            .any(|o| {
+                str_at(o, &["kind"]) == "Rollout"
+                    && if uid.is_empty() {
+                        str_at(o, &["name"]) == name
+                    } else {
+                        str_at(o, &["uid"]) == uid
+                    }
+            })
+            && !current_hash.is_empty()
+            && str_at(r, &["metadata", "labels", "rollouts-pod-template-hash"]) == current_hash
+    };
+    for r in runs.iter().filter(owned_run) {
+        let rname = str_at(r, &["metadata", "name"]);
+        let known = analysis
+            .iter()
+            .chain(&more_analyses)
+            .any(|a| a.name == rname);
+        if !known && let Ok(a) = parse_analysis_run(r) {
+            more_analyses.push(a);
+        }
+    }
+    more_analyses.sort_by(|a, b| (a.kind, a.step, &a.name).cmp(&(b.kind, b.step, &b.name)));
+    more_analyses.truncate(MORE_ANALYSES);
     let stable_rs = owned.iter().find(|rs| pod_hash(rs) == stable);
     let canary_image = first_image(obj, &["spec", "template", "spec", "containers"]);
     let istio = canary
@@ -473,6 +515,7 @@ pub fn parse_rollout<'a>(
             available,
         },
         analysis,
+        more_analyses,
         stable_image: stable_rs
             .map(|rs| first_image(rs, &["spec", "template", "spec", "containers"]))
             .unwrap_or_else(|| canary_image.clone()),
