@@ -163,6 +163,90 @@ pub fn compare(
     }
 }
 
+/// Canary against stable on counted events (ERROR log lines) in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventComparison {
+    pub canary: f64,
+    pub stable: f64,
+    /// The canary's share of the exposure (its share of the requests, else its weight).
+    pub share: f64,
+    /// The canary's rate per unit of exposure over stable's (infinite when stable has none).
+    pub ratio: f64,
+    /// One-sided p of "the canary logs errors more often": the exact binomial test.
+    pub p: f64,
+    /// `NotEnough.more_requests` counts error lines here: how many more the test needs.
+    pub verdict: Verdict,
+}
+
+/// The smallest excess of error lines that counts: twice stable's rate for its exposure.
+pub const EVENT_RATIO: f64 = 2.0;
+
+/// Judges `canary` against `stable` events when the canary has `share` of the exposure: given
+/// their total k, under no difference the canary's count is Binomial(k, share) (the
+/// conditional test of two Poisson rates); worse when its excess is significant at the level
+/// and at least [`EVENT_RATIO`] and `floor` events (an absolute minimum). None without a share
+/// strictly between 0 and 1.
+pub fn compare_events(
+    canary: f64,
+    stable: f64,
+    share: f64,
+    floor: f64,
+    judge: Judge,
+) -> Option<EventComparison> {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    if !(share.is_finite() && share > 0.0 && share < 1.0) {
+        return None;
+    }
+    let clean = |x: f64| {
+        if x.is_finite() {
+            x.max(0.0).round()
+        } else {
+            0.0
+        }
+    };
+    let (kc, ks) = (clean(canary), clean(stable));
+    let k = kc + ks;
+    let ratio = if ks > 0.0 {
+        (kc / share) / (ks / (1.0 - share))
+    } else if kc > 0.0 {
+        f64::INFINITY
+    } else {
+        1.0
+    };
+    let p = if kc <= 0.0 {
+        1.0
+    } else {
+        Binomial::new(share, k as u64).map_or(1.0, |b| b.sf(kc as u64 - 1))
+    };
+    // The count an excess of the ratio needs to show at 80 % power (normal approximation).
+    let share1 = EVENT_RATIO * share / (EVENT_RATIO * share + 1.0 - share);
+    const Z_POWER: f64 = 0.841_621_233_572_914_4;
+    let z = z_of(judge.alpha);
+    let needed = ((z * (share * (1.0 - share)).sqrt()
+        + Z_POWER * (share1 * (1.0 - share1)).sqrt())
+        / (share1 - share))
+        .powi(2);
+    let verdict = if p < judge.alpha / 2.0 && ratio >= EVENT_RATIO && kc >= floor {
+        Verdict::Worse
+    } else if k == 0.0 || k >= needed {
+        // No errors on either side says as much as many of them.
+        Verdict::NoEvidence
+    } else {
+        Verdict::NotEnough {
+            more_requests: (needed - k).ceil() as u64,
+            more_secs: None,
+        }
+    };
+    Some(EventComparison {
+        canary: kc,
+        stable: ks,
+        share,
+        ratio,
+        p,
+        verdict,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +347,34 @@ mod tests {
         // A clear regression is one whatever the floor.
         let c = compare((1240.0, 96.7), (5610.0, 0.0), 20.7, floor);
         assert_eq!(c.verdict, Verdict::Worse);
+    }
+
+    #[test]
+    fn error_lines_are_judged_by_the_exact_binomial_test_on_the_canarys_share() {
+        // scipy 1.17.1: binomtest(kc, kc + ks, share, alternative="greater").pvalue.
+        let j = Judge::default();
+        let c = compare_events(12.0, 3.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert!(close(c.p, 1.0112532480000006e-06), "{c:?}");
+        assert!(close(c.ratio, 16.0), "{c:?}");
+        assert_eq!(c.verdict, Verdict::Worse);
+        // 3 canary lines and none from stable: p = 0.008, but under the floor of 5 lines.
+        let c = compare_events(3.0, 0.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert!(close(c.p, 0.008), "{c:?}");
+        assert!(matches!(c.verdict, Verdict::NotEnough { .. }), "{c:?}");
+        // 40 against 100 at a fifth of the traffic: p = 0.00953, but 1.6 times stable's
+        // rate is below twice: not worse, and 140 lines are enough to have seen twice.
+        let c = compare_events(40.0, 100.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert!(close(c.p, 0.009532159881992793), "{c:?}");
+        assert_eq!(c.verdict, Verdict::NoEvidence);
+        // As often as stable: p = 0.370.
+        let c = compare_events(5.0, 15.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert!(close(c.p, 0.3703517360973313), "{c:?}");
+        assert!(matches!(c.verdict, Verdict::NotEnough { .. }), "{c:?}");
+        // None anywhere: nothing wrong to see. No share, no judgement.
+        let c = compare_events(0.0, 0.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert_eq!((c.p, c.verdict), (1.0, Verdict::NoEvidence));
+        assert!(compare_events(3.0, 1.0, 0.0, 5.0, j).is_none());
+        assert!(compare_events(3.0, 1.0, f64::NAN, 5.0, j).is_none());
     }
 
     #[test]

@@ -287,9 +287,15 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                 ));
             }
         }
-        if errors_canary > 1.0 && errors_canary > 3.0 * errors_stable.max(0.2) {
+        if let Some(e) = state.error_comparison(rollout, &routes)
+            && e.verdict == stats::Verdict::Worse
+        {
             concerns.push(format!(
-                "errors: canary {errors_canary:.1}/min vs stable {errors_stable:.1}/min"
+                "errors: canary {errors_canary:.1}/min vs stable {errors_stable:.1}/min ({:.0} vs {:.0} lines in 5m with {:.0}% of the traffic, {})",
+                e.canary,
+                e.stable,
+                e.share * 100.0,
+                fmt_p(e.p)
             ));
         }
         // Every run of the revision that failed, errored or is inconclusive, with why.
@@ -349,7 +355,49 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
     }
 }
 
+/// The error lines' window in the cockpit (the Errors/min chart's).
+pub const ERROR_WINDOW_SECS: i64 = 300;
+
 impl State {
+    /// Canary against stable on their ERROR lines in the last five minutes, each side's
+    /// exposure its share of the requests on the rollout's routes (its weight without them);
+    /// None without a canary or a share to judge by.
+    pub fn error_comparison(
+        &self,
+        rollout: &Rollout,
+        routes: &[&RouteStats],
+    ) -> Option<stats::EventComparison> {
+        if !rollout.canary_active() {
+            return None;
+        }
+        let svc = rollout.name.as_str();
+        let lines = |t: Track| {
+            self.error_rate(svc, Some(t), ERROR_WINDOW_SECS) * ERROR_WINDOW_SECS as f64 / 60.0
+        };
+        let rps = |f: fn(&RouteStats) -> Option<&RouteSample>| -> f64 {
+            routes
+                .iter()
+                .filter_map(|r| f(r))
+                .map(|x| x.rps.max(0.0))
+                .sum()
+        };
+        let (c, st) = (rps(|r| r.canary.as_ref()), rps(|r| r.stable.as_ref()));
+        let share = if c + st > 0.0 {
+            c / (c + st)
+        } else {
+            f64::from(rollout.actual_weight.min(100)) / 100.0
+        };
+        // The floor: a line a minute, as the chart's scale reads.
+        let floor = ERROR_WINDOW_SECS as f64 / 60.0;
+        stats::compare_events(
+            lines(Track::Canary),
+            lines(Track::Stable),
+            share,
+            floor,
+            self.judge,
+        )
+    }
+
     /// Canary against stable on a route's latency histograms of the window; None without
     /// both tracks' buckets.
     pub fn latency_comparison(

@@ -218,9 +218,29 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
                 unit: "",
                 decimals: 2,
                 floor: 0.05,
+                verdict: None,
             },
         );
         let (ec, es) = error_buckets(v, r);
+        let errors_verdict = s.error_comparison(r, &cv.routes).map(|e| {
+            use crate::model::stats::Verdict;
+            match e.verdict {
+                Verdict::Worse => (
+                    format!(
+                        "canary worse: {:.0} vs {:.0} lines ({})",
+                        e.canary,
+                        e.stable,
+                        crate::state::fmt_p(e.p)
+                    ),
+                    t.error,
+                ),
+                Verdict::NoEvidence => ("no evidence of harm".to_string(), t.ok),
+                Verdict::NotEnough { more_requests, .. } => (
+                    format!("too few lines to tell ({more_requests} more)"),
+                    t.warn,
+                ),
+            }
+        });
         let per_min = |b: Vec<u64>| b.into_iter().map(|n| Some(n as f64)).collect();
         draw_pair(
             frame,
@@ -237,6 +257,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
                 decimals: 1,
                 // One error in a 10 s bar is 6/min: a fifth of the height at most.
                 floor: 30.0,
+                verdict: errors_verdict,
             },
         );
     }
@@ -552,6 +573,8 @@ struct Pair<'a> {
     decimals: usize,
     /// The least the scale reaches, so a trickle does not draw full-height bars.
     floor: f64,
+    /// What the counts say of canary against stable, beside the title.
+    verdict: Option<(String, ratatui::style::Style)>,
 }
 
 fn draw_pair(frame: &mut Frame, area: Rect, v: &View, p: Pair) {
@@ -562,21 +585,29 @@ fn draw_pair(frame: &mut Frame, area: Rect, v: &View, p: Pair) {
         .chain(&p.stable)
         .flatten()
         .fold(p.floor, |a, b| a.max(*b));
-    let title = format!(
-        "{} · {} · scale 0–{:.prec$}{} ",
-        p.title,
-        super::fmt_window(p.window as u32),
-        max,
-        p.unit,
-        prec = p.decimals
-    );
+    // The verdict before the scale: a narrow chart cuts the scale first.
+    let head = format!("{} · {} ", p.title, super::fmt_window(p.window as u32));
+    let scale = format!("scale 0–{:.prec$}{} ", max, p.unit, prec = p.decimals);
+    let mut parts = vec![(head, t.title)];
+    if let Some((text, st)) = &p.verdict {
+        parts.push(("· ".into(), t.title));
+        parts.push((format!("{text} "), *st));
+    }
+    parts.push((format!("· {scale}"), t.title));
+    let mut room = area.width as usize;
+    let mut spans = Vec::new();
+    for (text, st) in parts {
+        if room < 2 {
+            break;
+        }
+        let w = unicode_width::UnicodeWidthStr::width(text.as_str());
+        spans.push(Span::styled(ellipsize(&text, room), st));
+        room = room.saturating_sub(w);
+    }
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(t.border)
-        .title(Span::styled(
-            ellipsize(&title, area.width as usize),
-            t.title,
-        ));
+        .title(Line::from(spans));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 3 {

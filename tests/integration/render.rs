@@ -823,7 +823,10 @@ fn the_cockpit_keeps_its_status_and_verdict_at_40x10_and_its_charts_share_a_time
     let big = render(&d.state, &dark(), 120, 40);
     // One y scale per pair, its window, a time axis ending at now for both tracks.
     assert!(big.contains("CPU cores per pod · 15m · scale 0–"), "{big}");
-    assert!(big.contains("Errors/min · 5m · scale 0–"), "{big}");
+    // The errors' verdict before their scale, which a wider screen shows too.
+    assert!(big.contains("Errors/min · 5m · canary worse: "), "{big}");
+    let wider = render(&d.state, &dark(), 200, 60);
+    assert!(wider.contains("lines (p < 0.001) · scale 0–"), "{wider}");
     assert!(big.contains("5m avg"), "{big}");
     let axis = big
         .lines()
