@@ -306,7 +306,27 @@ async fn status_json(args: &[&str], dir: &std::path::Path) -> (Option<i32>, Valu
     let v: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(v["schema"], "opsdeck.status/v1", "{v}");
+    conforms(&v, "opsdeck.status-v1.json");
     (out.status.code(), v)
+}
+
+/// What is wrong with `v` under the published JSON Schema `docs/schemas/NAME`.
+fn violations(v: &Value, name: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/schemas")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
+    validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+fn conforms(v: &Value, name: &str) {
+    let errors = violations(v, name);
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{v}");
 }
 
 /// The headless gate on the demo: the bad canary is `worse` with its evidence, exit 3; the
@@ -430,6 +450,7 @@ async fn gate_json(args: Vec<String>, dir: &std::path::Path) -> (Option<i32>, Va
         )
     });
     assert_eq!(v["schema"], "opsdeck.gate/v1", "{v}");
+    conforms(&v, "opsdeck.gate-v1.json");
     assert_eq!(v["exit"].as_i64(), out.status.code().map(i64::from), "{v}");
     (out.status.code(), v)
 }
@@ -513,6 +534,14 @@ async fn gate_exits_by_the_verdict_on_the_demo() {
         (Some(2), Some(100000.0)),
         "{v}"
     );
+
+    // The schema holds the exit status to the verdict, and the verdicts to their words.
+    let mut wrong = v.clone();
+    wrong["exit"] = 0.into();
+    assert!(!violations(&wrong, "opsdeck.gate-v1.json").is_empty());
+    wrong["exit"] = 2.into();
+    wrong["verdict"] = "fine".into();
+    assert!(!violations(&wrong, "opsdeck.gate-v1.json").is_empty());
 
     let (code, v) = gate_json(gate(&[], &["nosuch"]), &tmp).await;
     assert_eq!(code, Some(3), "{v}");
