@@ -626,7 +626,9 @@ fn once_draws_one_frame_as_text() {
 
 /// The gate against a cluster: the rollouts from the (fake) API server, the routes from a real
 /// Prometheus. `store`'s canary fails 20 % of GET /products where stable fails none: worse
-/// (1); `user`'s canary is as clean as stable on enough requests: no evidence of harm (0).
+/// (1); `user`'s canary is as clean as stable on enough requests: no evidence of harm (0);
+/// `study`'s gets too few requests to tell by the deadline (2); a rollout that is not there
+/// cannot be decided (3).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gate_on_a_cluster_judges_the_route_metrics_prometheus_holds() {
     use crate::support::promgen::Gen;
@@ -639,6 +641,8 @@ async fn gate_on_a_cluster_judges_the_route_metrics_prometheus_holds() {
         ("store", "GET /products", CANARY, 0.8, 0.2),
         ("user", "GET /users", STABLE, 40.0, 0.0),
         ("user", "GET /users", CANARY, 20.0, 0.0),
+        ("study", "GET /courses", STABLE, 2.0, 0.0),
+        ("study", "GET /courses", CANARY, 0.5, 0.0),
     ] {
         let dst = format!("{svc}.dev.svc.cluster.local:8080");
         for (class, rate) in [("success", ok), ("failure", fail)] {
@@ -654,14 +658,18 @@ async fn gate_on_a_cluster_judges_the_route_metrics_prometheus_holds() {
     let prom = crate::support::servers::prometheus("gate-live", &g.finish());
     let fake = FakeKube::start().await;
     fake.serve_group("linkerd.io", &["v1alpha2"], "v1alpha2");
-    for svc in ["store", "user"] {
+    for svc in ["store", "user", "study"] {
         let path = "argo-rollouts/rollout-canary-paused-at-pause-step.yaml";
         let mut r = crate::support::rollout_with_status(path, "dev", STABLE, CANARY, 21);
         r["metadata"]["name"] = svc.into();
         fake.put("rollouts", r);
         let mut sp = load("linkerd/serviceprofile-store.yaml");
         sp["metadata"]["name"] = format!("{svc}.dev.svc.cluster.local").into();
-        sp["spec"]["routes"][1]["name"] = "GET /users".into();
+        sp["spec"]["routes"][1]["name"] = if svc == "study" {
+            "GET /courses".into()
+        } else {
+            "GET /users".into()
+        };
         fake.put("serviceprofiles", sp);
     }
     let tmp = temp_dir("gate-live");
@@ -723,4 +731,30 @@ async fn gate_on_a_cluster_judges_the_route_metrics_prometheus_holds() {
         Some(true),
         "{v}"
     );
+
+    // 30 clean canary requests a minute cannot rule out a point more failures: not enough
+    // data by the deadline (2), which it waited out.
+    let mut short = gate("study");
+    let n = short.len();
+    short[n - 1] = "4s".into();
+    let (code, v) = gate_json(short, &tmp).await;
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (Some(2), Some("not_enough_data")),
+        "{v}"
+    );
+    assert!(v["waited_secs"].as_u64().is_some_and(|w| w >= 4), "{v}");
+    assert_eq!(
+        v["routes"][0]["canary_requests"].as_f64(),
+        Some(30.0),
+        "{v}"
+    );
+    // No such rollout in the cluster: cannot decide (3), at once.
+    let (code, v) = gate_json(gate("dev/nosuch"), &tmp).await;
+    assert_eq!(
+        (code, v["why"].as_str()),
+        (Some(3), Some("no rollout nosuch in dev")),
+        "{v}"
+    );
+    assert!(v["waited_secs"].as_u64().is_some_and(|w| w < 10), "{v}");
 }
