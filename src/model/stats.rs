@@ -193,7 +193,7 @@ pub fn compare_events(
     floor: f64,
     judge: Judge,
 ) -> Option<EventComparison> {
-    use statrs::distribution::{Binomial, DiscreteCDF};
+    use statrs::distribution::{Binomial, ChiSquared, DiscreteCDF};
     if !(share.is_finite() && share > 0.0 && share < 1.0) {
         return None;
     }
@@ -226,10 +226,14 @@ pub fn compare_events(
         + Z_POWER * (share1 * (1.0 - share1)).sqrt())
         / (share1 - share))
         .powi(2);
+    // The most canary events per window its count allows (the exact Poisson bound at 1 − α/2):
+    // below the floor, harm is ruled out however few events there are.
+    let upper = ChiSquared::new(2.0 * (kc + 1.0)).map_or(f64::INFINITY, |c| {
+        c.inverse_cdf(1.0 - judge.alpha / 2.0) / 2.0
+    });
     let verdict = if p < judge.alpha / 2.0 && ratio >= EVENT_RATIO && kc >= floor {
         Verdict::Worse
-    } else if k == 0.0 || k >= needed {
-        // No errors on either side says as much as many of them.
+    } else if k >= needed || upper < floor {
         Verdict::NoEvidence
     } else {
         Verdict::NotEnough {
@@ -370,9 +374,19 @@ mod tests {
         let c = compare_events(5.0, 15.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
         assert!(close(c.p, 0.3703517360973313), "{c:?}");
         assert!(matches!(c.verdict, Verdict::NotEnough { .. }), "{c:?}");
-        // None anywhere: nothing wrong to see. No share, no judgement.
+        // No canary line in the window: at most 3.689 a window (scipy: chi2.ppf(0.975, 2) / 2
+        // = 3.6888794541139354), below the floor of 5 — no evidence of harm, with or without
+        // stable's. One line allows up to 5.5716 (chi2.ppf(0.975, 4) / 2): not enough.
         let c = compare_events(0.0, 0.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
         assert_eq!((c.p, c.verdict), (1.0, Verdict::NoEvidence));
+        let c = compare_events(0.0, 2.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert_eq!(c.verdict, Verdict::NoEvidence);
+        let c = compare_events(0.0, 2.0, 0.2, 3.6, j).unwrap_or_else(|| panic!());
+        assert!(matches!(c.verdict, Verdict::NotEnough { .. }), "{c:?}");
+        let c = compare_events(1.0, 2.0, 0.2, 5.0, j).unwrap_or_else(|| panic!());
+        assert!(matches!(c.verdict, Verdict::NotEnough { .. }), "{c:?}");
+        let c = compare_events(1.0, 2.0, 0.2, 5.58, j).unwrap_or_else(|| panic!());
+        assert_eq!(c.verdict, Verdict::NoEvidence);
         assert!(compare_events(3.0, 1.0, 0.0, 5.0, j).is_none());
         assert!(compare_events(3.0, 1.0, f64::NAN, 5.0, j).is_none());
     }

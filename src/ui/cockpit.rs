@@ -234,9 +234,18 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
                     ),
                     t.error,
                 ),
-                Verdict::NoEvidence => ("no evidence of harm".to_string(), t.ok),
-                Verdict::NotEnough { more_requests, .. } => (
-                    format!("too few lines to tell ({more_requests} more)"),
+                Verdict::NoEvidence => (
+                    format!(
+                        "no evidence of harm: {:.0} vs {:.0} lines",
+                        e.canary, e.stable
+                    ),
+                    t.ok,
+                ),
+                Verdict::NotEnough { .. } => (
+                    format!(
+                        "{:.0} vs {:.0} lines: too few to compare",
+                        e.canary, e.stable
+                    ),
                     t.warn,
                 ),
             }

@@ -119,11 +119,18 @@ fn a_healthy_canary_on_little_traffic_is_not_enough_to_judge() {
         "{text}"
     );
     assert!(!text.contains("✗ canary worse"), "{text}");
-    // A 15-minute window holds enough requests to say there is no evidence of harm.
+    // The error lines of a fresh canary are too few to compare either way.
+    assert!(text.contains("lines: too few to compare"), "{text}");
+    // A 15-minute window holds enough requests to say there is no evidence of harm, and a
+    // quarter of an hour enough error lines.
     d.state.ui.routes.index = 2;
     d.run(900);
-    let text = render(&d.state, &dark(), 120, 40);
+    let text = render(&d.state, &dark(), 160, 40);
     assert!(text.contains("no harm"), "{text}");
+    assert!(
+        text.contains("Errors/min · 5m · no evidence of harm: "),
+        "{text}"
+    );
 }
 
 #[test]
