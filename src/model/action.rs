@@ -18,6 +18,13 @@ pub enum ActionKind {
     Abort,
     Retry,
     Restart,
+    /// Hold the rollout where it is (`spec.paused`), as `kubectl argo rollouts pause` does.
+    Pause,
+    /// Let a rollout a user paused go on (`spec.paused` off), as Argo CD's `resume` resource
+    /// action does.
+    Resume,
+    /// Go on to the next step, as Argo CD's `skip-current-step` resource action does.
+    SkipStep,
     /// Silence an alert in Alertmanager.
     Silence,
     /// Expire the silences that mute an alert.
@@ -25,7 +32,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 10] = [
+    pub const ALL: [ActionKind; 13] = [
         Self::Sync,
         Self::Refresh,
         Self::HardRefresh,
@@ -34,6 +41,9 @@ impl ActionKind {
         Self::Abort,
         Self::Retry,
         Self::Restart,
+        Self::Pause,
+        Self::Resume,
+        Self::SkipStep,
         Self::Silence,
         Self::Expire,
     ];
@@ -49,6 +59,9 @@ impl ActionKind {
             Self::Abort => "abort",
             Self::Retry => "retry",
             Self::Restart => "restart",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::SkipStep => "skip-step",
             Self::Silence => "silence",
             Self::Expire => "expire-silence",
         }
@@ -64,6 +77,9 @@ impl ActionKind {
             Self::Abort => "Abort rollout",
             Self::Retry => "Retry rollout",
             Self::Restart => "Restart rollout",
+            Self::Pause => "Pause rollout",
+            Self::Resume => "Resume rollout",
+            Self::SkipStep => "Skip the current step",
             Self::Silence => "Silence alert",
             Self::Expire => "Expire silence",
         }
@@ -229,6 +245,14 @@ pub fn cli_equivalent(
         ActionKind::Abort => format!("kubectl argo rollouts abort {n} -n {ns}"),
         ActionKind::Retry => format!("kubectl argo rollouts retry rollout {n} -n {ns}"),
         ActionKind::Restart => format!("kubectl argo rollouts restart {n} -n {ns}"),
+        ActionKind::Pause => format!("kubectl argo rollouts pause {n} -n {ns}"),
+        // No plugin command for resume: the patch Argo CD's `resume` action makes.
+        ActionKind::Resume => format!(
+            "kubectl patch rollout {n} -n {ns} --type merge -p '{{\"spec\":{{\"paused\":false}}}}'"
+        ),
+        ActionKind::SkipStep => {
+            format!("kubectl argo rollouts promote {n} -n {ns} --skip-current-step")
+        }
         ActionKind::Silence => {
             let mut c = "amtool silence add".to_string();
             let spec = silence.cloned().unwrap_or_default();

@@ -341,6 +341,8 @@ pub struct Rollout {
     /// Weight really served to the canary.
     pub actual_weight: u32,
     pub pause: Option<Pause>,
+    /// `spec.paused`: held by a user (`kubectl argo rollouts pause`), until resumed.
+    pub user_paused: bool,
     pub aborted: bool,
     pub stable_hash: String,
     /// `status.currentPodHash`: the desired (canary) pod-template-hash.

@@ -219,6 +219,44 @@ pub fn plan_rollout(
             ),
             fallback_on_404: None,
         }]),
+        // `kubectl argo rollouts pause` and Argo CD's `pause` action.
+        ActionKind::Pause => {
+            if paused {
+                return Err(ActionError::Refused("already paused".into()));
+            }
+            Ok(vec![Planned {
+                request: merge(main, json!({"spec": {"paused": true}})),
+                fallback_on_404: None,
+            }])
+        }
+        // Argo CD's `resume` action: the user's pause lifted; a pause step is promote's.
+        ActionKind::Resume => {
+            if !paused {
+                return Err(ActionError::Refused(
+                    "not paused by a user; a pause step is passed with promote".into(),
+                ));
+            }
+            Ok(vec![Planned {
+                request: merge(main, json!({"spec": {"paused": false}})),
+                fallback_on_404: None,
+            }])
+        }
+        // Argo CD's `skip-current-step` action: the next step, the pause conditions cleared
+        // when there are any; on the status subresource (main before Rollouts v0.10).
+        ActionKind::SkipStep => {
+            if !canary || steps == 0 || index >= steps {
+                return Err(ActionError::Refused("no step left to skip".into()));
+            }
+            let body = if array_at(obj, &["status", "pauseConditions"]).is_empty() {
+                json!({"status": {"currentStepIndex": index + 1}})
+            } else {
+                json!({"status": {"pauseConditions": null, "currentStepIndex": index + 1}})
+            };
+            Ok(vec![Planned {
+                request: merge(status, body.clone()),
+                fallback_on_404: Some(merge(main, body)),
+            }])
+        }
         _ => Err(ActionError::Unsupported(format!(
             "{} is not a rollout action",
             kind.as_str()
@@ -375,6 +413,9 @@ fn done_text(kind: ActionKind, sync: SyncOptions) -> String {
         ActionKind::Abort => "aborted; traffic goes back to stable".into(),
         ActionKind::Retry => "retry requested".into(),
         ActionKind::Restart => "restart requested".into(),
+        ActionKind::Pause => "paused; it stays where it is until resumed".into(),
+        ActionKind::Resume => "resumed; the controller goes on".into(),
+        ActionKind::SkipStep => "step skipped; the controller moves to the next".into(),
         ActionKind::Silence | ActionKind::Expire => "sent to Alertmanager".into(),
     }
 }

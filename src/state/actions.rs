@@ -258,6 +258,30 @@ fn prepare_rollout(
             "{n}: restart all {} pods one by one (spec.restartAt = now)",
             r.replicas.current.max(r.replicas.desired)
         ),
+        ActionKind::Pause => {
+            if r.user_paused {
+                return Err(format!("{n} is already paused"));
+            }
+            format!("{n}: hold at {before} (spec.paused): no step advances until resumed")
+        }
+        ActionKind::Resume => {
+            if !r.user_paused {
+                return Err(format!(
+                    "{n} is not paused by a user; promote goes past a pause step"
+                ));
+            }
+            format!("{n}: go on from {before} (spec.paused = false)")
+        }
+        ActionKind::SkipStep => {
+            if r.aborted {
+                return Err(format!("{n} is aborted; retry it first"));
+            }
+            let i = r.current_step_index.unwrap_or(0);
+            if r.steps.is_empty() || i >= r.steps.len() {
+                return Err(format!("{n} has no step left to skip"));
+            }
+            format!("{n}: skip {before} → {}", next_step_text(r))
+        }
         _ => return Err(format!("{} is not a rollout action", kind.as_str())),
     };
     Ok(PendingAction::new(

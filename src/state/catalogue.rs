@@ -86,6 +86,9 @@ pub enum Action {
     Abort,
     Retry,
     Restart,
+    Pause,
+    Resume,
+    SkipStep,
     Open,
     /// Palette: an application's details.
     App,
@@ -178,6 +181,9 @@ impl Action {
             Restart => info("restart")
                 .hint(8)
                 .palette(Arg::Rollout, "restart a rollout's pods"),
+            Pause => info("pause").palette(Arg::Rollout, "hold a rollout where it is"),
+            Resume => info("resume").palette(Arg::Rollout, "resume a paused rollout"),
+            SkipStep => info("skip-step").palette(Arg::Rollout, "skip a rollout's current step"),
             Open => info("cockpit")
                 .hint(11)
                 .palette(Arg::Rollout, "open a rollout's cockpit"),
@@ -250,6 +256,9 @@ impl Action {
             Abort => Intent::Act(ActionKind::Abort),
             Retry => Intent::Act(ActionKind::Retry),
             Restart => Intent::Act(ActionKind::Restart),
+            Pause => Intent::Act(ActionKind::Pause),
+            Resume => Intent::Act(ActionKind::Resume),
+            SkipStep => Intent::Act(ActionKind::SkipStep),
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,

@@ -53,8 +53,12 @@ pub fn timeline<'a>(t: &Theme, r: &Rollout) -> Vec<Span<'a>> {
         .collect()
 }
 
-/// `promote?` for a pause that waits for a promote, `42s` left of a timed one, empty otherwise.
+/// `held` while a user's pause holds it, `promote?` for a pause that waits for a promote,
+/// `42s` left of a timed one, empty otherwise.
 pub fn pause_text(r: &Rollout, now: DateTime<Utc>) -> String {
+    if r.user_paused {
+        return "held".into();
+    }
     match r.pause_state(now) {
         None => String::new(),
         Some(PauseState::UntilPromoted) => "promote?".into(),

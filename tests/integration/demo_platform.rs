@@ -251,6 +251,45 @@ fn restart_and_retry() {
     assert_eq!(d.rollout("gateway").phase, RolloutPhase::Healthy);
 }
 
+/// A user's pause holds the canary wherever it is — a skipped step's weight does not shift
+/// until resumed — and the list and the cockpit say it is held.
+#[test]
+fn pause_holds_skip_moves_on_and_resume_lets_it_go() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    assert_eq!(d.rollout("user").step_text().as_deref(), Some("1/5"));
+    assert!(
+        d.act(ActionKind::Resume, "user").is_err(),
+        "nothing to resume before a pause"
+    );
+    d.act(ActionKind::Pause, "user")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(d.rollout("user").user_paused);
+    assert_eq!(d.rollout("user").message, "manually paused");
+    assert!(d.act(ActionKind::Pause, "user").is_err(), "paused once");
+    // Skip the pause step: step 2 sets 50 %, but the held canary does not shift.
+    d.act(ActionKind::SkipStep, "user")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(60);
+    let r = d.rollout("user");
+    assert_eq!(
+        (r.step_text().as_deref(), r.set_weight, r.actual_weight),
+        (Some("2/5"), 50, 20)
+    );
+    let theme = opsdeck::theme::Theme::load("dark").unwrap_or_else(|e| panic!("{e}"));
+    let text = support::render(&d.state, &theme, 120, 40);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("user") && l.contains("held")),
+        "{text}"
+    );
+    d.act(ActionKind::Resume, "user")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(30);
+    let r = d.rollout("user");
+    assert!(!r.user_paused);
+    assert_eq!(r.actual_weight, 50, "{r:?}");
+}
+
 #[test]
 fn the_timeline_puts_what_changed_before_what_broke() {
     use opsdeck::state::{ChangeKind, Intent, Overlay};

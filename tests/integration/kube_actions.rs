@@ -236,3 +236,66 @@ fn errors_say_what_was_refused_in_the_users_words() {
         "argocd/store was changed by someone else since it was read; look again and retry"
     );
 }
+
+/// Pause, resume and skip-current-step as `kubectl argo rollouts pause` and Argo CD's
+/// `resume` and `skip-current-step` resource actions write them.
+#[test]
+fn pause_resume_and_skip_current_step() {
+    let mut ro = load("argo-rollouts/rollout-canary-paused-at-pause-step.yaml");
+    let base = format!(
+        "{RO}/{}/rollouts/{}",
+        ro["metadata"]["namespace"].as_str().unwrap_or_default(),
+        ro["metadata"]["name"].as_str().unwrap_or_default()
+    );
+    ro["spec"]["paused"] = false.into();
+    assert_eq!(
+        plan(ActionKind::Pause, &ro),
+        vec![Planned {
+            request: patch(&base, json!({"spec": {"paused": true}})),
+            fallback_on_404: None,
+        }]
+    );
+    assert!(matches!(
+        plan_rollout(ActionKind::Resume, &ro, now()),
+        Err(ActionError::Refused(_))
+    ));
+    ro["spec"]["paused"] = true.into();
+    assert!(matches!(
+        plan_rollout(ActionKind::Pause, &ro, now()),
+        Err(ActionError::Refused(_))
+    ));
+    assert_eq!(
+        plan(ActionKind::Resume, &ro),
+        vec![Planned {
+            request: patch(&base, json!({"spec": {"paused": false}})),
+            fallback_on_404: None,
+        }]
+    );
+    // At the pause step (index 1, a pause condition): the next step, the condition cleared.
+    let i = ro["status"]["currentStepIndex"].as_i64().unwrap_or(-1);
+    assert_eq!(i, 1, "the fixture pauses at its second step");
+    let body = json!({"status": {"pauseConditions": null, "currentStepIndex": 2}});
+    assert_eq!(
+        plan(ActionKind::SkipStep, &ro),
+        vec![Planned {
+            request: patch(&format!("{base}/status"), body.clone()),
+            fallback_on_404: Some(patch(&base, body)),
+        }]
+    );
+    // During a step without a pause condition: the index alone.
+    ro["status"]["pauseConditions"] = json!([]);
+    let body = json!({"status": {"currentStepIndex": 2}});
+    assert_eq!(
+        plan(ActionKind::SkipStep, &ro)[0].request,
+        patch(&format!("{base}/status"), body)
+    );
+    // Past the last step there is nothing to skip.
+    let steps = ro["spec"]["strategy"]["canary"]["steps"]
+        .as_array()
+        .map_or(0, Vec::len);
+    ro["status"]["currentStepIndex"] = steps.into();
+    assert!(matches!(
+        plan_rollout(ActionKind::SkipStep, &ro, now()),
+        Err(ActionError::Refused(_))
+    ));
+}

@@ -239,7 +239,8 @@ impl CanarySim {
                 return;
             }
         }
-        if self.canary.is_none() || self.rollout.aborted {
+        // A user's pause holds every step where it is (the controller reconciles nothing on).
+        if self.canary.is_none() || self.rollout.aborted || self.rollout.user_paused {
             return;
         }
         let i = self.rollout.current_step_index.unwrap_or(0);
@@ -340,7 +341,10 @@ impl CanarySim {
             return;
         }
         let r = &mut self.rollout;
-        if r.pause.is_some() {
+        if r.user_paused {
+            r.phase = RolloutPhase::Paused;
+            r.message = "manually paused".to_string();
+        } else if r.pause.is_some() {
             r.phase = RolloutPhase::Paused;
             r.message = "CanaryPauseStep".to_string();
         } else if self.canary.is_some() {
@@ -394,6 +398,46 @@ impl CanarySim {
         self.rollout.aborted = false;
         self.rollout.analysis = None;
         self.enter(0, now);
+        Ok(self.describe())
+    }
+
+    /// `spec.paused = true`: every step holds until resumed.
+    pub fn pause(&mut self) -> Result<String, String> {
+        if self.rollout.user_paused {
+            return Err("rollout is already paused".to_string());
+        }
+        self.rollout.user_paused = true;
+        self.refresh_phase_message();
+        Ok(self.describe())
+    }
+
+    /// `spec.paused = false`: the steps go on (a timed pause's clock ran meanwhile).
+    pub fn resume(&mut self) -> Result<String, String> {
+        if !self.rollout.user_paused {
+            return Err("rollout is not paused by a user".to_string());
+        }
+        self.rollout.user_paused = false;
+        self.refresh_phase_message();
+        Ok(self.describe())
+    }
+
+    /// The next step, whatever the current one waits for (Argo CD's `skip-current-step`).
+    pub fn skip_step(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        if self.rollout.aborted {
+            return Err("rollout is aborted; retry it first".to_string());
+        }
+        if self.canary.is_none() {
+            return Err("no step left to skip: rollout is fully promoted".to_string());
+        }
+        let i = self.rollout.current_step_index.unwrap_or(0);
+        if let Some(a) = self.rollout.analysis.as_mut()
+            && a.phase == AnalysisPhase::Running
+        {
+            a.phase = AnalysisPhase::Successful;
+            a.message = "skipped by skip-current-step".to_string();
+        }
+        self.enter(i + 1, now);
+        self.refresh_phase_message();
         Ok(self.describe())
     }
 

@@ -504,6 +504,7 @@ pub fn parse_rollout<'a>(
         set_weight,
         actual_weight,
         pause,
+        user_paused: bool_at(obj, &["spec", "paused"]),
         aborted,
         stable_hash: stable,
         canary_hash: current_hash,

@@ -105,6 +105,9 @@ impl Sim {
             ActionKind::Abort => self.svcs[si].abort(),
             ActionKind::Retry => self.svcs[si].retry(now),
             ActionKind::Restart => self.svcs[si].restart(now),
+            ActionKind::Pause => self.svcs[si].pause(),
+            ActionKind::Resume => self.svcs[si].resume(),
+            ActionKind::SkipStep => self.svcs[si].skip_step(now),
             _ => Err(format!("{} is not a rollout action", req.kind.as_str())),
         };
         if r.is_ok() {
