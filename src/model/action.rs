@@ -25,6 +25,8 @@ pub enum ActionKind {
     Resume,
     /// Go on to the next step, as Argo CD's `skip-current-step` resource action does.
     SkipStep,
+    /// Put the previous revision's pod template back, as `kubectl argo rollouts undo` does.
+    Undo,
     /// Silence an alert in Alertmanager.
     Silence,
     /// Expire the silences that mute an alert.
@@ -32,7 +34,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 14] = [
         Self::Sync,
         Self::Refresh,
         Self::HardRefresh,
@@ -44,6 +46,7 @@ impl ActionKind {
         Self::Pause,
         Self::Resume,
         Self::SkipStep,
+        Self::Undo,
         Self::Silence,
         Self::Expire,
     ];
@@ -62,6 +65,7 @@ impl ActionKind {
             Self::Pause => "pause",
             Self::Resume => "resume",
             Self::SkipStep => "skip-step",
+            Self::Undo => "undo",
             Self::Silence => "silence",
             Self::Expire => "expire-silence",
         }
@@ -80,6 +84,7 @@ impl ActionKind {
             Self::Pause => "Pause rollout",
             Self::Resume => "Resume rollout",
             Self::SkipStep => "Skip the current step",
+            Self::Undo => "Roll back rollout",
             Self::Silence => "Silence alert",
             Self::Expire => "Expire silence",
         }
@@ -97,7 +102,7 @@ impl ActionKind {
 
     /// Needs the target's name typed before it runs.
     pub fn needs_typed_confirmation(self) -> bool {
-        matches!(self, Self::Abort | Self::PromoteFull)
+        matches!(self, Self::Abort | Self::PromoteFull | Self::Undo)
     }
 }
 
@@ -253,6 +258,7 @@ pub fn cli_equivalent(
         ActionKind::SkipStep => {
             format!("kubectl argo rollouts promote {n} -n {ns} --skip-current-step")
         }
+        ActionKind::Undo => format!("kubectl argo rollouts undo {n} -n {ns}"),
         ActionKind::Silence => {
             let mut c = "amtool silence add".to_string();
             let spec = silence.cloned().unwrap_or_default();

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
+pub const JSON_PATCH: &str = "application/json-patch+json";
 pub const JSON: &str = "application/json";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -264,6 +265,73 @@ pub fn plan_rollout(
     }
 }
 
+fn revision_of(rs: &Value) -> Option<i64> {
+    str_at(
+        rs,
+        &["metadata", "annotations", "rollout.argoproj.io/revision"],
+    )
+    .parse()
+    .ok()
+}
+
+/// `kubectl argo rollouts undo` (`undo.go`): the pod template of the Rollout's ReplicaSet of
+/// revision `to` (default the second-newest), its `rollouts-pod-template-hash` label removed,
+/// put back with one JSON patch; refused when the template is that one already.
+pub fn plan_undo(
+    obj: &Value,
+    replica_sets: &[Value],
+    to: Option<i64>,
+) -> Result<Vec<Planned>, ActionError> {
+    let ns = str_at(obj, &["metadata", "namespace"]);
+    let name = str_at(obj, &["metadata", "name"]);
+    let uid = str_at(obj, &["metadata", "uid"]);
+    let mut owned: Vec<(i64, &Value)> = replica_sets
+        .iter()
+        .filter(|rs| {
+            str_at(rs, &["metadata", "namespace"]) == ns
+                && array_at(rs, &["metadata", "ownerReferences"])
+                    .iter()
+                    .any(|o| !uid.is_empty() && str_at(o, &["uid"]) == uid)
+        })
+        .filter_map(|rs| revision_of(rs).map(|r| (r, rs)))
+        .collect();
+    owned.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+    let target = match to {
+        Some(n) => owned.iter().find(|(r, _)| *r == n),
+        None => owned.get(1),
+    };
+    let Some((rev, rs)) = target else {
+        return Err(ActionError::Refused(match to {
+            Some(n) => format!("{ns}/{name} has no ReplicaSet of revision {n}"),
+            None => format!("{ns}/{name} has no earlier revision to go back to"),
+        }));
+    };
+    let mut template = at(rs, &["spec", "template"])
+        .cloned()
+        .unwrap_or(Value::Null);
+    if let Some(labels) = template
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("labels"))
+        .and_then(Value::as_object_mut)
+    {
+        labels.remove("rollouts-pod-template-hash");
+    }
+    if at(obj, &["spec", "template"]) == Some(&template) {
+        return Err(ActionError::Refused(format!(
+            "{ns}/{name} already runs revision {rev}'s template"
+        )));
+    }
+    Ok(vec![Planned {
+        request: Request {
+            method: "PATCH",
+            path: rollout_path(ns, name),
+            content_type: JSON_PATCH,
+            body: json!([{"op": "replace", "path": "/spec/template", "value": template}]),
+        },
+        fallback_on_404: None,
+    }])
+}
+
 /// An API error in the user's language: what was refused, on what, and why.
 pub fn explain(code: u16, method: &str, path: &str, server_message: &str) -> String {
     let verb = match method {
@@ -387,6 +455,13 @@ impl KubeOperator {
                 .map_err(|e| say("GET", &path, e))?;
             let plan = if req.kind.on_app() {
                 plan_app(req.kind, &obj, req.sync, &req.user)?
+            } else if req.kind == ActionKind::Undo {
+                // The ReplicaSets of its namespace, the Rollout's found by owner.
+                let list = format!("/apis/apps/v1/namespaces/{ns}/replicasets");
+                let rs = get(&self.client, &list)
+                    .await
+                    .map_err(|e| say("GET", &list, e))?;
+                plan_undo(&obj, array_at(&rs, &["items"]), None)?
             } else {
                 plan_rollout(req.kind, &obj, Utc::now())?
             };
@@ -416,6 +491,9 @@ fn done_text(kind: ActionKind, sync: SyncOptions) -> String {
         ActionKind::Pause => "paused; it stays where it is until resumed".into(),
         ActionKind::Resume => "resumed; the controller goes on".into(),
         ActionKind::SkipStep => "step skipped; the controller moves to the next".into(),
+        ActionKind::Undo => {
+            "the previous revision's template is back; the controller rolls to it".into()
+        }
         ActionKind::Silence | ActionKind::Expire => "sent to Alertmanager".into(),
     }
 }

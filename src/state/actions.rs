@@ -282,6 +282,19 @@ fn prepare_rollout(
             }
             format!("{n}: skip {before} → {}", next_step_text(r))
         }
+        ActionKind::Undo => {
+            let what = if r.canary_active() || r.aborted {
+                format!(
+                    "drop canary {} and go back to stable's template {} ({})",
+                    r.canary_hash, r.stable_hash, r.stable_image
+                )
+            } else {
+                "go back to the previous revision's pod template (the second-newest ReplicaSet), through the canary steps again".to_string()
+            };
+            format!(
+                "{n}: {what}. Git still says otherwise: the application shows OutOfSync, and an automated sync with self-heal puts Git's template back"
+            )
+        }
         _ => return Err(format!("{} is not a rollout action", kind.as_str())),
     };
     Ok(PendingAction::new(

@@ -89,6 +89,7 @@ pub enum Action {
     Pause,
     Resume,
     SkipStep,
+    Undo,
     Open,
     /// Palette: an application's details.
     App,
@@ -184,6 +185,7 @@ impl Action {
             Pause => info("pause").palette(Arg::Rollout, "hold a rollout where it is"),
             Resume => info("resume").palette(Arg::Rollout, "resume a paused rollout"),
             SkipStep => info("skip-step").palette(Arg::Rollout, "skip a rollout's current step"),
+            Undo => info("undo").palette(Arg::Rollout, "roll a rollout back a revision"),
             Open => info("cockpit")
                 .hint(11)
                 .palette(Arg::Rollout, "open a rollout's cockpit"),
@@ -259,6 +261,7 @@ impl Action {
             Pause => Intent::Act(ActionKind::Pause),
             Resume => Intent::Act(ActionKind::Resume),
             SkipStep => Intent::Act(ActionKind::SkipStep),
+            Undo => Intent::Act(ActionKind::Undo),
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,

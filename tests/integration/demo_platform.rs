@@ -290,6 +290,38 @@ fn pause_holds_skip_moves_on_and_resume_lets_it_go() {
     assert_eq!(r.actual_weight, 50, "{r:?}");
 }
 
+/// Undo during the bad canary puts stable's template back at once, and the application's
+/// live state is no longer Git's; once a build is promoted, undo brings the one before it
+/// back through the steps as a canary.
+#[test]
+fn undo_goes_back_a_revision_and_leaves_the_app_out_of_sync() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    let stable = d.rollout("store").stable_hash.clone();
+    d.act(ActionKind::Undo, "store")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = d.rollout("store");
+    assert!(r.is_fully_promoted() && r.stable_hash == stable, "{r:?}");
+    let app = d.state.apps.iter().find(|a| a.name == "store").cloned();
+    assert_eq!(app.map(|a| a.sync), Some(SyncStatus::OutOfSync));
+    assert!(
+        d.act(ActionKind::Undo, "store").is_err(),
+        "nothing older than stable is kept yet"
+    );
+    // Steady: promote user's canary fully, then undo brings 3.1.0 back as a canary.
+    let mut d = Demo::new(1, Scenario::Steady);
+    let before = d.rollout("user").stable_image.clone();
+    d.act(ActionKind::PromoteFull, "user")
+        .unwrap_or_else(|e| panic!("{e}"));
+    d.run(5);
+    assert!(d.rollout("user").is_fully_promoted());
+    d.act(ActionKind::Undo, "user")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = d.rollout("user");
+    assert!(r.canary_active(), "{r:?}");
+    assert_eq!(r.canary_image, before);
+    assert_eq!(r.step_text().as_deref(), Some("0/5"));
+}
+
 #[test]
 fn the_timeline_puts_what_changed_before_what_broke() {
     use opsdeck::state::{ChangeKind, Intent, Overlay};

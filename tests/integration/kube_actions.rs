@@ -299,3 +299,66 @@ fn pause_resume_and_skip_current_step() {
         Err(ActionError::Refused(_))
     ));
 }
+
+/// `kubectl argo rollouts undo`: the second-newest ReplicaSet's template (its pod-template
+/// hash label removed) back with one JSON patch; a chosen revision; nothing to go back to.
+#[test]
+fn undo_puts_the_previous_revisions_template_back() {
+    use opsdeck::ops::kube::{JSON_PATCH, plan_undo};
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    let ro = load(&format!("{dir}/rollout.yaml"));
+    let rs: Vec<Value> = ["canary-rs", "stable-rs", "old-rs"]
+        .iter()
+        .map(|f| load(&format!("{dir}/{f}.yaml")))
+        .collect();
+    let base = format!(
+        "{RO}/{}/rollouts/{}",
+        ro["metadata"]["namespace"].as_str().unwrap_or_default(),
+        ro["metadata"]["name"].as_str().unwrap_or_default()
+    );
+    let template_of = |rs: &Value| {
+        let mut t = rs["spec"]["template"].clone();
+        if let Some(l) = t["metadata"]["labels"].as_object_mut() {
+            assert!(l.remove("rollouts-pod-template-hash").is_some(), "{t}");
+        }
+        t
+    };
+    // Revisions 31 (canary), 30 (stable), 29: the default is 30.
+    let p = plan_undo(&ro, &rs, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        p,
+        vec![Planned {
+            request: Request {
+                method: "PATCH",
+                path: base.clone(),
+                content_type: JSON_PATCH,
+                body: json!([{"op": "replace", "path": "/spec/template", "value": template_of(&rs[1])}]),
+            },
+            fallback_on_404: None,
+        }]
+    );
+    let p = plan_undo(&ro, &rs, Some(29)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p[0].request.body[0]["value"], template_of(&rs[2]));
+    assert!(matches!(
+        plan_undo(&ro, &rs, Some(5)),
+        Err(ActionError::Refused(w)) if w.contains("no ReplicaSet of revision 5")
+    ));
+    // Only its own ReplicaSets count; one alone has nothing before it.
+    assert!(matches!(
+        plan_undo(&ro, &rs[..1], None),
+        Err(ActionError::Refused(_))
+    ));
+    let mut other = rs[1].clone();
+    other["metadata"]["ownerReferences"][0]["uid"] = "someone-else".into();
+    assert!(matches!(
+        plan_undo(&ro, &[rs[0].clone(), other], None),
+        Err(ActionError::Refused(_))
+    ));
+    // Already that template: refused, nothing sent.
+    let mut back = ro.clone();
+    back["spec"]["template"] = template_of(&rs[1]);
+    assert!(matches!(
+        plan_undo(&back, &rs, None),
+        Err(ActionError::Refused(w)) if w.contains("already runs revision 30")
+    ));
+}

@@ -414,3 +414,69 @@ async fn pause_resume_and_skip_step_write_what_they_plan() {
     assert_eq!(now["status"]["currentStepIndex"], 2);
     assert!(now["status"].get("pauseConditions").is_none());
 }
+
+/// Undo reads the Rollout and its namespace's ReplicaSets, then sends the one JSON patch; the
+/// fake applies it as the API server does.
+#[tokio::test]
+async fn undo_reads_the_replica_sets_and_patches_the_template() {
+    let fake = FakeKube::start().await;
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    let ro = load(&format!("{dir}/rollout.yaml"));
+    let (ns, name) = (
+        ro["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        ro["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    fake.put("rollouts", ro);
+    for f in ["canary-rs", "stable-rs", "old-rs"] {
+        fake.put("replicasets", load(&format!("{dir}/{f}.yaml")));
+    }
+    let op = KubeOperator {
+        client: fake.client(),
+    };
+    let r = act(&op, ActionKind::Undo, &ns, &name).await;
+    assert!(r.is_ok(), "{r:?}");
+    let sent: Vec<(String, String, String)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.content_type))
+        .collect();
+    let path = format!("/apis/argoproj.io/v1alpha1/namespaces/{ns}/rollouts/{name}");
+    assert_eq!(
+        sent,
+        vec![
+            ("GET".into(), path.clone(), String::new()),
+            (
+                "GET".into(),
+                format!("/apis/apps/v1/namespaces/{ns}/replicasets"),
+                String::new()
+            ),
+            ("PATCH".into(), path, "application/json-patch+json".into()),
+        ]
+    );
+    let stable = load(&format!("{dir}/stable-rs.yaml"));
+    let now = fake.get("rollouts", &ns, &name).unwrap_or_default();
+    assert_eq!(
+        now["spec"]["template"]["spec"],
+        stable["spec"]["template"]["spec"]
+    );
+    assert!(
+        now["spec"]["template"]["metadata"]["labels"]
+            .get("rollouts-pod-template-hash")
+            .is_none()
+    );
+    // Again: it runs that template already, so nothing more is sent.
+    fake.clear_requests();
+    let r = act(&op, ActionKind::Undo, &ns, &name).await;
+    assert!(
+        r.as_ref()
+            .is_err_and(|e| e.contains("already runs revision 30")),
+        "{r:?}"
+    );
+    assert!(fake.requests().iter().all(|r| r.method == "GET"));
+}

@@ -27,6 +27,8 @@ pub struct CanarySim {
     registry: &'static str,
     pub rollout: Rollout,
     pub stable: Version,
+    /// The stable version before the last promotion: what `undo` goes back to.
+    pub previous: Option<Version>,
     pub canary: Option<Version>,
     weight_ready_at: Option<DateTime<Utc>>,
     analysis_next: Option<DateTime<Utc>>,
@@ -84,6 +86,7 @@ impl CanarySim {
             registry: platform.registry,
             rollout,
             stable,
+            previous: None,
             canary: None,
             weight_ready_at: None,
             analysis_next: None,
@@ -192,7 +195,7 @@ impl CanarySim {
     fn complete(&mut self) {
         if let Some(v) = self.canary.take() {
             self.rollout.stable_image = self.image(&v);
-            self.stable = v;
+            self.previous = Some(std::mem::replace(&mut self.stable, v));
         }
         let r = &mut self.rollout;
         r.stable_hash = self.stable.hash.clone();
@@ -447,6 +450,27 @@ impl CanarySim {
         self.rollout.phase = RolloutPhase::Progressing;
         self.rollout.message = "rollout is restarting".to_string();
         Ok(format!("restarting {pods} pods"))
+    }
+
+    /// `kubectl argo rollouts undo`: the second-newest revision's template back — stable's
+    /// while a canary runs (the controller is at once fully promoted to it), else the one
+    /// before the last promotion, which goes through the steps as a canary.
+    pub fn undo(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        if self.canary.is_some() {
+            self.canary = None;
+            self.rollout.revision += 1;
+            self.rollout.aborted = false;
+            self.rollout.analysis = None;
+            self.rollout.user_paused = false;
+            self.rollout.canary_image = self.rollout.stable_image.clone();
+            self.complete();
+            return Ok(self.describe());
+        }
+        let Some(v) = self.previous.take() else {
+            return Err("no earlier revision to go back to".to_string());
+        };
+        self.start(v, now);
+        Ok(self.describe())
     }
 
     /// The state in the words of the audit log: `step 2/5 setWeight: 50`.

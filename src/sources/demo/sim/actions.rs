@@ -108,10 +108,18 @@ impl Sim {
             ActionKind::Pause => self.svcs[si].pause(),
             ActionKind::Resume => self.svcs[si].resume(),
             ActionKind::SkipStep => self.svcs[si].skip_step(now),
+            ActionKind::Undo => self.svcs[si].undo(now),
             _ => Err(format!("{} is not a rollout action", req.kind.as_str())),
         };
         if r.is_ok() {
             self.dirty_rollouts = true;
+            if req.kind == ActionKind::Undo {
+                // The live template is no longer Git's.
+                for a in self.apps.iter_mut().filter(|a| a.svc == Some(si)) {
+                    a.app.sync = SyncStatus::OutOfSync;
+                    self.dirty_apps = true;
+                }
+            }
             if self.svcs[si].rollout.aborted && !was_aborted {
                 self.on_abort(si);
             }
