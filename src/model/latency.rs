@@ -30,39 +30,51 @@ pub struct LatencyComparison {
     pub verdict: Verdict,
 }
 
-/// Requests per bucket (not cumulative) of both histograms on the union of their bounds, each
-/// count over `window` seconds; a cumulative count that drops (a counter reset between the
-/// two reads) counts as no requests.
-fn bins(canary: &[(f64, f64)], stable: &[(f64, f64)], window: f64) -> Vec<(f64, f64)> {
-    let mut bounds: Vec<f64> = canary
+/// A histogram in bound order with readable bounds and counts, each count at least the one
+/// before it (cumulative counts never drop; one that does is a counter reset between reads).
+fn monotone(h: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut v: Vec<(f64, f64)> = h
         .iter()
-        .chain(stable)
-        .map(|(le, _)| *le)
-        .filter(|le| !le.is_nan())
+        .filter(|(le, _)| !le.is_nan())
+        .map(|(le, c)| (*le, if c.is_finite() { c.max(0.0) } else { 0.0 }))
         .collect();
-    bounds.sort_by(f64::total_cmp);
-    bounds.dedup();
-    // The cumulative count at a bound: the last one at or below it (a step function).
-    let at = |h: &[(f64, f64)], b: f64| {
-        let mut sorted: Vec<(f64, f64)> = h.iter().copied().filter(|(l, _)| !l.is_nan()).collect();
-        sorted.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let mut best = 0.0_f64;
-        for (le, c) in sorted {
-            if le > b {
-                break;
-            }
-            if c.is_finite() {
-                best = best.max(c);
-            }
-        }
-        best * window
-    };
-    let mut out = Vec::with_capacity(bounds.len());
+    if !v.is_sorted_by(|a, b| a.0 <= b.0) {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let mut top = 0.0_f64;
+    for x in &mut v {
+        top = top.max(x.1);
+        x.1 = top;
+    }
+    v
+}
+
+/// Requests per bucket (not cumulative) of both histograms on the union of their bounds, each
+/// count over `window` seconds: one walk over both, in bound order.
+fn bins(canary: &[(f64, f64)], stable: &[(f64, f64)], window: f64) -> Vec<(f64, f64)> {
+    let (c, s) = (monotone(canary), monotone(stable));
+    let mut out = Vec::with_capacity(c.len().max(s.len()));
+    let (mut i, mut j) = (0, 0);
+    // The cumulative count of each side at the bound reached: its last one at or below it.
+    let (mut cc, mut sc) = (0.0, 0.0);
     let (mut pc, mut ps) = (0.0, 0.0);
-    for b in bounds {
-        let (c, s) = (at(canary, b).max(pc), at(stable, b).max(ps));
-        out.push((c - pc, s - ps));
-        (pc, ps) = (c, s);
+    while i < c.len() || j < s.len() {
+        let b = match (c.get(i), s.get(j)) {
+            (Some(x), Some(y)) => x.0.min(y.0),
+            (Some(x), None) => x.0,
+            (None, Some(y)) => y.0,
+            (None, None) => break,
+        };
+        while let Some(x) = c.get(i).filter(|x| x.0 <= b) {
+            cc = x.1 * window;
+            i += 1;
+        }
+        while let Some(y) = s.get(j).filter(|y| y.0 <= b) {
+            sc = y.1 * window;
+            j += 1;
+        }
+        out.push((cc - pc, sc - ps));
+        (pc, ps) = (cc, sc);
     }
     out
 }

@@ -163,6 +163,8 @@ pub struct CockpitView<'a> {
     pub cpu_stable: Option<&'a CpuSeries>,
     pub errors_canary: f64,
     pub errors_stable: f64,
+    /// Canary against stable on their ERROR lines (None without a canary or a share).
+    pub errors: Option<stats::EventComparison>,
     /// Findings that argue for abort, worst first; empty when the canary looks as good as stable.
     pub concerns: Vec<String>,
     /// Why canary cannot be compared with stable yet (no metrics, no split, no canary
@@ -240,6 +242,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
     let errors_canary = state.error_rate(svc, Some(Track::Canary), 300);
     let errors_stable = state.error_rate(svc, Some(Track::Stable), 300);
     let mut concerns = Vec::new();
+    let errors = state.error_comparison(rollout, &routes, (errors_canary, errors_stable));
     if rollout.canary_active() {
         for r in &routes {
             let (Some(c), Some(s)) = (&r.canary, &r.stable) else {
@@ -287,7 +290,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                 ));
             }
         }
-        if let Some(e) = state.error_comparison(rollout, &routes)
+        if let Some(e) = &errors
             && e.verdict == stats::Verdict::Worse
         {
             concerns.push(format!(
@@ -351,6 +354,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             .service(&rollout.namespace, svc, Some(Track::Stable)),
         errors_canary,
         errors_stable,
+        errors,
         concerns,
     }
 }
@@ -362,18 +366,17 @@ impl State {
     /// Canary against stable on their ERROR lines in the last five minutes, each side's
     /// exposure its share of the requests on the rollout's routes (its weight without them);
     /// None without a canary or a share to judge by.
-    pub fn error_comparison(
+    /// `per_min` is each track's ERROR lines per minute over the window.
+    fn error_comparison(
         &self,
         rollout: &Rollout,
         routes: &[&RouteStats],
+        (canary_per_min, stable_per_min): (f64, f64),
     ) -> Option<stats::EventComparison> {
         if !rollout.canary_active() {
             return None;
         }
-        let svc = rollout.name.as_str();
-        let lines = |t: Track| {
-            self.error_rate(svc, Some(t), ERROR_WINDOW_SECS) * ERROR_WINDOW_SECS as f64 / 60.0
-        };
+        let lines = |per_min: f64| per_min * ERROR_WINDOW_SECS as f64 / 60.0;
         let rps = |f: fn(&RouteStats) -> Option<&RouteSample>| -> f64 {
             routes
                 .iter()
@@ -390,8 +393,8 @@ impl State {
         // The floor: a line a minute, as the chart's scale reads.
         let floor = ERROR_WINDOW_SECS as f64 / 60.0;
         stats::compare_events(
-            lines(Track::Canary),
-            lines(Track::Stable),
+            lines(canary_per_min),
+            lines(stable_per_min),
             share,
             floor,
             self.judge,

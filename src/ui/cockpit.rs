@@ -228,7 +228,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
             },
         );
         let (ec, es) = error_buckets(v, r);
-        let errors_verdict = s.error_comparison(r, &cv.routes).map(|e| {
+        let errors_verdict = cv.errors.as_ref().map(|e| {
             use crate::model::stats::Verdict;
             match e.verdict {
                 Verdict::Worse => (
