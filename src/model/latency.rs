@@ -175,6 +175,17 @@ mod tests {
 
     const LINKERD: [f64; 8] = [10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 500.0, f64::INFINITY];
 
+    /// The comparison of two histograms given as requests per Linkerd bucket over 60 s.
+    fn judged(canary: &[f64], stable: &[f64], canary_rps: f64) -> Option<LatencyComparison> {
+        compare(
+            &hist(&LINKERD, canary),
+            &hist(&LINKERD, stable),
+            60.0,
+            canary_rps,
+            Judge::default(),
+        )
+    }
+
     #[test]
     fn u_and_p_equal_scipys_on_the_expanded_buckets() {
         // scipy 1.17.1: x = np.repeat(range(8), canary), y = np.repeat(range(8), stable);
@@ -182,13 +193,7 @@ mod tests {
         // use_continuity=False); A = r.statistic / (len(x) * len(y)).
         let canary = [2.0, 5.0, 10.0, 20.0, 30.0, 10.0, 3.0, 0.0];
         let stable = [30.0, 60.0, 50.0, 30.0, 20.0, 8.0, 2.0, 0.0];
-        let c = compare(
-            &hist(&LINKERD, &canary),
-            &hist(&LINKERD, &stable),
-            60.0,
-            1.0,
-            Judge::default(),
-        );
+        let c = judged(&canary, &stable, 1.0);
         let Some(c) = c else { panic!("no comparison") };
         // U = 12517.0, p = 2.866226926287056e-14, A = 0.7823125
         assert!(close(c.a * 80.0 * 200.0, 12517.0, 1e-6), "{c:?}");
@@ -199,13 +204,7 @@ mod tests {
         assert_eq!(c.verdict, Verdict::Worse);
         // The same, canary faster: p near 1, not worse — but with 200 of 280 requests on
         // the canary, Noether's sample wants ~636 canary requests before "no harm".
-        let c = compare(
-            &hist(&LINKERD, &stable),
-            &hist(&LINKERD, &canary),
-            60.0,
-            1.0,
-            Judge::default(),
-        );
+        let c = judged(&stable, &canary, 1.0);
         let Some(c) = c else { panic!("no comparison") };
         // U = 3483.0, p = 0.9999999999999714
         assert!(close(c.a * 80.0 * 200.0, 3483.0, 1e-6), "{c:?}");
@@ -228,13 +227,7 @@ mod tests {
         // U = 118.0, p = 0.11281773560538177 — not significant.
         let canary = [0.0, 1.0, 1.0, 2.0, 1.0, 1.0, 0.0, 0.0];
         let stable = [4.0, 6.0, 8.0, 6.0, 4.0, 2.0, 0.0, 0.0];
-        let c = compare(
-            &hist(&LINKERD, &canary),
-            &hist(&LINKERD, &stable),
-            60.0,
-            0.1,
-            Judge::default(),
-        );
+        let c = judged(&canary, &stable, 0.1);
         let Some(c) = c else { panic!("no comparison") };
         assert!(close(c.a * 6.0 * 30.0, 118.0, 1e-6), "{c:?}");
         assert!(close(c.p, 0.11281773560538177, 1e-9), "{c:?}");
@@ -244,26 +237,11 @@ mod tests {
         );
         // Every request in one bucket on both sides: all ties, no variance, no difference.
         let one = [0.0, 500.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        let c = compare(
-            &hist(&LINKERD, &one),
-            &hist(&LINKERD, &one),
-            60.0,
-            10.0,
-            Judge::default(),
-        );
+        let c = judged(&one, &one, 10.0);
         assert!(c.is_some_and(|c| c.z == 0.0 && c.a == 0.5 && c.verdict == Verdict::NoEvidence));
         // No requests on a side: nothing to compare.
         let none = [0.0; 8];
-        assert!(
-            compare(
-                &hist(&LINKERD, &none),
-                &hist(&LINKERD, &one),
-                60.0,
-                0.0,
-                Judge::default()
-            )
-            .is_none()
-        );
+        assert!(judged(&none, &one, 0.0).is_none());
     }
 
     #[test]
@@ -272,13 +250,7 @@ mod tests {
         // U = 137.0, p = 0.021022562103395898 (< 0.025, one side of α = 0.05), A = 0.761.
         let canary = [0.0, 0.0, 1.0, 2.0, 2.0, 1.0, 0.0, 0.0];
         let stable = [4.0, 6.0, 8.0, 6.0, 4.0, 2.0, 0.0, 0.0];
-        let c = compare(
-            &hist(&LINKERD, &canary),
-            &hist(&LINKERD, &stable),
-            60.0,
-            0.1,
-            Judge::default(),
-        );
+        let c = judged(&canary, &stable, 0.1);
         let Some(c) = c else { panic!("no comparison") };
         assert!(close(c.p, 0.021022562103395898, 1e-9), "{c:?}");
         assert_eq!(c.verdict, Verdict::Worse);
@@ -289,13 +261,7 @@ mod tests {
         // A million requests a side, the canary a shade slower: A = 0.51, real but small.
         let stable = [250e3, 250e3, 250e3, 250e3, 0.0, 0.0, 0.0, 0.0];
         let canary = [240e3, 250e3, 250e3, 260e3, 0.0, 0.0, 0.0, 0.0];
-        let c = compare(
-            &hist(&LINKERD, &canary),
-            &hist(&LINKERD, &stable),
-            60.0,
-            1e4,
-            Judge::default(),
-        );
+        let c = judged(&canary, &stable, 1e4);
         let Some(c) = c else { panic!("no comparison") };
         assert!(c.z > 3.0 && c.a < 0.52, "{c:?}");
         assert_eq!(c.verdict, Verdict::NoEvidence);

@@ -357,59 +357,47 @@ async fn a_storage_outage_makes_the_api_server_degraded_by_its_checks_and_its_ha
 }
 
 /// Pause, then resume, then skip the pause step: each the one request it plans, and the
-/// object on the server as the controller would find it.
+/// object on the server as the controller would find it; a second pause is refused unsent.
 #[tokio::test]
 async fn pause_resume_and_skip_step_write_what_they_plan() {
     let (fake, op) = setup().await;
-    let sent = |fake: &FakeKube| -> Vec<(String, String, Value)> {
-        fake.requests()
+    let status = format!("{STORE}/status");
+    let skip = json!({"status": {"pauseConditions": null, "currentStepIndex": 2}});
+    for (kind, path, body) in [
+        (ActionKind::Pause, STORE, json!({"spec": {"paused": true}})),
+        (
+            ActionKind::Resume,
+            STORE,
+            json!({"spec": {"paused": false}}),
+        ),
+        (ActionKind::SkipStep, status.as_str(), skip),
+    ] {
+        fake.clear_requests();
+        let r = act(&op, kind, "dev", "store").await;
+        assert!(r.is_ok(), "{kind:?}: {r:?}");
+        let sent: Vec<(String, String, Value)> = fake
+            .requests()
             .into_iter()
             .filter(|r| r.method != "GET")
             .map(|r| (r.method, r.path, r.body))
-            .collect()
-    };
-    let r = act(&op, ActionKind::Pause, "dev", "store").await;
-    assert!(r.is_ok(), "{r:?}");
-    assert_eq!(
-        sent(&fake),
-        vec![(
-            "PATCH".into(),
-            STORE.into(),
-            json!({"spec": {"paused": true}})
-        )]
-    );
-    let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
-    assert_eq!(now["spec"]["paused"], true);
-    // Twice: refused before anything is sent.
-    fake.clear_requests();
-    let r = act(&op, ActionKind::Pause, "dev", "store").await;
-    assert!(
-        r.as_ref().is_err_and(|e| e.contains("already paused")),
-        "{r:?}"
-    );
-    assert!(sent(&fake).is_empty());
-
-    let r = act(&op, ActionKind::Resume, "dev", "store").await;
-    assert!(r.is_ok(), "{r:?}");
-    assert_eq!(
-        sent(&fake),
-        vec![(
-            "PATCH".into(),
-            STORE.into(),
-            json!({"spec": {"paused": false}})
-        )]
-    );
-    fake.clear_requests();
-    let r = act(&op, ActionKind::SkipStep, "dev", "store").await;
-    assert!(r.is_ok(), "{r:?}");
-    assert_eq!(
-        sent(&fake),
-        vec![(
-            "PATCH".into(),
-            format!("{STORE}/status"),
-            json!({"status": {"pauseConditions": null, "currentStepIndex": 2}})
-        )]
-    );
+            .collect();
+        assert_eq!(
+            sent,
+            vec![("PATCH".into(), path.to_string(), body)],
+            "{kind:?}"
+        );
+        if kind == ActionKind::Pause {
+            let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
+            assert_eq!(now["spec"]["paused"], true);
+            fake.clear_requests();
+            let again = act(&op, ActionKind::Pause, "dev", "store").await;
+            assert!(
+                again.as_ref().is_err_and(|e| e.contains("already paused")),
+                "{again:?}"
+            );
+            assert!(fake.requests().iter().all(|r| r.method == "GET"));
+        }
+    }
     let now = fake.get("rollouts", "dev", "store").unwrap_or_default();
     assert_eq!(now["status"]["currentStepIndex"], 2);
     assert!(now["status"].get("pauseConditions").is_none());

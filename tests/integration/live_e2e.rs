@@ -293,20 +293,35 @@ async fn switching_namespace_and_context_inside_the_app() {
 
 /// `opsdeck status -o json` with its exit status and stdout.
 async fn status_json(args: &[&str], dir: &std::path::Path) -> (Option<i32>, Value) {
+    let mut all = strings(args);
+    all.extend(strings(&["status", "-o", "json", "--wait", "10"]));
+    headless_json(all, dir, "opsdeck.status/v1", "opsdeck.status-v1.json").await
+}
+
+/// opsdeck with `args` and its state in `dir`, its stdout read as JSON of `schema` and held
+/// to the published JSON Schema `file`: its exit status and the answer.
+async fn headless_json(
+    args: Vec<String>,
+    dir: &std::path::Path,
+    schema: &str,
+    file: &str,
+) -> (Option<i32>, Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
-    cmd.args(args)
-        .args(["status", "-o", "json", "--wait", "10"])
-        .env("XDG_STATE_HOME", dir);
+    cmd.args(&args).env("XDG_STATE_HOME", dir);
     // Off the runtime's threads: the fake API server answers on them meanwhile.
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|e| panic!("{e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(v["schema"], "opsdeck.status/v1", "{v}");
-    conforms(&v, "opsdeck.status-v1.json");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: {e}: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(v["schema"], schema, "{v}");
+    conforms(&v, file);
     (out.status.code(), v)
 }
 
@@ -434,25 +449,12 @@ async fn status_on_a_cluster_names_what_it_could_not_read() {
     assert_eq!(v["apps"][0]["name"], "velero-test", "{v}");
 }
 
-/// `opsdeck gate` with `args`: its exit status and its JSON answer (schema opsdeck.gate/v1).
+/// `opsdeck gate` with `args`: its exit status and its JSON answer (schema opsdeck.gate/v1),
+/// whose `exit` is the process's.
 async fn gate_json(args: Vec<String>, dir: &std::path::Path) -> (Option<i32>, Value) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
-    cmd.args(&args).env("XDG_STATE_HOME", dir);
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: {e}: {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert_eq!(v["schema"], "opsdeck.gate/v1", "{v}");
-    conforms(&v, "opsdeck.gate-v1.json");
-    assert_eq!(v["exit"].as_i64(), out.status.code().map(i64::from), "{v}");
-    (out.status.code(), v)
+    let (code, v) = headless_json(args, dir, "opsdeck.gate/v1", "opsdeck.gate-v1.json").await;
+    assert_eq!(v["exit"].as_i64(), code.map(i64::from), "{v}");
+    (code, v)
 }
 
 fn strings(args: &[&str]) -> Vec<String> {

@@ -249,26 +249,24 @@ pub fn assemble(
             }
         }
     }
+    // A track's series by operation: the row of its rollout and that operation.
+    let op_key = |ns: &str, rollout: &str, s: &Sample| {
+        (
+            ns.to_string(),
+            rollout.to_string(),
+            label(s, "request_operation").to_string(),
+        )
+    };
     for t in &inputs.track_latency {
         for s in &t.samples {
-            let key = (
-                t.namespace.clone(),
-                t.rollout.clone(),
-                label(s, "request_operation").to_string(),
-            );
-            if let Some(row) = rows.get_mut(&key) {
+            if let Some(row) = rows.get_mut(&op_key(&t.namespace, &t.rollout, s)) {
                 row.track_lat.entry(t.track).or_default()[q_index(t.quantile)] = finite(s.value);
             }
         }
     }
     for t in &inputs.track_buckets {
         for s in &t.samples {
-            let key = (
-                t.namespace.clone(),
-                t.rollout.clone(),
-                label(s, "request_operation").to_string(),
-            );
-            if let Some(row) = rows.get_mut(&key) {
+            if let Some(row) = rows.get_mut(&op_key(&t.namespace, &t.rollout, s)) {
                 let h = row.track_buckets.entry(t.track).or_default();
                 crate::sources::mesh::add_bucket(h, label(s, "le"), s.value, window);
             }
