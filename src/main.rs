@@ -79,6 +79,7 @@ async fn pump(
         .all(|id| s.source(*id).health != Health::Connecting)
     };
     let mut settled_at: Option<tokio::time::Instant> = None;
+    let mut last_tick = tokio::time::Instant::now();
     loop {
         let now = tokio::time::Instant::now();
         if now >= deadline || settled_at.is_some_and(|t| now >= t) && done(state) {
@@ -98,6 +99,12 @@ async fn pump(
                 None => break,
             },
             _ = tokio::time::sleep_until(wake) => {}
+        }
+        // The clock goes on as in the TUI (windows of error lines, pauses, ages), a tick a
+        // second as the loop's.
+        if last_tick.elapsed() >= std::time::Duration::from_secs(1) {
+            last_tick = tokio::time::Instant::now();
+            state.tick(chrono::Utc::now());
         }
         if settled_at.is_none() && answered(state) {
             settled_at = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(1500));
@@ -735,7 +742,10 @@ fn main() -> color_eyre::Result<()> {
                     eprintln!(
                         "  Run `opsdeck --demo` to see opsdeck on its embedded demo platform."
                     );
-                    std::process::exit(1);
+                    // A gate that cannot reach the cluster cannot decide (3); the rest say
+                    // the run itself failed (1).
+                    let gate = matches!(status, Some(Headless::Gate { .. }));
+                    std::process::exit(if gate { 3 } else { 1 });
                 }
             }
         };

@@ -47,6 +47,10 @@ fn an_unreachable_cluster_is_named_and_the_demo_offered_without_hanging() {
     );
     assert!(!err.contains("ServiceError"), "{err}");
     assert!(err.contains("opsdeck --demo"), "{err}");
+    // A gate in a pipeline: it cannot decide (3), and says why.
+    let (code, err) = run_opsdeck(&dir, &["--kubeconfig", &kc_path, "gate", "store"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("connection refused"), "{err}");
     // A context the kubeconfig does not have: the ones it has are named.
     let (_, err) = run_opsdeck(&dir, &["--kubeconfig", &kc_path, "--context", "k3d-prod"]);
     assert!(
