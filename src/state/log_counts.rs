@@ -134,6 +134,20 @@ impl LogCounts {
     }
 
     /// ERROR lines per minute of one service (and track, or all) in the `window_secs` to `now`.
+    /// The canary's and stable's ERROR lines per minute over the window: one lookup for both.
+    pub fn track_rates(&self, service: &str, now: DateTime<Utc>, window_secs: i64) -> (f64, f64) {
+        let Some(b) = self.recent.get(service) else {
+            return (0.0, 0.0);
+        };
+        let since = now - Duration::seconds(window_secs);
+        let per_min = |t: Track| {
+            let q = &b.0[slot(Some(t))];
+            (q.len() - q.partition_point(|ts| *ts < since)) as f64 * 60.0
+                / window_secs.max(1) as f64
+        };
+        (per_min(Track::Canary), per_min(Track::Stable))
+    }
+
     pub fn rate(
         &self,
         service: &str,

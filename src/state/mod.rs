@@ -88,7 +88,8 @@ pub struct State {
     pub routes: Vec<RouteStats>,
     /// Where each (namespace, service)'s routes are in `routes`, in order: the cockpit's
     /// verdict for every canary (the header's, each frame) looks them up, not through all.
-    route_index: std::collections::HashMap<(String, String), Vec<usize>>,
+    /// Each service's routes by namespace then service (looked up without building a key).
+    route_index: std::collections::HashMap<String, std::collections::HashMap<String, Vec<usize>>>,
     pub mesh_notes: Vec<MeshNote>,
     /// The mesh the routes come from (`linkerd`, `istio`, `linkerd+istio`); empty until known.
     pub mesh: String,
@@ -175,6 +176,11 @@ impl State {
     /// The stable id of the log line at ring index `i`.
     pub fn log_seq(&self, i: usize) -> u64 {
         self.log_seqs.get(i).copied().unwrap_or(0)
+    }
+
+    /// ERROR lines per minute of one service's canary and stable over the last `window_secs`.
+    pub fn track_error_rates(&self, service: &str, window_secs: i64) -> (f64, f64) {
+        self.log_counts.track_rates(service, self.now, window_secs)
     }
 
     /// ERROR lines per minute of one service and track over the last `window_secs` of data time.

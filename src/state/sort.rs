@@ -292,7 +292,9 @@ impl State {
         self.route_index.clear();
         for (i, r) in self.routes.iter().enumerate() {
             self.route_index
-                .entry((r.namespace.clone(), r.service.clone()))
+                .entry(r.namespace.clone())
+                .or_default()
+                .entry(r.service.clone())
                 .or_default()
                 .push(i);
         }
@@ -301,7 +303,8 @@ impl State {
     /// A service's routes, in the list's order.
     pub fn routes_of(&self, namespace: &str, service: &str) -> Vec<&RouteStats> {
         self.route_index
-            .get(&(namespace.to_string(), service.to_string()))
+            .get(namespace)
+            .and_then(|by| by.get(service))
             .map(|ix| ix.iter().filter_map(|i| self.routes.get(*i)).collect())
             .unwrap_or_default()
     }

@@ -239,8 +239,7 @@ fn not_enough(state: &State, routes: &[&RouteStats]) -> Option<String> {
 pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'a> {
     let svc = rollout.name.as_str();
     let routes: Vec<&RouteStats> = state.routes_of(&rollout.namespace, svc);
-    let errors_canary = state.error_rate(svc, Some(Track::Canary), 300);
-    let errors_stable = state.error_rate(svc, Some(Track::Stable), 300);
+    let (errors_canary, errors_stable) = state.track_error_rates(svc, ERROR_WINDOW_SECS);
     let mut concerns = Vec::new();
     let errors = state.error_comparison(rollout, &routes, (errors_canary, errors_stable));
     if rollout.canary_active() {
@@ -564,6 +563,16 @@ impl State {
 #[cfg(test)]
 mod tests {
     use crate::state::tests::*;
+
+    #[test]
+    fn both_tracks_error_rates_at_once_are_each_tracks() {
+        let (s, _sim) = demo(Scenario::BadCanary, false);
+        let (c, st) = s.track_error_rates("store", 300);
+        assert!(c > 1.0, "the bad canary logs errors: {c}");
+        assert_eq!(c, s.error_rate("store", Some(Track::Canary), 300));
+        assert_eq!(st, s.error_rate("store", Some(Track::Stable), 300));
+        assert_eq!(s.track_error_rates("nosuch", 300), (0.0, 0.0));
+    }
 
     #[test]
     fn the_verdict_is_blind_not_green_when_canary_cannot_be_compared() {
