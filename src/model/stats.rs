@@ -175,6 +175,33 @@ pub fn compare(
     }
 }
 
+/// A route's verdict on both tests: worse if either is; not enough while either lacks its
+/// sample (the larger need); no evidence of harm when both say so, or success alone where
+/// there is no latency test.
+pub fn both(success: &Verdict, latency: Option<&Verdict>) -> Verdict {
+    match (success, latency) {
+        (Verdict::Worse, _) | (_, Some(Verdict::Worse)) => Verdict::Worse,
+        (
+            a @ Verdict::NotEnough {
+                more_requests: na, ..
+            },
+            Some(
+                b @ Verdict::NotEnough {
+                    more_requests: nb, ..
+                },
+            ),
+        ) => {
+            if na >= nb {
+                a.clone()
+            } else {
+                b.clone()
+            }
+        }
+        (v @ Verdict::NotEnough { .. }, _) | (_, Some(v @ Verdict::NotEnough { .. })) => v.clone(),
+        _ => Verdict::NoEvidence,
+    }
+}
+
 /// Canary against stable on counted events (ERROR log lines) in the window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventComparison {
@@ -413,6 +440,23 @@ mod tests {
         assert_eq!(c.verdict, Verdict::NoEvidence);
         assert!(compare_events(3.0, 1.0, 0.0, 5.0, j).is_none());
         assert!(compare_events(3.0, 1.0, f64::NAN, 5.0, j).is_none());
+    }
+
+    #[test]
+    fn a_route_is_judged_on_both_tests_together() {
+        let short = |n| Verdict::NotEnough {
+            more_requests: n,
+            more_secs: None,
+        };
+        assert_eq!(
+            both(&Verdict::NoEvidence, Some(&Verdict::Worse)),
+            Verdict::Worse
+        );
+        assert_eq!(both(&Verdict::Worse, Some(&short(5))), Verdict::Worse);
+        assert_eq!(both(&short(9), Some(&short(400))), short(400));
+        assert_eq!(both(&Verdict::NoEvidence, Some(&short(3))), short(3));
+        assert_eq!(both(&Verdict::NoEvidence, None), Verdict::NoEvidence);
+        assert_eq!(both(&short(7), None), short(7));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::view::{cockpit_view, fmt_interval};
 use super::{Health, SourceId, State};
 use crate::model::route::fmt_requests;
-use crate::model::stats::Verdict;
+use crate::model::stats::{self, Verdict};
 use crate::model::*;
 
 /// What the gate decides; the exit status is the pipeline's branch.
@@ -62,7 +62,7 @@ pub struct RouteEvidence {
     pub difference: String,
     /// The latency histograms' comparison, where both tracks' buckets were read.
     pub latency: Option<crate::model::latency::LatencyComparison>,
-    /// Success and latency together (`State::route_judgement`).
+    /// Success and latency together (`stats::both`).
     pub verdict: Verdict,
 }
 
@@ -193,6 +193,7 @@ pub fn decide(s: &State, target: &str) -> Report {
         .filter_map(|rt| {
             let (c, st) = (rt.canary.as_ref()?, rt.stable.as_ref()?);
             let cmp = s.route_comparison(rt)?;
+            let latency = s.latency_comparison(rt);
             Some(RouteEvidence {
                 route: rt.label().to_string(),
                 canary_requests: cmp.canary_requests,
@@ -205,8 +206,8 @@ pub fn decide(s: &State, target: &str) -> Report {
                     (cmp.diff * 1000.0).round() / 10.0 + 0.0,
                     fmt_interval(&cmp, s.judge)
                 ),
-                latency: s.latency_comparison(rt),
-                verdict: s.route_judgement(rt).unwrap_or(cmp.verdict),
+                verdict: stats::both(&cmp.verdict, latency.as_ref().map(|l| &l.verdict)),
+                latency,
             })
         })
         .collect();

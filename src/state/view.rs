@@ -216,20 +216,20 @@ pub fn fmt_p(p: f64) -> String {
 }
 
 /// When every route with canary traffic lacks the sample to judge: which needs most.
-fn not_enough(state: &State, routes: &[&RouteStats]) -> Option<String> {
+fn not_enough(judged: &[(&RouteStats, stats::Verdict)]) -> Option<String> {
     let mut worst: Option<(u64, Option<u64>, String)> = None;
-    for r in routes {
-        match state.route_judgement(r) {
-            Some(stats::Verdict::NotEnough {
+    for (r, v) in judged {
+        match v {
+            stats::Verdict::NotEnough {
                 more_requests,
                 more_secs,
-            }) if worst.as_ref().is_none_or(|w| more_requests > w.0) => {
-                worst = Some((more_requests, more_secs, r.label().to_string()));
+            } => {
+                if worst.as_ref().is_none_or(|w| *more_requests > w.0) {
+                    worst = Some((*more_requests, *more_secs, r.label().to_string()));
+                }
             }
-            Some(stats::Verdict::NotEnough { .. }) => {}
             // One route judged is a judgement.
-            Some(_) => return None,
-            None => {}
+            _ => return None,
         }
     }
     let (more, secs, label) = worst?;
@@ -242,16 +242,21 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
     let (errors_canary, errors_stable) = state.track_error_rates(svc, ERROR_WINDOW_SECS);
     let mut concerns = Vec::new();
     let errors = state.error_comparison(rollout, &routes, (errors_canary, errors_stable));
+    // Each route's verdict on both tests, judged once (the concerns and "not enough" read it).
+    let mut judged: Vec<(&RouteStats, stats::Verdict)> = Vec::new();
     if rollout.canary_active() {
         for r in &routes {
             let (Some(c), Some(s)) = (&r.canary, &r.stable) else {
                 continue;
             };
-            if let (Some(cs), Some(ss), Some(cmp)) = (
-                c.effective_success,
-                s.effective_success,
-                state.route_comparison(r),
-            ) && cmp.verdict == stats::Verdict::Worse
+            let cmp = state.route_comparison(r);
+            let latency = state.latency_comparison(r);
+            if let Some(cmp) = &cmp {
+                let lv = latency.as_ref().map(|l| &l.verdict);
+                judged.push((r, stats::both(&cmp.verdict, lv)));
+            }
+            if let (Some(cs), Some(ss), Some(cmp)) = (c.effective_success, s.effective_success, cmp)
+                && cmp.verdict == stats::Verdict::Worse
             {
                 // The flag that explains it, when the mesh reports one (Istio).
                 let why = c
@@ -272,7 +277,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
                     crate::model::time::fmt_window(w),
                 ));
             }
-            if let Some(lc) = state.latency_comparison(r)
+            if let Some(lc) = latency
                 && lc.verdict == stats::Verdict::Worse
             {
                 let w = state.ui.routes.secs();
@@ -334,7 +339,7 @@ pub fn cockpit_view<'a>(state: &'a State, rollout: &'a Rollout) -> CockpitView<'
             true,
         )
     } else if concerns.is_empty()
-        && let Some(short) = not_enough(state, &routes)
+        && let Some(short) = not_enough(&judged)
     {
         // No concern, but no evidence either: say what the sample lacks.
         blind(short, true)
@@ -417,41 +422,6 @@ impl State {
             c.rps,
             self.judge,
         )
-    }
-
-    /// A route's verdict on both tests: worse if either is; not enough while either lacks its
-    /// sample; no evidence of harm when both (or success alone, without buckets) say so.
-    pub fn route_judgement(&self, r: &RouteStats) -> Option<stats::Verdict> {
-        let success = self.route_comparison(r)?.verdict;
-        let latency = self.latency_comparison(r).map(|l| l.verdict);
-        Some(match (success, latency) {
-            (stats::Verdict::Worse, _) | (_, Some(stats::Verdict::Worse)) => stats::Verdict::Worse,
-            (
-                stats::Verdict::NotEnough {
-                    more_requests: a,
-                    more_secs: sa,
-                },
-                Some(stats::Verdict::NotEnough {
-                    more_requests: b,
-                    more_secs: sb,
-                }),
-            ) => {
-                if a >= b {
-                    stats::Verdict::NotEnough {
-                        more_requests: a,
-                        more_secs: sa,
-                    }
-                } else {
-                    stats::Verdict::NotEnough {
-                        more_requests: b,
-                        more_secs: sb,
-                    }
-                }
-            }
-            (v @ stats::Verdict::NotEnough { .. }, _)
-            | (_, Some(v @ stats::Verdict::NotEnough { .. })) => v,
-            _ => stats::Verdict::NoEvidence,
-        })
     }
 
     /// Canary against stable on a route, on the counts of the window; None without both.

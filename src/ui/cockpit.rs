@@ -380,6 +380,8 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
         .map(|r| {
             let (c, s) = (r.canary.as_ref(), r.stable.as_ref().unwrap_or(&r.overall));
             let cs = c.and_then(|c| c.effective_success);
+            // Once per row: the P95 and verdict cells both read it.
+            let latency = v.state.latency_comparison(r);
             let dash = || "—".to_string();
             let cell = |k: usize| match k {
                 SUCCESS => pair(
@@ -390,8 +392,8 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
                 ),
                 P95 => pair(
                     c.map(|c| fmt_ms(c.p95_ms)).unwrap_or_else(dash),
-                    if v.state
-                        .latency_comparison(r)
+                    if latency
+                        .as_ref()
                         .is_some_and(|l| l.verdict == crate::model::stats::Verdict::Worse)
                     {
                         t.error
@@ -407,7 +409,7 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
                     fmt_rps(s.rps),
                     t.stable,
                 ),
-                VERDICT => verdict_cell(v, r),
+                VERDICT => verdict_cell(v, r, latency.as_ref()),
                 // The sample behind the rates: requests in the window.
                 _ => pair(
                     c.map(|c| fmt_requests(c.rps, window)).unwrap_or_else(dash),
@@ -443,24 +445,26 @@ fn draw_routes(frame: &mut Frame, area: Rect, v: &View, routes: &[&crate::model:
 /// What the counts say of the canary on a route: `worse +7.8 pts (6.4–9.3)`, `slower 66% of
 /// pairs` (latency), `no harm +0.1 pts`, `need 1511 more`, or `—` without a canary/stable
 /// split.
-fn verdict_cell<'a>(v: &View, r: &crate::model::RouteStats) -> Cell<'a> {
+fn verdict_cell<'a>(
+    v: &View,
+    r: &crate::model::RouteStats,
+    latency: Option<&crate::model::latency::LatencyComparison>,
+) -> Cell<'a> {
     use crate::model::stats::Verdict;
     let t = v.theme;
     let Some(c) = v.state.route_comparison(r) else {
         return Cell::from(Span::styled("—", t.muted));
     };
-    let latency = v.state.latency_comparison(r);
     // Success first; then latency, judged on the histograms.
-    let verdict = match (&c.verdict, &latency) {
-        (Verdict::Worse, _) => Verdict::Worse,
-        (_, Some(l)) if l.verdict == Verdict::Worse => {
-            return Cell::from(Span::styled(
-                format!("slower {:.0}% of pairs", l.a * 100.0),
-                t.error,
-            ));
-        }
-        _ => v.state.route_judgement(r).unwrap_or(c.verdict.clone()),
-    };
+    if c.verdict != Verdict::Worse
+        && let Some(l) = latency.filter(|l| l.verdict == Verdict::Worse)
+    {
+        return Cell::from(Span::styled(
+            format!("slower {:.0}% of pairs", l.a * 100.0),
+            t.error,
+        ));
+    }
+    let verdict = crate::model::stats::both(&c.verdict, latency.map(|l| &l.verdict));
     let (text, st) = match verdict {
         Verdict::Worse => (
             format!(
