@@ -115,16 +115,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
             t.text,
         ),
     ];
-    if r.user_paused {
-        st.push(Span::styled(
-            "  held by a user's pause until resumed",
-            t.warn,
-        ));
-    }
     match r.pause_state(s.now) {
         Some(PauseState::UntilPromoted) => {
             st.push(Span::styled("  paused until promoted", t.warn));
         }
+        // Held by a user, a timed pause does not end by itself: its clock says nothing.
+        Some(PauseState::Timed { .. }) if r.user_paused => {}
         Some(PauseState::Timed { remaining_secs }) => {
             st.push(Span::styled(
                 format!("  resumes in {remaining_secs}s"),

@@ -282,6 +282,22 @@ fn pause_holds_skip_moves_on_and_resume_lets_it_go() {
             .any(|l| l.contains("user") && l.contains("held")),
         "{text}"
     );
+    // The cockpit says who holds it, as the controller words it, at the smallest size too.
+    let open = |d: &mut Demo, name: &str| {
+        if let Some(i) = d.state.rollouts.iter().position(|r| r.name == name) {
+            d.state.ui.screen = opsdeck::state::Screen::Cockpit {
+                namespace: d.state.rollouts[i].namespace.clone(),
+                name: name.to_string(),
+            };
+        }
+    };
+    open(&mut d, "user");
+    for (w, h) in [(200, 60), (80, 24)] {
+        let text = support::render(&d.state, &theme, w, h);
+        assert!(text.contains("Paused  Step 2/5"), "{text}");
+        assert!(text.contains("manually paused") || w < 100, "{text}");
+    }
+    d.state.ui.screen = opsdeck::state::Screen::Main;
     d.act(ActionKind::Resume, "user")
         .unwrap_or_else(|e| panic!("{e}"));
     d.run(30);
