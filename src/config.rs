@@ -51,23 +51,17 @@ pub enum Sub {
     },
 }
 
-/// `90`, `90s`, `10m`, `1h`: at least a second, at most a day.
+/// `90` (seconds), or a Go duration as Argo and Prometheus write them (`90s`, `10m`, `1h30m`):
+/// at least a second, at most a day.
 pub fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
+    let ms = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>().ok().and_then(|n| n.checked_mul(1000))
+    } else {
+        crate::model::time::go_duration_ms(t)
     };
-    let per = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err(format!("{s}: a duration such as 90s, 10m or 1h")),
-    };
-    match num.parse::<u64>() {
-        Ok(n) if n > 0 && n.saturating_mul(per) <= 86_400 => {
-            Ok(std::time::Duration::from_secs(n * per))
-        }
+    match ms {
+        Some(ms) if (1000..=86_400_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
         _ => Err(format!(
             "{s}: a duration from 1s to 24h, such as 90s, 10m or 1h"
         )),
@@ -595,6 +589,7 @@ mod tests {
         assert_eq!(parse_wait("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_wait("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_wait("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_wait("1m30s"), Ok(Duration::from_secs(90)));
         for bad in ["", "0", "5d", "m", "-3s", "25h", "99999999999999999999"] {
             assert!(parse_wait(bad).is_err(), "{bad}");
         }

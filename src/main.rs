@@ -124,7 +124,7 @@ async fn headless(
     use opsdeck::state::{Screen, gate};
     use tokio::time::Instant;
     let started = Instant::now();
-    let size = opsdeck_size();
+    let size = headless_size();
     state.set_size(size.0, size.1);
     // As the cockpit or the dashboard would ask, with the routes always: the verdict rests on them.
     let routes = |s: &mut State| Demand {
@@ -222,7 +222,7 @@ async fn headless(
 
 /// The size a headless frame is drawn at: the terminal's, else `COLUMNS`×`LINES`, else
 /// 120×40 (status and gate draw nothing, but the layout decides what is asked for).
-fn opsdeck_size() -> (u16, u16) {
+fn headless_size() -> (u16, u16) {
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal()
         && let Ok((w, h)) = crossterm::terminal::size()
