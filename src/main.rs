@@ -395,6 +395,11 @@ async fn live_setup(
             let mut tasks = watch::spawn(client.clone(), watch_cfg, tx.clone());
             tasks.push(tokio::spawn(readyz::run(client.clone(), tx.clone())));
             tasks.push(choose::spawn(log_plan, demand.clone(), tx.clone()));
+            tasks.push(opsdeck::sources::kube::pods::spawn(
+                client.clone(),
+                demand.clone(),
+                tx.clone(),
+            ));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
             let istio = || -> Box<dyn MeshProvider> {

@@ -234,6 +234,7 @@ impl Sanitize for crate::model::Rollout {
         }
         fix(&mut self.stable_hash);
         fix(&mut self.canary_hash);
+        fix(&mut self.selector);
         fix(&mut self.message);
         fix(&mut self.stable_image);
         fix(&mut self.canary_image);
@@ -272,6 +273,29 @@ impl Sanitize for crate::model::Rollout {
                 }
             }
         }
+    }
+}
+
+impl Sanitize for crate::model::Pod {
+    fn sanitize(&mut self) {
+        fix(&mut self.name);
+        fix(&mut self.hash);
+        fix(&mut self.phase);
+        fix(&mut self.node);
+        self.reason.iter_mut().for_each(fix);
+        self.message.iter_mut().for_each(fix);
+        self.last_exit.iter_mut().for_each(fix);
+    }
+}
+
+impl Sanitize for crate::model::KubeEvent {
+    fn sanitize(&mut self) {
+        fix(&mut self.id);
+        fix(&mut self.reason);
+        fix(&mut self.note);
+        fix(&mut self.kind);
+        fix(&mut self.object);
+        fix(&mut self.source);
     }
 }
 

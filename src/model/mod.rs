@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod latency;
 pub mod log;
 pub mod mesh;
+pub mod pod;
 pub mod replay;
 pub mod rollout;
 pub mod route;
@@ -24,6 +25,7 @@ pub use app_line::{AppLine, parse_app_line};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
+pub use pod::{EVENTS_KEPT, KubeEvent, Pod, PodRole, PodScope, event_is_about};
 pub use rollout::{
     AnalysisKind, AnalysisPhase, AnalysisRun, CanaryStep, MEASUREMENTS_KEPT, Measurement,
     MetricResult, Pause, PauseState, Replicas, Rollout, RolloutPhase, image_version,

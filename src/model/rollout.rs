@@ -347,6 +347,9 @@ pub struct Rollout {
     pub stable_hash: String,
     /// `status.currentPodHash`: the desired (canary) pod-template-hash.
     pub canary_hash: String,
+    /// Its pods' label selector in the API's syntax (`app=store,tier in (web)`), from
+    /// `spec.selector` (or `status.selector`); empty when it has none.
+    pub selector: String,
     pub replicas: Replicas,
     pub analysis: Option<AnalysisRun>,
     /// The revision's other AnalysisRuns (a background run beside a step's, earlier steps',

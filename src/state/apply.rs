@@ -132,6 +132,8 @@ impl State {
                 self.now = t;
                 changed
             }
+            Update::Pods { scope, pods } => self.apply_pods(scope, pods),
+            Update::Events { scope, events } => self.apply_events(scope, events),
             Update::Replay(r) => {
                 let changed = r != self.replays;
                 self.replays = r;
@@ -156,6 +158,7 @@ impl State {
     /// then, not on every frame).
     fn rollouts_changed(&mut self, changed: bool) -> bool {
         if changed {
+            self.rerank_pods();
             self.rollout_name_chars = self
                 .rollouts
                 .iter()
@@ -381,6 +384,14 @@ fn clean_update(u: &mut Update) {
             ..
         } => *e = clean_owned(e),
         Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
+        Update::Pods { pods, .. } => match pods {
+            Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::Events { events, .. } => match events {
+            Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
         Update::Replay(v) => {
             for r in v {
                 for a in std::iter::once(&mut r.canary).chain(r.stable.as_mut()) {

@@ -91,6 +91,8 @@ pub enum Action {
     SkipStep,
     Undo,
     Open,
+    /// A rollout's pods and the events about it.
+    Pods,
     /// Palette: an application's details.
     App,
     /// Palette: focus a pane by name.
@@ -139,6 +141,7 @@ pub enum Action {
     ToggleDryRun,
     Silence,
     ExpireSilence,
+    NormalEvents,
 }
 
 impl Action {
@@ -161,34 +164,37 @@ impl Action {
         use Action::*;
         match self {
             Sync => info("sync")
-                .hint(9)
+                .hint(18)
                 .palette(Arg::App, "sync an application"),
             Refresh => info("refresh")
-                .hint(10)
+                .hint(20)
                 .palette(Arg::App, "refresh an application"),
             HardRefresh => info("hard-refresh").palette(Arg::App, "hard refresh an application"),
             Promote => info("promote")
-                .hint(4)
+                .hint(8)
                 .palette(Arg::Rollout, "promote a rollout one step"),
             PromoteFull => info("promote-full")
-                .hint(5)
+                .hint(10)
                 .palette(Arg::Rollout, "promote a rollout fully"),
             Abort => info("abort")
-                .hint(6)
+                .hint(12)
                 .palette(Arg::Rollout, "abort a rollout"),
             Retry => info("retry")
-                .hint(7)
+                .hint(14)
                 .palette(Arg::Rollout, "retry an aborted rollout"),
             Restart => info("restart")
-                .hint(8)
+                .hint(16)
                 .palette(Arg::Rollout, "restart a rollout's pods"),
             Pause => info("pause").palette(Arg::Rollout, "hold a rollout where it is"),
             Resume => info("resume").palette(Arg::Rollout, "resume a paused rollout"),
             SkipStep => info("skip-step").palette(Arg::Rollout, "skip a rollout's current step"),
             Undo => info("undo").palette(Arg::Rollout, "roll a rollout back a revision"),
             Open => info("cockpit")
-                .hint(11)
+                .hint(22)
                 .palette(Arg::Rollout, "open a rollout's cockpit"),
+            Pods => info("pods")
+                .hint(23)
+                .palette(Arg::Rollout, "a rollout's pods and events"),
             App => {
                 info("an application's details").palette(Arg::App, "show an application's details")
             }
@@ -199,14 +205,14 @@ impl Action {
                 info("other namespaces").palette(Arg::Name, "watch other namespaces (a,b or all)")
             }
             Timeline => info("change timeline")
-                .hint_in(27, KeyContext::Timeline)
+                .hint_in(54, KeyContext::Timeline)
                 .palette(Arg::None, "the change timeline"),
             Help => info("help")
-                .hint(25)
+                .hint(50)
                 .palette(Arg::None, "keys and commands"),
-            Quit => info("quit").hint(26).palette(Arg::None, "leave opsdeck"),
-            Back => info("back").hint(22),
-            FocusNext => info("next pane").hint(23),
+            Quit => info("quit").hint(52).palette(Arg::None, "leave opsdeck"),
+            Back => info("back").hint(44),
+            FocusNext => info("next pane").hint(46),
             FocusPrev => info("previous pane"),
             PaneApps => info("Apps pane"),
             PaneRollouts => info("Rollouts pane"),
@@ -214,7 +220,7 @@ impl Action {
             PaneCpu => info("CPU pane"),
             PaneLogs => info("Error logs pane"),
             PaneAlerts => info("Alerts pane"),
-            Zoom => info("zoom pane").hint(24),
+            Zoom => info("zoom pane").hint(48),
             InternalLog => info("opsdeck's own log"),
             Up => info("up"),
             Down => info("down"),
@@ -222,27 +228,28 @@ impl Action {
             Bottom => info("last"),
             PageUp => info("page up"),
             PageDown => info("page down"),
-            Filter => info("filter").hint(21),
+            Filter => info("filter").hint(42),
             Command => info("command (:ctx, :ns)"),
-            GoTo => info("go to its service").hint(12),
-            Follow => info("follow").hint(15),
-            Expand => info("stack trace").hint(18),
-            Window => info("time window").hint(19),
-            Search => info("search").hint(16),
+            GoTo => info("go to its service").hint(24),
+            Follow => info("follow").hint(30),
+            Expand => info("stack trace").hint(36),
+            Window => info("time window").hint(38),
+            Search => info("search").hint(32),
             SearchNext => info("next match"),
             SearchPrev => info("previous match"),
             Wrap => info("wrap lines"),
             Utc => info("UTC/local"),
             Copy => info("copy line"),
-            Narrow => info("narrow to service").hint(17),
-            ToggleSilenced => info("show silenced alerts").hint(14),
-            Sort => info("sort").hint(20),
+            Narrow => info("narrow to service").hint(34),
+            ToggleSilenced => info("show silenced alerts").hint(28),
+            Sort => info("sort").hint(40),
             Confirm => info("confirm").hint(0),
-            Cancel => info("cancel").hint(1),
-            TogglePrune => info("prune").hint(2),
-            ToggleDryRun => info("dry run").hint(3),
-            Silence => info("silence").hint(13),
+            Cancel => info("cancel").hint(2),
+            TogglePrune => info("prune").hint(4),
+            ToggleDryRun => info("dry run").hint(6),
+            Silence => info("silence").hint(26),
             ExpireSilence => info("expire-silence"),
+            NormalEvents => info("Normal events too").hint(1),
         }
     }
 
@@ -265,6 +272,8 @@ impl Action {
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,
+            Pods => Intent::Pods,
+            NormalEvents => Intent::ToggleNormalEvents,
             // Commands that take a name open the command line with the command typed.
             App | Pane | Theme | Ctx | Ns => Intent::CommandWith(self.name()),
             Timeline => Intent::Timeline,
@@ -353,6 +362,7 @@ pub enum KeyContext {
     AppDetail,
     InternalLog,
     Timeline,
+    Pods,
     Confirm,
     SyncOptions,
 }

@@ -50,6 +50,8 @@ pub struct Demand {
     pub log_scope: Option<crate::query::LogScope>,
     /// The cockpit's analysis queries to run again now (empty unless it is open on one).
     pub replay: Vec<crate::model::replay::ReplayQuery>,
+    /// The pods and events to watch: the rollout on screen's (none: no pods are read).
+    pub pods: Option<super::PodScope>,
 }
 
 impl Demand {

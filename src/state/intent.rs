@@ -45,6 +45,10 @@ pub enum Intent {
     Narrow,
     /// The change timeline: what changed and what broke, on one time axis.
     Timeline,
+    /// The pods of the rollout in view and the events about it (closes it when open).
+    Pods,
+    /// Normal events as well as Warnings, or Warnings only again.
+    ToggleNormalEvents,
     /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
     Window,
     InternalLog,

@@ -7,6 +7,7 @@
 mod actions;
 mod apply;
 mod audit;
+mod below;
 pub mod catalogue;
 mod demand;
 mod editor;
@@ -25,7 +26,9 @@ mod ui;
 mod update;
 mod view;
 
+pub use crate::model::PodScope;
 pub use audit::AuditEntry;
+pub use below::{Below, Fetch, PodsSummary};
 pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
 pub use demand::{Demand, Tracked};
 pub use editor::LineEditor;
@@ -126,6 +129,8 @@ pub struct State {
     pub judge: crate::model::stats::Judge,
     /// The cockpit's analysis queries as they answer now.
     pub replays: Vec<crate::model::replay::Replay>,
+    /// The pods and events of the rollout on screen.
+    pub below: Option<Below>,
 }
 
 impl State {
@@ -151,6 +156,7 @@ impl State {
             flash: None,
             in_flight: Vec::new(),
             replays: Vec::new(),
+            below: None,
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,

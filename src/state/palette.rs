@@ -264,6 +264,7 @@ impl State {
                 self.ui.screen = Screen::Main;
                 match verb {
                     Action::Open => self.handle(Intent::Open),
+                    Action::Pods => self.handle(Intent::Pods),
                     _ => self.act(verb),
                 }
             }

@@ -154,6 +154,12 @@ pub enum Overlay {
     Timeline {
         selected: usize,
     },
+    /// A rollout's pods and the events about it, with the selected row (pods, then events).
+    Pods {
+        namespace: String,
+        name: String,
+        selected: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -181,6 +187,8 @@ pub struct Ui {
     pub layout: ScreenLayout,
     /// The full layout's rows and panes, and the compact threshold (`--layout`).
     pub layout_spec: layout::LayoutSpec,
+    /// Normal events shown too, not only Warnings (`e` in the pods view).
+    pub normal_events: bool,
 }
 
 impl Default for Ui {
@@ -207,6 +215,7 @@ impl Default for Ui {
             size: (0, 0),
             layout: ScreenLayout::default(),
             layout_spec: layout::LayoutSpec::default(),
+            normal_events: false,
         }
     }
 }

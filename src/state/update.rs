@@ -135,6 +135,16 @@ pub enum Update {
         source: SourceId,
         health: Health,
     },
+    /// The pods of the rollout on screen (its selector's), or why they cannot be read.
+    Pods {
+        scope: super::PodScope,
+        pods: Result<Vec<Pod>, String>,
+    },
+    /// The events about it (Warnings only unless the scope asks for Normal ones too).
+    Events {
+        scope: super::PodScope,
+        events: Result<Vec<KubeEvent>, String>,
+    },
     /// The cockpit's analysis queries, run again now.
     Replay(Vec<crate::model::replay::Replay>),
     /// The checks the API server's `/readyz` reports failing; empty when it is ready.

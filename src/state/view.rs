@@ -526,6 +526,7 @@ impl State {
             log_scope: self.log_scope(),
             rollouts: self.tracked.clone(),
             replay: self.replay_queries(),
+            pods: self.pod_scope(),
         }
     }
 }

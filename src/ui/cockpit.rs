@@ -71,7 +71,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     };
     // What gives way on a small screen, first to last: the charts, the analysis, then the
     // steps and routes; the status line and the verdict stay.
-    let mut room = inner.height.saturating_sub(1 + concerns);
+    // The status line, the pods line, the verdict.
+    let mut room = inner.height.saturating_sub(2 + concerns);
     let mid_h = mid_h.min(room);
     room -= mid_h;
     // The analysis: its lines (the run, each metric, its query) and the rule above them.
@@ -87,7 +88,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
         // No room for the charts: the analysis takes what is left.
         analysis_h += room;
     }
-    let [status, verdict, mid, bottom, analysis] = Layout::vertical([
+    let [status, pods, verdict, mid, bottom, analysis] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(concerns),
         Constraint::Length(mid_h),
@@ -133,6 +135,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
         st.push(Span::styled(format!("  {}", r.message), t.muted));
     }
     frame.render_widget(Paragraph::new(Line::from(st)), status);
+    let pod_line = super::pods::summary_spans(v, r);
+    super::text::put_spans(frame.buffer_mut(), pods.x, pods.y, &pod_line, pods.width);
 
     let verdict_lines = if let Some(why) = &r.invalid {
         vec![Line::styled(

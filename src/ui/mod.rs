@@ -12,6 +12,7 @@ mod logs;
 mod names;
 mod overlays;
 pub mod plain;
+mod pods;
 mod rollouts;
 mod routes;
 mod routes_istio;

@@ -20,6 +20,11 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Some(Overlay::AppDetail { namespace, name }) => app_detail(frame, body, v, namespace, name),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
+        Some(Overlay::Pods {
+            namespace,
+            name,
+            selected,
+        }) => super::pods::draw(frame, body, v, namespace, name, *selected),
     }
 }
 

@@ -13,6 +13,7 @@ mod istio;
 mod kube_actions;
 mod kube_operator;
 mod kube_parse;
+mod kube_pods;
 mod kube_watch;
 mod layers;
 mod live_e2e;

@@ -192,6 +192,7 @@ fn demand() -> Demand {
         namespaces: vec!["dev".into()],
         log_scope: None,
         replay: Vec::new(),
+        pods: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

@@ -38,6 +38,7 @@ fn snap(name: &str, d: &mut Demo, setup: impl Fn(&mut Demo)) {
     for (w, h) in SIZES {
         d.state.set_size(w, h);
         setup(d);
+        d.answer_demand();
         let text = render(&d.state, &dark(), w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
     }
@@ -97,6 +98,48 @@ fn cockpit_of_a_bad_canary() {
     let text = render(&d.state, &dark(), 120, 40);
     assert!(
         text.contains("✗ canary worse: GET /products: canary fails 7.8 pts more often (95% CI"),
+        "{text}"
+    );
+}
+
+/// The pods view of a bad canary: its restarting pod first with why it last ended, stable's
+/// pods, and the kubelet's probe Warnings newest first; then with Normal events and an event
+/// selected (its note in full).
+#[test]
+fn pods_and_events_of_a_bad_canary() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(300);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Pods);
+    snap("pods_bad_canary", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("canary store-"), "{text}");
+    assert!(text.contains("Error (exit 143)"), "{text}");
+    assert!(
+        text.contains("Readiness probe failed: HTTP probe failed with statuscode: 503"),
+        "{text}"
+    );
+    assert!(!text.contains("Scheduled"), "Warnings only: {text}");
+    d.state.handle(Intent::ToggleNormalEvents);
+    d.answer_demand();
+    for _ in 0..5 {
+        d.state.handle(Intent::Down);
+    }
+    d.state.set_size(120, 40);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("Normal  Scheduled"), "{text}");
+    assert!(
+        text.contains("by kubelet"),
+        "the selected event's detail: {text}"
+    );
+    insta::assert_snapshot!("pods_normal_events_120x40", text);
+    // The cockpit's line says the same in one row.
+    d.state.handle(Intent::Pods);
+    d.state.handle(Intent::Open);
+    d.answer_demand();
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("pods canary 1/1 ready ↻") && text.contains("· stable 3/3 ready · ⚠"),
         "{text}"
     );
 }
@@ -370,7 +413,7 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     d.run(300);
     type Setup<'a> = (&'a str, &'a dyn Fn(&mut Demo));
-    let screens: [Setup; 10] = [
+    let screens: [Setup; 11] = [
         ("main", &|d| d.state.handle(Intent::Back).clear()),
         ("logs focused", &|d| {
             d.state.handle(Intent::Focus(Pane::Logs)).clear()
@@ -383,6 +426,12 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
             d.state.handle(Intent::Focus(Pane::Rollouts));
             select_rollout(d, "store");
             d.state.handle(Intent::Open);
+        }),
+        ("pods", &|d| {
+            d.state.handle(Intent::Focus(Pane::Rollouts));
+            select_rollout(d, "store");
+            d.state.handle(Intent::Pods);
+            d.answer_demand();
         }),
         ("help", &|d| d.state.handle(Intent::Help).clear()),
         ("confirm", &|d| {

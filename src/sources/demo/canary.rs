@@ -33,6 +33,11 @@ pub struct CanarySim {
     weight_ready_at: Option<DateTime<Utc>>,
     analysis_next: Option<DateTime<Utc>>,
     pub restart_until: Option<DateTime<Utc>>,
+    /// When the canary's pods and the stable's were created (None: before the simulation).
+    pub canary_since: Option<DateTime<Utc>>,
+    pub stable_since: Option<DateTime<Utc>>,
+    /// When the canary was last aborted (its `RolloutAborted` event).
+    pub aborted_at: Option<DateTime<Utc>>,
 }
 
 fn steps_for(def: &ServiceDef) -> Vec<CanaryStep> {
@@ -78,6 +83,7 @@ impl CanarySim {
             stable_image: image.clone(),
             canary_image: image,
             revision: 4,
+            selector: format!("app={}", def.name),
             istio: platform.istio_routing(def.name),
             ..Default::default()
         };
@@ -91,6 +97,9 @@ impl CanarySim {
             weight_ready_at: None,
             analysis_next: None,
             restart_until: None,
+            canary_since: None,
+            stable_since: None,
+            aborted_at: None,
         }
     }
 
@@ -121,6 +130,7 @@ impl CanarySim {
         self.rollout.canary_hash = v.hash.clone();
         self.rollout.canary_image = self.image(&v);
         self.canary = Some(v);
+        self.canary_since = Some(now);
         self.rollout.revision += 1;
         self.rollout.aborted = false;
         self.rollout.analysis = None;
@@ -194,6 +204,7 @@ impl CanarySim {
 
     fn complete(&mut self) {
         if let Some(v) = self.canary.take() {
+            self.stable_since = self.canary_since.take();
             self.rollout.stable_image = self.image(&v);
             self.previous = Some(std::mem::replace(&mut self.stable, v));
         }

@@ -88,8 +88,9 @@ async fn run(
     tx: mpsc::Sender<Update>,
     mut act_rx: mpsc::Receiver<ActionMsg>,
     store: Option<Arc<MemoryStore>>,
-    demand: watch::Receiver<Demand>,
+    mut demand: watch::Receiver<Demand>,
 ) {
+    let mut asked_pods: Option<crate::state::PodScope> = None;
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
     let logs = store.map(|s| (cfg.platform, s));
     let logs = logs.as_ref();
@@ -130,8 +131,29 @@ async fn run(
                 if !queries.is_empty() {
                     out.push(Update::Replay(sim.replay(&queries)));
                 }
+                // The pods and events of the rollout on screen, as the watches would send.
+                let pods = demand.borrow().pods.clone();
+                if let Some(scope) = pods {
+                    out.extend(sim.below(&scope));
+                }
                 if !send_all(&tx, out, logs).await {
                     return;
+                }
+            }
+            // The pods of a rollout just opened are answered at once, not at the next tick
+            // (which never comes in a frozen demo).
+            changed = demand.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let pods = demand.borrow_and_update().pods.clone();
+                if pods != asked_pods {
+                    asked_pods = pods;
+                    if let Some(scope) = &asked_pods
+                        && !send_all(&tx, sim.below(scope), logs).await
+                    {
+                        return;
+                    }
                 }
             }
             msg = act_rx.recv() => {

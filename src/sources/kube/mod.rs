@@ -1,5 +1,6 @@
 //! The live cluster: Argo CD Applications and Argo Rollouts over the Kubernetes API.
 
 pub mod parse;
+pub mod pods;
 pub mod readyz;
 pub mod watch;

@@ -8,6 +8,58 @@ use crate::model::*;
 use crate::net::json::*;
 use serde_json::Value;
 
+/// A `LabelSelector` (`matchLabels`, `matchExpressions`) in the API's query syntax:
+/// `app=store,tier in (web,api),!canary`. None without one, or when a key or value is not a
+/// label's characters: a selector opsdeck cannot write exactly is not widened or guessed at.
+pub fn label_selector(sel: Option<&Value>) -> Option<String> {
+    let sel = sel?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 317
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    };
+    let mut parts = Vec::new();
+    if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
+        for (k, v) in m {
+            let v = v.as_str()?;
+            // An empty value is a label's allowed value, but `k=` reads badly: kept exact.
+            if !ok(k) || !(v.is_empty() || ok(v)) {
+                return None;
+            }
+            parts.push(format!("{k}={v}"));
+        }
+    }
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let k = e.get("key").and_then(Value::as_str)?;
+        if !ok(k) {
+            return None;
+        }
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if values.iter().any(|v| !ok(v)) {
+            return None;
+        }
+        let list = values.join(",");
+        parts.push(match e.get("operator").and_then(Value::as_str)? {
+            "In" if !values.is_empty() => format!("{k} in ({list})"),
+            "NotIn" if !values.is_empty() => format!("{k} notin ({list})"),
+            "Exists" => k.to_string(),
+            "DoesNotExist" => format!("!{k}"),
+            _ => return None,
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
 pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
     let (namespace, name) = name_of(obj, "Application")?;
     let source = at(obj, &["spec", "source"])
@@ -508,6 +560,8 @@ pub fn parse_rollout<'a>(
         aborted,
         stable_hash: stable,
         canary_hash: current_hash,
+        selector: label_selector(at(obj, &["spec", "selector"]))
+            .unwrap_or_else(|| str_at(&st, &["selector"]).to_string()),
         replicas: Replicas {
             desired: u32_at(obj, &["spec", "replicas"], 1),
             current: u32_at(&st, &["replicas"], 0),

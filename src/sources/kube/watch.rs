@@ -84,6 +84,7 @@ fn slim(kind: Kind, v: &Value) -> Value {
                 &["metadata", "generation"],
                 &["metadata", "annotations"],
                 &["spec", "replicas"],
+                &["spec", "selector"],
                 &["spec", "paused"],
                 &["spec", "restartAt"],
                 &["spec", "workloadRef"],
@@ -173,7 +174,7 @@ fn retry_delay(n: u32) -> std::time::Duration {
 /// A watch that lists again at once when its resourceVersion is gone (in the stream or at its
 /// start) and retries other failures after [`retry_delay`]; bookmarks keep a resumed watch's
 /// resourceVersion fresh so it rarely expires.
-fn resilient(
+pub(crate) fn resilient(
     api: Api<DynamicObject>,
     cfg: watcher::Config,
 ) -> impl Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send {

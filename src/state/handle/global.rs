@@ -42,6 +42,16 @@ impl State {
                 selected: self.timeline.len().saturating_sub(1),
             }),
             Intent::Back => self.back(),
+            Intent::Pods => self.toggle_pods(),
+            Intent::ToggleNormalEvents => {
+                self.ui.normal_events = !self.ui.normal_events;
+                let what = if self.ui.normal_events {
+                    "Normal events shown too"
+                } else {
+                    "Warning events only"
+                };
+                self.flash(FlashKind::Info, what);
+            }
             Intent::FocusNext => self.focus(self.ui.focus.next()),
             Intent::FocusPrev => self.focus(self.ui.focus.prev()),
             Intent::Focus(p) => self.focus(p),
@@ -81,6 +91,37 @@ impl State {
             | Intent::Window => {}
         }
         Vec::new()
+    }
+
+    /// The pods view of the rollout in view: the cockpit's, the selected one, or the
+    /// application's; closed when open.
+    fn toggle_pods(&mut self) {
+        if matches!(self.ui.overlay, Some(Overlay::Pods { .. })) {
+            self.ui.overlay = None;
+            return;
+        }
+        let target = match (&self.ui.overlay, &self.ui.screen) {
+            (Some(Overlay::AppDetail { name, .. }), _) => {
+                self.rollouts.iter().find(|r| &r.name == name)
+            }
+            (None, Screen::Cockpit { namespace, name }) => self.rollout(namespace, name),
+            (None, Screen::Main) if self.ui.focus == Pane::Rollouts => self.selected_rollout(),
+            _ => None,
+        };
+        match target.map(|r| (r.namespace.clone(), r.name.clone(), r.selector.is_empty())) {
+            Some((namespace, name, false)) => {
+                self.ui.overlay = Some(Overlay::Pods {
+                    namespace,
+                    name,
+                    selected: 0,
+                })
+            }
+            Some((_, name, true)) => self.flash(
+                FlashKind::Error,
+                format!("✗ {name} has no pod selector opsdeck can use (spec.selector)"),
+            ),
+            None => self.flash(FlashKind::Info, "no rollout here: select one first"),
+        }
     }
 
     /// Opens an overlay, or closes it if it is the one open.

@@ -54,6 +54,7 @@ impl State {
             Some(Overlay::AppDetail { .. }) => return vec![K::AppDetail, K::Global],
             Some(Overlay::InternalLog) => return vec![K::InternalLog, K::Global],
             Some(Overlay::Timeline { .. }) => return vec![K::Timeline, K::Global],
+            Some(Overlay::Pods { .. }) => return vec![K::Pods, K::Global],
             None => {}
         }
         if matches!(self.ui.screen, Screen::Cockpit { .. }) {

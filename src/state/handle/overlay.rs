@@ -9,7 +9,9 @@ use crate::state::{FlashKind, Intent, Overlay, Screen, State};
 impl State {
     pub(super) fn on_overlay(&mut self, intent: &Intent) -> Option<Vec<Command>> {
         match (&self.ui.overlay, intent) {
-            (Some(Overlay::Help { .. } | Overlay::Timeline { .. }), i) if self.is_motion(i) => {
+            (Some(Overlay::Help { .. } | Overlay::Timeline { .. } | Overlay::Pods { .. }), i)
+                if self.is_motion(i) =>
+            {
                 self.move_overlay(i);
                 Some(Vec::new())
             }
@@ -74,6 +76,10 @@ impl State {
     fn move_overlay(&mut self, i: &Intent) {
         let page = self.page() as isize;
         let last = self.timeline.len().saturating_sub(1);
+        let rows = self
+            .pods_rollout()
+            .and_then(|r| self.below(r))
+            .map_or(0, |b| b.pods.len() + b.events.len());
         let delta = match i {
             Intent::Up => Some(-1),
             Intent::Down => Some(1),
@@ -91,6 +97,18 @@ impl State {
             }
             (Some(Overlay::Timeline { selected }), None) => {
                 *selected = if *i == Intent::Top { 0 } else { last }
+            }
+            (Some(Overlay::Pods { selected, .. }), Some(d)) => {
+                *selected = selected
+                    .saturating_add_signed(d)
+                    .min(rows.saturating_sub(1))
+            }
+            (Some(Overlay::Pods { selected, .. }), None) => {
+                *selected = if *i == Intent::Top {
+                    0
+                } else {
+                    rows.saturating_sub(1)
+                }
             }
             _ => {}
         }

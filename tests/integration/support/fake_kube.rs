@@ -108,6 +108,8 @@ fn kind_of(plural: &str) -> &'static str {
         "virtualservices" => "VirtualService",
         "destinationrules" => "DestinationRule",
         "namespaces" => "Namespace",
+        "pods" => "Pod",
+        "events" => "Event",
         _ => "Object",
     }
 }
@@ -416,6 +418,89 @@ fn parse_path(p: &str) -> Option<Path> {
     })
 }
 
+/// A query parameter, percent-decoded (`labelSelector=app%3Dstore` → `app=store`).
+pub fn decoded_param(q: &str, key: &str) -> Option<String> {
+    let uri: axum::http::Uri = format!("/?{q}").parse().ok()?;
+    let axum::extract::Query(m) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri)
+            .ok()?;
+    m.get(key).cloned()
+}
+
+/// Splits a selector on the commas between its terms (not those inside `in (a,b)`).
+fn terms(sel: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0);
+    for c in sel.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Whether `obj` matches the request's `labelSelector` and `fieldSelector`, as the API server
+/// decides: equality, inequality, set-based and existence terms for labels; `path=value` and
+/// `path!=value` on the object's fields.
+fn selected(query: &str, obj: &Value) -> bool {
+    let labels = &obj["metadata"]["labels"];
+    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    let label_ok = decoded_param(query, "labelSelector").is_none_or(|sel| {
+        terms(&sel).iter().all(|t| {
+            let set = |rest: &str| -> Vec<String> {
+                rest.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(|v| v.trim().to_string())
+                    .collect()
+            };
+            if let Some((k, rest)) = t.split_once(" notin ") {
+                !label(k.trim()).is_some_and(|v| set(rest).iter().any(|s| s == v))
+            } else if let Some((k, rest)) = t.split_once(" in ") {
+                label(k.trim()).is_some_and(|v| set(rest).iter().any(|s| s == v))
+            } else if let Some((k, v)) = t.split_once("!=") {
+                label(k) != Some(v)
+            } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                label(k) == Some(v)
+            } else if let Some(k) = t.strip_prefix('!') {
+                label(k).is_none()
+            } else {
+                label(t).is_some()
+            }
+        })
+    });
+    let field = |path: &str| -> String {
+        path.split('.')
+            .try_fold(obj, |v, k| v.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let field_ok = decoded_param(query, "fieldSelector").is_none_or(|sel| {
+        terms(&sel).iter().all(|t| {
+            if let Some((k, v)) = t.split_once("!=") {
+                field(k) != v
+            } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                field(k) == v
+            } else {
+                false
+            }
+        })
+    });
+    label_ok && field_ok
+}
+
 fn query_param<'a>(q: &'a str, key: &str) -> Option<&'a str> {
     q.split('&')
         .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
@@ -458,6 +543,8 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         {
             let verb = if method == Method::PATCH {
                 "patch"
+            } else if method == Method::GET {
+                "list"
             } else {
                 "update"
             };
@@ -701,6 +788,7 @@ fn list(inner: &Arc<Mutex<Inner>>, p: &Path, query: &str) -> Response {
         .iter()
         .filter(|((pl, ns, _), _)| *pl == p.plural && p.ns.as_ref().is_none_or(|n| n == ns))
         .map(|(_, o)| o)
+        .filter(|o| selected(query, o))
         .collect();
     let items: Vec<&Value> = all.iter().skip(offset).take(limit).copied().collect();
     let mut meta = json!({"resourceVersion": rv});
@@ -762,17 +850,20 @@ fn watch_stream(
         s.push('\n');
         Bytes::from(s)
     };
+    let query = query.to_string();
     let first: Vec<Result<Bytes, std::io::Error>> = backlog
         .iter()
         .filter(|e| {
             ns.as_ref()
                 .is_none_or(|n| e.object["metadata"]["namespace"] == n.as_str())
+                && selected(&query, &e.object)
         })
         .map(|e| Ok(line(e)))
         .collect();
     let rest = futures::stream::unfold(rx, move |mut rx| {
         let plural = plural.clone();
         let ns = ns.clone();
+        let query = query.clone();
         async move {
             loop {
                 match rx.recv().await {
@@ -780,9 +871,9 @@ fn watch_stream(
                     Ok(e)
                         if e.plural == plural
                             && (e.kind == "BOOKMARK"
-                                || ns.as_ref().is_none_or(|n| {
+                                || (ns.as_ref().is_none_or(|n| {
                                     e.object["metadata"]["namespace"] == n.as_str()
-                                })) =>
+                                }) && selected(&query, &e.object))) =>
                     {
                         let mut s = json!({"type": e.kind, "object": e.object}).to_string();
                         s.push('\n');

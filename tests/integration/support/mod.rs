@@ -138,10 +138,21 @@ impl Demo {
             for u in self.sim.drain() {
                 self.state.apply(u);
             }
-            // As the demo task does: the cockpit's analysis queries answered.
-            let queries = self.state.demand().replay;
-            if !queries.is_empty() {
-                self.state.apply(Update::Replay(self.sim.replay(&queries)));
+            self.answer_demand();
+        }
+    }
+
+    /// As the demo task does: the cockpit's analysis queries answered, and the pods and
+    /// events of the rollout on screen.
+    pub fn answer_demand(&mut self) {
+        let demand = self.state.demand();
+        if !demand.replay.is_empty() {
+            self.state
+                .apply(Update::Replay(self.sim.replay(&demand.replay)));
+        }
+        if let Some(scope) = demand.pods {
+            for u in self.sim.below(&scope) {
+                self.state.apply(u);
             }
         }
     }

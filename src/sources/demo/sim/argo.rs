@@ -250,6 +250,7 @@ impl Sim {
     }
 
     pub(super) fn on_abort(&mut self, si: usize) {
+        self.svcs[si].aborted_at = Some(self.now);
         if self.svcs[si].canary.as_ref().is_some_and(|v| v.bad) {
             self.fix_due[si] = Some(self.now + Duration::seconds(180));
         }

@@ -9,6 +9,7 @@ mod argo;
 mod istio;
 mod logs;
 mod metrics;
+mod pods;
 
 use super::canary::CanarySim;
 use super::catalog::{self, Platform};

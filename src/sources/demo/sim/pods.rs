@@ -1,0 +1,255 @@
+//! The simulated pods of a rollout and the events the kubelet, the ReplicaSet controller and
+//! the rollouts controller would write about them: a bad canary's app container fails its
+//! liveness probe every few minutes and is restarted, and its readiness probe answers 503.
+
+use super::Sim;
+use crate::model::{KubeEvent, Pod, PodScope};
+use crate::state::Update;
+use chrono::{DateTime, Duration, Utc};
+
+/// A bad build's container is killed by its liveness probe this often…
+const RESTART_EVERY_SECS: i64 = 240;
+/// …and is not ready for this long after each restart.
+const NOT_READY_SECS: i64 = 25;
+/// Events last an hour on the API server (its default `--event-ttl`).
+const EVENT_TTL_SECS: i64 = 3600;
+
+impl Sim {
+    /// What the pods and events watches would send for `scope`.
+    pub fn below(&self, scope: &PodScope) -> Vec<Update> {
+        let Some(s) = self
+            .svcs
+            .iter()
+            .find(|s| s.rollout.name == scope.rollout && s.rollout.namespace == scope.namespace)
+        else {
+            return vec![
+                Update::Pods {
+                    scope: scope.clone(),
+                    pods: Ok(Vec::new()),
+                },
+                Update::Events {
+                    scope: scope.clone(),
+                    events: Ok(Vec::new()),
+                },
+            ];
+        };
+        let now = self.now;
+        let nodes: Vec<&str> = self.platform.nodes.iter().map(|n| n.name).collect();
+        let canary_nodes: Vec<&str> = self
+            .platform
+            .nodes
+            .iter()
+            .filter(|n| n.hosts_canaries)
+            .map(|n| n.name)
+            .collect();
+        let long_ago = self.start - Duration::hours(20);
+        let mut pods = Vec::new();
+        let mut events = Vec::new();
+        let svc = s.def.name;
+        let stable_since = s.stable_since.unwrap_or(long_ago);
+        for (i, suffix) in s.stable.pods.iter().enumerate() {
+            pods.push(Pod {
+                name: format!("{svc}-{}-{suffix}", s.stable.hash),
+                hash: s.stable.hash.clone(),
+                phase: "Running".into(),
+                ready: 2,
+                containers: 2,
+                created: Some(stable_since),
+                node: nodes.get(i % nodes.len().max(1)).unwrap_or(&"").to_string(),
+                ..Default::default()
+            });
+        }
+        if let (Some(c), Some(since)) = (&s.canary, s.canary_since) {
+            let n = s.canary_pods() as usize;
+            for (i, suffix) in c.pods.iter().take(n).enumerate() {
+                let name = format!("{svc}-{}-{suffix}", c.hash);
+                let place = if canary_nodes.is_empty() {
+                    &nodes
+                } else {
+                    &canary_nodes
+                };
+                // Pods after the first come with a later step's weight.
+                let created = since + Duration::seconds(i as i64 * 40);
+                if created > now {
+                    continue;
+                }
+                let node = place.get(i % place.len().max(1)).unwrap_or(&"").to_string();
+                let mut p = Pod {
+                    name: name.clone(),
+                    hash: c.hash.clone(),
+                    phase: "Running".into(),
+                    ready: 2,
+                    containers: 2,
+                    created: Some(created),
+                    node: node.clone(),
+                    ..Default::default()
+                };
+                let at = format!("{}/{name}", scope.namespace);
+                events.extend(started(&at, &node, svc, &s.image(c), created));
+                if c.bad {
+                    // Staggered: the pods do not restart in step.
+                    let age = (now - created).num_seconds() + i as i64 * 97;
+                    let restarts = (age / RESTART_EVERY_SECS) as u32;
+                    p.restarts = restarts;
+                    if restarts > 0 {
+                        let last = now - Duration::seconds(age % RESTART_EVERY_SECS);
+                        p.last_restart = Some(last);
+                        p.last_exit = Some("Error (exit 143)".into());
+                        if (now - last).num_seconds() < NOT_READY_SECS {
+                            p.ready = 1;
+                        }
+                        events.push(KubeEvent {
+                            id: format!("{name}.liveness"),
+                            warning: true,
+                            reason: "Unhealthy".into(),
+                            note: "Liveness probe failed: HTTP probe failed with statuscode: 500"
+                                .into(),
+                            kind: "Pod".into(),
+                            object: name.clone(),
+                            count: restarts * 3,
+                            first: Some(created + Duration::seconds(RESTART_EVERY_SECS - 20)),
+                            last: Some(last),
+                            source: "kubelet".into(),
+                        });
+                        events.push(KubeEvent {
+                            id: format!("{name}.killing"),
+                            warning: false,
+                            reason: "Killing".into(),
+                            note: format!(
+                                "Container {svc} failed liveness probe, will be restarted"
+                            ),
+                            kind: "Pod".into(),
+                            object: name.clone(),
+                            count: restarts,
+                            first: Some(created + Duration::seconds(RESTART_EVERY_SECS)),
+                            last: Some(last),
+                            source: "kubelet".into(),
+                        });
+                    }
+                    // The readiness probe answers 503 about a third of the time.
+                    let probes = ((now - created).num_seconds() / 10 / 3).max(1) as u32;
+                    events.push(KubeEvent {
+                        id: format!("{name}.readiness"),
+                        warning: true,
+                        reason: "Unhealthy".into(),
+                        note: "Readiness probe failed: HTTP probe failed with statuscode: 503"
+                            .into(),
+                        kind: "Pod".into(),
+                        object: name.clone(),
+                        count: probes,
+                        first: Some(created + Duration::seconds(15)),
+                        last: Some(now - Duration::seconds((now - created).num_seconds() % 30)),
+                        source: "kubelet".into(),
+                    });
+                }
+                pods.push(p);
+            }
+            let rs = format!("{svc}-{}", c.hash);
+            let rev = s.rollout.revision;
+            events.push(KubeEvent {
+                id: format!("{svc}.updated.{rev}"),
+                reason: "RolloutUpdated".into(),
+                note: format!("Rollout updated to revision {rev}"),
+                kind: "Rollout".into(),
+                object: svc.into(),
+                count: 1,
+                first: Some(since),
+                last: Some(since),
+                source: "rollouts-controller".into(),
+                ..Default::default()
+            });
+            events.push(KubeEvent {
+                id: format!("{svc}.scaled.{rev}"),
+                reason: "ScalingReplicaSet".into(),
+                note: format!(
+                    "Scaled up ReplicaSet {rs} (revision {rev}) from 0 to {}",
+                    n.max(1)
+                ),
+                kind: "Rollout".into(),
+                object: svc.into(),
+                count: 1,
+                first: Some(since),
+                last: Some(since),
+                source: "rollouts-controller".into(),
+                ..Default::default()
+            });
+            if let Some(p) = &s.rollout.pause {
+                events.push(KubeEvent {
+                    id: format!("{svc}.paused.{rev}"),
+                    reason: "RolloutPaused".into(),
+                    note: format!("Rollout is paused ({})", p.reason),
+                    kind: "Rollout".into(),
+                    object: svc.into(),
+                    count: 1,
+                    first: Some(p.started_at),
+                    last: Some(p.started_at),
+                    source: "rollouts-controller".into(),
+                    ..Default::default()
+                });
+            }
+        }
+        if let (true, Some(at)) = (s.rollout.aborted, s.aborted_at) {
+            events.push(KubeEvent {
+                id: format!("{svc}.aborted.{}", s.rollout.revision),
+                warning: true,
+                reason: "RolloutAborted".into(),
+                note: format!("Rollout aborted update to revision {}", s.rollout.revision),
+                kind: "Rollout".into(),
+                object: svc.into(),
+                count: 1,
+                first: Some(at),
+                last: Some(at),
+                source: "rollouts-controller".into(),
+            });
+        }
+        events.retain(|e| {
+            (scope.normal || e.warning)
+                && e.last
+                    .is_some_and(|t| (now - t).num_seconds() < EVENT_TTL_SECS)
+        });
+        vec![
+            Update::Pods {
+                scope: scope.clone(),
+                pods: Ok(pods),
+            },
+            Update::Events {
+                scope: scope.clone(),
+                events: Ok(events),
+            },
+        ]
+    }
+}
+
+/// What a pod's start writes: scheduled, image present, container created and started.
+/// `pod` is `namespace/name`, as the scheduler writes it.
+fn started(pod: &str, node: &str, svc: &str, image: &str, at: DateTime<Utc>) -> Vec<KubeEvent> {
+    let name = pod.rsplit('/').next().unwrap_or(pod);
+    let ev = |reason: &str, note: String, source: &str, secs: i64| KubeEvent {
+        id: format!("{name}.{}", reason.to_lowercase()),
+        reason: reason.into(),
+        note,
+        kind: "Pod".into(),
+        object: name.into(),
+        count: 1,
+        first: Some(at + Duration::seconds(secs)),
+        last: Some(at + Duration::seconds(secs)),
+        source: source.into(),
+        ..Default::default()
+    };
+    vec![
+        ev(
+            "Scheduled",
+            format!("Successfully assigned {pod} to {node}"),
+            "default-scheduler",
+            0,
+        ),
+        ev(
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+            "kubelet",
+            1,
+        ),
+        ev("Created", format!("Created container {svc}"), "kubelet", 1),
+        ev("Started", format!("Started container {svc}"), "kubelet", 2),
+    ]
+}
