@@ -9,6 +9,11 @@
 //! resourceVersion gets 410 Gone in its stream), `compact-http` (… as the HTTP status),
 //! `storage-down` / `storage-up` (`/readyz` fails `etcd`, writes hang), `app NAME`,
 //! `rollout NAME` (created as a controller would), `bad-rollout NAME` (its steps a string).
+//!
+//! `--pods N` adds N pods to `dev`: four of them the first rollout's (one canary, three stable,
+//! selected by its `app` label), the rest another workload's — for measuring that the pods of
+//! the rollout on screen cost what they are, however many the namespace holds
+//! (scripts/measure-pods.sh).
 
 #[path = "../tests/integration/support/fake_kube.rs"]
 mod fake_kube;
@@ -34,6 +39,7 @@ async fn main() {
     let apps: usize = arg("--apps", "5000").parse().unwrap_or(5000);
     let rollouts: usize = arg("--rollouts", "1000").parse().unwrap_or(1000);
     let kubeconfig = arg("--kubeconfig", "kubeconfig.yaml");
+    let pods: usize = arg("--pods", "0").parse().unwrap_or(0);
     let mut fake = fake_kube::FakeKube::start().await;
     let t = Templates {
         app: load("argo-cd/application-synced-healthy-with-history.yaml"),
@@ -41,6 +47,19 @@ async fn main() {
         canary: load("argo-rollouts/kubectl-plugin-canary-set/canary-rs.yaml"),
         stable: load("argo-rollouts/kubectl-plugin-canary-set/stable-rs.yaml"),
     };
+    let pod = load("kubernetes/pod-crashloop.json");
+    for i in 0..pods {
+        let mut p = pod.clone();
+        let (app, hash) = match i {
+            0 => ("ro-0000", "65fb5ffc84"),
+            1..=3 => ("ro-0000", "877894d5b"),
+            _ => ("batch", "5d4c3b2a1"),
+        };
+        p["metadata"]["name"] = format!("{app}-{hash}-{i:05}").into();
+        p["metadata"]["namespace"] = "dev".into();
+        p["metadata"]["labels"] = serde_json::json!({"app": app, "rollouts-pod-template-hash": hash});
+        fake.put("pods", p);
+    }
     for i in 0..apps {
         t.put_app(&fake, &format!("app-{i:05}"));
     }
@@ -112,6 +131,7 @@ impl Templates {
         r["metadata"]["name"] = name.into();
         r["metadata"]["namespace"] = "dev".into();
         r["metadata"]["uid"] = uid.clone().into();
+        r["spec"]["selector"] = serde_json::json!({"matchLabels": {"app": name}});
         if malformed {
             r["spec"]["strategy"]["canary"]["steps"] = "setWeight: 20".into();
         }
