@@ -57,7 +57,8 @@ async fn main() {
         };
         p["metadata"]["name"] = format!("{app}-{hash}-{i:05}").into();
         p["metadata"]["namespace"] = "dev".into();
-        p["metadata"]["labels"] = serde_json::json!({"app": app, "rollouts-pod-template-hash": hash});
+        p["metadata"]["labels"] =
+            serde_json::json!({"app": app, "rollouts-pod-template-hash": hash});
         fake.put("pods", p);
     }
     for i in 0..apps {

@@ -285,6 +285,8 @@ impl Sanitize for crate::model::Pod {
         self.reason.iter_mut().for_each(fix);
         self.message.iter_mut().for_each(fix);
         self.last_exit.iter_mut().for_each(fix);
+        self.container_names.iter_mut().for_each(fix);
+        fix(&mut self.default_container);
     }
 }
 

@@ -25,7 +25,10 @@ pub use app_line::{AppLine, parse_app_line};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
-pub use pod::{EVENTS_KEPT, KubeEvent, Pod, PodRole, PodScope, event_is_about};
+pub use pod::{
+    EVENTS_KEPT, KubeEvent, POD_LOG_LINES, Pod, PodLogTarget, PodRole, PodScope, default_container,
+    event_is_about,
+};
 pub use rollout::{
     AnalysisKind, AnalysisPhase, AnalysisRun, CanaryStep, MEASUREMENTS_KEPT, Measurement,
     MetricResult, Pause, PauseState, Replicas, Rollout, RolloutPhase, image_version,

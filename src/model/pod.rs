@@ -27,7 +27,41 @@ pub struct Pod {
     pub last_restart: Option<DateTime<Utc>>,
     /// How it ended: `OOMKilled (exit 137)`, `Error (exit 1)`.
     pub last_exit: Option<String>,
+    /// Its containers' names, in the spec's order.
+    pub container_names: Vec<String>,
+    /// The one `kubectl logs` reads without `-c`: the `kubectl.kubernetes.io/default-container`
+    /// annotation's, else the first that is not a mesh's sidecar, else the first.
+    pub default_container: String,
 }
+
+/// The sidecars meshes inject: not what one means by "the pod's logs".
+pub const SIDECARS: [&str; 2] = ["linkerd-proxy", "istio-proxy"];
+
+/// The container `kubectl logs` reads by default, by the rule of [`Pod::default_container`].
+pub fn default_container(annotated: &str, names: &[String]) -> String {
+    if !annotated.is_empty() && names.iter().any(|n| n == annotated) {
+        return annotated.to_string();
+    }
+    names
+        .iter()
+        .find(|n| !SIDECARS.contains(&n.as_str()))
+        .or(names.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// One container's log to read: `kubectl logs POD -c CONTAINER [--previous]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodLogTarget {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    /// The container's previous run (the one that crashed), not the current one.
+    pub previous: bool,
+}
+
+/// How many lines of one pod's log are kept.
+pub const POD_LOG_LINES: usize = 10_000;
 
 impl Pod {
     /// The STATUS column: the reason when there is one, else the phase.
@@ -238,6 +272,19 @@ mod tests {
             &pods
         ));
         assert!(!event_is_about("Service", "store", "store", &pods));
+    }
+
+    #[test]
+    fn the_default_container_is_kubectls() {
+        let names: Vec<String> = ["linkerd-proxy", "store", "migrate"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(default_container("", &names), "store");
+        assert_eq!(default_container("migrate", &names), "migrate");
+        assert_eq!(default_container("gone", &names), "store");
+        assert_eq!(default_container("", &names[..1]), "linkerd-proxy");
+        assert_eq!(default_container("", &[]), "");
         assert!(!event_is_about("Pod", "storefront-abc-def", "store", &[]));
     }
 }

@@ -134,6 +134,11 @@ impl State {
             }
             Update::Pods { scope, pods } => self.apply_pods(scope, pods),
             Update::Events { scope, events } => self.apply_events(scope, events),
+            Update::PodLog {
+                target,
+                lines,
+                reset,
+            } => self.apply_pod_log(target, lines, reset),
             Update::Replay(r) => {
                 let changed = r != self.replays;
                 self.replays = r;
@@ -385,6 +390,10 @@ fn clean_update(u: &mut Update) {
         } => *e = clean_owned(e),
         Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
         Update::Pods { pods, .. } => match pods {
+            Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::PodLog { lines, .. } => match lines {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),
         },

@@ -142,6 +142,10 @@ pub enum Action {
     Silence,
     ExpireSilence,
     NormalEvents,
+    Previous,
+    Container,
+    /// The selected pod's log (the pods view).
+    Logs,
 }
 
 impl Action {
@@ -250,6 +254,9 @@ impl Action {
             Silence => info("silence").hint(26),
             ExpireSilence => info("expire-silence"),
             NormalEvents => info("Normal events too").hint(1),
+            Previous => info("previous run").hint(3),
+            Container => info("next container").hint(5),
+            Logs => info("its log").hint(7),
         }
     }
 
@@ -274,6 +281,9 @@ impl Action {
             Open | GoTo => Intent::Open,
             Pods => Intent::Pods,
             NormalEvents => Intent::ToggleNormalEvents,
+            Previous => Intent::TogglePrevious,
+            Container => Intent::NextContainer,
+            Logs => Intent::Open,
             // Commands that take a name open the command line with the command typed.
             App | Pane | Theme | Ctx | Ns => Intent::CommandWith(self.name()),
             Timeline => Intent::Timeline,
@@ -363,6 +373,7 @@ pub enum KeyContext {
     InternalLog,
     Timeline,
     Pods,
+    PodLog,
     Confirm,
     SyncOptions,
 }

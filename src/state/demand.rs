@@ -52,6 +52,8 @@ pub struct Demand {
     pub replay: Vec<crate::model::replay::ReplayQuery>,
     /// The pods and events to watch: the rollout on screen's (none: no pods are read).
     pub pods: Option<super::PodScope>,
+    /// The container log to read (none: none is on screen).
+    pub pod_log: Option<crate::model::PodLogTarget>,
 }
 
 impl Demand {

@@ -49,6 +49,10 @@ pub enum Intent {
     Pods,
     /// Normal events as well as Warnings, or Warnings only again.
     ToggleNormalEvents,
+    /// A pod's log: the container's previous run (the one that crashed), or its current one.
+    TogglePrevious,
+    /// A pod's log: its next container's.
+    NextContainer,
     /// The next time window of the focused chart or table (CPU: 5m/15m/1h/6h, routes: 1m/5m/15m).
     Window,
     InternalLog,

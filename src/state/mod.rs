@@ -19,6 +19,7 @@ mod log_counts;
 mod log_search;
 mod palette;
 mod pending;
+mod pod_log;
 mod problems;
 mod sort;
 mod timeline;
@@ -37,6 +38,7 @@ pub use intent::{Intent, TextKey};
 pub use log_search::SearchHits;
 pub use palette::{Suggestion, fuzzy};
 pub use pending::{PendingAction, SILENCE_DURATIONS, SilenceForm, parse_silence_duration};
+pub use pod_log::PodLog;
 pub use problems::{FAILING_SUCCESS, Item as ProblemItem, Problems};
 pub use sort::{SortKey, parse_sort};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES, Timeline};
@@ -131,6 +133,8 @@ pub struct State {
     pub replays: Vec<crate::model::replay::Replay>,
     /// The pods and events of the rollout on screen.
     pub below: Option<Below>,
+    /// The container log on screen.
+    pub pod_log: Option<PodLog>,
 }
 
 impl State {
@@ -157,6 +161,7 @@ impl State {
             in_flight: Vec::new(),
             replays: Vec::new(),
             below: None,
+            pod_log: None,
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,

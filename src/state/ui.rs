@@ -160,6 +160,16 @@ pub enum Overlay {
         name: String,
         selected: usize,
     },
+    /// One container's log (opened from the pods view of `rollout`): the selected record, and
+    /// whether the newest is followed and the selected one's stack shown.
+    PodLog {
+        rollout: String,
+        target: crate::model::PodLogTarget,
+        containers: Vec<String>,
+        selected: usize,
+        follow: bool,
+        expanded: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -145,6 +145,13 @@ pub enum Update {
         scope: super::PodScope,
         events: Result<Vec<KubeEvent>, String>,
     },
+    /// Lines of the container log on screen (`reset`: a new read's first answer, replacing
+    /// what was held), or why it cannot be read.
+    PodLog {
+        target: PodLogTarget,
+        lines: Result<Vec<LogLine>, String>,
+        reset: bool,
+    },
     /// The cockpit's analysis queries, run again now.
     Replay(Vec<crate::model::replay::Replay>),
     /// The checks the API server's `/readyz` reports failing; empty when it is ready.

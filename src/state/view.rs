@@ -527,6 +527,7 @@ impl State {
             rollouts: self.tracked.clone(),
             replay: self.replay_queries(),
             pods: self.pod_scope(),
+            pod_log: self.pod_log_target(),
         }
     }
 }

@@ -168,7 +168,7 @@ fn message_cut(msg: &str, w: usize, wrap: bool) -> (&str, &str) {
 /// A row of wrapped text and the rest: cut after the last space when there is one in the
 /// row's last two thirds (a word is not split), else at the width; the rest starts at its
 /// next word.
-fn wrap_split(s: &str, w: usize) -> (&str, &str) {
+pub(super) fn wrap_split(s: &str, w: usize) -> (&str, &str) {
     let (head, tail) = split_at_width(s, w);
     if head.is_empty() {
         // Narrower than one character: it goes alone, so every row makes progress.
@@ -197,7 +197,15 @@ fn split_at_width(s: &str, w: usize) -> (&str, &str) {
 }
 
 /// Restyles the cells of each case-insensitive match of `q` in `text`, written at `x`.
-fn highlight(buf: &mut Buffer, x: u16, y: u16, right: u16, text: &str, q: &str, st: Style) {
+pub(super) fn highlight(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    right: u16,
+    text: &str,
+    q: &str,
+    st: Style,
+) {
     if q.is_empty() || !q.is_ascii() {
         return;
     }

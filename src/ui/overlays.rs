@@ -25,6 +25,13 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
             name,
             selected,
         }) => super::pods::draw(frame, body, v, namespace, name, *selected),
+        Some(Overlay::PodLog {
+            target,
+            selected,
+            follow,
+            expanded,
+            ..
+        }) => super::pod_log::draw(frame, body, v, target, *selected, *follow, *expanded),
     }
 }
 

@@ -5,8 +5,8 @@
 use crate::support;
 use crate::support::fake_kube::{FakeKube, decoded_param};
 use crate::support::fixture as load;
-use opsdeck::sources::kube::pods;
 use opsdeck::sources::kube::watch::{self, WatchConfig};
+use opsdeck::sources::kube::{pod_logs, pods};
 use opsdeck::state::{Demand, Fetch, Intent, Screen, State, Update};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -51,6 +51,7 @@ fn event(name: &str, kind: &str, object: &str, warning: bool, reason: &str) -> V
 struct Live {
     fake: FakeKube,
     rx: mpsc::Receiver<Update>,
+    tx: mpsc::Sender<Update>,
     demand: tokio_watch::Sender<Demand>,
     state: State,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -71,7 +72,7 @@ impl Live {
         };
         let (demand, demand_rx) = tokio_watch::channel(Demand::default());
         let mut tasks = watch::spawn(fake.client(), cfg, tx.clone());
-        tasks.push(pods::spawn(fake.client(), demand_rx, tx));
+        tasks.push(pods::spawn(fake.client(), demand_rx, tx.clone()));
         let mut ctx = support::context();
         ctx.demo = false;
         ctx.namespace = NS.into();
@@ -80,6 +81,7 @@ impl Live {
         Live {
             fake,
             rx,
+            tx,
             demand,
             state,
             tasks,
@@ -286,4 +288,209 @@ async fn the_rollout_on_screen_has_its_pods_and_warnings_watched_with_its_select
         "{:?}",
         l.requests_of("pods")
     );
+}
+
+/// A Spring Boot 3 console line of the store, as the kubelet keeps it (its time first).
+fn spring(at: chrono::DateTime<chrono::Utc>, level: &str, logger: &str, msg: &str) -> String {
+    let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let local = at.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    format!("{stamp} {local} {level:>5} 1 --- [store] [nio-8080-exec-3] {logger} : {msg}")
+}
+
+fn stamped(at: chrono::DateTime<chrono::Utc>, text: &str) -> String {
+    format!(
+        "{} {text}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    )
+}
+
+#[tokio::test]
+async fn a_pods_log_is_read_from_the_api_server_followed_over_a_broken_stream_and_its_previous_run()
+{
+    let fake = platform().await;
+    let pod = "canary-demo-65fb5ffc84-x2x9k";
+    let now = chrono::Utc::now();
+    let ago = |s: i64| now - chrono::Duration::seconds(s);
+    for l in [
+        spring(
+            ago(40),
+            "INFO",
+            "c.e.store.StoreApplication",
+            "Started StoreApplication in 6.412 seconds",
+        ),
+        spring(
+            ago(30),
+            "ERROR",
+            "c.e.store.web.ProductController",
+            "Request processing failed: GET /products/7",
+        ),
+        stamped(
+            ago(30),
+            "java.lang.IllegalStateException: Product price is null for sku 7",
+        ),
+        stamped(
+            ago(30),
+            "\tat com.example.store.web.ProductController.get(ProductController.java:41)",
+        ),
+        stamped(ago(20), &"x".repeat(10 * 1024 * 1024)),
+        spring(
+            ago(10),
+            "INFO",
+            "c.e.store.web.RequestLogger",
+            "GET /badges 200 in 12 ms",
+        ),
+    ] {
+        fake.log_line(NS, pod, "store", &l);
+    }
+    let mut l = Live::start(fake).await;
+    l.tasks.push(pod_logs::spawn(
+        l.fake.client(),
+        l.demand.subscribe(),
+        l.tx.clone(),
+    ));
+    l.until("the rollout", |s| s.rollout(NS, ROLLOUT).is_some())
+        .await;
+    l.state.ui.screen = Screen::Cockpit {
+        namespace: NS.into(),
+        name: ROLLOUT.into(),
+    };
+    l.state.handle(Intent::Pods);
+    l.until("its pods", |s| {
+        s.below
+            .as_ref()
+            .is_some_and(|b| b.pods_fetch == Fetch::Listed)
+    })
+    .await;
+    l.state.handle(Intent::Open);
+    let target = l.state.pod_log_target().expect("the pod's log");
+    assert_eq!(
+        (target.pod.as_str(), target.container.as_str()),
+        (pod, "store")
+    );
+    let messages = |s: &State| -> Vec<String> {
+        s.pod_log_target()
+            .and_then(|t| s.pod_log(&t))
+            .map(|p| {
+                (0..p.lines.len())
+                    .filter_map(|i| p.lines.get(i))
+                    .map(|l| l.message.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    l.until("the log's tail", |s| messages(s).len() == 4).await;
+    let log = l.state.pod_log(&target).expect("held");
+    let err = log.lines.get(1).expect("the error");
+    assert_eq!(err.level, opsdeck::model::Level::Error);
+    assert_eq!(
+        err.stack.len(),
+        2,
+        "its exception and frame fold under it: {err:?}"
+    );
+    let big = log.lines.get(2).expect("the long line");
+    assert!(big.message.len() < 70 * 1024, "{}", big.message.len());
+    assert!(big.message.ends_with("bytes more, not shown)"));
+    // The exact request, as `kubectl logs -f --tail=1000 --timestamps -c store` sends it.
+    let reqs: Vec<(String, String)> = l
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/log"))
+        .map(|r| (r.path, r.query))
+        .collect();
+    let (path, query) = reqs.first().expect("a log request");
+    assert_eq!(path, &format!("/api/v1/namespaces/{NS}/pods/{pod}/log"));
+    for (k, v) in [
+        ("container", "store"),
+        ("follow", "true"),
+        ("tailLines", "1000"),
+        ("timestamps", "true"),
+    ] {
+        assert_eq!(
+            decoded_param(query, k).as_deref(),
+            Some(v),
+            "{k} in {query}"
+        );
+    }
+    assert_eq!(decoded_param(query, "previous"), None);
+
+    // Followed: a new line comes; the stream breaks (the server restarts) and the log is read
+    // again from the last line's second without showing anything twice.
+    l.fake.log_line(
+        NS,
+        pod,
+        "store",
+        &spring(
+            chrono::Utc::now(),
+            "WARN",
+            "c.e.store.StockClient",
+            "stock slow",
+        ),
+    );
+    l.until("the new line", |s| {
+        messages(s).iter().any(|m| m == "stock slow")
+    })
+    .await;
+    l.fake.restart().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    l.fake.log_line(
+        NS,
+        pod,
+        "store",
+        &spring(
+            chrono::Utc::now(),
+            "INFO",
+            "c.e.store.web.RequestLogger",
+            "after the break",
+        ),
+    );
+    l.until("the line after the break", |s| {
+        messages(s).iter().any(|m| m == "after the break")
+    })
+    .await;
+    let all = messages(&l.state);
+    assert_eq!(
+        all.iter().filter(|m| *m == "stock slow").count(),
+        1,
+        "{all:?}"
+    );
+    assert_eq!(all.len(), 6, "{all:?}");
+    assert!(
+        l.fake
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/log") && decoded_param(&r.query, "sinceSeconds").is_some()),
+        "the re-read starts where the log was"
+    );
+
+    // The previous run: none yet is the API server's 400, in its words, and the lines stay.
+    l.state.handle(Intent::TogglePrevious);
+    let prev = l.state.pod_log_target().expect("target");
+    assert!(prev.previous);
+    l.until("the refusal", |s| {
+        s.pod_log(&prev).is_some_and(
+            |p| matches!(&p.fetch, Fetch::Failed(e) if e.contains("previous terminated container")),
+        )
+    })
+    .await;
+    // After a restart it is there, whole, and not followed.
+    l.fake.restart_container(NS, pod, "store");
+    l.state.handle(Intent::TogglePrevious);
+    l.state.handle(Intent::TogglePrevious);
+    l.until("the previous run", |s| {
+        messages(s).iter().any(|m| m == "after the break")
+    })
+    .await;
+    let last = l
+        .fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path.ends_with("/log"))
+        .expect("request");
+    assert_eq!(
+        decoded_param(&last.query, "previous").as_deref(),
+        Some("true")
+    );
+    assert_eq!(decoded_param(&last.query, "follow"), None);
 }

@@ -193,6 +193,7 @@ fn demand() -> Demand {
         log_scope: None,
         replay: Vec::new(),
         pods: None,
+        pod_log: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

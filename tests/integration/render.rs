@@ -144,6 +144,33 @@ fn pods_and_events_of_a_bad_canary() {
     );
 }
 
+/// One pod's log from the pods view: every level, the bad build's failures with their stack
+/// folded, and the previous run ending in the shutdown its liveness probe caused.
+#[test]
+fn a_bad_canary_pods_log_and_its_previous_run() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(300);
+    select_rollout(&mut d, "store");
+    d.state.handle(Intent::Pods);
+    d.answer_demand();
+    d.state.handle(Intent::Open);
+    snap("pod_log_bad_canary", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("· store · following"), "{text}");
+    assert!(text.contains("INFO  RequestLogger: GET /"), "{text}");
+    assert!(
+        text.contains("ERROR ProductController: Request processing failed"),
+        "{text}"
+    );
+    d.state.handle(Intent::TogglePrevious);
+    d.answer_demand();
+    d.state.set_size(120, 40);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("previous run"), "{text}");
+    assert!(text.contains("Graceful shutdown complete"), "{text}");
+    insta::assert_snapshot!("pod_log_previous_120x40", text);
+}
+
 /// A canary that looks as good as stable on too few requests is not called good: the cockpit
 /// says how many more requests each route needs, and the verdict line which needs most.
 #[test]
@@ -413,7 +440,7 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     d.run(300);
     type Setup<'a> = (&'a str, &'a dyn Fn(&mut Demo));
-    let screens: [Setup; 11] = [
+    let screens: [Setup; 12] = [
         ("main", &|d| d.state.handle(Intent::Back).clear()),
         ("logs focused", &|d| {
             d.state.handle(Intent::Focus(Pane::Logs)).clear()
@@ -432,6 +459,16 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
             select_rollout(d, "store");
             d.state.handle(Intent::Pods);
             d.answer_demand();
+        }),
+        ("pod log", &|d| {
+            d.state.handle(Intent::Focus(Pane::Rollouts));
+            select_rollout(d, "store");
+            d.state.handle(Intent::Pods);
+            d.answer_demand();
+            d.state.handle(Intent::Open);
+            d.answer_demand();
+            d.state.handle(Intent::Up);
+            d.state.handle(Intent::Expand);
         }),
         ("help", &|d| d.state.handle(Intent::Help).clear()),
         ("confirm", &|d| {

@@ -91,6 +91,8 @@ async fn run(
     mut demand: watch::Receiver<Demand>,
 ) {
     let mut asked_pods: Option<crate::state::PodScope> = None;
+    // The container log on screen, and how far it has been sent.
+    let mut asked_log: Option<(crate::model::PodLogTarget, chrono::DateTime<chrono::Utc>)> = None;
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
     let logs = store.map(|s| (cfg.platform, s));
     let logs = logs.as_ref();
@@ -136,6 +138,14 @@ async fn run(
                 if let Some(scope) = pods {
                     out.extend(sim.below(&scope));
                 }
+                // A followed log's new lines (a previous run's is whole at once).
+                if let Some((t, sent)) = asked_log.as_mut()
+                    && !t.previous
+                    && let Ok(lines) = sim.pod_log(t, *sent)
+                {
+                    *sent = sim.now;
+                    out.push(Update::PodLog { target: t.clone(), lines: Ok(lines), reset: false });
+                }
                 if !send_all(&tx, out, logs).await {
                     return;
                 }
@@ -146,7 +156,21 @@ async fn run(
                 if changed.is_err() {
                     return;
                 }
-                let pods = demand.borrow_and_update().pods.clone();
+                let (pods, log) = {
+                    let d = demand.borrow_and_update();
+                    (d.pods.clone(), d.pod_log.clone())
+                };
+                if log.as_ref() != asked_log.as_ref().map(|(t, _)| t) {
+                    asked_log = log.map(|t| (t, sim.now));
+                    if let Some((t, _)) = &asked_log {
+                        // The last half hour, as a first read's tail would give.
+                        let lines = sim.pod_log(t, sim.now - chrono::Duration::minutes(30));
+                        let u = Update::PodLog { target: t.clone(), lines, reset: true };
+                        if !send_all(&tx, vec![u], logs).await {
+                            return;
+                        }
+                    }
+                }
                 if pods != asked_pods {
                     asked_pods = pods;
                     if let Some(scope) = &asked_pods

@@ -49,6 +49,11 @@ pub fn parse_pod(v: &Value) -> Option<Pod> {
     let containers = array_at(v, &["spec", "containers"])
         .len()
         .max(statuses.len()) as u32;
+    let names: Vec<String> = array_at(v, &["spec", "containers"])
+        .iter()
+        .filter_map(|c| c.get("name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
     let mut reason: Option<String> = Some(str_at(v, &["status", "reason"]))
         .filter(|r| !r.is_empty())
         .map(str::to_string);
@@ -118,6 +123,18 @@ pub fn parse_pod(v: &Value) -> Option<Pod> {
         node: str_at(v, &["spec", "nodeName"]).to_string(),
         last_restart: last.and_then(|(t, _)| t),
         last_exit: last.map(|(_, t)| terminated(t, true)),
+        default_container: crate::model::default_container(
+            str_at(
+                v,
+                &[
+                    "metadata",
+                    "annotations",
+                    "kubectl.kubernetes.io/default-container",
+                ],
+            ),
+            &names,
+        ),
+        container_names: names,
     })
 }
 
@@ -365,6 +382,8 @@ mod tests {
         assert_eq!((p.ready, p.containers, p.restarts), (1, 2, 7));
         assert_eq!(p.node, "k3d-checkmate-agent-1");
         assert_eq!(p.last_exit.as_deref(), Some("Error (exit 1)"));
+        assert_eq!(p.container_names, ["linkerd-proxy", "store"]);
+        assert_eq!(p.default_container, "store", "not the mesh's sidecar");
         assert_eq!(
             p.last_restart.map(|t| t.to_rfc3339()),
             Some("2026-12-01T09:41:07+00:00".to_string())

@@ -64,6 +64,8 @@ impl State {
             Intent::Act(kind) => return self.request(kind),
             // Without a confirmation open these mean nothing; text is routed before this.
             Intent::Confirm
+            | Intent::TogglePrevious
+            | Intent::NextContainer
             | Intent::Cancel
             | Intent::TogglePrune
             | Intent::ToggleDryRun

@@ -32,7 +32,7 @@ impl State {
     }
 
     /// Rows in a page of the focused pane.
-    pub(super) fn page(&self) -> usize {
+    pub(in crate::state) fn page(&self) -> usize {
         self.ui.layout.viewport_rows(self.ui.focus).max(1)
     }
 

@@ -18,7 +18,8 @@ impl State {
             }
             Intent::Expand => self.toggle_expand(),
             Intent::Search => {
-                if self.ui.focus == Pane::Logs && self.ui.screen == Screen::Main {
+                let pod_log = matches!(self.ui.overlay, Some(crate::state::Overlay::PodLog { .. }));
+                if pod_log || (self.ui.focus == Pane::Logs && self.ui.screen == Screen::Main) {
                     self.ui.typing = Some(Typing::Search);
                     self.ui.logs.search.clear();
                 }

@@ -8,7 +8,16 @@ use crate::state::{FlashKind, Intent, Overlay, Screen, State};
 
 impl State {
     pub(super) fn on_overlay(&mut self, intent: &Intent) -> Option<Vec<Command>> {
+        if matches!(self.ui.overlay, Some(Overlay::PodLog { .. }))
+            && let Some(c) = self.on_pod_log(intent)
+        {
+            return Some(c);
+        }
         match (&self.ui.overlay, intent) {
+            (Some(Overlay::Pods { .. }), Intent::Open) => {
+                self.open_pod_log();
+                Some(Vec::new())
+            }
             (Some(Overlay::Help { .. } | Overlay::Timeline { .. } | Overlay::Pods { .. }), i)
                 if self.is_motion(i) =>
             {

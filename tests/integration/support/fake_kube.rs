@@ -61,6 +61,15 @@ struct Inner {
     /// Writes (PUT, PATCH, POST, DELETE) are held unanswered, as with etcd down: reads and
     /// watches go on from the watch cache.
     hang_writes: bool,
+    /// Container logs by (namespace, pod, container): the current run's lines (each with its
+    /// RFC 3339 time first, as the kubelet keeps them) and the previous run's.
+    logs: BTreeMap<(String, String, String), ContainerLog>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ContainerLog {
+    current: Vec<String>,
+    previous: Option<Vec<String>>,
 }
 
 /// What the service proxy does for one Service.
@@ -356,6 +365,41 @@ impl FakeKube {
         let _ = self.events.send(ev);
     }
 
+    /// A container writes a line (`2026-12-01T09:41:05.210Z text`): kept, and sent to the
+    /// requests following its log.
+    pub fn log_line(&self, ns: &str, pod: &str, container: &str, line: &str) {
+        let key = (ns.to_string(), pod.to_string(), container.to_string());
+        lock(&self.inner)
+            .logs
+            .entry(key)
+            .or_default()
+            .current
+            .push(line.to_string());
+        let _ = self.events.send(Event {
+            rv: 0,
+            plural: format!("log:{ns}/{pod}/{container}"),
+            kind: "LOG",
+            object: Value::String(line.to_string()),
+        });
+    }
+
+    /// The container restarts: its lines become the previous run's, and the streams
+    /// following it end (as the kubelet ends them).
+    pub fn restart_container(&self, ns: &str, pod: &str, container: &str) {
+        let key = (ns.to_string(), pod.to_string(), container.to_string());
+        {
+            let mut i = lock(&self.inner);
+            let log = i.logs.entry(key).or_default();
+            log.previous = Some(std::mem::take(&mut log.current));
+        }
+        let _ = self.events.send(Event {
+            rv: 0,
+            plural: format!("log:{ns}/{pod}/{container}"),
+            kind: "LOGEND",
+            object: Value::Null,
+        });
+    }
+
     pub fn delete(&self, plural: &str, ns: &str, name: &str) {
         let ev = {
             let mut i = lock(&self.inner);
@@ -646,6 +690,9 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         (i.legacy_rollouts, conflict)
     };
     match (&method, &p.name) {
+        (&Method::GET, Some(name)) if p.plural == "pods" && p.sub.as_deref() == Some("log") => {
+            container_log(&inner, &events, p.ns.as_deref().unwrap_or(""), name, &query)
+        }
         (&Method::GET, None) if watch => {
             while lock(&inner).frozen {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -769,6 +816,115 @@ fn write(
     let body = ev.object.to_string();
     let _ = events.send(ev);
     (StatusCode::OK, [("content-type", "application/json")], body).into_response()
+}
+
+/// `GET …/pods/NAME/log`: the kubelet's answer through the API server — the run's lines (the
+/// last `tailLines`, those of the last `sinceSeconds`), without their times unless
+/// `timestamps=true`; with `follow=true` the stream stays open for new lines until the
+/// container restarts. A missing previous run is the API server's 400.
+fn container_log(
+    inner: &Arc<Mutex<Inner>>,
+    events: &broadcast::Sender<Event>,
+    ns: &str,
+    pod: &str,
+    query: &str,
+) -> Response {
+    let param = |k: &str| decoded_param(query, k);
+    let flag = |k: &str| matches!(param(k).as_deref(), Some("true") | Some("1"));
+    let container = param("container").unwrap_or_default();
+    let (previous, follow, stamps) = (flag("previous"), flag("follow"), flag("timestamps"));
+    let key = (ns.to_string(), pod.to_string(), container.clone());
+    let (mut lines, rx) = {
+        let i = lock(inner);
+        if !i
+            .objects
+            .contains_key(&("pods".to_string(), ns.to_string(), pod.to_string()))
+        {
+            return status(404, "NotFound", &format!("pods \"{pod}\" not found"));
+        }
+        let log = i.logs.get(&key).cloned().unwrap_or_default();
+        let lines = if previous {
+            match log.previous {
+                Some(l) => l,
+                None => {
+                    return status(
+                        400,
+                        "BadRequest",
+                        &format!(
+                            "previous terminated container \"{container}\" in pod \"{pod}\" not found"
+                        ),
+                    );
+                }
+            }
+        } else {
+            log.current
+        };
+        (lines, events.subscribe())
+    };
+    if let Some(since) = param("sinceSeconds").and_then(|s| s.parse::<i64>().ok()) {
+        let from = chrono::Utc::now() - chrono::Duration::seconds(since);
+        lines.retain(|l| {
+            l.split_once(' ')
+                .and_then(|(t, _)| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_none_or(|t| t >= from)
+        });
+    }
+    if let Some(n) = param("tailLines").and_then(|s| s.parse::<usize>().ok()) {
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    let shown = move |l: &str| -> Bytes {
+        let text = if stamps {
+            l.to_string()
+        } else {
+            l.split_once(' ').map_or(l, |(_, t)| t).to_string()
+        };
+        Bytes::from(format!("{text}\n"))
+    };
+    let first: Vec<Result<Bytes, std::io::Error>> = lines.iter().map(|l| Ok(shown(l))).collect();
+    if !follow || previous {
+        let body: Vec<u8> = first
+            .into_iter()
+            .flatten()
+            .flat_map(|b| b.to_vec())
+            .collect();
+        return (StatusCode::OK, [("content-type", "text/plain")], body).into_response();
+    }
+    let want = format!("log:{ns}/{pod}/{container}");
+    let rest = futures::stream::unfold(rx, move |mut rx| {
+        let want = want.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.kind == "CLOSE" => return None,
+                    Ok(e) if e.plural == want && e.kind == "LOGEND" => return None,
+                    Ok(e) if e.plural == want => {
+                        let line = e.object.as_str().unwrap_or("").to_string();
+                        let text = if stamps {
+                            line
+                        } else {
+                            line.split_once(' ')
+                                .map_or(line.as_str(), |(_, t)| t)
+                                .to_string()
+                        };
+                        return Some((
+                            Ok::<Bytes, std::io::Error>(Bytes::from(format!("{text}\n"))),
+                            rx,
+                        ));
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return None,
+                }
+            }
+        }
+    });
+    let stream = futures::StreamExt::chain(futures::stream::iter(first), rest);
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// A LIST, paged like the real server: `limit` items from the `continue` token, which here

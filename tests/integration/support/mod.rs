@@ -155,6 +155,16 @@ impl Demo {
                 self.state.apply(u);
             }
         }
+        if let Some(target) = demand.pod_log {
+            let lines = self
+                .sim
+                .pod_log(&target, self.sim.now - chrono::Duration::minutes(30));
+            self.state.apply(Update::PodLog {
+                target,
+                lines,
+                reset: true,
+            });
+        }
     }
 
     pub fn act(&mut self, kind: ActionKind, name: &str) -> Result<String, String> {

@@ -9,6 +9,7 @@ mod argo;
 mod istio;
 mod logs;
 mod metrics;
+mod pod_log;
 mod pods;
 
 use super::canary::CanarySim;

@@ -8,7 +8,7 @@ use crate::state::Update;
 use chrono::{DateTime, Duration, Utc};
 
 /// A bad build's container is killed by its liveness probe this often…
-const RESTART_EVERY_SECS: i64 = 240;
+pub(super) const RESTART_EVERY_SECS: i64 = 240;
 /// …and is not ready for this long after each restart.
 const NOT_READY_SECS: i64 = 25;
 /// Events last an hour on the API server (its default `--event-ttl`).
@@ -43,6 +43,12 @@ impl Sim {
             .map(|n| n.name)
             .collect();
         let long_ago = self.start - Duration::hours(20);
+        // The mesh's proxy is injected first, as Linkerd and Istio do.
+        let sidecar = match self.platform.mesh {
+            super::catalog::Mesh::Linkerd => "linkerd-proxy",
+            super::catalog::Mesh::Istio => "istio-proxy",
+        };
+        let names = vec![sidecar.to_string(), s.def.name.to_string()];
         let mut pods = Vec::new();
         let mut events = Vec::new();
         let svc = s.def.name;
@@ -54,6 +60,8 @@ impl Sim {
                 phase: "Running".into(),
                 ready: 2,
                 containers: 2,
+                container_names: names.clone(),
+                default_container: svc.to_string(),
                 created: Some(stable_since),
                 node: nodes.get(i % nodes.len().max(1)).unwrap_or(&"").to_string(),
                 ..Default::default()
@@ -80,6 +88,8 @@ impl Sim {
                     phase: "Running".into(),
                     ready: 2,
                     containers: 2,
+                    container_names: names.clone(),
+                    default_container: svc.to_string(),
                     created: Some(created),
                     node: node.clone(),
                     ..Default::default()
