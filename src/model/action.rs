@@ -154,6 +154,8 @@ pub struct ActionRequest {
     pub silence: Option<SilenceSpec>,
     /// The OS account that asked: Argo's `initiatedBy`, a silence's `createdBy`, the audit user.
     pub user: String,
+    /// Undo: the revision to go back to (`--to-revision`); None: the previous one.
+    pub to_revision: Option<i64>,
 }
 
 /// Why an action did not happen, in the user's words.
@@ -226,6 +228,7 @@ pub fn cli_equivalent(
     argocd_ns: &str,
     sync: SyncOptions,
     silence: Option<&SilenceSpec>,
+    to_revision: Option<i64>,
 ) -> String {
     let n = &target.name;
     let ns = &target.namespace;
@@ -258,7 +261,10 @@ pub fn cli_equivalent(
         ActionKind::SkipStep => {
             format!("kubectl argo rollouts promote {n} -n {ns} --skip-current-step")
         }
-        ActionKind::Undo => format!("kubectl argo rollouts undo {n} -n {ns}"),
+        ActionKind::Undo => match to_revision {
+            Some(r) => format!("kubectl argo rollouts undo {n} --to-revision {r} -n {ns}"),
+            None => format!("kubectl argo rollouts undo {n} -n {ns}"),
+        },
         ActionKind::Silence => {
             let mut c = "amtool silence add".to_string();
             let spec = silence.cloned().unwrap_or_default();
@@ -322,7 +328,8 @@ mod tests {
                 &target,
                 "argocd",
                 SyncOptions::default(),
-                Some(&spec)
+                Some(&spec),
+                None
             ),
             "amtool silence add alertname=PodHighCPU pod=store-6d8f9c7b4-x2x9k --duration=1h \
              --comment='canary'\\''s fault, it'\\''s being aborted'"
@@ -337,7 +344,8 @@ mod tests {
                 &target,
                 "argocd",
                 SyncOptions::default(),
-                Some(&expire)
+                Some(&expire),
+                None
             ),
             "amtool silence expire a1-b2"
         );

@@ -461,7 +461,7 @@ impl KubeOperator {
                 let rs = get(&self.client, &list)
                     .await
                     .map_err(|e| say("GET", &list, e))?;
-                plan_undo(&obj, array_at(&rs, &["items"]), None)?
+                plan_undo(&obj, array_at(&rs, &["items"]), req.to_revision)?
             } else {
                 plan_rollout(req.kind, &obj, Utc::now())?
             };

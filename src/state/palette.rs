@@ -177,7 +177,7 @@ impl State {
         }
         self.remember(line);
         let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-        let rest = rest.trim();
+        let mut rest = rest.trim();
         let Some(c) = resolve(verb) else {
             self.flash(
                 FlashKind::Error,
@@ -186,6 +186,15 @@ impl State {
             return Vec::new();
         };
         let name = c.0.name();
+        // `:undo store 3` (or `--to-revision 3`): the revision to go back to.
+        let mut to_revision = None;
+        if c.0 == Action::Undo
+            && let Some((head, last)) = rest.rsplit_once(' ')
+            && let Ok(n) = last.parse::<i64>()
+        {
+            to_revision = Some(n);
+            rest = head.trim().trim_end_matches("--to-revision").trim();
+        }
         let object = |s: &Self| -> Result<String, String> {
             if rest.is_empty() {
                 return Err(format!(":{name} needs a name"));
@@ -232,6 +241,12 @@ impl State {
                 Err(e) => {
                     self.flash(FlashKind::Error, format!("✗ {e}"));
                     Vec::new()
+                }
+                Ok(name) if to_revision.is_some() => {
+                    self.select_rollout(&name);
+                    self.ui.overlay = None;
+                    self.ui.screen = Screen::Main;
+                    self.request_to(crate::model::ActionKind::Undo, to_revision)
                 }
                 Ok(name) => self.run_on(verb, c.1, &name),
             },
@@ -360,5 +375,46 @@ mod tests {
                 .is_some_and(|f| f.text.contains("unknown command :frobnicate"))
         );
         assert!(!s.text_input_active());
+    }
+
+    #[test]
+    fn undo_takes_a_revision_and_the_confirmation_says_it() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        for line in ["undo store 3", "undo sto --to-revision 3"] {
+            s.ui.overlay = None;
+            s.handle(Intent::CommandLine);
+            for c in line.chars() {
+                s.handle(Intent::Text(TextKey::Char(c)));
+            }
+            s.handle(Intent::Text(TextKey::Enter));
+            let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+                panic!("{line}: no confirmation: {:?}", s.flash);
+            };
+            assert_eq!(p.target.name, "store", "{line}");
+            assert_eq!(p.to_revision, Some(3), "{line}");
+            assert_eq!(
+                p.command, "kubectl argo rollouts undo store --to-revision 3 -n dev",
+                "{line}"
+            );
+            assert!(
+                p.effect.contains("revision 3's pod template"),
+                "{}",
+                p.effect
+            );
+            let p = (**p).clone();
+            assert_eq!(s.to_request(&p).to_revision, Some(3));
+        }
+        // Without one: the previous revision, as `kubectl argo rollouts undo`.
+        s.ui.overlay = None;
+        s.handle(Intent::CommandLine);
+        for c in "undo store".chars() {
+            s.handle(Intent::Text(TextKey::Char(c)));
+        }
+        s.handle(Intent::Text(TextKey::Enter));
+        let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+            panic!("no confirmation");
+        };
+        assert_eq!(p.to_revision, None);
+        assert_eq!(p.command, "kubectl argo rollouts undo store -n dev");
     }
 }

@@ -23,6 +23,8 @@ pub struct PendingAction {
     /// The equivalent CLI command, kept up to date as the form changes: the confirmation
     /// shows it and the audit log records it.
     pub command: String,
+    /// Undo: the revision asked for (`:undo NAME 3`); None: the previous one.
+    pub to_revision: Option<i64>,
 }
 
 /// The fields of a silence: matchers from the alert's labels, a duration, a comment (`typed`).
@@ -68,6 +70,7 @@ impl PendingAction {
             typed: LineEditor::default(),
             silence: None,
             protected: false,
+            to_revision: None,
             against: None,
             command: String::new(),
         }
@@ -91,6 +94,7 @@ impl PendingAction {
             argocd_namespace,
             self.sync,
             self.silence_spec().as_ref(),
+            self.to_revision,
         );
     }
 

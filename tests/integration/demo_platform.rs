@@ -313,7 +313,20 @@ fn pause_holds_skip_moves_on_and_resume_lets_it_go() {
 fn undo_goes_back_a_revision_and_leaves_the_app_out_of_sync() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     let stable = d.rollout("store").stable_hash.clone();
-    d.act(ActionKind::Undo, "store")
+    // A chosen revision: the canary's own (the newest) is running, one never kept is not there.
+    let newest = i64::from(d.rollout("store").revision);
+    let e = d
+        .act_to(ActionKind::Undo, "store", Some(newest))
+        .expect_err("the newest runs already");
+    assert!(
+        e.contains(&format!("already runs revision {newest}")),
+        "{e}"
+    );
+    let e = d
+        .act_to(ActionKind::Undo, "store", Some(1))
+        .expect_err("revision 1 is not kept");
+    assert!(e.contains("has no ReplicaSet of revision 1"), "{e}");
+    d.act_to(ActionKind::Undo, "store", Some(newest - 1))
         .unwrap_or_else(|e| panic!("{e}"));
     let r = d.rollout("store");
     assert!(r.is_fully_promoted() && r.stable_hash == stable, "{r:?}");
@@ -368,6 +381,7 @@ fn the_timeline_puts_what_changed_before_what_broke() {
         command: String::new(),
         silence: None,
         user: "alice".into(),
+        to_revision: None,
     };
     d.state.apply(opsdeck::state::Update::ActionDone(
         opsdeck::model::ActionOutcome {
@@ -572,6 +586,7 @@ fn the_demo_alertmanager_silences_and_expires() {
             ..Default::default()
         }),
         user: "alice".into(),
+        to_revision: None,
     };
     let done = d.sim.act(&req).unwrap_or_else(|e| panic!("{e}"));
     for u in d.sim.drain() {

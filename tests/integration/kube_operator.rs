@@ -22,6 +22,7 @@ fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionReque
         command: String::new(),
         silence: None,
         user: "alice".into(),
+        to_revision: None,
     }
 }
 
@@ -464,6 +465,27 @@ async fn undo_reads_the_replica_sets_and_patches_the_template() {
     assert!(
         r.as_ref()
             .is_err_and(|e| e.contains("already runs revision 30")),
+        "{r:?}"
+    );
+    assert!(fake.requests().iter().all(|r| r.method == "GET"));
+    // `--to-revision 29` (`:undo canary-demo 29`): that ReplicaSet's template, not the newest
+    // earlier one; a revision that is not there is refused before anything is written.
+    let mut to = req(ActionKind::Undo, &ns, &name, SyncOptions::default());
+    to.to_revision = Some(29);
+    let r = op.run(to.clone()).await;
+    assert!(r.is_ok(), "{r:?}");
+    let old = load(&format!("{dir}/old-rs.yaml"));
+    let now = fake.get("rollouts", &ns, &name).unwrap_or_default();
+    assert_eq!(
+        now["spec"]["template"]["spec"],
+        old["spec"]["template"]["spec"]
+    );
+    fake.clear_requests();
+    to.to_revision = Some(5);
+    let r = op.run(to).await.map_err(|e| e.to_string());
+    assert!(
+        r.as_ref()
+            .is_err_and(|e| e.contains("has no ReplicaSet of revision 5")),
         "{r:?}"
     );
     assert!(fake.requests().iter().all(|r| r.method == "GET"));

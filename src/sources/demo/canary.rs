@@ -463,6 +463,20 @@ impl CanarySim {
         Ok(format!("restarting {pods} pods"))
     }
 
+    /// `undo --to-revision N`: the demo keeps its newest two revisions' ReplicaSets, so N is
+    /// the second-newest (as `undo`), the newest (already running), or not found — the live
+    /// operator's words for each.
+    pub fn undo_to(&mut self, to: Option<i64>, now: DateTime<Utc>) -> Result<String, String> {
+        let newest = i64::from(self.rollout.revision);
+        let (ns, n) = (&self.rollout.namespace, &self.rollout.name);
+        match to {
+            None => self.undo(now),
+            Some(r) if r == newest - 1 => self.undo(now),
+            Some(r) if r == newest => Err(format!("{ns}/{n} already runs revision {r}'s template")),
+            Some(r) => Err(format!("{ns}/{n} has no ReplicaSet of revision {r}")),
+        }
+    }
+
     /// `kubectl argo rollouts undo`: the second-newest revision's template back — stable's
     /// while a canary runs (the controller is at once fully promoted to it), else the one
     /// before the last promotion, which goes through the steps as a canary.

@@ -9,6 +9,15 @@ use crate::state::{AuditEntry, FlashKind, Overlay, PendingAction, State};
 impl State {
     /// An action key: refuse (read-only, not applicable) or ask for confirmation.
     pub(super) fn request(&mut self, kind: ActionKind) -> Vec<Command> {
+        self.request_to(kind, None)
+    }
+
+    /// An action; for undo, to revision `to` (`:undo NAME 3`) rather than the previous one.
+    pub(in crate::state) fn request_to(
+        &mut self,
+        kind: ActionKind,
+        to: Option<i64>,
+    ) -> Vec<Command> {
         if self.ui.overlay.is_some() && !matches!(self.ui.overlay, Some(Overlay::AppDetail { .. }))
         {
             return Vec::new();
@@ -16,6 +25,14 @@ impl State {
         let pending = match self.prepare(kind) {
             Ok(mut p) => {
                 p.protected = self.context.protected;
+                if let (ActionKind::Undo, Some(rev)) = (kind, to) {
+                    p.to_revision = Some(rev);
+                    p.effect = format!(
+                        "{}: put revision {rev}'s pod template back (its ReplicaSet's), through the canary steps again. Git still says otherwise: the application shows OutOfSync, and an automated sync with self-heal puts Git's template back",
+                        p.target.name
+                    );
+                    p.refresh_command(&self.context.argocd_namespace);
+                }
                 if matches!(kind, ActionKind::Promote | ActionKind::PromoteFull) {
                     p.against = self
                         .rollout(&p.target.namespace, &p.target.name)
@@ -113,6 +130,7 @@ impl State {
             command: p.command.clone(),
             silence: p.silence_spec(),
             user: self.context.user.clone(),
+            to_revision: p.to_revision,
         }
     }
 

@@ -168,6 +168,16 @@ impl Demo {
     }
 
     pub fn act(&mut self, kind: ActionKind, name: &str) -> Result<String, String> {
+        self.act_to(kind, name, None)
+    }
+
+    /// An action with undo's `--to-revision`.
+    pub fn act_to(
+        &mut self,
+        kind: ActionKind,
+        name: &str,
+        to_revision: Option<i64>,
+    ) -> Result<String, String> {
         let req = ActionRequest {
             id: 1,
             kind,
@@ -185,6 +195,7 @@ impl Demo {
             command: String::new(),
             silence: None,
             user: "alice".into(),
+            to_revision,
         };
         let r = self.sim.act(&req).map_err(|e| e.to_string());
         for u in self.sim.drain() {

@@ -108,7 +108,7 @@ impl Sim {
             ActionKind::Pause => self.svcs[si].pause(),
             ActionKind::Resume => self.svcs[si].resume(),
             ActionKind::SkipStep => self.svcs[si].skip_step(now),
-            ActionKind::Undo => self.svcs[si].undo(now),
+            ActionKind::Undo => self.svcs[si].undo_to(req.to_revision, now),
             _ => Err(format!("{} is not a rollout action", req.kind.as_str())),
         };
         if r.is_ok() {
