@@ -405,6 +405,11 @@ async fn live_setup(
                 demand.clone(),
                 tx.clone(),
             ));
+            tasks.push(opsdeck::sources::kube::app_tree::spawn(
+                client.clone(),
+                demand.clone(),
+                tx.clone(),
+            ));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
             let istio = || -> Box<dyn MeshProvider> {

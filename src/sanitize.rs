@@ -290,6 +290,38 @@ impl Sanitize for crate::model::Pod {
     }
 }
 
+impl Sanitize for crate::model::AppTree {
+    fn sanitize(&mut self) {
+        for r in &mut self.resources {
+            for s in [
+                &mut r.group,
+                &mut r.kind,
+                &mut r.namespace,
+                &mut r.name,
+                &mut r.health_message,
+            ] {
+                fix(s);
+            }
+        }
+        for r in &mut self.results {
+            for s in [
+                &mut r.group,
+                &mut r.kind,
+                &mut r.namespace,
+                &mut r.name,
+                &mut r.status,
+                &mut r.message,
+                &mut r.hook_type,
+                &mut r.hook_phase,
+                &mut r.sync_phase,
+            ] {
+                fix(s);
+            }
+        }
+        fix(&mut self.health_source);
+    }
+}
+
 impl Sanitize for crate::model::KubeEvent {
     fn sanitize(&mut self) {
         fix(&mut self.id);

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SyncStatus {
     Synced,
     OutOfSync,
+    #[default]
     Unknown,
 }
 
@@ -156,6 +157,71 @@ impl ArgoApp {
     /// Short form of the revision: 7 characters of a SHA, a chart version as it is.
     pub fn short_revision(&self) -> &str {
         short_rev(&self.revision)
+    }
+}
+
+/// One of the application's resources as the CR lists it (`status.resources[]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppResource {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub sync: SyncStatus,
+    /// Absent when the CR does not keep it (Argo CD ≥ 3.0 without
+    /// `controller.resource.health.persist`).
+    pub health: Option<HealthStatus>,
+    pub health_message: String,
+    /// A hook (PreSync, PostSync …), not part of the desired state.
+    pub hook: bool,
+    pub requires_pruning: bool,
+    pub wave: i32,
+}
+
+/// What the last sync did to one resource (`status.operationState.syncResult.resources[]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceResult {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// `Synced`, `SyncFailed`, `Pruned`, `PruneSkipped`.
+    pub status: String,
+    pub message: String,
+    /// A hook's type (`PreSync`, `PostSync`, `SyncFail`) and phase (`Running`, `Succeeded`,
+    /// `Failed`); empty for other resources.
+    pub hook_type: String,
+    pub hook_phase: String,
+    pub sync_phase: String,
+}
+
+/// An application's resources, read for the application on screen only.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppTree {
+    pub resources: Vec<AppResource>,
+    pub results: Vec<ResourceResult>,
+    /// `status.resourceHealthSource`: `appTree` when per-resource health is kept outside the CR.
+    pub health_source: String,
+}
+
+impl AppTree {
+    /// Whether the CR keeps per-resource health (it does not when Argo CD ≥ 3.0 keeps it in its
+    /// own cache, the default since 3.0).
+    pub fn health_kept(&self) -> bool {
+        self.health_source != "appTree"
+            && (self.resources.is_empty() || self.resources.iter().any(|r| r.health.is_some()))
+    }
+
+    /// The last sync's result for a resource, if it took part.
+    pub fn result_of(&self, r: &AppResource) -> Option<&ResourceResult> {
+        self.results.iter().find(|x| {
+            x.kind == r.kind && x.name == r.name && x.namespace == r.namespace && x.group == r.group
+        })
+    }
+
+    /// The last sync's hooks (they are not in `status.resources`).
+    pub fn hooks(&self) -> impl Iterator<Item = &ResourceResult> {
+        self.results.iter().filter(|x| !x.hook_type.is_empty())
     }
 }
 

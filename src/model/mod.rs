@@ -20,7 +20,10 @@ pub use action::{
     Target, cli_equivalent,
 };
 pub use alert::{Alert, AlertState, Severity, Silence};
-pub use app::{ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase, SyncStatus};
+pub use app::{
+    AppResource, AppTree, ArgoApp, HealthStatus, HistoryEntry, Operation, OperationPhase,
+    ResourceResult, SyncStatus,
+};
 pub use app_line::{AppLine, parse_app_line};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};

@@ -8,7 +8,10 @@ impl State {
     /// The app an app action targets: the selected app, or the app of the selected rollout.
     fn action_app(&self) -> Option<&ArgoApp> {
         use crate::layout::Pane;
-        if let Some(super::Overlay::AppDetail { namespace, name }) = &self.ui.overlay {
+        if let Some(super::Overlay::AppDetail {
+            namespace, name, ..
+        }) = &self.ui.overlay
+        {
             return self
                 .apps
                 .iter()

@@ -139,6 +139,11 @@ impl State {
                 lines,
                 reset,
             } => self.apply_pod_log(target, lines, reset),
+            Update::AppTree {
+                namespace,
+                name,
+                tree,
+            } => self.apply_app_tree(namespace, name, tree),
             Update::Replay(r) => {
                 let changed = r != self.replays;
                 self.replays = r;
@@ -391,6 +396,10 @@ fn clean_update(u: &mut Update) {
         Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
         Update::Pods { pods, .. } => match pods {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::AppTree { tree, .. } => match tree {
+            Ok(t) => t.sanitize(),
             Err(e) => *e = clean_owned(e),
         },
         Update::PodLog { lines, .. } => match lines {

@@ -54,6 +54,8 @@ pub struct Demand {
     pub pods: Option<super::PodScope>,
     /// The container log to read (none: none is on screen).
     pub pod_log: Option<crate::model::PodLogTarget>,
+    /// The application (namespace, name) whose resource tree to read: its details are open.
+    pub app_tree: Option<(String, String)>,
 }
 
 impl Demand {

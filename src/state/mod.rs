@@ -5,6 +5,7 @@
 //! → global (`handle/`); each pane's own state is in [`ui`].
 
 mod actions;
+mod app_tree;
 mod apply;
 mod audit;
 mod below;
@@ -28,6 +29,7 @@ mod update;
 mod view;
 
 pub use crate::model::PodScope;
+pub use app_tree::HeldTree;
 pub use audit::AuditEntry;
 pub use below::{Below, Fetch, PodsSummary};
 pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
@@ -135,6 +137,8 @@ pub struct State {
     pub below: Option<Below>,
     /// The container log on screen.
     pub pod_log: Option<PodLog>,
+    /// The resource tree of the application whose details are open.
+    pub app_tree: Option<HeldTree>,
 }
 
 impl State {
@@ -162,6 +166,7 @@ impl State {
             replays: Vec::new(),
             below: None,
             pod_log: None,
+            app_tree: None,
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,

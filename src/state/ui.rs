@@ -143,10 +143,11 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
-    /// Everything about one Argo CD application.
+    /// Everything about one Argo CD application, scrolled by `scroll` rows.
     AppDetail {
         namespace: String,
         name: String,
+        scroll: usize,
     },
     Confirm(Box<PendingAction>),
     InternalLog,

@@ -145,6 +145,12 @@ pub enum Update {
         scope: super::PodScope,
         events: Result<Vec<KubeEvent>, String>,
     },
+    /// The resource tree of the application whose details are open, or why it cannot be read.
+    AppTree {
+        namespace: String,
+        name: String,
+        tree: Result<AppTree, String>,
+    },
     /// Lines of the container log on screen (`reset`: a new read's first answer, replacing
     /// what was held), or why it cannot be read.
     PodLog {

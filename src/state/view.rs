@@ -528,6 +528,7 @@ impl State {
             replay: self.replay_queries(),
             pods: self.pod_scope(),
             pod_log: self.pod_log_target(),
+            app_tree: self.app_tree_wanted(),
         }
     }
 }

@@ -17,7 +17,11 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         None => {}
         Some(Overlay::Confirm(p)) => confirm(frame, body, v, p),
         Some(Overlay::Help { scroll }) => help(frame, body, v, *scroll),
-        Some(Overlay::AppDetail { namespace, name }) => app_detail(frame, body, v, namespace, name),
+        Some(Overlay::AppDetail {
+            namespace,
+            name,
+            scroll,
+        }) => app_detail(frame, body, v, namespace, name, *scroll),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
         Some(Overlay::Pods {
@@ -301,7 +305,7 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: usize) {
 
 /// Everything the Application says about itself: source, destination, policy, health,
 /// the last operation, images, and the deployment history (newest first).
-fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str) {
+fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str, scroll: usize) {
     let t = v.theme;
     let s = v.state;
     let block = Block::bordered()
@@ -406,14 +410,154 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
             ),
         ));
     }
-    let area = fitted(body, 96, &lines);
+    lines.extend(resource_lines(v, namespace, name));
+    let area = fitted(body, 110, &lines);
+    // Taller than the screen: j/k scroll it, and the border says how much is below.
+    let inner_w = area.width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let shown = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(rows.saturating_sub(shown));
+    let block = if rows > shown + scroll {
+        block.title_top(
+            Line::styled(
+                format!(" ↓ {} more (j/k) ", rows - shown - scroll),
+                t.accent,
+            )
+            .right_aligned(),
+        )
+    } else {
+        block
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
             .block(block),
         area,
     );
+}
+
+/// The application's resources (its tree, read while the details are open): each with its
+/// sync and health and what the last sync did to it, then the last sync's hooks.
+fn resource_lines<'a>(v: &View, namespace: &str, name: &str) -> Vec<Line<'a>> {
+    use crate::state::Fetch;
+    let t = v.theme;
+    let label = |k: &str| Span::styled(format!("{k:<12}"), t.muted);
+    let Some(held) = v.state.app_tree(namespace, name) else {
+        return vec![Line::from(vec![
+            label("resources"),
+            Span::styled("reading…", t.muted),
+        ])];
+    };
+    let tree = &held.tree;
+    let mut out = Vec::new();
+    let mut head = vec![
+        label("resources"),
+        Span::styled(format!("{}", tree.resources.len()), t.text),
+    ];
+    if !tree.health_kept() {
+        head.push(Span::styled(
+            " · per-resource health is not in the Application (Argo CD ≥ 3.0 keeps it in its cache unless controller.resource.health.persist is \"true\"): shown as ?",
+            t.muted,
+        ));
+    }
+    match &held.fetch {
+        Fetch::Failed(e) => head.push(Span::styled(
+            format!(" · ✗ cannot be read now ({e}): what is shown was read before"),
+            t.error,
+        )),
+        Fetch::Waiting => head.push(Span::styled(" · reading…", t.muted)),
+        Fetch::Listed => {}
+    }
+    out.push(Line::from(head));
+    let mut rs: Vec<&crate::model::AppResource> = tree.resources.iter().collect();
+    rs.sort_by(|a, b| (a.wave, &a.kind, &a.name).cmp(&(b.wave, &b.kind, &b.name)));
+    let kind_w = rs
+        .iter()
+        .map(|r| r.kind.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(20);
+    let name_w = rs
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(36);
+    for r in rs {
+        let (sync, sync_st) = super::apps::sync_cell(t, r.sync);
+        // Argo CD checks the health of some kinds only: without one a resource has none; with
+        // health kept outside the CR, none is known here.
+        let (health, health_st) = match r.health {
+            Some(h) => super::apps::health_cell(t, h),
+            None if tree.health_kept() => (String::new(), t.muted),
+            None => ("?".to_string(), t.muted),
+        };
+        let mut spans = vec![
+            Span::raw("  "),
+            Span::styled(
+                format!("{:<kind_w$} ", super::ellipsize(&r.kind, kind_w)),
+                t.text,
+            ),
+            Span::styled(
+                format!("{:<name_w$} ", super::ellipsize(&r.name, name_w)),
+                t.text,
+            ),
+            Span::styled(format!("{sync:<12}"), sync_st),
+            Span::styled(format!("{health:<14}"), health_st),
+        ];
+        if r.requires_pruning {
+            spans.push(Span::styled("prune ", t.warn));
+        }
+        if let Some(x) = tree.result_of(r) {
+            let st = if x.status == "SyncFailed" {
+                t.error
+            } else {
+                t.muted
+            };
+            // `service/store unchanged`: the row names the object, the verb is the news.
+            let said = match x.message.split_once(' ') {
+                Some((obj, rest)) if obj.contains('/') => rest,
+                _ => x.message.as_str(),
+            };
+            spans.push(Span::styled(
+                format!(
+                    "last sync: {}",
+                    if said.is_empty() { &x.status } else { said }
+                ),
+                st,
+            ));
+        }
+        if !r.health_message.is_empty() {
+            spans.push(Span::styled(format!(" · {}", r.health_message), t.muted));
+        }
+        out.push(Line::from(spans));
+    }
+    for (i, h) in tree.hooks().enumerate() {
+        let st = match h.hook_phase.as_str() {
+            "Failed" | "Error" => t.error,
+            "Running" => t.info,
+            _ => t.ok,
+        };
+        out.push(Line::from(vec![
+            label(if i == 0 { "hooks" } else { "" }),
+            Span::styled(format!("{} {} {} ", h.hook_type, h.kind, h.name), t.text),
+            Span::styled(h.hook_phase.clone(), st),
+            Span::styled(
+                if h.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", h.message)
+                },
+                t.muted,
+            ),
+        ]));
+    }
+    out
 }
 
 fn internal_log(frame: &mut Frame, body: Rect, v: &View) {

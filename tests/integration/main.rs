@@ -11,6 +11,7 @@ mod fuzz;
 mod http_limits;
 mod istio;
 mod kube_actions;
+mod kube_app_tree;
 mod kube_operator;
 mod kube_parse;
 mod kube_pods;

@@ -194,6 +194,7 @@ fn demand() -> Demand {
         replay: Vec::new(),
         pods: None,
         pod_log: None,
+        app_tree: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

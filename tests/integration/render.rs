@@ -593,13 +593,35 @@ fn hostile_log_lines_reach_the_screen_harmless() {
     }
 }
 
+/// On Argo CD 3.x defaults (the shop platform) the CR keeps no per-resource health: the
+/// detail says so and shows `?`, not a healthy-looking blank.
+#[test]
+fn application_detail_without_per_resource_health_says_why() {
+    let mut d = Demo::on("shop", 1, Scenario::Steady);
+    select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "member");
+    d.state.handle(Intent::Open);
+    d.answer_demand();
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("per-resource health is not in the Application"),
+        "{text}"
+    );
+    assert!(text.contains("✓ Synced    ?"), "{text}");
+    insta::assert_snapshot!("app_detail_shop_120x40", text);
+}
+
 #[test]
 fn application_detail_shows_what_the_source_knows() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     select(&mut d, Pane::Apps, |s, i| s.apps[i].name == "store");
     d.state.handle(Intent::Open);
+    d.answer_demand();
     let text = render(&d.state, &dark(), 120, 40);
     for want in [
+        "resources   6",
+        "Rollout          store",
+        "last sync: configured",
+        "hooks       PreSync Job store-db-migrate Succeeded",
         "argocd/store",
         "project",
         "services",
@@ -612,9 +634,19 @@ fn application_detail_shows_what_the_source_knows() {
         assert!(text.contains(want), "{want}:\n{text}");
     }
     insta::assert_snapshot!("app_detail_120x40", text);
+    d.state.set_size(200, 60);
+    insta::assert_snapshot!("app_detail_200x60", render(&d.state, &dark(), 200, 60));
     // At 80×24 long fields wrap; the box grows with them, so the history still shows.
     d.state.set_size(80, 24);
     let text = render(&d.state, &dark(), 80, 24);
+    insta::assert_snapshot!("app_detail_80x24", text);
+    assert!(text.contains("more (j/k)") && !text.contains("PreSync Job"), "{text}");
+    // Taller than the screen: it scrolls to its last rows, and says nothing more is below.
+    d.state.handle(Intent::Bottom);
+    let text = render(&d.state, &dark(), 80, 24);
+    assert!(text.contains("PreSync Job store-db-migrate"), "{text}");
+    assert!(!text.contains("more (j/k)"), "{text}");
+    d.state.handle(Intent::Top);
     assert!(
         text.contains("history") && text.contains("deployed"),
         "{text}"

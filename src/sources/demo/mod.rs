@@ -138,6 +138,12 @@ async fn run(
                 if let Some(scope) = pods {
                     out.extend(sim.below(&scope));
                 }
+                // The open application's resources, as its watch would send them.
+                let tree = demand.borrow().app_tree.clone();
+                if let Some((ns, name)) = tree {
+                    let tree = sim.app_tree(&ns, &name);
+                    out.push(Update::AppTree { namespace: ns, name, tree });
+                }
                 // A followed log's new lines (a previous run's is whole at once).
                 if let Some((t, sent)) = asked_log.as_mut()
                     && !t.previous
@@ -156,10 +162,16 @@ async fn run(
                 if changed.is_err() {
                     return;
                 }
-                let (pods, log) = {
+                let (pods, log, tree) = {
                     let d = demand.borrow_and_update();
-                    (d.pods.clone(), d.pod_log.clone())
+                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone())
                 };
+                if let Some((ns, name)) = tree {
+                    let tree = sim.app_tree(&ns, &name);
+                    if !send_all(&tx, vec![Update::AppTree { namespace: ns, name, tree }], logs).await {
+                        return;
+                    }
+                }
                 if log.as_ref() != asked_log.as_ref().map(|(t, _)| t) {
                     asked_log = log.map(|t| (t, sim.now));
                     if let Some((t, _)) = &asked_log {

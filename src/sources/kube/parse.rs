@@ -60,6 +60,54 @@ pub fn label_selector(sel: Option<&Value>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(","))
 }
 
+/// An Application's resource tree: `status.resources` and the last sync's per-resource results
+/// (PROTOCOLS §1.3); read for the application on screen only, so the list keeps none of it.
+pub fn parse_app_tree(obj: &Value) -> Result<AppTree, String> {
+    name_of(obj, "Application")?;
+    let s = |v: &Value, k: &str| str_at(v, &[k]).to_string();
+    let resources = array_at(obj, &["status", "resources"])
+        .iter()
+        .map(|r| AppResource {
+            group: s(r, "group"),
+            kind: s(r, "kind"),
+            namespace: s(r, "namespace"),
+            name: s(r, "name"),
+            sync: SyncStatus::parse(str_at(r, &["status"])),
+            health: at(r, &["health", "status"])
+                .and_then(Value::as_str)
+                .map(HealthStatus::parse),
+            health_message: str_at(r, &["health", "message"]).to_string(),
+            hook: bool_at(r, &["hook"]),
+            requires_pruning: bool_at(r, &["requiresPruning"]),
+            wave: int_at(r, &["syncWave"])
+                .unwrap_or(0)
+                .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+        })
+        .collect();
+    let results = array_at(
+        obj,
+        &["status", "operationState", "syncResult", "resources"],
+    )
+    .iter()
+    .map(|r| ResourceResult {
+        group: s(r, "group"),
+        kind: s(r, "kind"),
+        namespace: s(r, "namespace"),
+        name: s(r, "name"),
+        status: s(r, "status"),
+        message: s(r, "message"),
+        hook_type: s(r, "hookType"),
+        hook_phase: s(r, "hookPhase"),
+        sync_phase: s(r, "syncPhase"),
+    })
+    .collect();
+    Ok(AppTree {
+        resources,
+        results,
+        health_source: str_at(obj, &["status", "resourceHealthSource"]).to_string(),
+    })
+}
+
 pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
     let (namespace, name) = name_of(obj, "Application")?;
     let source = at(obj, &["spec", "source"])

@@ -31,20 +31,14 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(client, demand, tx))
-}
-
-async fn run(client: kube::Client, mut demand: watch::Receiver<Demand>, tx: mpsc::Sender<Update>) {
-    loop {
-        let want = demand.borrow_and_update().pod_log.clone();
-        let go_on = match want {
-            None => demand.changed().await.is_ok(),
-            Some(t) => follow(&client, t, &mut demand, &tx).await,
-        };
-        if !go_on {
-            return;
-        }
-    }
+    tokio::spawn(super::on_demand(
+        demand,
+        |d| d.pod_log.clone(),
+        move |t, mut demand| {
+            let (client, tx) = (client.clone(), tx.clone());
+            async move { follow(&client, t, &mut demand, &tx).await.then_some(demand) }
+        },
+    ))
 }
 
 /// Reads one line of at most `cap` bytes into `cur` (the rest of a longer line is counted in

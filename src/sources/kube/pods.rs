@@ -179,20 +179,18 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(client, demand, tx))
-}
-
-async fn run(client: kube::Client, mut demand: watch::Receiver<Demand>, tx: mpsc::Sender<Update>) {
-    loop {
-        let want = demand.borrow_and_update().pods.clone();
-        let go_on = match want {
-            None => demand.changed().await.is_ok(),
-            Some(scope) => follow(&client, scope, &mut demand, &tx).await,
-        };
-        if !go_on {
-            return;
-        }
-    }
+    tokio::spawn(super::on_demand(
+        demand,
+        |d| d.pods.clone(),
+        move |scope, mut demand| {
+            let (client, tx) = (client.clone(), tx.clone());
+            async move {
+                follow(&client, scope, &mut demand, &tx)
+                    .await
+                    .then_some(demand)
+            }
+        },
+    ))
 }
 
 #[derive(Clone, Copy, PartialEq)]

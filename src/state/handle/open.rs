@@ -22,6 +22,7 @@ impl State {
                     self.ui.overlay = Some(Overlay::AppDetail {
                         namespace: a.namespace.clone(),
                         name: a.name.clone(),
+                        scroll: 0,
                     });
                 }
             }
@@ -52,6 +53,7 @@ impl State {
             self.ui.overlay = Some(Overlay::AppDetail {
                 namespace: a.namespace.clone(),
                 name: a.name.clone(),
+                scroll: 0,
             });
         } else {
             self.flash(

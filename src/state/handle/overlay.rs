@@ -18,9 +18,15 @@ impl State {
                 self.open_pod_log();
                 Some(Vec::new())
             }
-            (Some(Overlay::Help { .. } | Overlay::Timeline { .. } | Overlay::Pods { .. }), i)
-                if self.is_motion(i) =>
-            {
+            (
+                Some(
+                    Overlay::Help { .. }
+                    | Overlay::Timeline { .. }
+                    | Overlay::Pods { .. }
+                    | Overlay::AppDetail { .. },
+                ),
+                i,
+            ) if self.is_motion(i) => {
                 self.move_overlay(i);
                 Some(Vec::new())
             }
@@ -97,7 +103,13 @@ impl State {
             _ => None,
         };
         match (&mut self.ui.overlay, delta) {
-            (Some(Overlay::Help { scroll }), Some(d)) => *scroll = scroll.saturating_add_signed(d),
+            (Some(Overlay::Help { scroll } | Overlay::AppDetail { scroll, .. }), Some(d)) => {
+                *scroll = scroll.saturating_add_signed(d)
+            }
+            (Some(Overlay::AppDetail { scroll, .. }), None) => {
+                // The drawing clamps it to the last row.
+                *scroll = if *i == Intent::Top { 0 } else { usize::MAX / 2 }
+            }
             (Some(Overlay::Help { scroll }), None) => {
                 *scroll = if *i == Intent::Top { 0 } else { usize::MAX / 2 }
             }

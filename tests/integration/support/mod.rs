@@ -155,6 +155,14 @@ impl Demo {
                 self.state.apply(u);
             }
         }
+        if let Some((namespace, name)) = demand.app_tree {
+            let tree = self.sim.app_tree(&namespace, &name);
+            self.state.apply(Update::AppTree {
+                namespace,
+                name,
+                tree,
+            });
+        }
         if let Some(target) = demand.pod_log {
             let lines = self
                 .sim

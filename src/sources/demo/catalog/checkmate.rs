@@ -252,4 +252,5 @@ pub const CHECKMATE: Platform = Platform {
     nodes: NODES,
     steady_canary: "user",
     bad_canary: "store",
+    resource_health_in_cr: true,
 };

@@ -152,6 +152,9 @@ pub struct Platform {
     pub steady_canary: &'static str,
     /// The service whose new build is bad in the bad-canary scenario.
     pub bad_canary: &'static str,
+    /// Its Argo CD keeps per-resource health in the Application (before 3.0, or with
+    /// `controller.resource.health.persist`); else `status.resourceHealthSource: appTree`.
+    pub resource_health_in_cr: bool,
 }
 
 mod checkmate;

@@ -289,4 +289,5 @@ pub const SHOP: Platform = Platform {
     nodes: NODES,
     steady_canary: "member",
     bad_canary: "goods",
+    resource_health_in_cr: false,
 };

@@ -201,4 +201,5 @@ pub const TITANIUM: Platform = Platform {
     nodes: NODES,
     steady_canary: "user-service",
     bad_canary: "blog-service",
+    resource_health_in_cr: true,
 };

@@ -5,6 +5,7 @@
 
 mod actions;
 mod alerts;
+mod app_tree;
 mod argo;
 mod istio;
 mod logs;
