@@ -295,6 +295,10 @@ pub struct Cli {
     /// often than not (Vargha–Delaney A − 0.5; 0.06 is their "small" effect).
     #[arg(long, default_value_t = 0.06, value_parser = parse_shift, value_name = "A")]
     pub min_latency_effect: f64,
+    /// A certificate that expires within this many days, and that nothing says cert-manager
+    /// will renew in time, is a warning (docs/platform.md).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=3650), value_name = "DAYS")]
+    pub cert_horizon_days: u32,
     /// A list's order at start, `PANE=ORDER`, repeatable: apps=problems|wave|name,
     /// rollouts=problems|name, routes=problems|rps|name, alerts=problems|newest|name.
     /// Problems first is the default everywhere; `o` cycles the focused list.
@@ -351,6 +355,8 @@ pub struct Config {
     pub action_timeout: std::time::Duration,
     /// How canary is judged against stable.
     pub judge: crate::model::stats::Judge,
+    /// `--cert-horizon-days`, in seconds.
+    pub cert_horizon_secs: i64,
     pub prometheus: Option<String>,
     pub prometheus_service: Option<String>,
     pub prometheus_token: Option<Secret>,
@@ -424,6 +430,7 @@ impl Config {
             log_lines: cli.log_lines.clamp(100, 5_000_000),
             sort: cli.sort,
             action_timeout: std::time::Duration::from_secs(cli.action_timeout),
+            cert_horizon_secs: i64::from(cli.cert_horizon_days) * 86_400,
             judge: crate::model::stats::Judge {
                 alpha: cli.significance,
                 min_effect: cli.min_effect / 100.0,

@@ -410,6 +410,10 @@ async fn live_setup(
                 demand.clone(),
                 tx.clone(),
             ));
+            tasks.push(opsdeck::sources::kube::certs::spawn(
+                client.clone(),
+                tx.clone(),
+            ));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
             let istio = || -> Box<dyn MeshProvider> {
@@ -767,6 +771,7 @@ fn main() -> color_eyre::Result<()> {
         let mut state = State::new(platform.context, platform.start, cfg.log_lines);
         state.theme_names = opsdeck::theme::names();
         state.judge = cfg.judge;
+        state.cert_horizon_secs = cfg.cert_horizon_secs;
         state.ui.layout_spec = cfg.layout.clone();
         state.ui.cpu.index = cfg.cpu_window;
         state.ui.routes.index = cfg.route_window;

@@ -290,6 +290,21 @@ impl Sanitize for crate::model::Pod {
     }
 }
 
+impl Sanitize for crate::model::Certificate {
+    fn sanitize(&mut self) {
+        for s in [
+            &mut self.namespace,
+            &mut self.name,
+            &mut self.reason,
+            &mut self.message,
+            &mut self.issuer,
+            &mut self.secret,
+        ] {
+            fix(s);
+        }
+    }
+}
+
 impl Sanitize for crate::model::AppTree {
     fn sanitize(&mut self) {
         for r in &mut self.resources {

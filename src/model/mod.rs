@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod app;
 pub mod app_line;
+pub mod cert;
 pub mod cpu;
 pub mod latency;
 pub mod log;
@@ -25,6 +26,7 @@ pub use app::{
     ResourceResult, SyncStatus,
 };
 pub use app_line::{AppLine, parse_app_line};
+pub use cert::{CERT_HORIZON_SECS, CERT_MANAGER_ABSENT, CertState, Certificate};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};

@@ -144,6 +144,20 @@ impl State {
                 name,
                 tree,
             } => self.apply_app_tree(namespace, name, tree),
+            Update::Certificates(Ok(mut certs)) => {
+                certs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                let changed = certs != self.certs || self.certs_fetch != super::Fetch::Listed;
+                self.certs = certs;
+                self.certs_fetch = super::Fetch::Listed;
+                changed
+            }
+            Update::Certificates(Err(e)) => {
+                // What was shown stays; the view says why it may be old.
+                let f = super::Fetch::Failed(e);
+                let changed = f != self.certs_fetch;
+                self.certs_fetch = f;
+                changed
+            }
             Update::Replay(r) => {
                 let changed = r != self.replays;
                 self.replays = r;
@@ -395,6 +409,10 @@ fn clean_update(u: &mut Update) {
         } => *e = clean_owned(e),
         Update::ApiReadiness(checks) => checks.iter_mut().for_each(|c| *c = clean_owned(c)),
         Update::Pods { pods, .. } => match pods {
+            Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),
         },

@@ -93,6 +93,8 @@ pub enum Action {
     Open,
     /// A rollout's pods and the events about it.
     Pods,
+    /// The platform's certificates.
+    Platform,
     /// Palette: an application's details.
     App,
     /// Palette: focus a pane by name.
@@ -196,6 +198,7 @@ impl Action {
             Open => info("cockpit")
                 .hint(22)
                 .palette(Arg::Rollout, "open a rollout's cockpit"),
+            Platform => info("certificates").palette(Arg::None, "the platform's certificates"),
             Pods => info("pods")
                 .hint(23)
                 .palette(Arg::Rollout, "a rollout's pods and events"),
@@ -280,6 +283,7 @@ impl Action {
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,
             Pods => Intent::Pods,
+            Platform => Intent::Platform,
             NormalEvents => Intent::ToggleNormalEvents,
             Previous => Intent::TogglePrevious,
             Container => Intent::NextContainer,
@@ -374,6 +378,7 @@ pub enum KeyContext {
     Timeline,
     Pods,
     PodLog,
+    Platform,
     Confirm,
     SyncOptions,
 }

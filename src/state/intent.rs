@@ -45,6 +45,8 @@ pub enum Intent {
     Narrow,
     /// The change timeline: what changed and what broke, on one time axis.
     Timeline,
+    /// The platform's certificates (closes it when open).
+    Platform,
     /// The pods of the rollout in view and the events about it (closes it when open).
     Pods,
     /// Normal events as well as Warnings, or Warnings only again.

@@ -139,6 +139,12 @@ pub struct State {
     pub pod_log: Option<PodLog>,
     /// The resource tree of the application whose details are open.
     pub app_tree: Option<HeldTree>,
+    /// cert-manager's Certificates, by namespace and name, and how their read stands.
+    pub certs: Vec<Certificate>,
+    pub certs_fetch: Fetch,
+    /// A certificate expiring within this many seconds, not to be renewed in time, is a
+    /// warning (`--cert-horizon`).
+    pub cert_horizon_secs: i64,
 }
 
 impl State {
@@ -167,6 +173,9 @@ impl State {
             below: None,
             pod_log: None,
             app_tree: None,
+            certs: Vec::new(),
+            certs_fetch: Fetch::Waiting,
+            cert_horizon_secs: crate::model::CERT_HORIZON_SECS,
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),
             next_action_id: 1,

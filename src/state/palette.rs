@@ -215,6 +215,7 @@ impl State {
                 Vec::new()
             }
             Action::Timeline => self.handle(Intent::Timeline),
+            Action::Platform => self.handle(Intent::Platform),
             Action::Ctx if !rest.is_empty() => vec![Command::Switch {
                 context: Some(rest.to_string()),
                 namespaces: None,

@@ -26,6 +26,10 @@ pub struct Problems {
     pub routes_failing: usize,
     /// Why the API server is degraded (`etcd failing`): reads go on, writes may hang.
     pub api_degraded: Option<String>,
+    /// Certificates expired, not ready, or overdue for renewal.
+    pub certs_failing: usize,
+    /// Certificates expiring inside the horizon that will not be renewed in time.
+    pub certs_expiring: usize,
 }
 
 /// One thing to say in the header: its words, its short form, and whether it is severe
@@ -51,6 +55,8 @@ impl Problems {
             + self.degraded
             + self.worse
             + self.routes_failing
+            + self.certs_failing
+            + self.certs_expiring
             + usize::from(self.api_degraded.is_some())
     }
 
@@ -96,8 +102,10 @@ impl Problems {
         add(self.degraded, "rollout degraded", "degr", true);
         add(self.apps_unhealthy, "app unhealthy", "app✗", true);
         add(self.routes_failing, "route failing", "route✗", true);
+        add(self.certs_failing, "cert failing", "cert✗", true);
         add(self.warning, "warning", "warn", false);
         add(self.apps_out_of_sync, "out of sync", "≠sync", false);
+        add(self.certs_expiring, "cert expiring", "cert!", false);
         add(self.other_alerts, "info alert", "info", false);
         out
     }
@@ -132,6 +140,13 @@ impl State {
                 p.degraded += 1;
             } else if self.canary_worse(r).is_some() {
                 p.worse += 1;
+            }
+        }
+        for c in &self.certs {
+            match c.state(self.now, self.cert_horizon_secs) {
+                s if s.severe() => p.certs_failing += 1,
+                CertState::Expiring => p.certs_expiring += 1,
+                _ => {}
             }
         }
         p.routes_failing = self

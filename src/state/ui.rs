@@ -155,6 +155,10 @@ pub enum Overlay {
     Timeline {
         selected: usize,
     },
+    /// The platform's certificates, with the selected one.
+    Platform {
+        selected: usize,
+    },
     /// A rollout's pods and the events about it, with the selected row (pods, then events).
     Pods {
         namespace: String,

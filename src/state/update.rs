@@ -145,6 +145,8 @@ pub enum Update {
         scope: super::PodScope,
         events: Result<Vec<KubeEvent>, String>,
     },
+    /// cert-manager's Certificates (all of them, at each change), or why they cannot be read.
+    Certificates(Result<Vec<Certificate>, String>),
     /// The resource tree of the application whose details are open, or why it cannot be read.
     AppTree {
         namespace: String,

@@ -12,6 +12,7 @@ mod logs;
 mod names;
 mod overlays;
 pub mod plain;
+mod platform;
 mod pod_log;
 mod pods;
 mod rollouts;

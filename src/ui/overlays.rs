@@ -24,6 +24,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         }) => app_detail(frame, body, v, namespace, name, *scroll),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
+        Some(Overlay::Platform { selected }) => super::platform::draw(frame, body, v, *selected),
         Some(Overlay::Pods {
             namespace,
             name,

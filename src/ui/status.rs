@@ -166,6 +166,7 @@ pub fn json(s: &State) -> Value {
             "apps_unhealthy": p.apps_unhealthy, "apps_out_of_sync": p.apps_out_of_sync,
             "rollouts_aborted": p.aborted, "rollouts_degraded": p.degraded,
             "canaries_worse": p.worse, "routes_failing": p.routes_failing,
+            "certificates_failing": p.certs_failing, "certificates_expiring": p.certs_expiring,
             "items": p.items().into_iter().map(|i| i.long).collect::<Vec<_>>(),
         },
         "apps": apps,

@@ -383,8 +383,11 @@ async fn status_reports_the_verdicts_and_gates_by_its_exit_status() {
     );
     assert!(v["problems"]["canaries_worse"] == 1, "{v}");
 
+    // Steady: its one problem is the certificate whose renewal keeps failing.
     let (code, v) = status_json(&["--demo"], &tmp).await;
-    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(v["problems"]["certificates_expiring"], 1, "{v}");
+    assert_eq!(v["problems"]["total"], 1, "{v}");
     let user = v["rollouts"]
         .as_array()
         .and_then(|r| r.iter().find(|r| r["name"] == "user"))

@@ -12,6 +12,7 @@ mod http_limits;
 mod istio;
 mod kube_actions;
 mod kube_app_tree;
+mod kube_certs;
 mod kube_operator;
 mod kube_parse;
 mod kube_pods;

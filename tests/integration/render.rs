@@ -144,6 +144,35 @@ fn pods_and_events_of_a_bad_canary() {
     );
 }
 
+/// The Platform view: the certificate whose renewal keeps failing first, with why; Linkerd's
+/// short-lived issuer, renewed in time, is no warning. A cluster without cert-manager says so.
+#[test]
+fn the_platforms_certificates_worst_first() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    d.state.handle(Intent::Platform);
+    snap("platform_certificates", &mut d, |_| {});
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(
+        text.contains("1 cert expiring"),
+        "the header says it: {text}"
+    );
+    assert!(text.contains("dev/gateway-tls"), "{text}");
+    assert!(
+        text.contains("expires in 6d; the last 2 issuances failed (40m ago)"),
+        "{text}"
+    );
+    let first = text.lines().position(|l| l.contains("gateway-tls"));
+    let issuer = text
+        .lines()
+        .position(|l| l.contains("linkerd-identity-issuer"));
+    assert!(first < issuer, "worst first: {text}");
+    let mut t = Demo::on("titanium", 1, Scenario::Steady);
+    t.state.handle(Intent::Platform);
+    let text = render(&t.state, &dark(), 120, 40);
+    assert!(text.contains("cert-manager is not installed"), "{text}");
+    assert!(!text.contains("✗ cert-manager"), "not an error: {text}");
+}
+
 /// One pod's log from the pods view: every level, the bad build's failures with their stack
 /// folded, and the previous run ending in the shutdown its liveness probe caused.
 #[test]
@@ -440,7 +469,7 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
     let mut d = Demo::new(1, Scenario::BadCanary);
     d.run(300);
     type Setup<'a> = (&'a str, &'a dyn Fn(&mut Demo));
-    let screens: [Setup; 12] = [
+    let screens: [Setup; 13] = [
         ("main", &|d| d.state.handle(Intent::Back).clear()),
         ("logs focused", &|d| {
             d.state.handle(Intent::Focus(Pane::Logs)).clear()
@@ -469,6 +498,10 @@ fn no_region_writes_outside_its_area_at_any_size_from_40x10_to_240x80() {
             d.answer_demand();
             d.state.handle(Intent::Up);
             d.state.handle(Intent::Expand);
+        }),
+        ("platform", &|d| {
+            d.state.handle(Intent::Platform);
+            d.state.handle(Intent::Down);
         }),
         ("help", &|d| d.state.handle(Intent::Help).clear()),
         ("confirm", &|d| {
@@ -640,7 +673,10 @@ fn application_detail_shows_what_the_source_knows() {
     d.state.set_size(80, 24);
     let text = render(&d.state, &dark(), 80, 24);
     insta::assert_snapshot!("app_detail_80x24", text);
-    assert!(text.contains("more (j/k)") && !text.contains("PreSync Job"), "{text}");
+    assert!(
+        text.contains("more (j/k)") && !text.contains("PreSync Job"),
+        "{text}"
+    );
     // Taller than the screen: it scrolls to its last rows, and says nothing more is below.
     d.state.handle(Intent::Bottom);
     let text = render(&d.state, &dark(), 80, 24);
@@ -839,8 +875,10 @@ fn the_header_says_what_is_wrong_at_every_width_and_marks_the_panes_that_hold_it
             );
         }
     }
-    // Nothing wrong says so, unless a source is down (then nothing is claimed).
+    // Nothing wrong says so, unless a source is down (then nothing is claimed). The steady
+    // platform's one expiring certificate is set aside for this.
     let mut d = Demo::new(1, Scenario::Steady);
+    d.state.apply(Update::Certificates(Ok(Vec::new())));
     let first = |s: &State, w| {
         render(s, &dark(), w, 30)
             .lines()

@@ -1,6 +1,7 @@
 //! The live cluster: Argo CD Applications and Argo Rollouts over the Kubernetes API.
 
 pub mod app_tree;
+pub mod certs;
 pub mod parse;
 pub mod pod_logs;
 pub mod pods;
@@ -33,6 +34,69 @@ pub(crate) async fn on_demand<T, Fut>(
                 Some(d) => demand = d,
                 None => return,
             },
+        }
+    }
+}
+
+/// What one kind's watch has: its objects by name, what a (re)list is gathering, whether it
+/// has listed.
+pub(crate) struct Held<T> {
+    pub items: std::collections::BTreeMap<String, T>,
+    listing: Option<std::collections::BTreeMap<String, T>>,
+    pub listed: bool,
+}
+
+impl<T> Default for Held<T> {
+    fn default() -> Self {
+        Self {
+            items: std::collections::BTreeMap::new(),
+            listing: None,
+            listed: false,
+        }
+    }
+}
+
+impl<T> Held<T> {
+    /// Applies one watch event; whether what is held changed and should be sent.
+    pub fn apply(
+        &mut self,
+        ev: kube::runtime::watcher::Event<kube::api::DynamicObject>,
+        parse: impl Fn(&serde_json::Value) -> Option<(String, T)>,
+    ) -> bool {
+        match ev {
+            kube::runtime::watcher::Event::Init => {
+                self.listing = Some(std::collections::BTreeMap::new());
+                false
+            }
+            kube::runtime::watcher::Event::InitApply(o) => {
+                if let Some((k, t)) = parse(&watch::into_value(o)) {
+                    self.listing
+                        .get_or_insert_with(std::collections::BTreeMap::new)
+                        .insert(k, t);
+                }
+                false
+            }
+            kube::runtime::watcher::Event::InitDone => {
+                // A relist replaces what was held: nothing deleted meanwhile survives.
+                self.items = self.listing.take().unwrap_or_default();
+                self.listed = true;
+                true
+            }
+            kube::runtime::watcher::Event::Apply(o) => match parse(&watch::into_value(o)) {
+                Some((k, t)) => {
+                    self.items.insert(k, t);
+                    self.listed
+                }
+                None => false,
+            },
+            kube::runtime::watcher::Event::Delete(o) => {
+                let v = watch::into_value(o);
+                let gone = self
+                    .items
+                    .remove(crate::net::json::str_at(&v, &["metadata", "name"]))
+                    .is_some();
+                gone && self.listed
+            }
         }
     }
 }

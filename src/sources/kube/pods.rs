@@ -9,9 +9,8 @@ use crate::net::json::*;
 use crate::state::{Demand, PodScope, Update};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::watcher;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use tokio::sync::{mpsc, watch};
 
 /// An event's note is at most 1 KB by the API's rules, but clients are told to expect 64 KB.
@@ -199,67 +198,6 @@ enum Kind {
     Events,
 }
 
-/// What one kind's watch has: its objects by name, what a (re)list is gathering, whether it
-/// has listed.
-struct Held<T> {
-    items: BTreeMap<String, T>,
-    listing: Option<BTreeMap<String, T>>,
-    listed: bool,
-}
-
-impl<T> Default for Held<T> {
-    fn default() -> Self {
-        Self {
-            items: BTreeMap::new(),
-            listing: None,
-            listed: false,
-        }
-    }
-}
-
-impl<T> Held<T> {
-    /// Applies one watch event; whether what is held changed and should be sent.
-    fn apply(
-        &mut self,
-        ev: Event<DynamicObject>,
-        parse: impl Fn(&Value) -> Option<(String, T)>,
-    ) -> bool {
-        match ev {
-            Event::Init => {
-                self.listing = Some(BTreeMap::new());
-                false
-            }
-            Event::InitApply(o) => {
-                if let Some((k, t)) = parse(&super::watch::into_value(o)) {
-                    self.listing.get_or_insert_with(BTreeMap::new).insert(k, t);
-                }
-                false
-            }
-            Event::InitDone => {
-                // A relist replaces what was held: nothing deleted meanwhile survives.
-                self.items = self.listing.take().unwrap_or_default();
-                self.listed = true;
-                true
-            }
-            Event::Apply(o) => match parse(&super::watch::into_value(o)) {
-                Some((k, t)) => {
-                    self.items.insert(k, t);
-                    self.listed
-                }
-                None => false,
-            },
-            Event::Delete(o) => {
-                let v = super::watch::into_value(o);
-                let gone = self
-                    .items
-                    .remove(str_at(&v, &["metadata", "name"]))
-                    .is_some();
-                gone && self.listed
-            }
-        }
-    }
-}
-
 /// Watches one scope until the demand asks for another (true) or the app is gone (false).
 async fn follow(
     client: &kube::Client,
@@ -287,8 +225,8 @@ async fn follow(
     )
     .map(|e| (Kind::Events, e));
     let mut merged = futures::stream::select(Box::pin(pods), Box::pin(events));
-    let mut held_pods: Held<Pod> = Held::default();
-    let mut held_events: Held<KubeEvent> = Held::default();
+    let mut held_pods: super::Held<Pod> = super::Held::default();
+    let mut held_events: super::Held<KubeEvent> = super::Held::default();
     let rollout = scope.rollout.clone();
     loop {
         let (kind, ev) = tokio::select! {

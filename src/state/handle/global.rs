@@ -43,6 +43,7 @@ impl State {
             }),
             Intent::Back => self.back(),
             Intent::Pods => self.toggle_pods(),
+            Intent::Platform => self.toggle_overlay(Overlay::Platform { selected: 0 }),
             Intent::ToggleNormalEvents => {
                 self.ui.normal_events = !self.ui.normal_events;
                 let what = if self.ui.normal_events {

@@ -55,6 +55,7 @@ impl State {
             Some(Overlay::InternalLog) => return vec![K::InternalLog, K::Global],
             Some(Overlay::Timeline { .. }) => return vec![K::Timeline, K::Global],
             Some(Overlay::Pods { .. }) => return vec![K::Pods, K::Global],
+            Some(Overlay::Platform { .. }) => return vec![K::Platform, K::Global],
             Some(Overlay::PodLog { .. }) => return vec![K::PodLog, K::Global],
             None => {}
         }

@@ -23,6 +23,7 @@ impl State {
                     Overlay::Help { .. }
                     | Overlay::Timeline { .. }
                     | Overlay::Pods { .. }
+                    | Overlay::Platform { .. }
                     | Overlay::AppDetail { .. },
                 ),
                 i,
@@ -95,6 +96,7 @@ impl State {
             .pods_rollout()
             .and_then(|r| self.below(r))
             .map_or(0, |b| b.pods.len() + b.events.len());
+        let certs = self.certs.len();
         let delta = match i {
             Intent::Up => Some(-1),
             Intent::Down => Some(1),
@@ -118,6 +120,18 @@ impl State {
             }
             (Some(Overlay::Timeline { selected }), None) => {
                 *selected = if *i == Intent::Top { 0 } else { last }
+            }
+            (Some(Overlay::Platform { selected }), Some(d)) => {
+                *selected = selected
+                    .saturating_add_signed(d)
+                    .min(certs.saturating_sub(1))
+            }
+            (Some(Overlay::Platform { selected }), None) => {
+                *selected = if *i == Intent::Top {
+                    0
+                } else {
+                    certs.saturating_sub(1)
+                }
             }
             (Some(Overlay::Pods { selected, .. }), Some(d)) => {
                 *selected = selected

@@ -64,6 +64,8 @@ struct Inner {
     /// Container logs by (namespace, pod, container): the current run's lines (each with its
     /// RFC 3339 time first, as the kubelet keeps them) and the previous run's.
     logs: BTreeMap<(String, String, String), ContainerLog>,
+    /// Resources this server does not serve (their CRD is not installed): 404.
+    absent: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -243,6 +245,15 @@ impl FakeKube {
     /// Makes `ns/name:port` reachable through the service proxy.
     pub fn proxy(&self, service: &str, p: Proxy) {
         lock(&self.inner).proxies.insert(service.into(), p);
+    }
+
+    /// Serves no `plural` (its CRD is not installed), or serves it again.
+    pub fn absent(&self, plural: &str, absent: bool) {
+        let mut i = lock(&self.inner);
+        i.absent.retain(|p| p != plural);
+        if absent {
+            i.absent.push(plural.to_string());
+        }
     }
 
     /// Answer 403 to `method` on `path`.
@@ -684,6 +695,13 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         );
     };
     let watch = matches!(query_param(&query, "watch"), Some("1") | Some("true"));
+    if lock(&inner).absent.contains(&p.plural) {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    }
     let (legacy, conflict) = {
         let mut i = lock(&inner);
         let conflict = method == Method::PUT && std::mem::take(&mut i.conflict_once);

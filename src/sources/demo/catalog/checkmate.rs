@@ -253,4 +253,53 @@ pub const CHECKMATE: Platform = Platform {
     steady_canary: "user",
     bad_canary: "store",
     resource_health_in_cr: true,
+    certificates: Some(&[
+        CertDef {
+            namespace: "linkerd",
+            name: "linkerd-trust-anchor",
+            issuer: "ClusterIssuer/selfsigned",
+            is_ca: true,
+            valid_secs: 365 * 86_400,
+            issued_ago_secs: 61 * 86_400,
+            renew_before_secs: 30 * 86_400,
+            failed_attempts: 0,
+            failed_ago_secs: 0,
+        },
+        // Linkerd's issuer: 48 h, renewed 25 h before its end (the linkerd docs' values).
+        CertDef {
+            namespace: "linkerd",
+            name: "linkerd-identity-issuer",
+            issuer: "Issuer/linkerd-trust-anchor",
+            is_ca: true,
+            valid_secs: 48 * 3600,
+            issued_ago_secs: 7 * 3600,
+            renew_before_secs: 25 * 3600,
+            failed_attempts: 0,
+            failed_ago_secs: 0,
+        },
+        CertDef {
+            namespace: "cert-manager",
+            name: "trust-manager-tls",
+            issuer: "Issuer/trust-manager",
+            is_ca: false,
+            valid_secs: 90 * 86_400,
+            issued_ago_secs: 20 * 86_400,
+            renew_before_secs: 30 * 86_400,
+            failed_attempts: 0,
+            failed_ago_secs: 0,
+        },
+        // Near its end, and its renewal keeps failing: the one to look at.
+        CertDef {
+            namespace: "dev",
+            name: "gateway-tls",
+            issuer: "ClusterIssuer/checkmate-ca",
+            is_ca: false,
+            valid_secs: 90 * 86_400,
+            issued_ago_secs: 84 * 86_400,
+            // cert-manager retries the failed issuance in 2 h.
+            renew_before_secs: 6 * 86_400 - 7200,
+            failed_attempts: 2,
+            failed_ago_secs: 2400,
+        },
+    ]),
 };

@@ -99,6 +99,22 @@ pub(super) const fn fwd(name: &'static str, forward: Forward) -> RouteDef {
     }
 }
 
+/// A cert-manager Certificate of the platform, its times relative to the demo's start.
+pub struct CertDef {
+    pub namespace: &'static str,
+    pub name: &'static str,
+    pub issuer: &'static str,
+    pub is_ca: bool,
+    /// `spec.duration`, and how long before the start it was issued.
+    pub valid_secs: i64,
+    pub issued_ago_secs: i64,
+    /// `spec.renewBefore` (cert-manager's default: a third of the duration).
+    pub renew_before_secs: i64,
+    /// Issuances failed since (the last one this long ago).
+    pub failed_attempts: u32,
+    pub failed_ago_secs: i64,
+}
+
 /// A node and what runs on it besides the services' share.
 pub struct NodeDef {
     pub name: &'static str,
@@ -155,6 +171,8 @@ pub struct Platform {
     /// Its Argo CD keeps per-resource health in the Application (before 3.0, or with
     /// `controller.resource.health.persist`); else `status.resourceHealthSource: appTree`.
     pub resource_health_in_cr: bool,
+    /// cert-manager's Certificates (None: cert-manager is not installed).
+    pub certificates: Option<&'static [CertDef]>,
 }
 
 mod checkmate;

@@ -290,4 +290,15 @@ pub const SHOP: Platform = Platform {
     steady_canary: "member",
     bad_canary: "goods",
     resource_health_in_cr: false,
+    certificates: Some(&[CertDef {
+        namespace: "shop-api",
+        name: "api-shop-tls",
+        issuer: "ClusterIssuer/letsencrypt-prod",
+        is_ca: false,
+        valid_secs: 90 * 86_400,
+        issued_ago_secs: 33 * 86_400,
+        renew_before_secs: 30 * 86_400,
+        failed_attempts: 0,
+        failed_ago_secs: 0,
+    }]),
 };

@@ -202,4 +202,5 @@ pub const TITANIUM: Platform = Platform {
     steady_canary: "user-service",
     bad_canary: "blog-service",
     resource_health_in_cr: true,
+    certificates: None,
 };

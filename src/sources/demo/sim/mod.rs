@@ -7,6 +7,7 @@ mod actions;
 mod alerts;
 mod app_tree;
 mod argo;
+mod certs;
 mod istio;
 mod logs;
 mod metrics;
@@ -264,7 +265,7 @@ impl Sim {
             catalog::Mesh::Linkerd => "linkerd",
             catalog::Mesh::Istio => "istio",
         };
-        let mut out = vec![Update::MeshInUse(mesh.into())];
+        let mut out = vec![Update::MeshInUse(mesh.into()), self.certificates()];
         if !self.destination_rules.is_empty() {
             out.push(Update::DestinationRules(self.destination_rules.clone()));
         }
