@@ -414,6 +414,10 @@ async fn live_setup(
                 client.clone(),
                 tx.clone(),
             ));
+            tasks.push(opsdeck::sources::kube::trust::spawn(
+                client.clone(),
+                tx.clone(),
+            ));
             let istio_objects = Shared::default();
             let linkerd = || -> Box<dyn MeshProvider> { Box::new(Linkerd::new(&viz_namespace)) };
             let istio = || -> Box<dyn MeshProvider> {

@@ -305,6 +305,31 @@ impl Sanitize for crate::model::Certificate {
     }
 }
 
+impl Sanitize for crate::model::TrustBundle {
+    fn sanitize(&mut self) {
+        let x = |c: &mut crate::model::X509Info| {
+            fix(&mut c.subject);
+            fix(&mut c.issuer);
+        };
+        for s in [
+            &mut self.mesh,
+            &mut self.namespace,
+            &mut self.name,
+            &mut self.key,
+        ] {
+            fix(s);
+        }
+        self.anchors.iter_mut().for_each(x);
+        self.error.iter_mut().for_each(fix);
+        if let Some(i) = self.issuer.as_mut() {
+            fix(&mut i.from);
+            fix(&mut i.unchecked);
+            i.issuer.iter_mut().for_each(x);
+            i.chains_to.iter_mut().for_each(fix);
+        }
+    }
+}
+
 impl Sanitize for crate::model::AppTree {
     fn sanitize(&mut self) {
         for r in &mut self.resources {

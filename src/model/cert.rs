@@ -53,6 +53,84 @@ impl CertState {
     }
 }
 
+/// One X.509 certificate as the view shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct X509Info {
+    /// `CN=root.linkerd.cluster.local`, RFC 4514 style.
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    pub is_ca: bool,
+}
+
+/// Whether the mesh's identity issuer chains to an anchor of its trust bundle.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IssuerCheck {
+    /// Where the issuer's certificate was read (`CertificateRequest linkerd/…-7`).
+    pub from: String,
+    pub issuer: Option<X509Info>,
+    /// The subject of the anchor whose key signed it; None when none did.
+    pub chains_to: Option<String>,
+    /// Why it could not be checked (no cert-manager request for it, unreadable PEM); empty when
+    /// it was.
+    pub unchecked: String,
+}
+
+/// A mesh's trust anchors: the ConfigMap they are distributed in, parsed as X.509.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrustBundle {
+    /// `linkerd` or `istio`.
+    pub mesh: String,
+    pub namespace: String,
+    /// The ConfigMap and its key: `linkerd-identity-trust-roots`, `ca-bundle.crt`.
+    pub name: String,
+    pub key: String,
+    pub anchors: Vec<X509Info>,
+    /// Why the bundle cannot be used (absent key, no certificate in it, bad PEM).
+    pub error: Option<String>,
+    pub issuer: Option<IssuerCheck>,
+}
+
+impl TrustBundle {
+    /// Its problems at `now`: (severe, words).
+    pub fn problems(&self, now: DateTime<Utc>, horizon_secs: i64) -> Vec<(bool, String)> {
+        let mut out = Vec::new();
+        let what = format!("{}/{} ({})", self.namespace, self.name, self.mesh);
+        if let Some(e) = &self.error {
+            out.push((true, format!("trust bundle {what} unusable: {e}")));
+        }
+        for a in &self.anchors {
+            match a.not_after {
+                Some(t) if t <= now => out.push((true, format!("trust anchor {} in {what} expired", a.subject))),
+                // Anchors are not rotated by anyone: expiring is worth a warning.
+                Some(t) if (t - now).num_seconds() < horizon_secs => out.push((
+                    false,
+                    format!(
+                        "trust anchor {} in {what} expires in {}; anchors are not rotated automatically",
+                        a.subject,
+                        super::time::fmt_age((t - now).num_seconds())
+                    ),
+                )),
+                _ => {}
+            }
+        }
+        if let Some(i) = &self.issuer
+            && i.unchecked.is_empty()
+            && i.chains_to.is_none()
+        {
+            out.push((
+                true,
+                format!(
+                    "the identity issuer {} is signed by no anchor in {what}: workloads will not trust it",
+                    i.issuer.as_ref().map_or("?", |c| c.subject.as_str())
+                ),
+            ));
+        }
+        out
+    }
+}
+
 /// What a cluster without cert-manager is told: not an error, nothing to show.
 pub const CERT_MANAGER_ABSENT: &str =
     "cert-manager is not installed: the cluster serves no certificates.cert-manager.io";

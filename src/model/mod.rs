@@ -26,7 +26,10 @@ pub use app::{
     ResourceResult, SyncStatus,
 };
 pub use app_line::{AppLine, parse_app_line};
-pub use cert::{CERT_HORIZON_SECS, CERT_MANAGER_ABSENT, CertState, Certificate};
+pub use cert::{
+    CERT_HORIZON_SECS, CERT_MANAGER_ABSENT, CertState, Certificate, IssuerCheck, TrustBundle,
+    X509Info,
+};
 pub use cpu::{CpuData, CpuSeries};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};

@@ -151,6 +151,11 @@ impl State {
                 self.certs_fetch = super::Fetch::Listed;
                 changed
             }
+            Update::TrustBundles(b) => {
+                let changed = b != self.trust;
+                self.trust = b;
+                changed
+            }
             Update::Certificates(Err(e)) => {
                 // What was shown stays; the view says why it may be old.
                 let f = super::Fetch::Failed(e);
@@ -412,6 +417,7 @@ fn clean_update(u: &mut Update) {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),
         },
+        Update::TrustBundles(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),

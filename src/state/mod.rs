@@ -142,6 +142,8 @@ pub struct State {
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
     pub certs: Vec<Certificate>,
     pub certs_fetch: Fetch,
+    /// The meshes' trust anchors, as X.509.
+    pub trust: Vec<crate::model::TrustBundle>,
     /// A certificate expiring within this many seconds, not to be renewed in time, is a
     /// warning (`--cert-horizon`).
     pub cert_horizon_secs: i64,
@@ -175,6 +177,7 @@ impl State {
             app_tree: None,
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,
+            trust: Vec::new(),
             cert_horizon_secs: crate::model::CERT_HORIZON_SECS,
             judge: crate::model::stats::Judge::default(),
             api_server: ApiServerHealth::default(),

@@ -142,6 +142,15 @@ impl State {
                 p.worse += 1;
             }
         }
+        for b in &self.trust {
+            for (severe, _) in b.problems(self.now, self.cert_horizon_secs) {
+                if severe {
+                    p.certs_failing += 1;
+                } else {
+                    p.certs_expiring += 1;
+                }
+            }
+        }
         for c in &self.certs {
             match c.state(self.now, self.cert_horizon_secs) {
                 s if s.severe() => p.certs_failing += 1,

@@ -145,6 +145,8 @@ pub enum Update {
         scope: super::PodScope,
         events: Result<Vec<KubeEvent>, String>,
     },
+    /// The meshes' trust bundles found (none for a mesh not installed), read again each minute.
+    TrustBundles(Vec<TrustBundle>),
     /// cert-manager's Certificates (all of them, at each change), or why they cannot be read.
     Certificates(Result<Vec<Certificate>, String>),
     /// The resource tree of the application whose details are open, or why it cannot be read.

@@ -80,6 +80,29 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
         put(buf, inner.x, y, &text, inner.width, st);
         y += 1;
     }
+    // The trust anchors go last, in the rows the certificates leave.
+    let trust_rows: u16 = s
+        .trust
+        .iter()
+        .map(|b| 1 + b.anchors.len().max(1) as u16 + u16::from(b.issuer.is_some()))
+        .sum::<u16>()
+        + u16::from(!s.trust.is_empty());
+    // Right under the certificates (their header, rows, the selected one's line, a gap), or
+    // as low as they must go for the certificates to keep their rows.
+    let after_certs = if certs.is_empty() {
+        y.saturating_add(1)
+    } else {
+        y.saturating_add(certs.len() as u16 + 3)
+    };
+    let bottom = after_certs
+        .min(inner.bottom().saturating_sub(trust_rows))
+        .max(y);
+    draw_trust(
+        buf,
+        Rect::new(inner.x, bottom, inner.width, inner.bottom() - bottom),
+        v,
+    );
+    let inner = Rect::new(inner.x, inner.y, inner.width, bottom - inner.y);
     if certs.is_empty() {
         return;
     }
@@ -166,6 +189,92 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
             );
             put(buf, inner.x, y, &detail, inner.width, style);
             y += 1;
+        }
+    }
+}
+
+/// The meshes' trust anchors as X.509, and whether the identity issuer chains to one.
+fn draw_trust(buf: &mut ratatui::buffer::Buffer, area: Rect, v: &View) {
+    let t = v.theme;
+    let s = v.state;
+    let mut y = area.y;
+    let end = area.bottom();
+    let mut line = |y: &mut u16, text: &str, st| {
+        if *y < end {
+            put(buf, area.x, *y, text, area.width, st);
+            *y += 1;
+        }
+    };
+    if s.trust.is_empty() {
+        return;
+    }
+    line(&mut y, "TRUST ANCHORS", t.header);
+    let expires = |at: Option<chrono::DateTime<chrono::Utc>>| match at {
+        Some(at) if at > s.now => format!("expires in {}", fmt_age((at - s.now).num_seconds())),
+        Some(at) => format!("EXPIRED {} ago", fmt_age((s.now - at).num_seconds())),
+        None => "expiry unknown".to_string(),
+    };
+    for b in &s.trust {
+        let problems = b.problems(s.now, s.cert_horizon_secs);
+        let st = if problems.iter().any(|(severe, _)| *severe) {
+            t.error
+        } else if !problems.is_empty() {
+            t.warn
+        } else {
+            t.text
+        };
+        line(
+            &mut y,
+            &format!(
+                "{}/{} ({}, {}) · {} anchor{}",
+                b.namespace,
+                b.name,
+                b.mesh,
+                b.key,
+                b.anchors.len(),
+                if b.anchors.len() == 1 { "" } else { "s" }
+            ),
+            st,
+        );
+        if let Some(e) = &b.error {
+            line(&mut y, &format!("  ✗ {e}"), t.error);
+        }
+        for a in &b.anchors {
+            let near = a
+                .not_after
+                .is_some_and(|n| (n - s.now).num_seconds() < s.cert_horizon_secs);
+            line(
+                &mut y,
+                &format!(
+                    "  {} · {}{}",
+                    a.subject,
+                    expires(a.not_after),
+                    if a.is_ca { "" } else { " · not a CA" }
+                ),
+                if near { t.warn } else { t.muted },
+            );
+        }
+        if let Some(i) = &b.issuer {
+            let (text, st) = match (&i.chains_to, i.unchecked.is_empty()) {
+                (_, false) => (format!("  ? issuer not checked: {}", i.unchecked), t.muted),
+                (Some(a), true) => (
+                    format!(
+                        "  ✓ issuer {} ({}) chains to {a}",
+                        i.issuer.as_ref().map_or("?", |c| c.subject.as_str()),
+                        i.from
+                    ),
+                    t.ok,
+                ),
+                (None, true) => (
+                    format!(
+                        "  ✗ issuer {} ({}) is signed by no anchor here: workloads will not trust it",
+                        i.issuer.as_ref().map_or("?", |c| c.subject.as_str()),
+                        i.from
+                    ),
+                    t.error,
+                ),
+            };
+            line(&mut y, &text, st);
         }
     }
 }

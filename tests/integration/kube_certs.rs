@@ -131,3 +131,143 @@ async fn a_cluster_without_cert_manager_says_so_and_counts_no_problem() {
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     task.abort();
 }
+
+/// Test certificates made here with rcgen: an anchor, an issuer it signed, and an issuer a CA
+/// outside the bundle signed.
+fn pems() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca = |cn: &str| {
+        let key = KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        (p, key)
+    };
+    let (ap, ak) = ca("root.linkerd.cluster.local");
+    let (op, ok) = ca("someone-else");
+    let (ip, ik) = ca("identity.linkerd.cluster.local");
+    let anchor = ap.self_signed(&ak).unwrap_or_else(|e| panic!("{e}")).pem();
+    let good = ip
+        .signed_by(&ik, &Issuer::from_params(&ap, &ak))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .pem();
+    let stray = ip
+        .signed_by(&ik, &Issuer::from_params(&op, &ok))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .pem();
+    (anchor, good, stray)
+}
+
+fn issuer_request(rev: &str, pem: &str) -> serde_json::Value {
+    use base64::Engine;
+    json!({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+        "metadata": {"name": format!("linkerd-identity-issuer-{rev}"), "namespace": "linkerd",
+            "annotations": {"cert-manager.io/certificate-name": "linkerd-identity-issuer",
+                            "cert-manager.io/certificate-revision": rev}},
+        "spec": {"request": "LS0t", "issuerRef": {"name": "linkerd-trust-anchor", "kind": "Issuer"}},
+        "status": {"certificate": base64::engine::general_purpose::STANDARD.encode(pem),
+                   "conditions": [{"type": "Ready", "status": "True", "reason": "Issued"}]}})
+}
+
+#[tokio::test]
+async fn the_trust_anchors_are_read_as_x509_and_the_issuer_checked_without_reading_a_secret() {
+    use opsdeck::sources::kube::trust;
+    let (anchor, good, stray) = pems();
+    let fake = FakeKube::start().await;
+    fake.put(
+        "configmaps",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
+        "data": {"ca-bundle.crt": anchor}}),
+    );
+    fake.put("certificaterequests", issuer_request("1", &stray));
+    fake.put("certificaterequests", issuer_request("2", &good));
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = trust::spawn(fake.client(), tx);
+    let mut s = State::new(support::context(), support::start(), 100);
+    until(&mut rx, &mut s, "the bundles", |s| !s.trust.is_empty()).await;
+    let b = &s.trust[0];
+    assert_eq!(
+        (b.mesh.as_str(), b.name.as_str()),
+        ("linkerd", "linkerd-identity-trust-roots")
+    );
+    assert_eq!(b.anchors.len(), 1);
+    assert_eq!(b.anchors[0].subject, "CN=root.linkerd.cluster.local");
+    let i = b.issuer.as_ref().expect("the issuer checked");
+    assert_eq!(
+        i.from, "CertificateRequest linkerd/linkerd-identity-issuer-2",
+        "the newest"
+    );
+    assert_eq!(
+        i.chains_to.as_deref(),
+        Some("CN=root.linkerd.cluster.local")
+    );
+    assert_eq!(s.problems().certs_failing, 0);
+    let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths.contains(
+            &"/api/v1/namespaces/linkerd/configmaps/linkerd-identity-trust-roots".to_string()
+        ),
+        "{paths:?}"
+    );
+    assert!(
+        paths
+            .contains(&"/api/v1/namespaces/istio-system/configmaps/istio-ca-root-cert".to_string()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(
+            &"/apis/cert-manager.io/v1/namespaces/linkerd/certificaterequests".to_string()
+        ),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().all(|p| !p.contains("secrets")),
+        "no Secret is read: {paths:?}"
+    );
+    assert_eq!(
+        s.trust.len(),
+        1,
+        "no Istio here: its bundle is absent, not an error"
+    );
+    task.abort();
+
+    // The issuer re-issued by a CA the bundle does not hold: it chains to nothing, an error.
+    let fake = FakeKube::start().await;
+    let (anchor, _, stray) = pems();
+    fake.put(
+        "configmaps",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
+        "data": {"ca-bundle.crt": anchor}}),
+    );
+    fake.put("certificaterequests", issuer_request("3", &stray));
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = trust::spawn(fake.client(), tx);
+    let mut s = State::new(support::context(), support::start(), 100);
+    until(&mut rx, &mut s, "the bundles", |s| !s.trust.is_empty()).await;
+    assert_eq!(
+        s.trust[0].issuer.as_ref().and_then(|i| i.chains_to.clone()),
+        None
+    );
+    let p = s.problems();
+    assert_eq!(p.certs_failing, 1, "{p:?}");
+    // A bundle that is not PEM: said, and an error.
+    fake.put("configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "istio-ca-root-cert", "namespace": "istio-system"},
+        "data": {"root-cert.pem": "-----BEGIN CERTIFICATE-----\nbm9wZQ==\n-----END CERTIFICATE-----\n"}}));
+    task.abort();
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = trust::spawn(fake.client(), tx);
+    let mut s = State::new(support::context(), support::start(), 100);
+    until(&mut rx, &mut s, "both bundles", |s| s.trust.len() == 2).await;
+    let istio = s.trust.iter().find(|b| b.mesh == "istio").expect("istio's");
+    assert!(
+        istio
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not X.509")),
+        "{istio:?}"
+    );
+    task.abort();
+}

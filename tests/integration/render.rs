@@ -161,6 +161,10 @@ fn the_platforms_certificates_worst_first() {
         text.contains("expires in 6d; the last 2 issuances failed (40m ago)"),
         "{text}"
     );
+    assert!(
+        text.contains("✓ issuer CN=identity.linkerd.cluster.local"),
+        "the issuer chains to the anchor: {text}"
+    );
     let first = text.lines().position(|l| l.contains("gateway-tls"));
     let issuer = text
         .lines()
@@ -171,6 +175,7 @@ fn the_platforms_certificates_worst_first() {
     let text = render(&t.state, &dark(), 120, 40);
     assert!(text.contains("cert-manager is not installed"), "{text}");
     assert!(!text.contains("✗ cert-manager"), "not an error: {text}");
+    assert!(text.contains("O=cluster.local · expires in"), "Istio's root: {text}");
 }
 
 /// One pod's log from the pods view: every level, the bad build's failures with their stack

@@ -6,6 +6,7 @@ pub mod parse;
 pub mod pod_logs;
 pub mod pods;
 pub mod readyz;
+pub mod trust;
 pub mod watch;
 
 use crate::state::Demand;

@@ -265,7 +265,11 @@ impl Sim {
             catalog::Mesh::Linkerd => "linkerd",
             catalog::Mesh::Istio => "istio",
         };
-        let mut out = vec![Update::MeshInUse(mesh.into()), self.certificates()];
+        let mut out = vec![
+            Update::MeshInUse(mesh.into()),
+            self.certificates(),
+            self.trust_bundles(),
+        ];
         if !self.destination_rules.is_empty() {
             out.push(Update::DestinationRules(self.destination_rules.clone()));
         }
