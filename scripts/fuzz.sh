@@ -5,14 +5,15 @@
 #
 #   scripts/fuzz.sh [MINUTES] [TARGET...]
 # Targets: the tests of tests/integration/fuzz.rs (kube_rollouts, kube_applications,
-# mesh_objects, prometheus_answers, alertmanager_answers, loki_frames, opensearch_answers,
-# app_lines, user_files, logql_narrowing) and the library's sanitizer and ellipsis properties
+# below_and_platform, mesh_objects, prometheus_answers, alertmanager_answers, loki_frames,
+# opensearch_answers, app_lines, user_files, logql_narrowing) and the library's sanitizer and
+# ellipsis properties
 # (lib:sanitize, lib:ellipsize).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-10}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(kube_rollouts kube_applications mesh_objects prometheus_answers
+[ ${#targets[@]} -gt 0 ] || targets=(kube_rollouts kube_applications below_and_platform mesh_objects prometheus_answers
   alertmanager_answers loki_frames opensearch_answers app_lines user_files logql_narrowing
   lib:sanitize lib:ellipsize)
 batch="${BATCH:-500}"

@@ -9,7 +9,7 @@
 use crate::support;
 use opsdeck::layout::Pane;
 use opsdeck::sources::logs::{Interner, to_log_line};
-use opsdeck::state::{Screen, State, Tracked, Update};
+use opsdeck::state::{Overlay, Screen, State, Tracked, Update};
 use opsdeck::theme::Theme;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -376,6 +376,49 @@ proptest! {
         if let Ok(a) = opsdeck::sources::kube::parse::parse_application(&app) {
             shown_clean(vec![Update::Apps(vec![a])])?;
         }
+    }
+
+    /// Below the rollout and around the platform: pods, events, an application's resource
+    /// tree and cert-manager Certificates, mutated; each drawn in its own view (the pods view,
+    /// the application's details, the Platform view) with no forbidden character.
+    #[test]
+    fn below_and_platform(ms in prop::collection::vec(mutation(), 1..6)) {
+        use opsdeck::sources::kube::{certs, parse, pods};
+        let pod = mutate(support::fixture("kubernetes/pod-crashloop.json"), &ms);
+        let events = mutate(support::fixture("kubernetes/events-store.json"), &ms[..1]);
+        let app = mutate(support::fixture("argo-cd/application-synced-healthy-with-history.yaml"), &ms);
+        let cert = mutate(serde_json::json!({"metadata": {"name": "gateway-tls", "namespace": "dev"},
+            "spec": {"issuerRef": {"name": "ca", "kind": "ClusterIssuer"}, "secretName": "gateway-tls"},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Failed",
+                "message": "The certificate request has failed"}],
+                "notAfter": "2026-11-25T00:00:00Z", "renewalTime": "2026-11-20T00:00:00Z",
+                "failedIssuanceAttempts": 2}}), &ms);
+        let mut s = state();
+        let set = "argo-rollouts/kubectl-plugin-canary-set";
+        let rs = fixtures(&[&format!("{set}/canary-rs.yaml"), &format!("{set}/stable-rs.yaml")]);
+        if let Ok(r) = parse::parse_rollout(&support::fixture(&format!("{set}/rollout.yaml")), rs.iter(), std::iter::empty()) {
+            s.apply(Update::Rollouts(vec![r]));
+        }
+        let Some(r) = s.rollouts.first().cloned() else { return Ok(()) };
+        s.ui.overlay = Some(Overlay::Pods { namespace: r.namespace.clone(), name: r.name.clone(), selected: 0 });
+        if let Some(scope) = s.pod_scope() {
+            let parsed: Vec<_> = pods::parse_pod(&pod).into_iter().collect();
+            s.apply(Update::Pods { scope: scope.clone(), pods: Ok(parsed) });
+            let evs = events["items"].as_array().map(|a| a.iter().filter_map(pods::parse_event).collect()).unwrap_or_default();
+            s.apply(Update::Events { scope, events: Ok(evs) });
+        }
+        frames_clean(&mut s).map_err(TestCaseError::fail)?;
+        let ns = app["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+        let name = app["metadata"]["name"].as_str().unwrap_or("").to_string();
+        s.ui.overlay = Some(Overlay::AppDetail { namespace: ns.clone(), name: name.clone(), scroll: 0 });
+        if let Ok(a) = parse::parse_application(&app) {
+            s.apply(Update::Apps(vec![a]));
+        }
+        s.apply(Update::AppTree { namespace: ns, name, tree: parse::parse_app_tree(&app) });
+        frames_clean(&mut s).map_err(TestCaseError::fail)?;
+        s.ui.overlay = Some(Overlay::Platform { selected: 0 });
+        s.apply(Update::Certificates(Ok(certs::parse_certificate(&cert).into_iter().collect())));
+        frames_clean(&mut s).map_err(TestCaseError::fail)?;
     }
 
     /// ServiceProfiles and Istio's VirtualServices and DestinationRules.

@@ -175,7 +175,10 @@ fn the_platforms_certificates_worst_first() {
     let text = render(&t.state, &dark(), 120, 40);
     assert!(text.contains("cert-manager is not installed"), "{text}");
     assert!(!text.contains("✗ cert-manager"), "not an error: {text}");
-    assert!(text.contains("O=cluster.local · expires in"), "Istio's root: {text}");
+    assert!(
+        text.contains("O=cluster.local · expires in"),
+        "Istio's root: {text}"
+    );
 }
 
 /// One pod's log from the pods view: every level, the bad build's failures with their stack
