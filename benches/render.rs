@@ -72,7 +72,76 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench, empty_frame);
+criterion_group!(benches, bench, below, empty_frame);
+
+/// Below the rollout: the bad canary's cockpit with its pods line, its pods view (pods and
+/// events) and its pod's log (the last half hour); each drawn alone at 200×60.
+fn below(c: &mut Criterion) {
+    use chrono::{TimeZone, Utc};
+    use opsdeck::sources::demo::{Scenario, Sim};
+    use opsdeck::state::{Intent, Screen, State, Update};
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 22, 3, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let mut sim = Sim::on(
+        opsdeck::sources::demo::platform("checkmate").unwrap_or_else(|| panic!("checkmate")),
+        1,
+        Scenario::BadCanary,
+        start,
+    );
+    for _ in 0..600 {
+        sim.step();
+    }
+    let mut state = State::new(support::context(), start, 50_000);
+    state.set_size(200, 60);
+    for u in sim.snapshot() {
+        state.apply(u);
+    }
+    state.ui.screen = Screen::Cockpit {
+        namespace: "dev".into(),
+        name: "store".into(),
+    };
+    let scope = state.pod_scope().unwrap_or_else(|| panic!("store's pods"));
+    for u in sim.below(&scope) {
+        state.apply(u);
+    }
+    let theme = Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    let keymap = Keymap::default_map().unwrap_or_else(|e| panic!("{e}"));
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap_or_else(|e| panic!("{e}"));
+    let mut frame = |name: &str, state: &State| {
+        let view = View {
+            state,
+            theme: &theme,
+            keymap: &keymap,
+        };
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                term.current_buffer_mut().reset();
+                let mut f = term.get_frame();
+                ui::draw(&mut f, &view);
+            })
+        });
+    };
+    frame("cockpit_200x60_with_pods", &state);
+    state.ui.normal_events = true;
+    state.handle(Intent::Pods);
+    let scope = state.pod_scope().unwrap_or_else(|| panic!("store's pods"));
+    for u in sim.below(&scope) {
+        state.apply(u);
+    }
+    frame("pods_view_200x60", &state);
+    state.handle(Intent::Open);
+    if let Some(t) = state.pod_log_target() {
+        let lines = sim.pod_log(&t, sim.now - chrono::Duration::minutes(30));
+        state.apply(Update::PodLog {
+            target: t,
+            lines,
+            reset: true,
+        });
+    }
+    frame("pod_log_200x60", &state);
+}
 criterion_main!(benches);
 
 /// The floor: what ratatui's Terminal costs for a 200×60 frame that draws nothing.

@@ -321,6 +321,7 @@ impl Sanitize for crate::model::TrustBundle {
         }
         self.anchors.iter_mut().for_each(x);
         self.error.iter_mut().for_each(fix);
+        self.stale.iter_mut().for_each(fix);
         if let Some(i) = self.issuer.as_mut() {
             fix(&mut i.from);
             fix(&mut i.unchecked);

@@ -5,6 +5,20 @@ use chrono::{TimeZone, Utc};
 use opsdeck::sources::demo::{Scenario, Sim};
 use opsdeck::state::{Context, Intent, State, Update};
 
+/// The benches' context: the demo's, in `dev`.
+pub fn context() -> Context {
+    Context {
+        name: "bench".into(),
+        namespace: "dev".into(),
+        argocd_namespace: "argocd".into(),
+        demo: true,
+        read_only: false,
+        log_query: "{namespace=\"dev\"}".into(),
+        protected: false,
+        user: "alice".into(),
+    }
+}
+
 /// A seeded demo platform grown to `apps` Applications, `rollouts` Rollouts, 300 routes and
 /// 10,000 log lines.
 pub fn big_state(n_apps: usize, n_rollouts: usize) -> State {
@@ -20,17 +34,7 @@ pub fn big_state_on(platform: &str, n_apps: usize, n_rollouts: usize) -> State {
         .unwrap_or_default();
     let p = opsdeck::sources::demo::platform(platform).unwrap_or_else(|| panic!("{platform}"));
     let mut sim = Sim::on(p, 1, Scenario::BadCanary, start);
-    let ctx = Context {
-        name: "bench".into(),
-        namespace: "dev".into(),
-        argocd_namespace: "argocd".into(),
-        demo: true,
-        read_only: false,
-        log_query: "{namespace=\"dev\"}".into(),
-        protected: false,
-        user: "alice".into(),
-    };
-    let mut state = State::new(ctx, start, 50_000);
+    let mut state = State::new(context(), start, 50_000);
     let mut apps = Vec::new();
     let mut rollouts = Vec::new();
     let mut routes = Vec::new();

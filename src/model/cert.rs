@@ -89,6 +89,9 @@ pub struct TrustBundle {
     pub anchors: Vec<X509Info>,
     /// Why the bundle cannot be used (absent key, no certificate in it, bad PEM).
     pub error: Option<String>,
+    /// Why it cannot be read now (the API server refused or is away): what is shown was read
+    /// before, and is not a problem of the bundle's.
+    pub stale: Option<String>,
     pub issuer: Option<IssuerCheck>,
 }
 
@@ -135,6 +138,9 @@ impl TrustBundle {
 pub const CERT_MANAGER_ABSENT: &str =
     "cert-manager is not installed: the cluster serves no certificates.cert-manager.io";
 
+/// How long past its renewal time a certificate may be renewing before it is overdue.
+pub const RENEWAL_GRACE_SECS: i64 = 600;
+
 /// The default horizon for `Expiring`: two weeks.
 pub const CERT_HORIZON_SECS: i64 = 14 * 86_400;
 
@@ -149,7 +155,11 @@ impl Certificate {
         if self.ready == Some(false) {
             return CertState::NotReady;
         }
-        if self.renewal_time.is_some_and(|t| t < now) {
+        // A renewal takes a few minutes (an ACME order): overdue only once that has passed.
+        if self
+            .renewal_time
+            .is_some_and(|t| (now - t).num_seconds() > RENEWAL_GRACE_SECS)
+        {
             return CertState::RenewalOverdue;
         }
         let renewing = self
@@ -265,6 +275,10 @@ mod tests {
             cert(200, Some(-3)).state(now(), h),
             CertState::RenewalOverdue
         );
+        // Renewing for a few minutes is not overdue yet.
+        let mut renewing = cert(200, None);
+        renewing.renewal_time = Some(now() - Duration::minutes(4));
+        assert_eq!(renewing.state(now(), h), CertState::Ok);
         assert!(
             cert(200, Some(-3))
                 .why(now(), h)

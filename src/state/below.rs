@@ -173,8 +173,8 @@ impl Below {
             match s.roles.last_mut() {
                 Some((r, ready, total, restarts)) if r == role => {
                     *ready += u32::from(p.ready == p.containers && p.containers > 0);
-                    *total += 1;
-                    *restarts += p.restarts;
+                    *total = total.saturating_add(1);
+                    *restarts = restarts.saturating_add(p.restarts);
                 }
                 _ => s.roles.push((
                     *role,

@@ -192,7 +192,15 @@ impl State {
             && let Some((head, last)) = rest.rsplit_once(' ')
             && let Ok(n) = last.parse::<i64>()
         {
-            to_revision = Some(n);
+            if n < 0 {
+                self.flash(
+                    FlashKind::Error,
+                    format!("✗ :undo: revision {n} is not a revision (they count from 1)"),
+                );
+                return Vec::new();
+            }
+            // As kubectl: revision 0 is the previous one.
+            to_revision = (n > 0).then_some(n);
             rest = head.trim().trim_end_matches("--to-revision").trim();
         }
         let object = |s: &Self| -> Result<String, String> {

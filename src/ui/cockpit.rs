@@ -135,8 +135,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
         st.push(Span::styled(format!("  {}", r.message), t.muted));
     }
     frame.render_widget(Paragraph::new(Line::from(st)), status);
-    let pod_line = super::pods::summary_spans(v, r);
-    super::text::put_spans(frame.buffer_mut(), pods.x, pods.y, &pod_line, pods.width);
+    if pods.height > 0 {
+        let pod_line = super::pods::summary_spans(v, r);
+        super::text::put_spans(frame.buffer_mut(), pods.x, pods.y, &pod_line, pods.width);
+    }
 
     let verdict_lines = if let Some(why) = &r.invalid {
         vec![Line::styled(

@@ -84,7 +84,11 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     let trust_rows: u16 = s
         .trust
         .iter()
-        .map(|b| 1 + b.anchors.len().max(1) as u16 + u16::from(b.issuer.is_some()))
+        .map(|b| {
+            1 + b.anchors.len().max(1) as u16
+                + u16::from(b.issuer.is_some())
+                + u16::from(b.stale.is_some())
+        })
         .sum::<u16>()
         + u16::from(!s.trust.is_empty());
     // Right under the certificates (their header, rows, the selected one's line, a gap), or
@@ -238,6 +242,13 @@ fn draw_trust(buf: &mut ratatui::buffer::Buffer, area: Rect, v: &View) {
         );
         if let Some(e) = &b.error {
             line(&mut y, &format!("  ✗ {e}"), t.error);
+        }
+        if let Some(e) = &b.stale {
+            line(
+                &mut y,
+                &format!("  ? cannot be read now ({e}): what is shown was read before"),
+                t.warn,
+            );
         }
         for a in &b.anchors {
             let near = a

@@ -79,7 +79,7 @@ pub fn draw(
         .title(ratatui::text::Line::from(title));
     let inner = block.inner(body);
     frame.render_widget(block, body);
-    if inner.height == 0 || inner.width < 10 {
+    if inner.height == 0 || inner.width < PREFIX + 10 {
         return;
     }
     let buf = frame.buffer_mut();
@@ -123,7 +123,13 @@ pub fn draw(
         let Some(l) = lines.get(k) else { return 1 };
         let mut h = 1;
         if wrap {
-            let mut rest = wrap_split(&l.message, msg_w.max(1)).1;
+            // The first row has the logger and `: ` before the message.
+            let first = if l.logger.is_empty() {
+                msg_w
+            } else {
+                msg_w.saturating_sub(unicode_width::UnicodeWidthStr::width(logger_of(l)) + 2)
+            };
+            let mut rest = wrap_split(&l.message, first.max(1)).1;
             while !rest.is_empty() {
                 rest = wrap_split(rest, msg_w.max(1)).1;
                 h += 1;

@@ -240,7 +240,14 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str
         .iter()
         .position(|l| matches!(l, Line::Pod(i, _) | Line::Event(i, _) if *i == selected))
         .unwrap_or(0);
-    let start = (at + 2)
+    // The selected row and the lines under it (a pod's one, an event's note and times).
+    let under = all
+        .get(at + 1..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|l| matches!(l, Line::PodDetail(_) | Line::More(_)))
+        .count();
+    let start = (at + 1 + under)
         .saturating_sub(rows)
         .min(all.len().saturating_sub(rows));
     // The object and reason columns as wide as their longest entry, within limits: the

@@ -110,6 +110,10 @@ async fn certificates_are_watched_cluster_wide_and_judged_by_their_renewal() {
         s.problems().certs_failing == 0
     })
     .await;
+    // Deleted: it leaves the list (found by its namespace and name, as it was kept).
+    fake.delete("certificates", "dev", "gateway-tls");
+    until(&mut rx, &mut s, "the deletion", |s| s.certs.len() == 1).await;
+    assert_eq!(s.certs[0].name, "linkerd-identity-issuer");
     task.abort();
 }
 

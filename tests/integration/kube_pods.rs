@@ -459,7 +459,7 @@ async fn a_pods_log_is_read_from_the_api_server_followed_over_a_broken_stream_an
         l.fake
             .requests()
             .iter()
-            .any(|r| r.path.ends_with("/log") && decoded_param(&r.query, "sinceSeconds").is_some()),
+            .any(|r| r.path.ends_with("/log") && decoded_param(&r.query, "sinceTime").is_some()),
         "the re-read starts where the log was"
     );
 

@@ -66,9 +66,17 @@ pub fn spawn(client: kube::Client, tx: mpsc::Sender<Update>) -> tokio::task::Joi
             while let Some(ev) = stream.next().await {
                 let update = match ev {
                     Ok(ev) => held
-                        .apply(ev, |v| {
-                            parse_certificate(v).map(|c| (format!("{}/{}", c.namespace, c.name), c))
-                        })
+                        .apply(
+                            ev,
+                            |v| {
+                                format!(
+                                    "{}/{}",
+                                    str_at(v, &["metadata", "namespace"]),
+                                    str_at(v, &["metadata", "name"])
+                                )
+                            },
+                            parse_certificate,
+                        )
                         .then(|| Update::Certificates(Ok(held.items.values().cloned().collect()))),
                     Err(e) if not_installed(&e) => {
                         absent = true;

@@ -58,12 +58,16 @@ impl<T> Default for Held<T> {
 }
 
 impl<T> Held<T> {
-    /// Applies one watch event; whether what is held changed and should be sent.
+    /// Applies one watch event; whether what is held changed and should be sent. `key` names
+    /// an object (its name in one namespace, `namespace/name` across them), for a deletion
+    /// as for the rest; `parse` makes the held value, or None to skip the object.
     pub fn apply(
         &mut self,
         ev: kube::runtime::watcher::Event<kube::api::DynamicObject>,
-        parse: impl Fn(&serde_json::Value) -> Option<(String, T)>,
+        key: impl Fn(&serde_json::Value) -> String,
+        parse: impl Fn(&serde_json::Value) -> Option<T>,
     ) -> bool {
+        let parse = |v: &serde_json::Value| parse(v).map(|t| (key(v), t));
         match ev {
             kube::runtime::watcher::Event::Init => {
                 self.listing = Some(std::collections::BTreeMap::new());
@@ -92,10 +96,7 @@ impl<T> Held<T> {
             },
             kube::runtime::watcher::Event::Delete(o) => {
                 let v = watch::into_value(o);
-                let gone = self
-                    .items
-                    .remove(crate::net::json::str_at(&v, &["metadata", "name"]))
-                    .is_some();
+                let gone = self.items.remove(&key(&v)).is_some();
                 gone && self.listed
             }
         }

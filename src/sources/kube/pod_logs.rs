@@ -159,35 +159,50 @@ async fn follow(
     let mut first = true;
     let mut failures = 0u32;
     let still_wanted = |d: &Demand| d.pod_log.as_ref() == Some(&t);
+    // Quiet reads in a row (the container has stopped): the wait before the next one grows.
+    let mut quiet = 0u32;
     loop {
-        let since = last.as_ref().map(|(ns, _)| {
-            let secs = chrono::Utc::now().timestamp() - (*ns / 1_000_000_000) as i64;
-            secs.max(1) + 1
-        });
+        // A re-read starts at the newest line's own time (the node's clock, not ours), and
+        // what it repeats of that instant is dropped.
+        let since_time = last
+            .as_ref()
+            .and_then(|(ns, _)| k8s_openapi::jiff::Timestamp::from_nanosecond(*ns).ok());
         let lp = LogParams {
             container: Some(t.container.clone()),
             follow: !t.previous,
             previous: t.previous,
             timestamps: true,
             tail_lines: if last.is_none() { Some(TAIL) } else { None },
-            since_seconds: since,
+            since_time,
             ..Default::default()
         };
-        let read = read_all(
-            &api, &t, &lp, &labels, &mut names, &mut last, &mut first, tx,
-        );
-        let outcome = tokio::select! {
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return false;
+        let seen_before = last.clone();
+        // The read goes on through changes of the demand that leave this log wanted (a
+        // resize, a rollout's new hash): only another target stops it.
+        let outcome = {
+            let read = read_all(
+                &api, &t, &lp, &labels, &mut names, &mut last, &mut first, tx,
+            );
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    changed = demand.changed() => {
+                        if changed.is_err() {
+                            return false;
+                        }
+                        if !still_wanted(&demand.borrow()) {
+                            return true;
+                        }
+                    }
+                    r = &mut read => break r,
                 }
-                if !still_wanted(&demand.borrow()) {
-                    return true;
-                }
-                continue;
             }
-            r = read => r,
         };
+        if last == seen_before {
+            quiet += 1;
+        } else {
+            quiet = 0;
+        }
         let wait = match outcome {
             Err(Stop) => return false,
             Ok(Ok(())) => {
@@ -196,8 +211,9 @@ async fn follow(
                     // A previous run's log is whole: nothing more will come.
                     return wait_for_change(demand, &t).await;
                 }
-                // The container stopped (a restart): its next run is read from where this ended.
-                Duration::from_secs(1)
+                // The container stopped (a restart): its next run is read from where this
+                // ended, soon, then less often while nothing comes (a container that is done).
+                Duration::from_millis((1000u64 << quiet.min(5)).min(30_000))
             }
             Ok(Err(e)) => {
                 failures += 1;
@@ -261,7 +277,12 @@ async fn read_all(
     let mut cur = Vec::new();
     let mut cut = 0usize;
     let mut pending: Vec<Entry> = Vec::new();
-    let mut flush_at: Option<tokio::time::Instant> = None;
+    // A first read answers soon even when the container writes nothing.
+    let mut flush_at: Option<tokio::time::Instant> =
+        first.then(|| tokio::time::Instant::now() + FLUSH);
+    // Only what a re-read repeats (the lines up to the last one shown) is dropped; once a
+    // newer line came, every line is new.
+    let mut overlap = last.is_some();
     loop {
         let wait = flush_at.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(tokio::time::Instant::now())
@@ -276,10 +297,14 @@ async fn read_all(
                     // just after the last.
                     last.as_ref().map_or(0, |(ns, _)| *ns)
                 });
-                // What a re-read repeats (from the last line's second) is dropped.
-                let seen = last
-                    .as_ref()
-                    .is_some_and(|(ns, l)| ts < *ns || (ts == *ns && l == text));
+                // What a re-read repeats (from the last line's time) is dropped.
+                let seen = overlap
+                    && last
+                        .as_ref()
+                        .is_some_and(|(ns, l)| ts < *ns || (ts == *ns && l == text));
+                if !seen {
+                    overlap = false;
+                }
                 if !seen {
                     fold(&mut pending, ts, text, labels);
                     *last = Some((ts, text.to_string()));

@@ -198,6 +198,11 @@ enum Kind {
     Events,
 }
 
+/// One namespace's objects are told apart by name.
+fn name_key(v: &Value) -> String {
+    str_at(v, &["metadata", "name"]).to_string()
+}
+
 /// Watches one scope until the demand asks for another (true) or the app is gone (false).
 async fn follow(
     client: &kube::Client,
@@ -245,12 +250,14 @@ async fn follow(
             },
         };
         let update = match (kind, ev) {
-            (Kind::Pods, Ok(ev)) => held_pods
-                .apply(ev, |v| parse_pod(v).map(|p| (p.name.clone(), p)))
-                .then(|| Update::Pods {
-                    scope: scope.clone(),
-                    pods: Ok(held_pods.items.values().cloned().collect()),
-                }),
+            (Kind::Pods, Ok(ev)) => {
+                held_pods
+                    .apply(ev, name_key, parse_pod)
+                    .then(|| Update::Pods {
+                        scope: scope.clone(),
+                        pods: Ok(held_pods.items.values().cloned().collect()),
+                    })
+            }
             (Kind::Events, Ok(ev)) => {
                 let names: Vec<String> = held_pods.items.keys().cloned().collect();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -260,11 +267,8 @@ async fn follow(
                     (scope.normal || e.warning)
                         && event_is_about(&e.kind, &e.object, &rollout, &names)
                 };
-                let changed = held_events.apply(ev, |v| {
-                    parse_event(v)
-                        .filter(|e| about(e))
-                        .map(|e| (e.id.clone(), e))
-                });
+                let changed =
+                    held_events.apply(ev, name_key, |v| parse_event(v).filter(|e| about(e)));
                 // Bounded: the newest are kept.
                 if held_events.items.len() > EVENTS_KEPT * 2 {
                     let mut by_age: Vec<(Option<chrono::DateTime<chrono::Utc>>, String)> =

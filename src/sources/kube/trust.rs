@@ -168,17 +168,36 @@ pub fn issuer_check(
 
 pub fn spawn(client: kube::Client, tx: mpsc::Sender<Update>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // The last good reading of each mesh's bundle: a read that fails keeps it on screen.
+        let mut good: std::collections::BTreeMap<&str, TrustBundle> = Default::default();
         loop {
             let mut bundles = Vec::new();
             for (mesh, ns, name, key) in BUNDLES {
                 let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+                let failed = |why: String| {
+                    let mut b = good.get(mesh).cloned().unwrap_or_else(|| TrustBundle {
+                        mesh: mesh.into(),
+                        namespace: ns.into(),
+                        name: name.into(),
+                        key: key.into(),
+                        ..Default::default()
+                    });
+                    b.stale = Some(why);
+                    b
+                };
                 let cm = match api.get_opt(name).await {
                     // This mesh is not installed.
                     Ok(None) => continue,
-                    Ok(Some(cm)) => Ok(cm),
+                    Ok(Some(cm)) => cm,
                     Err(kube::Error::Api(s)) if s.code == 404 => continue,
-                    Err(kube::Error::Api(s)) => Err(s.message.clone()),
-                    Err(e) => Err(e.to_string()),
+                    Err(kube::Error::Api(s)) => {
+                        bundles.push(failed(s.message.clone()));
+                        continue;
+                    }
+                    Err(e) => {
+                        bundles.push(failed(e.to_string()));
+                        continue;
+                    }
                 };
                 let mut b = TrustBundle {
                     mesh: mesh.into(),
@@ -187,12 +206,11 @@ pub fn spawn(client: kube::Client, tx: mpsc::Sender<Update>) -> tokio::task::Joi
                     key: key.into(),
                     ..Default::default()
                 };
-                let parsed = cm.and_then(|cm| {
-                    cm.data
-                        .and_then(|d| d.get(key).cloned())
-                        .ok_or_else(|| format!("it has no {key}"))
-                        .and_then(|pem| parse_bundle(&pem))
-                });
+                let parsed = cm
+                    .data
+                    .and_then(|d| d.get(key).cloned())
+                    .ok_or_else(|| format!("it has no {key}"))
+                    .and_then(|pem| parse_bundle(&pem));
                 let anchors = match parsed {
                     Ok(a) => a,
                     Err(e) => {
@@ -219,6 +237,7 @@ pub fn spawn(client: kube::Client, tx: mpsc::Sender<Update>) -> tokio::task::Joi
                         });
                     b.issuer = Some(issuer_check(items, &anchors));
                 }
+                good.insert(mesh, b.clone());
                 bundles.push(b);
             }
             if tx.send(Update::TrustBundles(bundles)).await.is_err() {

@@ -97,6 +97,22 @@ impl State {
             .and_then(|r| self.below(r))
             .map_or(0, |b| b.pods.len() + b.events.len());
         let certs = self.certs.len();
+        // An app's details: at most as many rows as its lines (wrapping adds a few; the
+        // drawing clamps exactly), so a scroll past the end comes straight back.
+        let detail_rows = match &self.ui.overlay {
+            Some(Overlay::AppDetail {
+                namespace, name, ..
+            }) => {
+                let app = self
+                    .apps
+                    .iter()
+                    .find(|a| &a.name == name && &a.namespace == namespace);
+                let tree = self.app_tree(namespace, name);
+                12 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
+                    + tree.map_or(1, |t| 1 + t.tree.resources.len() + t.tree.hooks().count())
+            }
+            _ => 0,
+        };
         let delta = match i {
             Intent::Up => Some(-1),
             Intent::Down => Some(1),
@@ -105,12 +121,13 @@ impl State {
             _ => None,
         };
         match (&mut self.ui.overlay, delta) {
-            (Some(Overlay::Help { scroll } | Overlay::AppDetail { scroll, .. }), Some(d)) => {
-                *scroll = scroll.saturating_add_signed(d)
+            (Some(Overlay::Help { scroll }), Some(d)) => *scroll = scroll.saturating_add_signed(d),
+            (Some(Overlay::AppDetail { scroll, .. }), Some(d)) => {
+                *scroll = scroll.saturating_add_signed(d).min(detail_rows)
             }
             (Some(Overlay::AppDetail { scroll, .. }), None) => {
                 // The drawing clamps it to the last row.
-                *scroll = if *i == Intent::Top { 0 } else { usize::MAX / 2 }
+                *scroll = if *i == Intent::Top { 0 } else { detail_rows }
             }
             (Some(Overlay::Help { scroll }), None) => {
                 *scroll = if *i == Intent::Top { 0 } else { usize::MAX / 2 }

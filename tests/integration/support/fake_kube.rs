@@ -879,8 +879,15 @@ fn container_log(
         };
         (lines, events.subscribe())
     };
-    if let Some(since) = param("sinceSeconds").and_then(|s| s.parse::<i64>().ok()) {
-        let from = chrono::Utc::now() - chrono::Duration::seconds(since);
+    let since = param("sinceTime")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|| {
+            param("sinceSeconds")
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(|s| chrono::Utc::now() - chrono::Duration::seconds(s))
+        });
+    if let Some(from) = since {
         lines.retain(|l| {
             l.split_once(' ')
                 .and_then(|(t, _)| chrono::DateTime::parse_from_rfc3339(t).ok())

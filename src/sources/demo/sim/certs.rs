@@ -69,6 +69,7 @@ impl Sim {
                         is_ca: true,
                     }],
                     error: None,
+                    stale: None,
                     issuer: Some(IssuerCheck {
                         from: "CertificateRequest linkerd/linkerd-identity-issuer-12".into(),
                         issuer: Some(X509Info {
@@ -96,6 +97,7 @@ impl Sim {
                     is_ca: true,
                 }],
                 error: None,
+                stale: None,
                 issuer: None,
             },
         };
