@@ -238,18 +238,7 @@ impl State {
         let Some(l) = log.lines.get(i) else {
             return Vec::new();
         };
-        let mut text = format!(
-            "{} {} {} {}",
-            l.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            l.level.as_str(),
-            target.pod,
-            l.message
-        );
-        for st in &l.stack {
-            text.push('\n');
-            text.push_str(st);
-        }
-        vec![Command::Copy(text)]
+        vec![Command::Copy(super::handle::record_text(l, &target.pod))]
     }
 }
 
@@ -274,8 +263,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_pods_log_opens_from_the_pods_view_and_keeps_its_lines_when_a_read_fails() {
+    /// The bad canary's pods view, answered, and Enter on its first pod.
+    fn store_pod_log() -> crate::state::State {
         let (mut s, sim) = demo(Scenario::BadCanary, false);
         select_rollout(&mut s, "store");
         s.handle(Intent::Pods);
@@ -284,6 +273,12 @@ mod tests {
             s.apply(u);
         }
         s.handle(Intent::Open);
+        s
+    }
+
+    #[test]
+    fn a_pods_log_opens_from_the_pods_view_and_keeps_its_lines_when_a_read_fails() {
+        let mut s = store_pod_log();
         let target = s.pod_log_target().expect("a pod's log");
         assert!(target.pod.starts_with("store-"), "{target:?}");
         assert_eq!(target.container, "store", "the app, not the proxy");
@@ -336,14 +331,7 @@ mod tests {
 
     #[test]
     fn search_jumps_between_matching_lines() {
-        let (mut s, sim) = demo(Scenario::BadCanary, false);
-        select_rollout(&mut s, "store");
-        s.handle(Intent::Pods);
-        let scope = s.pod_scope().expect("scope");
-        for u in sim.below(&scope) {
-            s.apply(u);
-        }
-        s.handle(Intent::Open);
+        let mut s = store_pod_log();
         let target = s.pod_log_target().expect("target");
         let lines = (0..10)
             .map(|i| line(i, if i % 4 == 1 { "boom" } else { "fine" }))

@@ -32,6 +32,40 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+/// How an on-demand read stands, in words, when it is not simply listed (and whether that is an
+/// error): `reading pods…`, or why it failed — saying that what is shown (`held` items) was
+/// read before, so a failure never passes for the present.
+pub(crate) fn fetch_note(
+    what: &str,
+    f: &crate::state::Fetch,
+    held: usize,
+) -> Option<(String, bool)> {
+    use crate::state::Fetch;
+    match f {
+        Fetch::Listed => None,
+        Fetch::Waiting => Some((format!("reading {what}…"), false)),
+        Fetch::Failed(e) if held > 0 => Some((
+            format!("✗ {what} cannot be read now ({e}): what is shown was read before"),
+            true,
+        )),
+        Fetch::Failed(e) => Some((format!("✗ {what} cannot be read: {e}"), true)),
+    }
+}
+
+/// A full-body view's frame (the pods view, a pod's log, the Platform view): the body cleared,
+/// a double border with `title`; the area inside it.
+pub(crate) fn view_frame(frame: &mut Frame, body: Rect, v: &View, title: Vec<Span<'_>>) -> Rect {
+    use ratatui::widgets::{Block, BorderType, Clear};
+    frame.render_widget(Clear, body);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(v.theme.border_focus)
+        .title(Line::from(title));
+    let inner = block.inner(body);
+    frame.render_widget(block, body);
+    inner
+}
+
 /// Everything a frame is drawn from.
 pub struct View<'a> {
     pub state: &'a State,

@@ -17,7 +17,6 @@ use crate::state::Fetch;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, BorderType, Clear};
 
 /// The certificates worst first, then by namespace and name.
 pub fn ordered<'a>(v: &View<'a>) -> Vec<(&'a Certificate, CertState)> {
@@ -34,7 +33,6 @@ pub fn ordered<'a>(v: &View<'a>) -> Vec<(&'a Certificate, CertState)> {
 pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     let t = v.theme;
     let s = v.state;
-    frame.render_widget(Clear, body);
     let certs = ordered(v);
     let failing = certs.iter().filter(|(_, st)| st.severe()).count();
     let expiring = certs
@@ -51,25 +49,18 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     if expiring > 0 {
         title.push(Span::styled(format!("· {expiring} expiring "), t.warn));
     }
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(t.border_focus)
-        .title(ratatui::text::Line::from(title));
-    let inner = block.inner(body);
-    frame.render_widget(block, body);
+    let inner = super::view_frame(frame, body, v, title);
     if inner.height == 0 || inner.width < 10 {
         return;
     }
     let buf = frame.buffer_mut();
     let mut y = inner.y;
     let note = match &s.certs_fetch {
-        Fetch::Waiting => Some(("reading cert-manager's Certificates…".to_string(), t.muted)),
-        Fetch::Failed(e) if !certs.is_empty() => Some((
-            format!("✗ cannot be read now ({e}): what is shown was read before"),
-            t.error,
-        )),
         Fetch::Failed(e) if e == crate::model::CERT_MANAGER_ABSENT => Some((e.clone(), t.muted)),
-        Fetch::Failed(e) => Some((format!("✗ {e}"), t.error)),
+        f @ (Fetch::Waiting | Fetch::Failed(_)) => {
+            super::fetch_note("cert-manager's Certificates", f, certs.len())
+                .map(|(s, bad)| (s, if bad { t.error } else { t.muted }))
+        }
         Fetch::Listed if certs.is_empty() => Some((
             "cert-manager manages no Certificate here".to_string(),
             t.muted,

@@ -16,7 +16,6 @@ use crate::state::Fetch;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, BorderType, Clear};
 
 /// Columns before the message: `HH:MM:SS.mmm LEVEL `.
 const PREFIX: u16 = 19;
@@ -37,7 +36,6 @@ pub fn draw(
 ) {
     let t = v.theme;
     let s = v.state;
-    frame.render_widget(Clear, body);
     let held = s.pod_log(target);
     let mut title = vec![
         Span::styled(format!(" {} ", target.pod), t.title),
@@ -73,29 +71,21 @@ pub fn draw(
             t.warn,
         ));
     }
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(t.border_focus)
-        .title(ratatui::text::Line::from(title));
-    let inner = block.inner(body);
-    frame.render_widget(block, body);
+    let inner = super::view_frame(frame, body, v, title);
     if inner.height == 0 || inner.width < PREFIX + 10 {
         return;
     }
     let buf = frame.buffer_mut();
     let mut y = inner.y;
     // How the read stands, above the lines when it is not simply flowing.
+    let what = format!("{}/{}", target.pod, target.container);
+    let n = held.map_or(0, |h| h.lines.len());
     let note = match held.map(|h| &h.fetch) {
-        None | Some(Fetch::Waiting) => Some((
-            format!("reading {}/{}…", target.pod, target.container),
-            t.muted,
-        )),
-        Some(Fetch::Failed(e)) if held.is_some_and(|h| !h.lines.is_empty()) => Some((
-            format!("✗ the log cannot be read now ({e}): what is shown was read before"),
-            t.error,
-        )),
-        Some(Fetch::Failed(e)) => Some((format!("✗ {e}"), t.error)),
-        Some(Fetch::Listed) if held.is_some_and(|h| h.lines.is_empty()) => Some((
+        None => super::fetch_note(&what, &Fetch::Waiting, 0).map(|(s, _)| (s, t.muted)),
+        Some(f @ (Fetch::Waiting | Fetch::Failed(_))) => {
+            super::fetch_note(&what, f, n).map(|(s, bad)| (s, if bad { t.error } else { t.muted }))
+        }
+        Some(Fetch::Listed) if n == 0 => Some((
             if target.previous {
                 "the previous run wrote nothing (p: the current run)".to_string()
             } else {

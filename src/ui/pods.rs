@@ -12,8 +12,8 @@
 //! ╚════════════════════════════════════════════════════════════════════════════════╝
 //! ```
 
-use super::View;
 use super::text::{Col, columns, put};
+use super::{View, fetch_note};
 use crate::model::time::fmt_age;
 use crate::model::{KubeEvent, Pod, PodRole, Rollout};
 use crate::state::{Below, Fetch};
@@ -22,7 +22,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, BorderType, Clear};
 
 fn ago(v: &View, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map_or_else(
@@ -46,19 +45,6 @@ fn pod_style(v: &View, p: &Pod) -> Style {
         v.theme.warn
     } else {
         v.theme.text
-    }
-}
-
-/// How a read stands, in words, when it is not simply listed.
-fn fetch_note(what: &str, f: &Fetch, held: usize) -> Option<(String, bool)> {
-    match f {
-        Fetch::Listed => None,
-        Fetch::Waiting => Some((format!("reading {what}…"), false)),
-        Fetch::Failed(e) if held > 0 => Some((
-            format!("✗ {what} cannot be read now ({e}): what is shown was read before"),
-            true,
-        )),
-        Fetch::Failed(e) => Some((format!("✗ {what} cannot be read: {e}"), true)),
     }
 }
 
@@ -183,18 +169,12 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str
     let t = v.theme;
     let s = v.state;
     let area = body;
-    frame.render_widget(Clear, area);
     let r = s.rollout(namespace, name);
     let title = match r {
         Some(r) => format!(" {} · pods and events · {} ", r.name, r.selector),
         None => format!(" {name} · pods and events "),
     };
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::view_frame(frame, area, v, vec![Span::styled(title, t.title)]);
     if inner.height == 0 || inner.width < 10 {
         return;
     }

@@ -162,6 +162,13 @@ fn pems() -> (String, String, String) {
     (anchor, good, stray)
 }
 
+/// Linkerd's trust roots ConfigMap holding `pem`.
+fn linkerd_roots(pem: &str) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
+        "data": {"ca-bundle.crt": pem}})
+}
+
 fn issuer_request(rev: &str, pem: &str) -> serde_json::Value {
     use base64::Engine;
     json!({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
@@ -178,12 +185,7 @@ async fn the_trust_anchors_are_read_as_x509_and_the_issuer_checked_without_readi
     use opsdeck::sources::kube::trust;
     let (anchor, good, stray) = pems();
     let fake = FakeKube::start().await;
-    fake.put(
-        "configmaps",
-        json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
-        "data": {"ca-bundle.crt": anchor}}),
-    );
+    fake.put("configmaps", linkerd_roots(&anchor));
     fake.put("certificaterequests", issuer_request("1", &stray));
     fake.put("certificaterequests", issuer_request("2", &good));
     let (tx, mut rx) = mpsc::channel(64);
@@ -239,12 +241,7 @@ async fn the_trust_anchors_are_read_as_x509_and_the_issuer_checked_without_readi
     // The issuer re-issued by a CA the bundle does not hold: it chains to nothing, an error.
     let fake = FakeKube::start().await;
     let (anchor, _, stray) = pems();
-    fake.put(
-        "configmaps",
-        json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
-        "data": {"ca-bundle.crt": anchor}}),
-    );
+    fake.put("configmaps", linkerd_roots(&anchor));
     fake.put("certificaterequests", issuer_request("3", &stray));
     let (tx, mut rx) = mpsc::channel(64);
     let task = trust::spawn(fake.client(), tx);

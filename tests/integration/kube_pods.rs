@@ -416,37 +416,20 @@ async fn a_pods_log_is_read_from_the_api_server_followed_over_a_broken_stream_an
 
     // Followed: a new line comes; the stream breaks (the server restarts) and the log is read
     // again from the last line's second without showing anything twice.
-    l.fake.log_line(
-        NS,
-        pod,
-        "store",
-        &spring(
-            chrono::Utc::now(),
-            "WARN",
-            "c.e.store.StockClient",
-            "stock slow",
-        ),
-    );
-    l.until("the new line", |s| {
-        messages(s).iter().any(|m| m == "stock slow")
-    })
-    .await;
+    let write_and_see = async |l: &mut Live, what: &str, logger: &str, msg: &str| {
+        let line = spring(chrono::Utc::now(), what, logger, msg);
+        l.fake.log_line(NS, pod, "store", &line);
+        l.until(msg, |s| messages(s).iter().any(|m| m == msg)).await;
+    };
+    write_and_see(&mut l, "WARN", "c.e.store.StockClient", "stock slow").await;
     l.fake.restart().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    l.fake.log_line(
-        NS,
-        pod,
-        "store",
-        &spring(
-            chrono::Utc::now(),
-            "INFO",
-            "c.e.store.web.RequestLogger",
-            "after the break",
-        ),
-    );
-    l.until("the line after the break", |s| {
-        messages(s).iter().any(|m| m == "after the break")
-    })
+    write_and_see(
+        &mut l,
+        "INFO",
+        "c.e.store.web.RequestLogger",
+        "after the break",
+    )
     .await;
     let all = messages(&l.state);
     assert_eq!(

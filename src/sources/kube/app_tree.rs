@@ -15,18 +15,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(super::on_demand(
-        demand,
-        |d| d.app_tree.clone(),
-        move |app, mut demand| {
-            let (client, tx) = (client.clone(), tx.clone());
-            async move {
-                follow(&client, app, &mut demand, &tx)
-                    .await
-                    .then_some(demand)
-            }
-        },
-    ))
+    super::spawn_on_demand!(client, demand, tx, |d| d.app_tree.clone(), follow)
 }
 
 /// Watches one Application until the demand asks for another (true) or opsdeck quits (false).

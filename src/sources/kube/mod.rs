@@ -10,6 +10,28 @@ pub mod trust;
 pub mod watch;
 
 use crate::state::Demand;
+
+/// Spawns a source that follows what `|d| pick` takes from the demand with
+/// `follow(&client, what, &mut demand, &tx) -> bool` (true: the demand moved on; false: quit),
+/// through [`on_demand`].
+macro_rules! spawn_on_demand {
+    ($client:expr, $demand:expr, $tx:expr, |$d:ident| $pick:expr, $follow:path) => {{
+        let (client, tx) = ($client, $tx);
+        tokio::spawn($crate::sources::kube::on_demand(
+            $demand,
+            |$d: &$crate::state::Demand| $pick,
+            move |what, mut demand| {
+                let (client, tx) = (client.clone(), tx.clone());
+                async move {
+                    $follow(&client, what, &mut demand, &tx)
+                        .await
+                        .then_some(demand)
+                }
+            },
+        ))
+    }};
+}
+pub(crate) use spawn_on_demand;
 use tokio::sync::watch::Receiver;
 
 /// Runs `follow` on what `pick` takes from the demand (the rollout on screen, a pod's log),

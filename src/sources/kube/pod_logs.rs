@@ -31,14 +31,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(super::on_demand(
-        demand,
-        |d| d.pod_log.clone(),
-        move |t, mut demand| {
-            let (client, tx) = (client.clone(), tx.clone());
-            async move { follow(&client, t, &mut demand, &tx).await.then_some(demand) }
-        },
-    ))
+    super::spawn_on_demand!(client, demand, tx, |d| d.pod_log.clone(), follow)
 }
 
 /// Reads one line of at most `cap` bytes into `cur` (the rest of a longer line is counted in
@@ -158,7 +151,6 @@ async fn follow(
     let mut last: Option<(i128, String)> = None;
     let mut first = true;
     let mut failures = 0u32;
-    let still_wanted = |d: &Demand| d.pod_log.as_ref() == Some(&t);
     // Quiet reads in a row (the container has stopped): the wait before the next one grows.
     let mut quiet = 0u32;
     loop {
@@ -179,24 +171,12 @@ async fn follow(
         let seen_before = last.clone();
         // The read goes on through changes of the demand that leave this log wanted (a
         // resize, a rollout's new hash): only another target stops it.
-        let outcome = {
-            let read = read_all(
-                &api, &t, &lp, &labels, &mut names, &mut last, &mut first, tx,
-            );
-            tokio::pin!(read);
-            loop {
-                tokio::select! {
-                    changed = demand.changed() => {
-                        if changed.is_err() {
-                            return false;
-                        }
-                        if !still_wanted(&demand.borrow()) {
-                            return true;
-                        }
-                    }
-                    r = &mut read => break r,
-                }
-            }
+        let read = read_all(
+            &api, &t, &lp, &labels, &mut names, &mut last, &mut first, tx,
+        );
+        let outcome = match while_wanted(demand, &t, read).await {
+            Ok(r) => r,
+            Err(go_on) => return go_on,
         };
         if last == seen_before {
             quiet += 1;
@@ -209,7 +189,10 @@ async fn follow(
                 failures = 0;
                 if t.previous {
                     // A previous run's log is whole: nothing more will come.
-                    return wait_for_change(demand, &t).await;
+                    return while_wanted(demand, &t, std::future::pending::<()>())
+                        .await
+                        .err()
+                        .unwrap_or(true);
                 }
                 // The container stopped (a restart): its next run is read from where this
                 // ended, soon, then less often while nothing comes (a container that is done).
@@ -228,27 +211,32 @@ async fn follow(
                 Duration::from_millis((500u64 << failures.min(3)).min(5000))
             }
         };
-        tokio::select! {
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return false;
-                }
-                if !still_wanted(&demand.borrow()) {
-                    return true;
-                }
-            }
-            _ = tokio::time::sleep(wait) => {}
+        if let Err(go_on) = while_wanted(demand, &t, tokio::time::sleep(wait)).await {
+            return go_on;
         }
     }
 }
 
-async fn wait_for_change(demand: &mut watch::Receiver<Demand>, t: &PodLogTarget) -> bool {
+/// Runs `work` to its end while `t` stays the log on screen, through changes of the demand
+/// that leave it so (a resize, a rollout's new hash); Err(true) when the demand moved on to
+/// something else, Err(false) when opsdeck is quitting.
+async fn while_wanted<F: std::future::Future>(
+    demand: &mut watch::Receiver<Demand>,
+    t: &PodLogTarget,
+    work: F,
+) -> Result<F::Output, bool> {
+    tokio::pin!(work);
     loop {
-        if demand.changed().await.is_err() {
-            return false;
-        }
-        if demand.borrow().pod_log.as_ref() != Some(t) {
-            return true;
+        tokio::select! {
+            changed = demand.changed() => {
+                if changed.is_err() {
+                    return Err(false);
+                }
+                if demand.borrow().pod_log.as_ref() != Some(t) {
+                    return Err(true);
+                }
+            }
+            r = &mut work => return Ok(r),
         }
     }
 }

@@ -178,18 +178,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(super::on_demand(
-        demand,
-        |d| d.pods.clone(),
-        move |scope, mut demand| {
-            let (client, tx) = (client.clone(), tx.clone());
-            async move {
-                follow(&client, scope, &mut demand, &tx)
-                    .await
-                    .then_some(demand)
-            }
-        },
-    ))
+    super::spawn_on_demand!(client, demand, tx, |d| d.pods.clone(), follow)
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -67,19 +67,7 @@ impl State {
         else {
             return Vec::new();
         };
-        let mut text = format!(
-            "{} {} {} {} {}: {}",
-            l.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            l.level.as_str(),
-            l.service,
-            l.pod,
-            l.logger,
-            l.message
-        );
-        for st in &l.stack {
-            text.push('\n');
-            text.push_str(st);
-        }
+        let text = record_text(l, &format!("{} {}", l.service, l.pod));
         // Where the copy went is said once it is made (the loop knows the terminal).
         vec![Command::Copy(text)]
     }
@@ -157,6 +145,22 @@ impl State {
             }
         }
     }
+}
+
+/// A record as copied: its time, level, whose it is, logger and message, then its stack.
+pub(in crate::state) fn record_text(l: &crate::model::LogLine, who: &str) -> String {
+    let mut text = format!(
+        "{} {} {who} {}: {}",
+        l.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        l.level.as_str(),
+        l.logger,
+        l.message
+    );
+    for st in &l.stack {
+        text.push('\n');
+        text.push_str(st);
+    }
+    text
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ mod open;
 mod overlay;
 mod text;
 
+pub(in crate::state) use logs::record_text;
+
 use super::{AuditEntry, Intent, KeyContext, Overlay, Screen, State, Typing};
 use crate::model::{ActionKind, ActionRequest};
 

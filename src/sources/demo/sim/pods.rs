@@ -156,60 +156,40 @@ impl Sim {
             }
             let rs = format!("{svc}-{}", c.hash);
             let rev = s.rollout.revision;
-            events.push(KubeEvent {
-                id: format!("{svc}.updated.{rev}"),
-                reason: "RolloutUpdated".into(),
-                note: format!("Rollout updated to revision {rev}"),
-                kind: "Rollout".into(),
-                object: svc.into(),
-                count: 1,
-                first: Some(since),
-                last: Some(since),
-                source: "rollouts-controller".into(),
-                ..Default::default()
-            });
-            events.push(KubeEvent {
-                id: format!("{svc}.scaled.{rev}"),
-                reason: "ScalingReplicaSet".into(),
-                note: format!(
+            events.push(controller_event(
+                svc,
+                "RolloutUpdated",
+                format!("Rollout updated to revision {rev}"),
+                since,
+            ));
+            events.push(controller_event(
+                svc,
+                "ScalingReplicaSet",
+                format!(
                     "Scaled up ReplicaSet {rs} (revision {rev}) from 0 to {}",
                     n.max(1)
                 ),
-                kind: "Rollout".into(),
-                object: svc.into(),
-                count: 1,
-                first: Some(since),
-                last: Some(since),
-                source: "rollouts-controller".into(),
-                ..Default::default()
-            });
+                since,
+            ));
             if let Some(p) = &s.rollout.pause {
-                events.push(KubeEvent {
-                    id: format!("{svc}.paused.{rev}"),
-                    reason: "RolloutPaused".into(),
-                    note: format!("Rollout is paused ({})", p.reason),
-                    kind: "Rollout".into(),
-                    object: svc.into(),
-                    count: 1,
-                    first: Some(p.started_at),
-                    last: Some(p.started_at),
-                    source: "rollouts-controller".into(),
-                    ..Default::default()
-                });
+                events.push(controller_event(
+                    svc,
+                    "RolloutPaused",
+                    format!("Rollout is paused ({})", p.reason),
+                    p.started_at,
+                ));
             }
         }
         if let (true, Some(at)) = (s.rollout.aborted, s.aborted_at) {
+            let rev = s.rollout.revision;
             events.push(KubeEvent {
-                id: format!("{svc}.aborted.{}", s.rollout.revision),
                 warning: true,
-                reason: "RolloutAborted".into(),
-                note: format!("Rollout aborted update to revision {}", s.rollout.revision),
-                kind: "Rollout".into(),
-                object: svc.into(),
-                count: 1,
-                first: Some(at),
-                last: Some(at),
-                source: "rollouts-controller".into(),
+                ..controller_event(
+                    svc,
+                    "RolloutAborted",
+                    format!("Rollout aborted update to revision {rev}"),
+                    at,
+                )
             });
         }
         events.retain(|e| {
@@ -231,6 +211,23 @@ impl Sim {
 }
 
 /// What a pod's start writes: scheduled, image present, container created and started.
+/// One event of the rollouts controller about the Rollout `svc` (Normal; its id from the
+/// reason and the time, so a second pause is another event).
+fn controller_event(svc: &str, reason: &str, note: String, at: DateTime<Utc>) -> KubeEvent {
+    KubeEvent {
+        id: format!("{svc}.{}.{}", reason.to_lowercase(), at.timestamp()),
+        reason: reason.into(),
+        note,
+        kind: "Rollout".into(),
+        object: svc.into(),
+        count: 1,
+        first: Some(at),
+        last: Some(at),
+        source: "rollouts-controller".into(),
+        ..Default::default()
+    }
+}
+
 /// `pod` is `namespace/name`, as the scheduler writes it.
 fn started(pod: &str, node: &str, svc: &str, image: &str, at: DateTime<Utc>) -> Vec<KubeEvent> {
     let name = pod.rsplit('/').next().unwrap_or(pod);
