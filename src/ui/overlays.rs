@@ -411,7 +411,7 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
             ),
         ));
     }
-    lines.extend(resource_lines(v, namespace, name));
+    lines.extend(resource_lines(v, namespace, name, body.width >= 100));
     let area = fitted(body, 110, &lines);
     // Taller than the screen: j/k scroll it, and the border says how much is below.
     let inner_w = area.width.saturating_sub(2).max(1) as usize;
@@ -444,7 +444,8 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
 
 /// The application's resources (its tree, read while the details are open): each with its
 /// sync and health and what the last sync did to it, then the last sync's hooks.
-fn resource_lines<'a>(v: &View, namespace: &str, name: &str) -> Vec<Line<'a>> {
+/// `wide`: room for the words `last sync:` (on 80 columns the verb says it alone).
+fn resource_lines<'a>(v: &View, namespace: &str, name: &str, wide: bool) -> Vec<Line<'a>> {
     use crate::state::Fetch;
     let t = v.theme;
     let label = |k: &str| Span::styled(format!("{k:<12}"), t.muted);
@@ -483,12 +484,14 @@ fn resource_lines<'a>(v: &View, namespace: &str, name: &str) -> Vec<Line<'a>> {
         .max()
         .unwrap_or(4)
         .min(20);
+    // On 80 columns a row must fit one line: names cut sooner, columns closer.
+    let (sync_w, health_w) = if wide { (12, 14) } else { (11, 13) };
     let name_w = rs
         .iter()
         .map(|r| r.name.chars().count())
         .max()
         .unwrap_or(4)
-        .min(36);
+        .min(if wide { 36 } else { 22 });
     for r in rs {
         let (sync, sync_st) = super::apps::sync_cell(t, r.sync);
         // Argo CD checks the health of some kinds only: without one a resource has none; with
@@ -508,8 +511,8 @@ fn resource_lines<'a>(v: &View, namespace: &str, name: &str) -> Vec<Line<'a>> {
                 format!("{:<name_w$} ", super::ellipsize(&r.name, name_w)),
                 t.text,
             ),
-            Span::styled(format!("{sync:<12}"), sync_st),
-            Span::styled(format!("{health:<14}"), health_st),
+            Span::styled(format!("{sync:<sync_w$}"), sync_st),
+            Span::styled(format!("{health:<health_w$}"), health_st),
         ];
         if r.requires_pruning {
             spans.push(Span::styled("prune ", t.warn));
@@ -525,11 +528,13 @@ fn resource_lines<'a>(v: &View, namespace: &str, name: &str) -> Vec<Line<'a>> {
                 Some((obj, rest)) if obj.contains('/') => rest,
                 _ => x.message.as_str(),
             };
+            let said = if said.is_empty() { &x.status } else { said };
             spans.push(Span::styled(
-                format!(
-                    "last sync: {}",
-                    if said.is_empty() { &x.status } else { said }
-                ),
+                if wide {
+                    format!("last sync: {said}")
+                } else {
+                    said.to_string()
+                },
                 st,
             ));
         }
