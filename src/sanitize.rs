@@ -195,6 +195,17 @@ fn needs(s: &str) -> bool {
 
 impl Sanitize for crate::model::ArgoApp {
     fn sanitize(&mut self) {
+        for r in &mut self.image_updater {
+            for s in [
+                &mut r.alias,
+                &mut r.image,
+                &mut r.constraint,
+                &mut r.strategy,
+            ] {
+                fix(s);
+            }
+        }
+        fix(&mut self.write_back);
         fix(&mut self.name);
         fix(&mut self.namespace);
         self.invalid.iter_mut().for_each(fix);

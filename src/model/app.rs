@@ -140,6 +140,10 @@ pub struct ArgoApp {
     /// The top-level `operation` field is set: a sync was requested and not yet finished.
     pub operation_requested: bool,
     pub images: Vec<String>,
+    /// What Argo CD Image Updater watches for it (its annotations); empty without.
+    pub image_updater: Vec<ImageRule>,
+    /// Image Updater's `write-back-method`: `argocd` (a parameter override), `git`, `git:…`.
+    pub write_back: String,
     pub history: Vec<HistoryEntry>,
     pub reconciled_at: Option<DateTime<Utc>>,
 }
@@ -158,6 +162,20 @@ impl ArgoApp {
     pub fn short_revision(&self) -> &str {
         short_rev(&self.revision)
     }
+}
+
+/// One image Argo CD Image Updater keeps up to date for an application
+/// (`argocd-image-updater.argoproj.io/image-list`, PROTOCOLS §12).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageRule {
+    /// The alias its other annotations use (`store` in `store=registry/store:~1.5`).
+    pub alias: String,
+    pub image: String,
+    /// The version constraint after the image (`~1.5`, `1.x`); empty: any.
+    pub constraint: String,
+    /// `semver` (the default), `newest-build`, `alphabetical`, `digest`; the old names
+    /// `latest` and `name` are read as the new ones.
+    pub strategy: String,
 }
 
 /// One of the application's resources as the CR lists it (`status.resources[]`).

@@ -400,6 +400,32 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
     for (i, img) in a.images.iter().enumerate() {
         lines.push(field(if i == 0 { "images" } else { "" }, img.clone()));
     }
+    // What Argo CD Image Updater keeps up to date here, and where it writes the new tag.
+    for (i, r) in a.image_updater.iter().enumerate() {
+        let constraint = if r.constraint.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.constraint)
+        };
+        let alias = if r.alias.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", r.alias)
+        };
+        lines.push(field(
+            if i == 0 { "image upd." } else { "" },
+            format!(
+                "{alias}{}{constraint} by {}{}",
+                r.image,
+                r.strategy,
+                if i == 0 {
+                    format!(", written back by {}", a.write_back)
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
     for (i, h) in a.history.iter().rev().take(5).enumerate() {
         let rev = crate::model::app::short_rev(&h.revision).to_string();
         lines.push(field(

@@ -4,7 +4,9 @@
 use opsdeck::model::{
     AnalysisKind, AnalysisPhase, CanaryStep, HealthStatus, OperationPhase, RolloutPhase, SyncStatus,
 };
-use opsdeck::sources::kube::parse::{parse_analysis_run, parse_application, parse_rollout};
+use opsdeck::sources::kube::parse::{
+    image_updater, parse_analysis_run, parse_application, parse_rollout,
+};
 use serde_json::Value;
 
 use crate::support::fixture as load;
@@ -387,4 +389,44 @@ fn every_analysis_run_of_the_revision_shows_at_once() {
         text.contains("▇█ against ▁ 0.05 (passes <) · 0.050–0.476"),
         "{text}"
     );
+}
+
+/// Argo CD Image Updater's annotations, as its docs write them: aliases, a registry with a
+/// port, constraints, each alias's strategy (the old names read as the new), the write-back.
+#[test]
+fn image_updater_annotations_read_as_image_updater_reads_them() {
+    let mut app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    let p = "argocd-image-updater.argoproj.io";
+    app["metadata"]["annotations"] = serde_json::json!({
+        format!("{p}/image-list"): "store=registry.dev.local:5000/store:~1.5, web=nginx:1.27.x ,plain=ghcr.io/org/app",
+        format!("{p}/web.update-strategy"): "latest",
+        format!("{p}/plain.update-strategy"): "digest",
+        format!("{p}/write-back-method"): "git:secret:argocd/git-creds",
+    });
+    let (rules, write_back) = image_updater(&app);
+    let got: Vec<(&str, &str, &str, &str)> = rules
+        .iter()
+        .map(|r| {
+            (
+                r.alias.as_str(),
+                r.image.as_str(),
+                r.constraint.as_str(),
+                r.strategy.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("store", "registry.dev.local:5000/store", "~1.5", "semver"),
+            ("web", "nginx", "1.27.x", "newest-build"),
+            ("plain", "ghcr.io/org/app", "", "digest"),
+        ]
+    );
+    assert_eq!(write_back, "git:secret:argocd/git-creds");
+    let a = parse_application(&app).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.image_updater.len(), 3);
+    // Without annotations: nothing, and no write-back claimed.
+    let plain = load("argo-cd/application-synced-healthy-with-history.yaml");
+    assert_eq!(image_updater(&plain), (Vec::new(), String::new()));
 }

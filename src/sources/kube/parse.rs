@@ -60,6 +60,48 @@ pub fn label_selector(sel: Option<&Value>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(","))
 }
 
+/// Argo CD Image Updater's annotations: the images (`[alias=]image[:constraint]`, comma
+/// separated), each alias's `update-strategy`, and the `write-back-method`.
+pub fn image_updater(obj: &Value) -> (Vec<ImageRule>, String) {
+    const P: &str = "argocd-image-updater.argoproj.io/";
+    let ann = |k: &str| str_at(obj, &["metadata", "annotations", &format!("{P}{k}")]);
+    let rules = ann("image-list")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let (alias, image) = item.split_once('=').unwrap_or(("", item));
+            // `registry:5000/app:~1.5`: a constraint follows the last `:` that no `/` follows
+            // (the one before `5000/app` is the registry's port).
+            let (image, constraint) = match image.rsplit_once(':') {
+                Some((i, c)) if !c.contains('/') => (i, c),
+                _ => (image, ""),
+            };
+            let strategy = match ann(&format!("{alias}.update-strategy")) {
+                "" => "semver",
+                "latest" => "newest-build",
+                "name" => "alphabetical",
+                s => s,
+            };
+            ImageRule {
+                alias: alias.to_string(),
+                image: image.to_string(),
+                constraint: constraint.to_string(),
+                strategy: strategy.to_string(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let write_back = if rules.is_empty() {
+        String::new()
+    } else {
+        match ann("write-back-method") {
+            "" => "argocd".to_string(),
+            m => m.to_string(),
+        }
+    };
+    (rules, write_back)
+}
+
 /// An Application's resource tree: `status.resources` and the last sync's per-resource results
 /// (PROTOCOLS §1.3); read for the application on screen only, so the list keeps none of it.
 pub fn parse_app_tree(obj: &Value) -> Result<AppTree, String> {
@@ -141,6 +183,7 @@ pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
     if let Some(why) = &invalid {
         tracing::warn!("Application {namespace}/{name} cannot be read: {why}");
     }
+    let (image_updater, write_back) = image_updater(obj);
     Ok(ArgoApp {
         name,
         namespace,
@@ -179,6 +222,8 @@ pub fn parse_application(obj: &Value) -> Result<ArgoApp, String> {
         auto_sync: automated,
         operation: op,
         operation_requested: at(obj, &["operation"]).is_some(),
+        image_updater,
+        write_back,
         images: array_at(obj, &["status", "summary", "images"])
             .iter()
             .filter_map(Value::as_str)

@@ -253,6 +253,7 @@ pub const CHECKMATE: Platform = Platform {
     steady_canary: "user",
     bad_canary: "store",
     resource_health_in_cr: true,
+    image_updater: true,
     certificates: Some(&[
         CertDef {
             namespace: "linkerd",

@@ -171,6 +171,8 @@ pub struct Platform {
     /// Its Argo CD keeps per-resource health in the Application (before 3.0, or with
     /// `controller.resource.health.persist`); else `status.resourceHealthSource: appTree`.
     pub resource_health_in_cr: bool,
+    /// Argo CD Image Updater bumps the services' images (their annotations say how).
+    pub image_updater: bool,
     /// cert-manager's Certificates (None: cert-manager is not installed).
     pub certificates: Option<&'static [CertDef]>,
 }

@@ -290,6 +290,7 @@ pub const SHOP: Platform = Platform {
     steady_canary: "member",
     bad_canary: "goods",
     resource_health_in_cr: false,
+    image_updater: false,
     certificates: Some(&[CertDef {
         namespace: "shop-api",
         name: "api-shop-tls",

@@ -202,5 +202,6 @@ pub const TITANIUM: Platform = Platform {
     steady_canary: "user-service",
     bad_canary: "blog-service",
     resource_health_in_cr: true,
+    image_updater: false,
     certificates: None,
 };

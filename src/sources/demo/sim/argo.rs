@@ -34,6 +34,9 @@ pub(super) struct AppSpec {
     pub destination_namespace: String,
     pub sync_wave: i32,
     pub images: Vec<String>,
+    /// Image Updater's rules for it, and where it writes back (empty: none).
+    pub image_updater: Vec<ImageRule>,
+    pub write_back: String,
     pub deployed: DateTime<Utc>,
     pub sync_secs: i64,
     pub history_id: i64,
@@ -66,6 +69,8 @@ impl AppSpec {
             }),
             operation_requested: false,
             images: self.images,
+            image_updater: self.image_updater,
+            write_back: self.write_back,
             history: vec![HistoryEntry {
                 id: self.history_id,
                 revision: self.revision,

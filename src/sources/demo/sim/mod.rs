@@ -103,6 +103,8 @@ impl Sim {
                 destination_namespace: "argocd".into(),
                 sync_wave: -10,
                 images: Vec::new(),
+                image_updater: Vec::new(),
+                write_back: String::new(),
                 deployed,
                 sync_secs: 9,
                 history_id: 1,
@@ -128,6 +130,8 @@ impl Sim {
                     destination_namespace: inf.namespace.into(),
                     sync_wave: inf.wave,
                     images: inf.images.iter().map(|s| s.to_string()).collect(),
+                    image_updater: Vec::new(),
+                    write_back: String::new(),
                     deployed: deployed + Duration::seconds(12 * i as i64),
                     sync_secs: 7,
                     history_id: 1,
@@ -153,6 +157,22 @@ impl Sim {
                     destination_namespace: p.namespace_of(def).into(),
                     sync_wave: def.wave,
                     images: vec![c.image(&v)],
+                    // The platform's image bumps are Image Updater's (semver, into Git).
+                    image_updater: if p.image_updater {
+                        vec![ImageRule {
+                            alias: def.name.into(),
+                            image: format!("{}/{}", p.registry, def.name),
+                            constraint: String::new(),
+                            strategy: "semver".into(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    write_back: if p.image_updater {
+                        "git:secret:argocd/git-creds".into()
+                    } else {
+                        String::new()
+                    },
                     deployed: origin - Duration::hours(3) - Duration::minutes(17 * si as i64),
                     sync_secs: 5,
                     history_id: 3,
