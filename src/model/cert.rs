@@ -96,25 +96,17 @@ pub struct TrustBundle {
 }
 
 impl TrustBundle {
-    /// Its problems at `now`: (severe, words).
-    pub fn problems(&self, now: DateTime<Utc>, horizon_secs: i64) -> Vec<(bool, String)> {
-        let mut out = Vec::new();
-        let what = format!("{}/{} ({})", self.namespace, self.name, self.mesh);
-        if let Some(e) = &self.error {
-            out.push((true, format!("trust bundle {what} unusable: {e}")));
-        }
+    /// Its problems at `now`, counted (the header's, each frame: no words are made):
+    /// (severe, warnings). Severe: the bundle is unusable, an anchor expired, or the issuer
+    /// chains to no anchor. A warning: an anchor expires inside the horizon — anchors are not
+    /// rotated by anyone.
+    pub fn counts(&self, now: DateTime<Utc>, horizon_secs: i64) -> (usize, usize) {
+        let mut severe = usize::from(self.error.is_some());
+        let mut warn = 0;
         for a in &self.anchors {
             match a.not_after {
-                Some(t) if t <= now => out.push((true, format!("trust anchor {} in {what} expired", a.subject))),
-                // Anchors are not rotated by anyone: expiring is worth a warning.
-                Some(t) if (t - now).num_seconds() < horizon_secs => out.push((
-                    false,
-                    format!(
-                        "trust anchor {} in {what} expires in {}; anchors are not rotated automatically",
-                        a.subject,
-                        super::time::fmt_age((t - now).num_seconds())
-                    ),
-                )),
+                Some(t) if t <= now => severe += 1,
+                Some(t) if (t - now).num_seconds() < horizon_secs => warn += 1,
                 _ => {}
             }
         }
@@ -122,15 +114,9 @@ impl TrustBundle {
             && i.unchecked.is_empty()
             && i.chains_to.is_none()
         {
-            out.push((
-                true,
-                format!(
-                    "the identity issuer {} is signed by no anchor in {what}: workloads will not trust it",
-                    i.issuer.as_ref().map_or("?", |c| c.subject.as_str())
-                ),
-            ));
+            severe += 1;
         }
-        out
+        (severe, warn)
     }
 }
 

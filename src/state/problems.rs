@@ -143,13 +143,9 @@ impl State {
             }
         }
         for b in &self.trust {
-            for (severe, _) in b.problems(self.now, self.cert_horizon_secs) {
-                if severe {
-                    p.certs_failing += 1;
-                } else {
-                    p.certs_expiring += 1;
-                }
-            }
+            let (severe, warn) = b.counts(self.now, self.cert_horizon_secs);
+            p.certs_failing += severe;
+            p.certs_expiring += warn;
         }
         for c in &self.certs {
             match c.state(self.now, self.cert_horizon_secs) {

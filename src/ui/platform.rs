@@ -210,13 +210,10 @@ fn draw_trust(buf: &mut ratatui::buffer::Buffer, area: Rect, v: &View) {
         None => "expiry unknown".to_string(),
     };
     for b in &s.trust {
-        let problems = b.problems(s.now, s.cert_horizon_secs);
-        let st = if problems.iter().any(|(severe, _)| *severe) {
-            t.error
-        } else if !problems.is_empty() {
-            t.warn
-        } else {
-            t.text
+        let st = match b.counts(s.now, s.cert_horizon_secs) {
+            (0, 0) => t.text,
+            (0, _) => t.warn,
+            _ => t.error,
         };
         line(
             &mut y,

@@ -368,21 +368,28 @@ impl CanarySim {
     }
 
     pub fn promote(&mut self, now: DateTime<Utc>) -> Result<String, String> {
+        self.next_step(now, "promote", "rollout is fully promoted")?;
+        Ok(self.describe())
+    }
+
+    /// Leaves the current step for the next, a running analysis counted as passed (`by` says
+    /// who skipped it); refused when aborted or with no canary (`done` says so).
+    fn next_step(&mut self, now: DateTime<Utc>, by: &str, done: &str) -> Result<(), String> {
         if self.rollout.aborted {
             return Err("rollout is aborted; retry it first".to_string());
         }
         if self.canary.is_none() {
-            return Err("rollout is fully promoted".to_string());
+            return Err(done.to_string());
         }
         let i = self.rollout.current_step_index.unwrap_or(0);
         if let Some(a) = self.rollout.analysis.as_mut()
             && a.phase == AnalysisPhase::Running
         {
             a.phase = AnalysisPhase::Successful;
-            a.message = "skipped by promote".to_string();
+            a.message = format!("skipped by {by}");
         }
         self.enter(i + 1, now);
-        Ok(self.describe())
+        Ok(())
     }
 
     pub fn promote_full(&mut self) -> Result<String, String> {
@@ -437,20 +444,11 @@ impl CanarySim {
 
     /// The next step, whatever the current one waits for (Argo CD's `skip-current-step`).
     pub fn skip_step(&mut self, now: DateTime<Utc>) -> Result<String, String> {
-        if self.rollout.aborted {
-            return Err("rollout is aborted; retry it first".to_string());
-        }
-        if self.canary.is_none() {
-            return Err("no step left to skip: rollout is fully promoted".to_string());
-        }
-        let i = self.rollout.current_step_index.unwrap_or(0);
-        if let Some(a) = self.rollout.analysis.as_mut()
-            && a.phase == AnalysisPhase::Running
-        {
-            a.phase = AnalysisPhase::Successful;
-            a.message = "skipped by skip-current-step".to_string();
-        }
-        self.enter(i + 1, now);
+        self.next_step(
+            now,
+            "skip-current-step",
+            "no step left to skip: rollout is fully promoted",
+        )?;
         self.refresh_phase_message();
         Ok(self.describe())
     }
