@@ -89,6 +89,7 @@ fn state() -> State {
         name: "bench".into(),
         namespace: "dev".into(),
         argocd_namespace: "argocd".into(),
+        argocd_server: None,
         demo: false,
         read_only: false,
         log_query: r#"{namespace="dev"} |= "ERROR""#.into(),

@@ -141,6 +141,36 @@ fn below(c: &mut Criterion) {
         });
     }
     frame("pod_log_200x60", &state);
+    // The diff view at its cap: 200 resources of 100 lines, scrolled to the middle.
+    state.ui.overlay = None;
+    state.handle(Intent::Diff);
+    if let Some(ask) = state.app_diff_wanted() {
+        let mut diff = sim.app_diff(&ask).unwrap_or_else(|e| panic!("{e}"));
+        diff.resources = (0..200)
+            .map(|i| {
+                let old = serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i}")},
+                    "data": (0..50).map(|k| (format!("key-{k}"), serde_json::json!(format!("old value {k}")))).collect::<serde_json::Map<_, _>>()});
+                let new = serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i}")},
+                    "data": (0..50).map(|k| (format!("key-{k}"), serde_json::json!(format!("new value {k}")))).collect::<serde_json::Map<_, _>>()});
+                opsdeck::model::diff::diff_resource(
+                    ["", "ConfigMap", "dev", &format!("cm-{i}")],
+                    false,
+                    Some(old),
+                    Some(new),
+                    opsdeck::model::diff::Judged::default(),
+                )
+            })
+            .collect();
+        diff.finish();
+        state.apply(Update::AppDiff {
+            ask,
+            diff: Ok(diff),
+        });
+    }
+    if let Some(opsdeck::state::Overlay::Diff { scroll, .. }) = state.ui.overlay.as_mut() {
+        *scroll = 10_000;
+    }
+    frame("diff_view_200x60_20000_lines_scrolled", &state);
 }
 criterion_main!(benches);
 

@@ -38,6 +38,7 @@ fn main() {
         name: "memory".into(),
         namespace: "dev".into(),
         argocd_namespace: "argocd".into(),
+        argocd_server: None,
         demo: false,
         read_only: false,
         log_query: Default::default(),

@@ -181,6 +181,15 @@ pub struct Cli {
         value_name = "TOKEN"
     )]
     pub mesh_prometheus_token: Option<String>,
+    /// The Argo CD API server's URL, for diffs and rollback (`https://argocd.example.com`; a
+    /// bare host:port is taken as https). Its token comes from ARGOCD_AUTH_TOKEN only.
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub argocd_server: Option<String>,
+    /// The Argo CD API server's Service through the API server: NAMESPACE/NAME:PORT, the name
+    /// perhaps `https:NAME` (default with ARGOCD_AUTH_TOKEN set and no --argocd-server:
+    /// ARGOCD-NAMESPACE/https:argocd-server:443).
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "argocd_server"])]
+    pub argocd_server_service: Option<String>,
     /// Alertmanager URL (default: monitoring/alertmanager-operated:9093 through the API server).
     #[arg(long, value_name = "URL", conflicts_with = "demo")]
     pub alertmanager: Option<String>,
@@ -370,6 +379,8 @@ pub struct Config {
     pub query_timeout: std::time::Duration,
     pub alertmanager: Option<String>,
     pub alertmanager_service: Option<String>,
+    pub argocd_server: Option<String>,
+    pub argocd_server_service: Option<String>,
     pub alertmanager_token: Option<Secret>,
     pub loki: Option<String>,
     pub loki_service: Option<String>,
@@ -449,6 +460,8 @@ impl Config {
             istio_namespace: cli.istio_namespace,
             query_timeout: std::time::Duration::from_secs(cli.query_timeout),
             alertmanager: cli.alertmanager,
+            argocd_server: cli.argocd_server,
+            argocd_server_service: cli.argocd_server_service,
             alertmanager_service: cli.alertmanager_service,
             alertmanager_token: cli.alertmanager_token.map(Secret),
             loki: cli.loki,

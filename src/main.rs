@@ -288,6 +288,7 @@ fn demo_platform(
             },
             namespace: cfg.platform.namespaces().join(","),
             argocd_namespace: "argocd".into(),
+            argocd_server: Some("the demo's Argo CD".into()),
             demo: true,
             read_only: cfg.read_only,
             log_query,
@@ -331,6 +332,46 @@ fn prom_setup(cfg: &Config, kube: kube::Client) -> Result<PromSetup, String> {
     })
 }
 
+/// The Argo CD API server, when there is one to use: `--argocd-server URL` (a bare host:port
+/// is https, as the argocd CLI takes it), `--argocd-server-service`, or, with a token in
+/// ARGOCD_AUTH_TOKEN, its usual Service through the API server. The token is read from the
+/// environment only; through the proxy it travels as Argo CD's `argocd.token` cookie, since
+/// the Authorization header carries the kubeconfig's credentials.
+fn argocd_endpoint(cfg: &Config, kube: &kube::Client) -> Result<Option<Endpoint>, String> {
+    let token = std::env::var("ARGOCD_AUTH_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let endpoint = match (&cfg.argocd_server, &cfg.argocd_server_service) {
+        (Some(url), _) => {
+            let url = if url.contains("://") {
+                url.clone()
+            } else {
+                format!("https://{url}")
+            };
+            Endpoint::direct(&url, token)?
+        }
+        (None, service) => {
+            let service = match (service, &token) {
+                (Some(s), _) => ServiceRef::parse(s)?,
+                (None, Some(_)) => {
+                    ServiceRef::new(&cfg.argocd_namespace, "https:argocd-server", "443")
+                }
+                // No server named and no token: nothing to ask.
+                (None, None) => return Ok(None),
+            };
+            let e = Endpoint::service(kube.clone(), service);
+            match &token {
+                Some(t) => e.with_header("Cookie", &format!("argocd.token={t}")),
+                None => e,
+            }
+        }
+    };
+    Ok(Some(
+        endpoint.with_timeout(opsdeck::sources::argocd::TIMEOUT),
+    ))
+}
+
 /// Connects to a context and prepares (but does not start) its watches and pollers.
 async fn live_setup(
     cfg: Config,
@@ -365,6 +406,8 @@ async fn live_setup(
         cfg.query_timeout,
     )?;
     let am_poll = Alertmanager::new(am_endpoint.clone());
+    let argocd = argocd_endpoint(&cfg, &client)?;
+    let argocd_api = argocd.clone();
     let log_plan = log_plan(&cfg, &client)?;
     let log_query = match &log_plan {
         LogPlan::OpenSearch(s) => LogQuery::opensearch(s.query.clone()),
@@ -376,6 +419,11 @@ async fn live_setup(
                 client: conn.client,
             }),
             alerts: Some(Arc::new(Silencer::new(am_endpoint))),
+            argocd: argocd
+                .clone()
+                .map(|endpoint| -> Arc<dyn opsdeck::model::Operator> {
+                    Arc::new(opsdeck::ops::argocd::ArgoCdOperator { endpoint })
+                }),
         }),
         context: Context {
             protected: cfg.policy(&conn.context).protected,
@@ -387,6 +435,7 @@ async fn live_setup(
                 namespaces.join(",")
             },
             argocd_namespace: cfg.argocd_namespace.clone(),
+            argocd_server: argocd.as_ref().map(Endpoint::describe),
             demo: false,
             log_query,
             user: local_user(),
@@ -410,6 +459,13 @@ async fn live_setup(
                 demand.clone(),
                 tx.clone(),
             ));
+            if let Some(api) = argocd_api {
+                tasks.push(opsdeck::sources::argocd::spawn(
+                    api,
+                    demand.clone(),
+                    tx.clone(),
+                ));
+            }
             tasks.push(opsdeck::sources::kube::certs::spawn(
                 client.clone(),
                 tx.clone(),

@@ -193,6 +193,23 @@ fn needs(s: &str) -> bool {
     matches!(clean(s), Cow::Owned(_))
 }
 
+impl Sanitize for crate::model::ResourceDiff {
+    fn sanitize(&mut self) {
+        for s in [
+            &mut self.group,
+            &mut self.kind,
+            &mut self.namespace,
+            &mut self.name,
+        ] {
+            fix(s);
+        }
+        self.problem.iter_mut().for_each(fix);
+        for l in &mut self.lines {
+            fix(&mut l.text);
+        }
+    }
+}
+
 impl Sanitize for crate::model::ArgoApp {
     fn sanitize(&mut self) {
         for r in &mut self.image_updater {

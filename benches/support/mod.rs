@@ -11,6 +11,7 @@ pub fn context() -> Context {
         name: "bench".into(),
         namespace: "dev".into(),
         argocd_namespace: "argocd".into(),
+        argocd_server: Some("the demo's Argo CD".into()),
         demo: true,
         read_only: false,
         log_query: "{namespace=\"dev\"}".into(),

@@ -27,6 +27,9 @@ pub enum ActionKind {
     SkipStep,
     /// Put the previous revision's pod template back, as `kubectl argo rollouts undo` does.
     Undo,
+    /// Deploy an application's history revision again, as `argocd app rollback` does (through
+    /// the Argo CD API server).
+    Rollback,
     /// Silence an alert in Alertmanager.
     Silence,
     /// Expire the silences that mute an alert.
@@ -34,7 +37,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 14] = [
+    pub const ALL: [ActionKind; 15] = [
         Self::Sync,
         Self::Refresh,
         Self::HardRefresh,
@@ -47,6 +50,7 @@ impl ActionKind {
         Self::Resume,
         Self::SkipStep,
         Self::Undo,
+        Self::Rollback,
         Self::Silence,
         Self::Expire,
     ];
@@ -66,6 +70,7 @@ impl ActionKind {
             Self::Resume => "resume",
             Self::SkipStep => "skip-step",
             Self::Undo => "undo",
+            Self::Rollback => "rollback",
             Self::Silence => "silence",
             Self::Expire => "expire-silence",
         }
@@ -85,6 +90,7 @@ impl ActionKind {
             Self::Resume => "Resume rollout",
             Self::SkipStep => "Skip the current step",
             Self::Undo => "Roll back rollout",
+            Self::Rollback => "Roll back application",
             Self::Silence => "Silence alert",
             Self::Expire => "Expire silence",
         }
@@ -92,7 +98,10 @@ impl ActionKind {
 
     /// Acts on an Argo CD Application (else on a Rollout or an alert).
     pub fn on_app(self) -> bool {
-        matches!(self, Self::Sync | Self::Refresh | Self::HardRefresh)
+        matches!(
+            self,
+            Self::Sync | Self::Refresh | Self::HardRefresh | Self::Rollback
+        )
     }
 
     /// Acts on an Alertmanager alert.
@@ -102,7 +111,10 @@ impl ActionKind {
 
     /// Needs the target's name typed before it runs.
     pub fn needs_typed_confirmation(self) -> bool {
-        matches!(self, Self::Abort | Self::PromoteFull | Self::Undo)
+        matches!(
+            self,
+            Self::Abort | Self::PromoteFull | Self::Undo | Self::Rollback
+        )
     }
 }
 
@@ -265,6 +277,19 @@ pub fn cli_equivalent(
             Some(r) => format!("kubectl argo rollouts undo {n} --to-revision {r} -n {ns}"),
             None => format!("kubectl argo rollouts undo {n} -n {ns}"),
         },
+        ActionKind::Rollback => {
+            let mut c = format!("argocd app rollback {n} {}", to_revision.unwrap_or(0));
+            if argocd_ns != ns {
+                c.push_str(&format!(" --app-namespace {ns}"));
+            }
+            if sync.prune {
+                c.push_str(" --prune");
+            }
+            if sync.dry_run {
+                c.push_str(" --dry-run");
+            }
+            c
+        }
         ActionKind::Silence => {
             let mut c = "amtool silence add".to_string();
             let spec = silence.cloned().unwrap_or_default();

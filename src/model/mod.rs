@@ -6,6 +6,7 @@ pub mod app;
 pub mod app_line;
 pub mod cert;
 pub mod cpu;
+pub mod diff;
 pub mod latency;
 pub mod log;
 pub mod mesh;
@@ -31,6 +32,7 @@ pub use cert::{
     X509Info,
 };
 pub use cpu::{CpuData, CpuSeries};
+pub use diff::{AppDiff, Change, DiffAgainst, DiffAsk, DiffLine, LineKind, ResourceDiff};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
 pub use pod::{

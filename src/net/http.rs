@@ -77,6 +77,11 @@ impl ServiceRef {
             )
         };
         let (ns, rest) = s.split_once('/').ok_or_else(bad)?;
+        // The proxy's `https:NAME` speaks TLS to the Service (Argo CD's server wants it).
+        let (scheme, rest) = match rest.split_once(':') {
+            Some((s @ ("https" | "http"), r)) => (Some(s), r),
+            _ => (None, rest),
+        };
         let (name, port) = rest.split_once(':').ok_or_else(bad)?;
         let ok = |p: &str| {
             !p.is_empty()
@@ -86,7 +91,10 @@ impl ServiceRef {
         if !ok(ns) || !ok(name) || !ok(port) {
             return Err(bad());
         }
-        Ok(Self::new(ns, name, port))
+        match scheme {
+            Some(s) => Ok(Self::new(ns, &format!("{s}:{name}"), port)),
+            None => Ok(Self::new(ns, name, port)),
+        }
     }
 
     /// The API server path prefix of this Service's proxy.
@@ -605,7 +613,14 @@ mod tests {
                 .port,
             "admin"
         );
+        assert_eq!(
+            ServiceRef::parse("argocd/https:argocd-server:443")
+                .unwrap()
+                .proxy_path(),
+            "/api/v1/namespaces/argocd/services/https:argocd-server:443/proxy"
+        );
         for bad in [
+            "argocd/https:argocd-server",
             "prometheus:9090",
             "monitoring/prometheus",
             "a/b:c/../d",

@@ -439,6 +439,11 @@ impl KubeOperator {
     }
 
     async fn act(&self, req: ActionRequest) -> Result<String, ActionError> {
+        if req.kind == ActionKind::Rollback {
+            return Err(ActionError::Unsupported(
+                "a rollback goes through the Argo CD API server (--argocd-server), not the Kubernetes API".into(),
+            ));
+        }
         let (ns, name) = (&req.target.namespace, &req.target.name);
         let path = if req.kind.on_app() {
             app_path(ns, name)
@@ -483,6 +488,7 @@ fn done_text(kind: ActionKind, sync: SyncOptions) -> String {
         ActionKind::Sync => "sync requested; the controller runs it".into(),
         ActionKind::Refresh => "refresh requested".into(),
         ActionKind::HardRefresh => "hard refresh requested".into(),
+        ActionKind::Rollback => "rollback requested".into(),
         ActionKind::Promote => "promoted; the controller moves to the next step".into(),
         ActionKind::PromoteFull => "full promotion requested".into(),
         ActionKind::Abort => "aborted; traffic goes back to stable".into(),

@@ -6,6 +6,7 @@
 //! the model's ([`crate::model::action`]).
 
 pub mod alertmanager;
+pub mod argocd;
 pub mod audit;
 pub mod clipboard;
 pub mod kube;

@@ -3,6 +3,7 @@
 //! [`Demand`](crate::state::Demand) State publishes.
 
 pub mod alertmanager;
+pub mod argocd;
 pub mod demo;
 pub mod kube;
 pub mod logs;

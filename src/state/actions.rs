@@ -6,11 +6,16 @@ use crate::model::*;
 
 impl State {
     /// The app an app action targets: the selected app, or the app of the selected rollout.
-    fn action_app(&self) -> Option<&ArgoApp> {
+    pub(super) fn action_app(&self) -> Option<&ArgoApp> {
         use crate::layout::Pane;
-        if let Some(super::Overlay::AppDetail {
-            namespace, name, ..
-        }) = &self.ui.overlay
+        if let Some(
+            super::Overlay::AppDetail {
+                namespace, name, ..
+            }
+            | super::Overlay::Diff {
+                namespace, name, ..
+            },
+        ) = &self.ui.overlay
         {
             return self
                 .apps
@@ -53,6 +58,9 @@ impl State {
     }
 
     fn prepare_for(&self, kind: ActionKind) -> Result<PendingAction, String> {
+        if kind == ActionKind::Rollback {
+            return self.prepare_rollback(None);
+        }
         if kind.on_alert() {
             let a = self
                 .selected_alert()
@@ -70,6 +78,80 @@ impl State {
                 .ok_or_else(|| "select a rollout first".to_string())?;
             prepare_rollout(kind, r, self.now)
         }
+    }
+}
+
+impl State {
+    /// A rollback to history entry `id` (None: the one before what runs now), as
+    /// `argocd app rollback` does it, or why not. Argo CD refuses it while automated sync is
+    /// on (the controller would sync Git's revision back at once): so does this, first.
+    pub(super) fn prepare_rollback(&self, id: Option<i64>) -> Result<PendingAction, String> {
+        let app = self
+            .action_app()
+            .ok_or_else(|| "select an application first".to_string())?;
+        let n = &app.name;
+        let Some(server) = &self.context.argocd_server else {
+            return Err(format!(
+                "rolling {n} back needs the Argo CD API server: start opsdeck with --argocd-server URL (or --argocd-server-service NS/NAME:PORT) and ARGOCD_AUTH_TOKEN set; or run argocd app rollback {n}"
+            ));
+        };
+        if let Some(why) = &app.invalid {
+            return Err(format!(
+                "{n} cannot be read ({why}); look at it with argocd before rolling back"
+            ));
+        }
+        if app.auto_sync {
+            return Err(format!(
+                "rollback cannot be initiated when auto-sync is enabled (Argo CD refuses it: the next automated sync would put Git's revision back). Turn it off first with argocd app set {n} --sync-policy none, or revert the change in Git"
+            ));
+        }
+        if app.operation_in_progress() {
+            return Err(format!(
+                "{n}: an operation is running; wait for it to finish"
+            ));
+        }
+        let Some(now) = app.history.last() else {
+            return Err(format!("{n} has no deployment history to roll back to"));
+        };
+        let entry = match id {
+            Some(id) => app.history.iter().find(|h| h.id == id).ok_or_else(|| {
+                let ids: Vec<String> = app.history.iter().map(|h| format!("#{}", h.id)).collect();
+                format!("{n}'s history has no #{id} (it keeps {})", ids.join(" "))
+            })?,
+            None => app
+                .history
+                .iter()
+                .rev()
+                .nth(1)
+                .ok_or_else(|| format!("{n} has only one revision in its history"))?,
+        };
+        if entry.id == now.id {
+            return Err(format!(
+                "#{} is what {n} deployed last; choose an earlier entry (:rollback {n} ID)",
+                entry.id
+            ));
+        }
+        let short = |r: &str| app::short_rev(r).to_string();
+        let ago = crate::model::time::fmt_age((self.now - entry.deployed_at).num_seconds());
+        let mut p = PendingAction::new(
+            ActionKind::Rollback,
+            Target {
+                namespace: app.namespace.clone(),
+                name: n.clone(),
+            },
+            format!("{} #{} {}", app_before(app), now.id, short(&now.revision)),
+            format!(
+                "{n}: deploy #{} {} (deployed {ago} ago) again in place of #{} {}, through {server}. Git still says {}: the application shows OutOfSync until Git changes, and automated sync stays off",
+                entry.id,
+                short(&entry.revision),
+                now.id,
+                short(&now.revision),
+                app.target_revision,
+            ),
+        );
+        p.to_revision = Some(entry.id);
+        p.refresh_command(&self.context.argocd_namespace);
+        Ok(p)
     }
 }
 

@@ -144,6 +144,7 @@ impl State {
                 name,
                 tree,
             } => self.apply_app_tree(namespace, name, tree),
+            Update::AppDiff { ask, diff } => self.apply_app_diff(ask, diff),
             Update::Certificates(Ok(mut certs)) => {
                 certs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                 let changed = certs != self.certs || self.certs_fetch != super::Fetch::Listed;
@@ -420,6 +421,10 @@ fn clean_update(u: &mut Update) {
         Update::TrustBundles(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::AppDiff { diff, .. } => match diff {
+            Ok(d) => d.resources.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),
         },
         Update::AppTree { tree, .. } => match tree {

@@ -90,6 +90,10 @@ pub enum Action {
     Resume,
     SkipStep,
     Undo,
+    /// An application's history revision deployed again (the Argo CD API server).
+    Rollback,
+    /// What a sync of an application would change (or a rollback to a history entry).
+    Diff,
     Open,
     /// A rollout's pods and the events about it.
     Pods,
@@ -195,6 +199,14 @@ impl Action {
             Resume => info("resume").palette(Arg::Rollout, "resume a paused rollout"),
             SkipStep => info("skip-step").palette(Arg::Rollout, "skip a rollout's current step"),
             Undo => info("undo").palette(Arg::Rollout, "roll a rollout back a revision"),
+            Rollback => info("rollback").palette(
+                Arg::App,
+                "deploy an application's history entry again (NAME ID)",
+            ),
+            Diff => info("diff").hint(21).palette(
+                Arg::App,
+                "what a sync would change (NAME, or NAME ID: a history entry)",
+            ),
             Open => info("cockpit")
                 .hint(22)
                 .palette(Arg::Rollout, "open a rollout's cockpit"),
@@ -279,6 +291,8 @@ impl Action {
             Resume => Intent::Act(ActionKind::Resume),
             SkipStep => Intent::Act(ActionKind::SkipStep),
             Undo => Intent::Act(ActionKind::Undo),
+            Rollback => Intent::Act(ActionKind::Rollback),
+            Diff => Intent::Diff,
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,
@@ -379,6 +393,7 @@ pub enum KeyContext {
     Pods,
     PodLog,
     Platform,
+    Diff,
     Confirm,
     SyncOptions,
 }

@@ -56,6 +56,8 @@ pub struct Demand {
     pub pod_log: Option<crate::model::PodLogTarget>,
     /// The application (namespace, name) whose resource tree to read: its details are open.
     pub app_tree: Option<(String, String)>,
+    /// The diff to read from the Argo CD API server: its view is open.
+    pub app_diff: Option<crate::model::DiffAsk>,
 }
 
 impl Demand {

@@ -49,6 +49,8 @@ pub enum Intent {
     Platform,
     /// The pods of the rollout in view and the events about it (closes it when open).
     Pods,
+    /// What a sync of the application in view would change (closes it when open).
+    Diff,
     /// Normal events as well as Warnings, or Warnings only again.
     ToggleNormalEvents,
     /// A pod's log: the container's previous run (the one that crashed), or its current one.

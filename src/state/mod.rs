@@ -5,6 +5,7 @@
 //! → global (`handle/`); each pane's own state is in [`ui`].
 
 mod actions;
+mod app_diff;
 mod app_tree;
 mod apply;
 mod audit;
@@ -29,6 +30,7 @@ mod update;
 mod view;
 
 pub use crate::model::PodScope;
+pub use app_diff::HeldDiff;
 pub use app_tree::HeldTree;
 pub use audit::AuditEntry;
 pub use below::{Below, Fetch, PodsSummary};
@@ -66,6 +68,9 @@ pub struct Context {
     pub name: String,
     pub namespace: String,
     pub argocd_namespace: String,
+    /// The Argo CD API server, in words (its URL, or its Service through the API server),
+    /// when there is one: diffs and rollbacks need it.
+    pub argocd_server: Option<String>,
     pub demo: bool,
     pub read_only: bool,
     /// The query behind the logs pane, in its store's language (LogQL in the demo and on Loki).
@@ -139,6 +144,8 @@ pub struct State {
     pub pod_log: Option<PodLog>,
     /// The resource tree of the application whose details are open.
     pub app_tree: Option<HeldTree>,
+    /// The diff whose view is open (from the Argo CD API server).
+    pub app_diff: Option<HeldDiff>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
     pub certs: Vec<Certificate>,
     pub certs_fetch: Fetch,
@@ -175,6 +182,7 @@ impl State {
             below: None,
             pod_log: None,
             app_tree: None,
+            app_diff: None,
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,
             trust: Vec::new(),

@@ -187,15 +187,21 @@ impl State {
         };
         let name = c.0.name();
         // `:undo store 3` (or `--to-revision 3`): the revision to go back to.
+        // `:rollback store 5`, `:diff store 5`: the application's history entry.
         let mut to_revision = None;
-        if c.0 == Action::Undo
+        if matches!(c.0, Action::Undo | Action::Rollback | Action::Diff)
             && let Some((head, last)) = rest.rsplit_once(' ')
             && let Ok(n) = last.parse::<i64>()
         {
-            if n < 0 {
+            if n < 0 || (n == 0 && c.0 != Action::Undo) {
+                let what = if c.0 == Action::Undo {
+                    "revision"
+                } else {
+                    "history entry"
+                };
                 self.flash(
                     FlashKind::Error,
-                    format!("✗ :undo: revision {n} is not a revision (they count from 1)"),
+                    format!("✗ :{name}: {n} is not a {what} (they count from 1)"),
                 );
                 return Vec::new();
             }
@@ -251,11 +257,22 @@ impl State {
                     self.flash(FlashKind::Error, format!("✗ {e}"));
                     Vec::new()
                 }
-                Ok(name) if to_revision.is_some() => {
+                Ok(name) if to_revision.is_some() && verb == Action::Undo => {
                     self.select_rollout(&name);
                     self.ui.overlay = None;
                     self.ui.screen = Screen::Main;
                     self.request_to(crate::model::ActionKind::Undo, to_revision)
+                }
+                Ok(name) if verb == Action::Rollback || verb == Action::Diff => {
+                    self.select_app(&name);
+                    self.ui.overlay = None;
+                    self.ui.screen = Screen::Main;
+                    if verb == Action::Diff {
+                        self.toggle_diff(to_revision);
+                        Vec::new()
+                    } else {
+                        self.request_to(crate::model::ActionKind::Rollback, to_revision)
+                    }
                 }
                 Ok(name) => self.run_on(verb, c.1, &name),
             },
@@ -384,6 +401,79 @@ mod tests {
                 .is_some_and(|f| f.text.contains("unknown command :frobnicate"))
         );
         assert!(!s.text_input_active());
+    }
+
+    #[test]
+    fn rollback_and_diff_take_a_history_entry_and_auto_sync_refuses_a_rollback() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        let type_line = |s: &mut State, text: &str| {
+            s.handle(Intent::CommandLine);
+            for c in text.chars() {
+                s.handle(Intent::Text(TextKey::Char(c)));
+            }
+            s.handle(Intent::Text(TextKey::Enter))
+        };
+        let flash = |s: &State| s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        // trust-manager is synced by hand; B's default is the entry before the last.
+        type_line(&mut s, "rollback trust-manager");
+        let Some(Overlay::Confirm(p)) = &s.ui.overlay else {
+            panic!("no confirmation: {}", flash(&s));
+        };
+        assert_eq!(p.to_revision, Some(2));
+        assert_eq!(p.command, "argocd app rollback trust-manager 2");
+        assert!(p.needs_typing());
+        assert!(
+            p.effect.contains("deploy #2") && p.effect.contains("in place of #3"),
+            "{}",
+            p.effect
+        );
+        s.ui.overlay = None;
+        type_line(&mut s, "rollback trust-manager 1");
+        assert!(matches!(&s.ui.overlay, Some(Overlay::Confirm(p)) if p.to_revision == Some(1)));
+        s.ui.overlay = None;
+        type_line(&mut s, "rollback trust-manager 3");
+        assert!(s.ui.overlay.is_none());
+        assert!(
+            flash(&s).contains("what trust-manager deployed last"),
+            "{}",
+            flash(&s)
+        );
+        type_line(&mut s, "rollback trust-manager 9");
+        assert!(
+            flash(&s).contains("has no #9 (it keeps #1 #2 #3)"),
+            "{}",
+            flash(&s)
+        );
+        // Automated sync: refused before anything is sent, in Argo CD's words, and audited.
+        let cmds = type_line(&mut s, "rollback store");
+        assert!(s.ui.overlay.is_none());
+        assert!(flash(&s).contains("rollback cannot be initiated when auto-sync is enabled"));
+        assert!(flash(&s).contains("argocd app set store --sync-policy none"));
+        assert!(
+            matches!(cmds.as_slice(), [Command::Audit(a)] if a.result.contains("auto-sync")),
+            "{cmds:?}"
+        );
+        // The diff against a history entry names its revision.
+        type_line(&mut s, "diff trust-manager 1");
+        let rev = s
+            .apps
+            .iter()
+            .find(|a| a.name == "trust-manager")
+            .map(|a| a.history[0].revision.clone());
+        assert!(
+            matches!(&s.ui.overlay, Some(Overlay::Diff { against: crate::model::DiffAgainst::Revision { id: 1, revision }, .. }) if Some(revision) == rev.as_ref()),
+            "{:?}",
+            s.ui.overlay
+        );
+        // No Argo CD API server: said how to get one.
+        s.ui.overlay = None;
+        s.context.argocd_server = None;
+        type_line(&mut s, "rollback trust-manager");
+        assert!(
+            flash(&s).contains("needs the Argo CD API server"),
+            "{}",
+            flash(&s)
+        );
     }
 
     #[test]

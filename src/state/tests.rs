@@ -18,6 +18,7 @@ pub fn context(read_only: bool) -> Context {
         name: "k3d-dev (demo)".into(),
         namespace: "dev".into(),
         argocd_namespace: "argocd".into(),
+        argocd_server: Some("the demo's Argo CD".into()),
         demo: true,
         read_only,
         log_query: "{namespace=\"dev\"}".into(),

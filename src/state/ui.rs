@@ -149,6 +149,14 @@ pub enum Overlay {
         name: String,
         scroll: usize,
     },
+    /// What a sync (or a rollback to a history entry) would change in one application,
+    /// scrolled by `scroll` rows.
+    Diff {
+        namespace: String,
+        name: String,
+        against: crate::model::DiffAgainst,
+        scroll: usize,
+    },
     Confirm(Box<PendingAction>),
     InternalLog,
     /// The change timeline, with the selected entry (an index into `State::timeline`).

@@ -155,6 +155,11 @@ pub enum Update {
         name: String,
         tree: Result<AppTree, String>,
     },
+    /// The diff whose view is open, as asked, or why it cannot be read.
+    AppDiff {
+        ask: crate::model::DiffAsk,
+        diff: Result<crate::model::AppDiff, String>,
+    },
     /// Lines of the container log on screen (`reset`: a new read's first answer, replacing
     /// what was held), or why it cannot be read.
     PodLog {

@@ -529,6 +529,7 @@ impl State {
             pods: self.pod_scope(),
             pod_log: self.pod_log_target(),
             app_tree: self.app_tree_wanted(),
+            app_diff: self.app_diff_wanted(),
         }
     }
 }

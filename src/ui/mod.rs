@@ -6,6 +6,7 @@ mod alerts;
 mod apps;
 mod cockpit;
 mod cpu;
+mod diff;
 mod footer;
 mod header;
 mod logs;

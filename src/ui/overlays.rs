@@ -22,6 +22,12 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
             name,
             scroll,
         }) => app_detail(frame, body, v, namespace, name, *scroll),
+        Some(Overlay::Diff {
+            namespace,
+            name,
+            against,
+            scroll,
+        }) => super::diff::draw(frame, body, v, (namespace, name), against, *scroll),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
         Some(Overlay::Platform { selected }) => super::platform::draw(frame, body, v, *selected),

@@ -129,6 +129,7 @@ async fn alerts_silences_and_an_outage_against_a_real_alertmanager() {
     let op = ActionRouter {
         platform: Arc::new(NoKube),
         alerts: Some(Arc::new(Silencer::new(am.endpoint.clone()))),
+        argocd: None,
     };
     let mut ctx = support::context();
     ctx.demo = false;

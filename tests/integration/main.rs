@@ -5,6 +5,7 @@
 mod support;
 
 mod alertmanager;
+mod argocd_api;
 mod config_files;
 mod demo_platform;
 mod fuzz;

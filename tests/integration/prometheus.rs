@@ -195,6 +195,7 @@ fn demand() -> Demand {
         pods: None,
         pod_log: None,
         app_tree: None,
+        app_diff: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

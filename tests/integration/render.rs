@@ -1082,3 +1082,40 @@ fn an_action_on_its_way_stays_in_the_footer_until_its_outcome() {
         "{footer}"
     );
 }
+
+/// What a sync would change: a rolled-back chart's labels, coloured hunks, then what is in
+/// sync; at three sizes, and in words when there is no Argo CD API server.
+#[test]
+fn the_diff_view_shows_what_a_sync_would_change() {
+    let mut d = Demo::new(1, Scenario::Steady);
+    d.act_to(
+        opsdeck::model::ActionKind::Rollback,
+        "trust-manager",
+        Some(2),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    snap("diff", &mut d, |d| {
+        d.state.ui.overlay = None;
+        select(d, Pane::Apps, |s, i| s.apps[i].name == "trust-manager");
+        d.state.handle(Intent::Diff);
+    });
+    let text = render(&d.state, &dark(), 120, 40);
+    for want in [
+        "Diff · argocd/trust-manager → desired state",
+        "3 modified",
+        "▸ Deployment cert-manager/trust-manager · modified · +4 −4",
+        "-     app.kubernetes.io/version: v0.13.9",
+        "+     app.kubernetes.io/version: v0.14.0",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    assert!(
+        !text.contains("managedFields") && !text.contains("resourceVersion"),
+        "{text}"
+    );
+    d.state.context.argocd_server = None;
+    d.state.set_size(120, 40);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("ARGOCD_AUTH_TOKEN"), "{text}");
+    insta::assert_snapshot!("diff_no_server_120x40", text);
+}

@@ -91,6 +91,8 @@ async fn run(
     mut demand: watch::Receiver<Demand>,
 ) {
     let mut asked_pods: Option<crate::state::PodScope> = None;
+    // The diff on screen, answered once per ask (a reconcile makes a new ask).
+    let mut asked_diff: Option<crate::model::DiffAsk> = None;
     // The container log on screen, and how far it has been sent.
     let mut asked_log: Option<(crate::model::PodLogTarget, chrono::DateTime<chrono::Utc>)> = None;
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
@@ -162,10 +164,19 @@ async fn run(
                 if changed.is_err() {
                     return;
                 }
-                let (pods, log, tree) = {
+                let (pods, log, tree, diff) = {
                     let d = demand.borrow_and_update();
-                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone())
+                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone(), d.app_diff.clone())
                 };
+                if diff != asked_diff {
+                    asked_diff = diff;
+                    if let Some(ask) = &asked_diff {
+                        let u = Update::AppDiff { ask: ask.clone(), diff: sim.app_diff(ask) };
+                        if !send_all(&tx, vec![u], logs).await {
+                            return;
+                        }
+                    }
+                }
                 if let Some((ns, name)) = tree {
                     let tree = sim.app_tree(&ns, &name);
                     if !send_all(&tx, vec![Update::AppTree { namespace: ns, name, tree }], logs).await {

@@ -18,11 +18,19 @@ impl State {
         kind: ActionKind,
         to: Option<i64>,
     ) -> Vec<Command> {
-        if self.ui.overlay.is_some() && !matches!(self.ui.overlay, Some(Overlay::AppDetail { .. }))
+        if self.ui.overlay.is_some()
+            && !matches!(
+                self.ui.overlay,
+                Some(Overlay::AppDetail { .. } | Overlay::Diff { .. })
+            )
         {
             return Vec::new();
         }
-        let pending = match self.prepare(kind) {
+        let prepared = match kind {
+            ActionKind::Rollback => self.prepare_rollback(to),
+            _ => self.prepare(kind),
+        };
+        let pending = match prepared {
             Ok(mut p) => {
                 p.protected = self.context.protected;
                 if let (ActionKind::Undo, Some(rev)) = (kind, to) {

@@ -43,6 +43,7 @@ impl State {
             }),
             Intent::Back => self.back(),
             Intent::Pods => self.toggle_pods(),
+            Intent::Diff => self.toggle_diff(None),
             Intent::Platform => self.toggle_overlay(Overlay::Platform { selected: 0 }),
             Intent::ToggleNormalEvents => {
                 self.ui.normal_events = !self.ui.normal_events;
@@ -125,6 +126,45 @@ impl State {
             ),
             None => self.flash(FlashKind::Info, "no rollout here: select one first"),
         }
+    }
+
+    /// The diff of the application in view against Git (or history entry `id`), or closes it.
+    pub(in crate::state) fn toggle_diff(&mut self, id: Option<i64>) {
+        if matches!(self.ui.overlay, Some(Overlay::Diff { .. })) {
+            self.ui.overlay = None;
+            return;
+        }
+        let Some(app) = self.action_app() else {
+            self.flash(FlashKind::Info, "no application here: select one first");
+            return;
+        };
+        let against = match id {
+            None => crate::model::DiffAgainst::Desired,
+            Some(id) => match app.history.iter().find(|h| h.id == id) {
+                Some(h) => crate::model::DiffAgainst::Revision {
+                    id,
+                    revision: h.revision.clone(),
+                },
+                None => {
+                    let ids: Vec<String> =
+                        app.history.iter().map(|h| format!("#{}", h.id)).collect();
+                    let why = format!(
+                        "✗ {}'s history has no #{id} (it keeps {})",
+                        app.name,
+                        ids.join(" ")
+                    );
+                    self.flash(FlashKind::Error, why);
+                    return;
+                }
+            },
+        };
+        let (namespace, name) = (app.namespace.clone(), app.name.clone());
+        self.ui.overlay = Some(Overlay::Diff {
+            namespace,
+            name,
+            against,
+            scroll: 0,
+        });
     }
 
     /// Opens an overlay, or closes it if it is the one open.

@@ -48,7 +48,9 @@ impl State {
     pub fn key_contexts(&self) -> Vec<KeyContext> {
         use KeyContext as K;
         match &self.ui.overlay {
-            Some(Overlay::Confirm(p)) if p.kind == ActionKind::Sync => {
+            Some(Overlay::Confirm(p))
+                if matches!(p.kind, ActionKind::Sync | ActionKind::Rollback) =>
+            {
                 return vec![K::Confirm, K::SyncOptions];
             }
             Some(Overlay::Confirm(_)) => return vec![K::Confirm],
@@ -57,6 +59,7 @@ impl State {
             Some(Overlay::InternalLog) => return vec![K::InternalLog, K::Global],
             Some(Overlay::Timeline { .. }) => return vec![K::Timeline, K::Global],
             Some(Overlay::Pods { .. }) => return vec![K::Pods, K::Global],
+            Some(Overlay::Diff { .. }) => return vec![K::Diff, K::Global],
             Some(Overlay::Platform { .. }) => return vec![K::Platform, K::Global],
             Some(Overlay::PodLog { .. }) => return vec![K::PodLog, K::Global],
             None => {}

@@ -24,7 +24,8 @@ impl State {
                     | Overlay::Timeline { .. }
                     | Overlay::Pods { .. }
                     | Overlay::Platform { .. }
-                    | Overlay::AppDetail { .. },
+                    | Overlay::AppDetail { .. }
+                    | Overlay::Diff { .. },
                 ),
                 i,
             ) if self.is_motion(i) => {
@@ -61,7 +62,7 @@ impl State {
             (Some(Overlay::Confirm(_)), Intent::TogglePrune | Intent::ToggleDryRun) => {
                 let ns = self.context.argocd_namespace.clone();
                 if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay
-                    && p.kind == ActionKind::Sync
+                    && matches!(p.kind, ActionKind::Sync | ActionKind::Rollback)
                 {
                     if *intent == Intent::TogglePrune {
                         p.sync.prune = !p.sync.prune;
@@ -111,6 +112,14 @@ impl State {
                 12 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
                     + tree.map_or(1, |t| 1 + t.tree.resources.len() + t.tree.hooks().count())
             }
+            Some(Overlay::Diff { .. }) => self.app_diff().map_or(0, |d| {
+                d.diff
+                    .resources
+                    .iter()
+                    .map(|r| 1 + r.lines.len())
+                    .sum::<usize>()
+                    + 4
+            }),
             _ => 0,
         };
         let delta = match i {
@@ -122,6 +131,12 @@ impl State {
         };
         match (&mut self.ui.overlay, delta) {
             (Some(Overlay::Help { scroll }), Some(d)) => *scroll = scroll.saturating_add_signed(d),
+            (Some(Overlay::Diff { scroll, .. }), Some(d)) => {
+                *scroll = scroll.saturating_add_signed(d).min(detail_rows)
+            }
+            (Some(Overlay::Diff { scroll, .. }), None) => {
+                *scroll = if *i == Intent::Top { 0 } else { detail_rows }
+            }
             (Some(Overlay::AppDetail { scroll, .. }), Some(d)) => {
                 *scroll = scroll.saturating_add_signed(d).min(detail_rows)
             }

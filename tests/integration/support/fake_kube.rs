@@ -571,6 +571,14 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    // The API server passes a request's other headers on through its service proxy (its
+    // authentication filter takes the Authorization header off).
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let bytes = axum::body::to_bytes(req.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
@@ -615,7 +623,7 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         &method,
         &path,
         &query,
-        &content_type,
+        (&content_type, &cookie),
         bytes.to_vec(),
     )
     .await
@@ -1082,7 +1090,7 @@ async fn service_proxy(
     method: &Method,
     path: &str,
     query: &str,
-    content_type: &str,
+    (content_type, cookie): (&str, &str),
     body: Vec<u8>,
 ) -> Option<Response> {
     let rest = path.strip_prefix("/api/v1/namespaces/")?;
@@ -1116,6 +1124,9 @@ async fn service_proxy(
             let mut req = client.request(m, &url).body(body);
             if !content_type.is_empty() {
                 req = req.header("content-type", content_type);
+            }
+            if !cookie.is_empty() {
+                req = req.header("cookie", cookie);
             }
             match req.send().await {
                 Ok(r) => {

@@ -90,6 +90,7 @@ pub fn context() -> Context {
         name: "k3d-dev (demo)".into(),
         namespace: "dev".into(),
         argocd_namespace: "argocd".into(),
+        argocd_server: Some("the demo's Argo CD".into()),
         demo: true,
         read_only: false,
         log_query: r#"{namespace="dev"} |~ "ERROR|WARN""#.into(),
@@ -162,6 +163,10 @@ impl Demo {
                 name,
                 tree,
             });
+        }
+        if let Some(ask) = demand.app_diff {
+            let diff = self.sim.app_diff(&ask);
+            self.state.apply(Update::AppDiff { ask, diff });
         }
         if let Some(target) = demand.pod_log {
             let lines = self
@@ -286,6 +291,7 @@ pub fn error_line(
     }
 }
 
+pub mod fake_argocd;
 pub mod fake_kube;
 pub mod fake_loki;
 pub mod fake_opensearch;

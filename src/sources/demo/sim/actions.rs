@@ -42,6 +42,9 @@ impl Sim {
                 Ok(format!("expired {}", spec.ids.join(", ")))
             };
         }
+        if req.kind == ActionKind::Rollback {
+            return self.rollback(req);
+        }
         if req.kind.on_app() {
             let a = self
                 .apps

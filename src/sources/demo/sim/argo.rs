@@ -21,6 +21,10 @@ pub(super) struct SimApp {
     pub autosync_at: Option<DateTime<Utc>>,
     pub op_until: Option<DateTime<Utc>>,
     pub op_dry_run: bool,
+    /// What Git says after a rollback put an older revision in place (a sync goes back to it).
+    pub git_revision: Option<String>,
+    /// The image each history entry deployed (a service's), for diffs against it.
+    pub images_at: std::collections::BTreeMap<i64, String>,
 }
 
 /// An application as it is at the start: synced, healthy, its last sync `sync_secs` long.
@@ -41,6 +45,20 @@ pub(super) struct AppSpec {
     pub sync_secs: i64,
     pub history_id: i64,
     pub reconciled_at: DateTime<Utc>,
+    /// Automated sync (the services, the root app); the platform's charts are synced by hand.
+    pub auto_sync: bool,
+}
+
+/// The revision `back` deployments before `rev`: an older chart version, or another commit.
+fn revision_before(rev: &str, back: i64) -> String {
+    if back == 0 {
+        return rev.to_string();
+    }
+    if rev.contains('.') {
+        return super::argocd::tag_before(rev, back);
+    }
+    let k = (back as usize * 7) % rev.len().max(1);
+    format!("{}{}", &rev[k..], &rev[..k])
 }
 
 impl AppSpec {
@@ -59,7 +77,7 @@ impl AppSpec {
             source: self.source,
             destination_namespace: self.destination_namespace,
             sync_wave: self.sync_wave,
-            auto_sync: true,
+            auto_sync: self.auto_sync,
             operation: Some(Operation {
                 phase: OperationPhase::Succeeded,
                 message: "successfully synced (all tasks run)".into(),
@@ -71,11 +89,14 @@ impl AppSpec {
             images: self.images,
             image_updater: self.image_updater,
             write_back: self.write_back,
-            history: vec![HistoryEntry {
-                id: self.history_id,
-                revision: self.revision,
-                deployed_at: self.deployed,
-            }],
+            // Earlier deployments a day apart, each an older revision.
+            history: (1..=self.history_id)
+                .map(|id| HistoryEntry {
+                    id,
+                    revision: revision_before(&self.revision, self.history_id - id),
+                    deployed_at: self.deployed - Duration::hours(26 * (self.history_id - id)),
+                })
+                .collect(),
             reconciled_at: Some(self.reconciled_at),
         }
     }
@@ -91,6 +112,8 @@ impl SimApp {
             autosync_at: None,
             op_until: None,
             op_dry_run: false,
+            git_revision: None,
+            images_at: Default::default(),
         }
     }
 
@@ -233,6 +256,13 @@ impl Sim {
                         revision: sha,
                         deployed_at: now,
                     });
+                    if let Some(si) = a.svc {
+                        let image = format!(
+                            "{}/{}:{}",
+                            self.platform.registry, self.platform.services[si].name, v.tag
+                        );
+                        a.images_at.insert(id, image);
+                    }
                     if a.app.history.len() > 10 {
                         a.app.history.remove(0);
                     }
@@ -245,6 +275,19 @@ impl Sim {
                     }
                 } else {
                     a.app.sync = SyncStatus::Synced;
+                    // After a rollback, a sync applies Git's revision again.
+                    if let Some(rev) = a.git_revision.take() {
+                        let id = a.app.history.last().map(|h| h.id + 1).unwrap_or(1);
+                        a.app.revision = rev.clone();
+                        a.app.history.push(HistoryEntry {
+                            id,
+                            revision: rev,
+                            deployed_at: now,
+                        });
+                        if a.app.history.len() > 10 {
+                            a.app.history.remove(0);
+                        }
+                    }
                 }
             }
         }

@@ -7,6 +7,7 @@ mod actions;
 mod alerts;
 mod app_tree;
 mod argo;
+mod argocd;
 mod certs;
 mod istio;
 mod logs;
@@ -109,6 +110,7 @@ impl Sim {
                 sync_secs: 9,
                 history_id: 1,
                 reconciled_at: origin,
+                auto_sync: true,
             }
             .build(),
             None,
@@ -134,8 +136,9 @@ impl Sim {
                     write_back: String::new(),
                     deployed: deployed + Duration::seconds(12 * i as i64),
                     sync_secs: 7,
-                    history_id: 1,
+                    history_id: 3,
                     reconciled_at: origin,
+                    auto_sync: false,
                 }
                 .build(),
                 None,
@@ -177,10 +180,20 @@ impl Sim {
                     sync_secs: 5,
                     history_id: 3,
                     reconciled_at: origin,
+                    auto_sync: true,
                 }
                 .build(),
                 Some(si),
             ));
+            // The images its history deployed: patch releases before this one.
+            if let Some(a) = apps.last_mut() {
+                for h in &a.app.history {
+                    let back = 3 - h.id;
+                    let tag = argocd::tag_before(def.version, back);
+                    a.images_at
+                        .insert(h.id, format!("{}/{}:{tag}", p.registry, def.name));
+                }
+            }
             svcs.push(c);
         }
         let n = svcs.len();

@@ -1,0 +1,284 @@
+//! The demo's Argo CD API server: each application's managed resources as live and desired
+//! objects (a service's Rollout runs the image its last sync or an undo left; Git says the
+//! image its last detected commit names), diffed as the live provider diffs them, and
+//! `argocd app rollback` to a history entry (refused while automated sync is on, as there).
+
+use super::Sim;
+use crate::model::diff::{AppDiff, Judged, diff_resource};
+use crate::model::*;
+use serde_json::{Value, json};
+
+/// A patch release before `tag` by `back` (`1.4.2`, 2 → `1.4.0`; never under 0).
+pub(super) fn tag_before(tag: &str, back: i64) -> String {
+    let (v, tag) = match tag.strip_prefix('v') {
+        Some(rest) => ("v", rest),
+        None => ("", tag),
+    };
+    let mut parts: Vec<i64> = tag.split('.').filter_map(|p| p.parse().ok()).collect();
+    parts.resize(3, 0);
+    let (minor, patch) = (parts[1], parts[2] - back);
+    let (minor, patch) = if patch < 0 && minor > 0 {
+        (minor - 1, (patch + 10).max(0))
+    } else if patch < 0 {
+        (0, 0)
+    } else {
+        (minor, patch)
+    };
+    format!("{v}{}.{minor}.{patch}", parts[0])
+}
+
+fn object(api: &str, kind: &str, ns: &str, name: &str, labels: Value, body: Value) -> Value {
+    let mut o = json!({
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": ns, "labels": labels,
+            "uid": format!("{:08x}", name.len() * 7919), "resourceVersion": "48213",
+            "generation": 3, "managedFields": [{"manager": "argocd-controller", "operation": "Apply"}]},
+    });
+    if let (Some(o), Some(b)) = (o.as_object_mut(), body.as_object()) {
+        o.extend(b.clone());
+    }
+    o
+}
+
+impl Sim {
+    /// A service's objects with `image` in its Rollout; an infrastructure app's with its chart
+    /// at `version`.
+    fn managed_objects(&self, a: &super::argo::SimApp, image: &str, version: &str) -> Vec<Value> {
+        let ns = a.app.destination_namespace.as_str();
+        match a.svc {
+            Some(si) => {
+                let s = &self.svcs[si];
+                let n = s.def.name;
+                let labels = json!({"app.kubernetes.io/name": n, "app.kubernetes.io/part-of": self.platform.name});
+                vec![
+                    object("v1", "ServiceAccount", ns, n, labels.clone(), json!({})),
+                    object(
+                        "v1",
+                        "ConfigMap",
+                        ns,
+                        &format!("{n}-config"),
+                        labels.clone(),
+                        json!({"data": {"SPRING_PROFILES_ACTIVE": ns, "SERVER_PORT": "8080"}}),
+                    ),
+                    object(
+                        "v1",
+                        "Service",
+                        ns,
+                        n,
+                        labels.clone(),
+                        json!({"spec": {
+                        "selector": {"app.kubernetes.io/name": n},
+                        "ports": [{"name": "http", "port": 8080, "targetPort": "http"}]}}),
+                    ),
+                    object(
+                        "argoproj.io/v1alpha1",
+                        "Rollout",
+                        ns,
+                        n,
+                        labels,
+                        json!({"spec": {
+                        "replicas": s.def.replicas,
+                        "selector": {"matchLabels": {"app.kubernetes.io/name": n}},
+                        "template": {"metadata": {"labels": {"app.kubernetes.io/name": n}},
+                            "spec": {"serviceAccountName": n, "containers": [{
+                                "name": n, "image": image,
+                                "ports": [{"name": "http", "containerPort": 8080}],
+                                "envFrom": [{"configMapRef": {"name": format!("{n}-config")}}],
+                                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}}]}}},
+                        "status": {"readyReplicas": s.def.replicas}}),
+                    ),
+                ]
+            }
+            None => {
+                let n = a.app.name.as_str();
+                let labels = json!({"app.kubernetes.io/name": n, "app.kubernetes.io/managed-by": "Helm",
+                    "helm.sh/chart": format!("{}-{version}", a.app.source), "app.kubernetes.io/version": version});
+                let images: Vec<Value> = a
+                    .app
+                    .images
+                    .iter()
+                    .enumerate()
+                    .map(|(i, img)| json!({"name": format!("{n}-{i}"), "image": img}))
+                    .collect();
+                vec![
+                    object("v1", "ServiceAccount", ns, n, labels.clone(), json!({})),
+                    object(
+                        "apps/v1",
+                        "Deployment",
+                        ns,
+                        n,
+                        labels.clone(),
+                        json!({"spec": {
+                        "replicas": 1,
+                        "selector": {"matchLabels": {"app.kubernetes.io/name": n}},
+                        "template": {"metadata": {"labels": labels.clone()},
+                            "spec": {"containers": images}}}}),
+                    ),
+                    object(
+                        "v1",
+                        "Service",
+                        ns,
+                        n,
+                        labels,
+                        json!({"spec": {
+                        "selector": {"app.kubernetes.io/name": n},
+                        "ports": [{"name": "http", "port": 80}]}}),
+                    ),
+                ]
+            }
+        }
+    }
+
+    /// What runs now: a service's Rollout template's image, an app's deployed revision.
+    fn live_of(&self, a: &super::argo::SimApp) -> (String, String) {
+        match a.svc {
+            Some(si) => (self.svcs[si].rollout.canary_image.clone(), String::new()),
+            None => (String::new(), a.app.revision.clone()),
+        }
+    }
+
+    /// What Git says now: the detected commit's image, else the last synced one.
+    fn desired_of(&self, a: &super::argo::SimApp) -> (String, String) {
+        match a.svc {
+            Some(si) => {
+                let image = match &a.pending {
+                    Some((_, v)) if a.app.sync == SyncStatus::OutOfSync => self.svcs[si].image(v),
+                    _ => a.app.images.first().cloned().unwrap_or_default(),
+                };
+                (image, String::new())
+            }
+            None => (
+                String::new(),
+                a.git_revision
+                    .clone()
+                    .unwrap_or_else(|| a.app.revision.clone()),
+            ),
+        }
+    }
+
+    /// The diff an Argo CD API server would give for the ask.
+    pub fn app_diff(&self, ask: &DiffAsk) -> Result<AppDiff, String> {
+        let a = self
+            .apps
+            .iter()
+            .find(|a| a.app.namespace == ask.namespace && a.app.name == ask.name)
+            .ok_or_else(|| {
+                format!(
+                    "Argo CD: applications.argoproj.io \"{}\" not found",
+                    ask.name
+                )
+            })?;
+        let (live_image, live_version) = self.live_of(a);
+        let (target, label) = match &ask.against {
+            DiffAgainst::Desired => (self.desired_of(a), "desired state".to_string()),
+            DiffAgainst::Revision { id, revision } => {
+                let image = a.images_at.get(id).cloned().unwrap_or_default();
+                (
+                    (image, revision.clone()),
+                    format!("#{id} {}", app::short_rev(revision)),
+                )
+            }
+        };
+        let live = self.managed_objects(a, &live_image, &live_version);
+        let want = self.managed_objects(a, &target.0, &target.1);
+        let mut d = AppDiff {
+            target: label,
+            ..Default::default()
+        };
+        for (l, t) in live.into_iter().zip(want) {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+            let (kind, ns, name) = (
+                s(&l["kind"]),
+                s(&l["metadata"]["namespace"]),
+                s(&l["metadata"]["name"]),
+            );
+            let group = diff::group_of(l["apiVersion"].as_str().unwrap_or("")).to_string();
+            d.resources.push(diff_resource(
+                [&group, &kind, &ns, &name],
+                false,
+                Some(l),
+                Some(t),
+                Judged::default(),
+            ));
+        }
+        d.finish();
+        Ok(d)
+    }
+
+    /// `argocd app rollback NAME ID`, as the API server runs it.
+    pub(super) fn rollback(&mut self, req: &ActionRequest) -> Result<String, String> {
+        let now = self.now;
+        let a = self
+            .apps
+            .iter_mut()
+            .find(|a| a.app.name == req.target.name && a.app.namespace == req.target.namespace)
+            .ok_or_else(|| format!("application {} not found", req.target))?;
+        if a.app.auto_sync {
+            return Err("rollback cannot be initiated when auto-sync is enabled".into());
+        }
+        if a.app.operation_in_progress() {
+            return Err("another operation is already in progress".into());
+        }
+        let id = req.to_revision.ok_or("a rollback needs a history id")?;
+        let entry = a
+            .app
+            .history
+            .iter()
+            .find(|h| h.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "application {} does not have history id {id}",
+                    req.target.name
+                )
+            })?;
+        if req.sync.dry_run {
+            return Ok(format!("dry-run rollback to #{id}: nothing changed"));
+        }
+        // Git still says what it said: a later sync goes back to it.
+        if a.git_revision.is_none() {
+            a.git_revision = Some(a.app.revision.clone());
+        }
+        // The API server runs it as a sync of that revision; it is done when it answers here.
+        a.app.operation = Some(Operation {
+            phase: OperationPhase::Succeeded,
+            message: format!("successfully synced to #{id} (rollback)"),
+            started_at: now,
+            finished_at: Some(now),
+            initiated_by: req.user.clone(),
+        });
+        a.app.revision = entry.revision.clone();
+        a.app.sync = SyncStatus::OutOfSync;
+        let next = a.app.history.last().map(|h| h.id + 1).unwrap_or(1);
+        a.app.history.push(HistoryEntry {
+            id: next,
+            revision: entry.revision.clone(),
+            deployed_at: now,
+        });
+        if a.app.history.len() > 10 {
+            a.app.history.remove(0);
+        }
+        if let Some(img) = a.images_at.get(&id).cloned() {
+            a.images_at.insert(next, img);
+        }
+        self.dirty_apps = true;
+        Ok(format!(
+            "rolling back to #{id} ({})",
+            app::short_rev(&entry.revision)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earlier_tags_count_back_patch_releases() {
+        assert_eq!(tag_before("1.4.2", 2), "1.4.0");
+        assert_eq!(tag_before("1.4.1", 2), "1.3.9");
+        assert_eq!(tag_before("2.0.0", 1), "2.0.0");
+        assert_eq!(tag_before("v0.14.0", 1), "v0.13.9");
+    }
+}
