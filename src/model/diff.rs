@@ -30,6 +30,8 @@ pub struct DiffAsk {
     pub namespace: String,
     pub name: String,
     pub against: DiffAgainst,
+    /// The application's destination namespace: where a manifest without one goes.
+    pub destination: String,
     /// The application as it was when asked (its revision and last reconcile): when Argo CD
     /// reconciles it again, the ask changes and the diff is read again.
     pub seen: String,
@@ -67,6 +69,8 @@ pub enum Change {
     Create,
     /// Running and no longer wanted: a sync with prune would delete it.
     Prune,
+    /// A side could not be read (its problem says why): not known to be in sync.
+    Unreadable,
     InSync,
 }
 
@@ -76,6 +80,7 @@ impl Change {
             Change::Modified => "modified",
             Change::Create => "to create",
             Change::Prune => "to prune",
+            Change::Unreadable => "cannot be read",
             Change::InSync => "in sync",
         }
     }
@@ -108,6 +113,14 @@ pub struct AppDiff {
 }
 
 impl AppDiff {
+    /// Resources that could not be read.
+    pub fn unreadable(&self) -> usize {
+        self.resources
+            .iter()
+            .filter(|r| r.change == Change::Unreadable)
+            .count()
+    }
+
     /// Resources (modified, to create, to prune, in sync).
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         let n = |c: Change| self.resources.iter().filter(|r| r.change == c).count();
@@ -254,6 +267,14 @@ pub struct Judged {
     pub manifest: bool,
 }
 
+/// A resource one of whose sides could not be read, and why.
+pub fn unreadable(id: [&str; 4], hook: bool, problem: String) -> ResourceDiff {
+    let mut r = diff_resource(id, hook, None, None, Judged::default());
+    r.change = Change::Unreadable;
+    r.problem = Some(problem);
+    r
+}
+
 /// One resource's diff, live (left) against what it would become (right).
 pub fn diff_resource(
     id: [&str; 4],
@@ -289,6 +310,9 @@ pub fn diff_resource(
         (None, Some(_)) => Change::Create,
         (Some(_), None) => Change::Prune,
         (None, None) => Change::InSync,
+        // Argo CD says it differs where this view does not look (server-set metadata, a
+        // normalisation): changed, with no lines.
+        (Some(l), Some(t)) if l == t && argo_says == Some(true) => Change::Modified,
         (Some(l), Some(t)) if l == t || argo_says == Some(false) => Change::InSync,
         (Some(_), Some(_)) => Change::Modified,
     };
@@ -297,7 +321,10 @@ pub fn diff_resource(
     }
     let old = live.as_ref().map(yaml).unwrap_or_default();
     let new = target.as_ref().map(yaml).unwrap_or_default();
-    let diff = similar::TextDiff::from_lines(&old, &new);
+    // A deadline: a huge resource gets a coarser diff, never a stalled task.
+    let diff = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_lines(&old, &new);
     for group in diff.grouped_ops(CONTEXT_LINES) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
@@ -464,6 +491,26 @@ mod tests {
         assert_eq!(d.resources[0].name, "b");
         assert_eq!(d.counts(), (1, 0, 0, 1));
         assert!(!d.truncated);
+        // A ConfigMap whose 12,000 values all change: 24,000 lines, cut at the cap.
+        let cm = |v: &str| {
+            let data: serde_json::Map<String, Value> = (0..12_000)
+                .map(|k| (format!("k{k}"), json!(format!("{v}{k}"))))
+                .collect();
+            json!({"kind": "ConfigMap", "metadata": {"name": "big"}, "data": data})
+        };
+        let mut big = AppDiff {
+            resources: vec![diff_resource(
+                ["", "ConfigMap", "dev", "big"],
+                false,
+                Some(cm("a")),
+                Some(cm("b")),
+                Judged::default(),
+            )],
+            ..Default::default()
+        };
+        big.finish();
+        assert!(big.truncated);
+        assert_eq!(big.resources[0].lines.len(), DIFF_LINES_KEPT);
         assert_eq!(group_of("apps/v1"), "apps");
         assert_eq!(group_of("v1"), "");
     }

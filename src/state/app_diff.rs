@@ -28,10 +28,11 @@ impl State {
         else {
             return None;
         };
-        let seen = self
+        let app = self
             .apps
             .iter()
-            .find(|a| &a.name == name && &a.namespace == namespace)
+            .find(|a| &a.name == name && &a.namespace == namespace);
+        let seen = app
             .map(|a| {
                 let at = a.reconciled_at.map(|t| t.timestamp()).unwrap_or_default();
                 format!("{} {at} {}", a.revision, a.sync.as_str())
@@ -41,6 +42,9 @@ impl State {
             namespace: namespace.clone(),
             name: name.clone(),
             against: against.clone(),
+            destination: app
+                .map(|a| a.destination_namespace.clone())
+                .unwrap_or_default(),
             seen,
         })
     }

@@ -57,6 +57,7 @@ pub fn draw(
             (modified, "modified", t.warn),
             (create, "to create", t.ok),
             (prune, "to prune", t.error),
+            (h.diff.unreadable(), "cannot be read", t.error),
             (same, "in sync", t.muted),
         ] {
             if n > 0 {
@@ -95,6 +96,9 @@ pub fn draw(
             (format!("Meanwhile: argocd app diff {name}"), t.accent),
         ];
         for (text, st) in lines {
+            if y >= inner.bottom() {
+                break;
+            }
             put(buf, x, y, &text, w, st);
             y += 1;
         }
@@ -114,7 +118,7 @@ pub fn draw(
         return;
     }
     let (modified, create, prune, _) = h.diff.counts();
-    if modified + create + prune == 0 && y < inner.bottom() {
+    if modified + create + prune + h.diff.unreadable() == 0 && y < inner.bottom() {
         let text = match against {
             DiffAgainst::Desired => "Nothing to change: every resource is as Git says",
             DiffAgainst::Revision { .. } => {
@@ -125,6 +129,18 @@ pub fn draw(
         y += 1;
     }
     let bottom = inner.bottom();
+    // Never scrolled past the last screenful (a shorter diff read again comes back into view).
+    let rows: usize = h
+        .diff
+        .resources
+        .iter()
+        .map(|r| match r.change {
+            Change::InSync => 1,
+            _ => 1 + usize::from(r.problem.is_some()) + r.lines.len(),
+        })
+        .sum::<usize>()
+        + usize::from(h.diff.truncated);
+    let scroll = scroll.min(rows.saturating_sub(usize::from(bottom.saturating_sub(y))));
     let mut row = 0usize;
     let changed = h
         .diff
@@ -133,14 +149,15 @@ pub fn draw(
         .filter(|r| r.change != Change::InSync);
     for r in changed {
         // A resource wholly above the scroll is skipped without drawing a cell.
-        if row + 1 + r.lines.len() <= scroll {
-            row += 1 + r.lines.len();
+        let own = 1 + usize::from(r.problem.is_some()) + r.lines.len();
+        if row + own <= scroll {
+            row += own;
             continue;
         }
         if row >= scroll && y < bottom {
             let st = match r.change {
                 Change::Create => t.ok,
-                Change::Prune => t.error,
+                Change::Prune | Change::Unreadable => t.error,
                 _ => t.warn,
             };
             let mut cx = x + put(buf, x, y, "▸ ", w, st);
@@ -163,19 +180,19 @@ pub fn draw(
             y += 1;
         }
         row += 1;
-        if let Some(p) = &r.problem
-            && row >= scroll
-            && y < bottom
-        {
-            put(
-                buf,
-                x + 2,
-                y,
-                &format!("✗ {p}"),
-                w.saturating_sub(2),
-                t.error,
-            );
-            y += 1;
+        if let Some(p) = &r.problem {
+            if row >= scroll && y < bottom {
+                put(
+                    buf,
+                    x + 2,
+                    y,
+                    &format!("✗ {p}"),
+                    w.saturating_sub(2),
+                    t.error,
+                );
+                y += 1;
+            }
+            row += 1;
         }
         for l in &r.lines {
             if row >= scroll && y < bottom {

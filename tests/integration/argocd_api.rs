@@ -23,6 +23,7 @@ fn ask(against: DiffAgainst) -> DiffAsk {
         namespace: "argocd".into(),
         name: "guestbook".into(),
         against,
+        destination: "guestbook".into(),
         seen: "r1".into(),
     }
 }

@@ -63,7 +63,7 @@ pub async fn read(api: &Endpoint, ask: &DiffAsk) -> Result<AppDiff, String> {
                 items,
                 objects,
                 if default_ns.is_empty() {
-                    &ask.namespace
+                    &ask.destination
                 } else {
                     &default_ns
                 },
@@ -91,8 +91,10 @@ async fn follow(
                 if changed.is_err() {
                     return false;
                 }
-                // Asked for another before the answer: that one is read instead.
-                if demand.borrow().app_diff != want {
+                // Another view asked for before the answer: that one is read instead. The
+                // same view after a reconcile lets this read finish, then reads again.
+                let now = demand.borrow().app_diff.clone();
+                if !now.as_ref().is_some_and(|n| n.same_view(&ask)) {
                     return true;
                 }
             }
@@ -100,6 +102,9 @@ async fn follow(
     };
     if tx.send(Update::AppDiff { ask, diff }).await.is_err() {
         return false;
+    }
+    if demand.borrow().app_diff != want {
+        return true;
     }
     loop {
         if demand.changed().await.is_err() {

@@ -3,7 +3,7 @@
 //! Field names from `server/application/application.proto` (`ManagedResourcesResponse`,
 //! `ResourceDiff`) and `reposerver/repository/repository.proto` (`ManifestResponse`).
 
-use crate::model::diff::{AppDiff, Judged, diff_resource, group_of};
+use crate::model::diff::{AppDiff, Judged, diff_resource, group_of, unreadable};
 use crate::net::json::str_at;
 use crate::sanitize::Sanitize;
 use serde_json::Value;
@@ -113,11 +113,7 @@ pub fn desired_diff(items: Vec<Managed>) -> AppDiff {
         .map(|m| {
             let id = [&*m.group, &*m.kind, &*m.namespace, &*m.name];
             let mut r = match problem(&m) {
-                Some(p) => {
-                    let mut r = diff_resource(id, m.hook, None, None, Judged::default());
-                    r.problem = Some(p);
-                    r
-                }
+                Some(p) => unreadable(id, m.hook, p),
                 None => diff_resource(
                     id,
                     m.hook,
@@ -152,6 +148,14 @@ pub fn revision_diff(
     let mut live: Vec<Option<Managed>> = items.into_iter().map(Some).collect();
     let mut resources = Vec::new();
     for m in manifests {
+        // Hooks run at each sync and are not kept: not part of what a rollback leaves.
+        let annotations = m.get("metadata").and_then(|v| v.get("annotations"));
+        if ["argocd.argoproj.io/hook", "helm.sh/hook"]
+            .iter()
+            .any(|k| annotations.and_then(|a| a.get(*k)).is_some())
+        {
+            continue;
+        }
         let group = group_of(str_at(&m, &["apiVersion"])).to_string();
         let kind = str_at(&m, &["kind"]).to_string();
         let name = str_at(&m, &["metadata", "name"]).to_string();
@@ -179,17 +183,7 @@ pub fn revision_diff(
                     manifest: true,
                 },
             ),
-            Err(p) => {
-                let mut r = diff_resource(
-                    [&group, &kind, &namespace, &name],
-                    hook,
-                    None,
-                    None,
-                    Judged::default(),
-                );
-                r.problem = Some(p);
-                r
-            }
+            Err(p) => unreadable([&group, &kind, &namespace, &name], hook, p),
         };
         r.hook = hook;
         resources.push(r);
@@ -232,7 +226,8 @@ mod tests {
         assert_eq!(m[1].target, Ok(None));
         assert!(m[2].live.is_err());
         let d = desired_diff(m);
-        assert_eq!(d.counts(), (1, 0, 1, 1));
+        assert_eq!(d.counts(), (1, 0, 1, 0));
+        assert_eq!(d.unreadable(), 1);
         let bad = d.resources.iter().find(|r| r.name == "bad").expect("bad");
         assert!(
             bad.problem.as_deref().unwrap_or("").contains("not JSON"),

@@ -26,8 +26,16 @@ impl State {
         {
             return Vec::new();
         }
+        // `B` in a history entry's diff rolls back to that entry.
+        let viewed = match &self.ui.overlay {
+            Some(Overlay::Diff {
+                against: crate::model::DiffAgainst::Revision { id, .. },
+                ..
+            }) => Some(*id),
+            _ => None,
+        };
         let prepared = match kind {
-            ActionKind::Rollback => self.prepare_rollback(to),
+            ActionKind::Rollback => self.prepare_rollback(to.or(viewed)),
             _ => self.prepare(kind),
         };
         let pending = match prepared {
@@ -117,7 +125,7 @@ impl State {
         }
         if kind.on_app() {
             return self
-                .selected_app()
+                .action_app()
                 .map(|a| format!("{}/{}", a.namespace, a.name));
         }
         self.cockpit_rollout()

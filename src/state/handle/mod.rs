@@ -48,9 +48,7 @@ impl State {
     pub fn key_contexts(&self) -> Vec<KeyContext> {
         use KeyContext as K;
         match &self.ui.overlay {
-            Some(Overlay::Confirm(p))
-                if matches!(p.kind, ActionKind::Sync | ActionKind::Rollback) =>
-            {
+            Some(Overlay::Confirm(p)) if p.kind == ActionKind::Sync => {
                 return vec![K::Confirm, K::SyncOptions];
             }
             Some(Overlay::Confirm(_)) => return vec![K::Confirm],

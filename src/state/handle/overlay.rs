@@ -62,7 +62,7 @@ impl State {
             (Some(Overlay::Confirm(_)), Intent::TogglePrune | Intent::ToggleDryRun) => {
                 let ns = self.context.argocd_namespace.clone();
                 if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay
-                    && matches!(p.kind, ActionKind::Sync | ActionKind::Rollback)
+                    && p.kind == ActionKind::Sync
                 {
                     if *intent == Intent::TogglePrune {
                         p.sync.prune = !p.sync.prune;
@@ -112,11 +112,12 @@ impl State {
                 12 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
                     + tree.map_or(1, |t| 1 + t.tree.resources.len() + t.tree.hooks().count())
             }
+            // At most this many; the drawing clamps to the last screenful.
             Some(Overlay::Diff { .. }) => self.app_diff().map_or(0, |d| {
                 d.diff
                     .resources
                     .iter()
-                    .map(|r| 1 + r.lines.len())
+                    .map(|r| 2 + r.lines.len())
                     .sum::<usize>()
                     + 4
             }),
