@@ -466,6 +466,11 @@ async fn live_setup(
                     tx.clone(),
                 ));
             }
+            tasks.push(opsdeck::sources::kube::object::spawn(
+                client.clone(),
+                demand.clone(),
+                tx.clone(),
+            ));
             tasks.push(opsdeck::sources::kube::certs::spawn(
                 client.clone(),
                 tx.clone(),

@@ -193,6 +193,13 @@ fn needs(s: &str) -> bool {
     matches!(clean(s), Cow::Owned(_))
 }
 
+impl Sanitize for crate::model::ObjectView {
+    fn sanitize(&mut self) {
+        self.summary.iter_mut().for_each(fix);
+        self.yaml.iter_mut().for_each(fix);
+    }
+}
+
 impl Sanitize for crate::model::ResourceDiff {
     fn sanitize(&mut self) {
         for s in [

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod latency;
 pub mod log;
 pub mod mesh;
+pub mod object;
 pub mod pod;
 pub mod replay;
 pub mod rollout;
@@ -35,6 +36,7 @@ pub use cpu::{CpuData, CpuSeries};
 pub use diff::{AppDiff, Change, DiffAgainst, DiffAsk, DiffLine, LineKind, ResourceDiff};
 pub use log::{Level, LogLine, LogRing, REORDER, place};
 pub use mesh::{DestinationRule, IstioRouting, MeshWeight, VirtualService, VsRef, mesh_weight};
+pub use object::{OBJECT_LINES_KEPT, ObjectRef, ObjectView};
 pub use pod::{
     EVENTS_KEPT, KubeEvent, POD_LOG_LINES, Pod, PodLogTarget, PodRole, PodScope, default_container,
     event_is_about,

@@ -145,6 +145,7 @@ impl State {
                 tree,
             } => self.apply_app_tree(namespace, name, tree),
             Update::AppDiff { ask, diff } => self.apply_app_diff(ask, diff),
+            Update::Object { target, view } => self.apply_object(target, view),
             Update::Certificates(Ok(mut certs)) => {
                 certs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                 let changed = certs != self.certs || self.certs_fetch != super::Fetch::Listed;
@@ -421,6 +422,10 @@ fn clean_update(u: &mut Update) {
         Update::TrustBundles(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::Object { view, .. } => match view {
+            Ok(v) => v.sanitize(),
             Err(e) => *e = clean_owned(e),
         },
         Update::AppDiff { diff, .. } => match diff {

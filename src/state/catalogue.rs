@@ -94,6 +94,10 @@ pub enum Action {
     Rollback,
     /// What a sync of an application would change (or a rollback to a history entry).
     Diff,
+    /// The selected object's YAML.
+    Yaml,
+    /// The cockpit's analysis run's YAML.
+    AnalysisYaml,
     Open,
     /// A rollout's pods and the events about it.
     Pods,
@@ -199,6 +203,8 @@ impl Action {
             Resume => info("resume").palette(Arg::Rollout, "resume a paused rollout"),
             SkipStep => info("skip-step").palette(Arg::Rollout, "skip a rollout's current step"),
             Undo => info("undo").palette(Arg::Rollout, "roll a rollout back a revision"),
+            Yaml => info("YAML").hint(45),
+            AnalysisYaml => info("analysis run YAML"),
             Rollback => info("rollback").palette(
                 Arg::App,
                 "deploy an application's history entry again (NAME ID)",
@@ -293,6 +299,8 @@ impl Action {
             Undo => Intent::Act(ActionKind::Undo),
             Rollback => Intent::Act(ActionKind::Rollback),
             Diff => Intent::Diff,
+            Yaml => Intent::Yaml,
+            AnalysisYaml => Intent::AnalysisYaml,
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,
@@ -394,6 +402,7 @@ pub enum KeyContext {
     PodLog,
     Platform,
     Diff,
+    Object,
     Confirm,
     SyncOptions,
 }

@@ -58,6 +58,8 @@ pub struct Demand {
     pub app_tree: Option<(String, String)>,
     /// The diff to read from the Argo CD API server: its view is open.
     pub app_diff: Option<crate::model::DiffAsk>,
+    /// The object whose YAML to read: its view is open.
+    pub object: Option<crate::model::ObjectRef>,
 }
 
 impl Demand {

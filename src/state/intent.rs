@@ -51,6 +51,10 @@ pub enum Intent {
     Pods,
     /// What a sync of the application in view would change (closes it when open).
     Diff,
+    /// The YAML of the object here (closes it when open).
+    Yaml,
+    /// The YAML of the cockpit's analysis run.
+    AnalysisYaml,
     /// Normal events as well as Warnings, or Warnings only again.
     ToggleNormalEvents,
     /// A pod's log: the container's previous run (the one that crashed), or its current one.

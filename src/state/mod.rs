@@ -19,6 +19,7 @@ mod intent;
 mod keyed;
 mod log_counts;
 mod log_search;
+mod object;
 mod palette;
 mod pending;
 mod pod_log;
@@ -40,6 +41,7 @@ pub use editor::LineEditor;
 pub use handle::Command;
 pub use intent::{Intent, TextKey};
 pub use log_search::SearchHits;
+pub use object::HeldObject;
 pub use palette::{Suggestion, fuzzy};
 pub use pending::{PendingAction, SILENCE_DURATIONS, SilenceForm, parse_silence_duration};
 pub use pod_log::PodLog;
@@ -146,6 +148,8 @@ pub struct State {
     pub app_tree: Option<HeldTree>,
     /// The diff whose view is open (from the Argo CD API server).
     pub app_diff: Option<HeldDiff>,
+    /// The object whose YAML view is open.
+    pub object: Option<HeldObject>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
     pub certs: Vec<Certificate>,
     pub certs_fetch: Fetch,
@@ -183,6 +187,7 @@ impl State {
             pod_log: None,
             app_tree: None,
             app_diff: None,
+            object: None,
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,
             trust: Vec::new(),

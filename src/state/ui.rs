@@ -157,6 +157,12 @@ pub enum Overlay {
         against: crate::model::DiffAgainst,
         scroll: usize,
     },
+    /// One object's YAML, scrolled to `scroll`; `back` is the view it was opened from.
+    Object {
+        target: crate::model::ObjectRef,
+        scroll: usize,
+        back: Option<Box<Overlay>>,
+    },
     Confirm(Box<PendingAction>),
     InternalLog,
     /// The change timeline, with the selected entry (an index into `State::timeline`).

@@ -155,6 +155,11 @@ pub enum Update {
         name: String,
         tree: Result<AppTree, String>,
     },
+    /// The object whose YAML view is open, or why it cannot be read.
+    Object {
+        target: crate::model::ObjectRef,
+        view: Result<crate::model::ObjectView, String>,
+    },
     /// The diff whose view is open, as asked, or why it cannot be read.
     AppDiff {
         ask: crate::model::DiffAsk,

@@ -530,6 +530,7 @@ impl State {
             pod_log: self.pod_log_target(),
             app_tree: self.app_tree_wanted(),
             app_diff: self.app_diff_wanted(),
+            object: self.object_wanted(),
         }
     }
 }

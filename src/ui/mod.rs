@@ -11,6 +11,7 @@ mod footer;
 mod header;
 mod logs;
 mod names;
+mod object;
 mod overlays;
 pub mod plain;
 mod platform;

@@ -28,6 +28,9 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
             against,
             scroll,
         }) => super::diff::draw(frame, body, v, (namespace, name), against, *scroll),
+        Some(Overlay::Object { target, scroll, .. }) => {
+            super::object::draw(frame, body, v, target, *scroll)
+        }
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
         Some(Overlay::Platform { selected }) => super::platform::draw(frame, body, v, *selected),

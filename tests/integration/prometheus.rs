@@ -196,6 +196,7 @@ fn demand() -> Demand {
         pod_log: None,
         app_tree: None,
         app_diff: None,
+        object: None,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

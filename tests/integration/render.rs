@@ -1119,3 +1119,26 @@ fn the_diff_view_shows_what_a_sync_would_change() {
     assert!(text.contains("ARGOCD_AUTH_TOKEN"), "{text}");
     insta::assert_snapshot!("diff_no_server_120x40", text);
 }
+
+/// A pod's YAML: its describe-like summary first, managedFields folded; at three sizes.
+#[test]
+fn the_yaml_view_of_a_crashing_pod() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(400);
+    snap("object_pod", &mut d, |d| {
+        d.state.ui.overlay = None;
+        select_rollout(d, "store");
+        d.state.handle(Intent::Pods);
+        d.answer_demand();
+        d.state.handle(Intent::Yaml);
+    });
+    let text = render(&d.state, &dark(), 120, 40);
+    for want in [
+        "YAML · Pod dev/store-",
+        "Status Running",
+        "Container store",
+        "managedFields: ‹",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+}

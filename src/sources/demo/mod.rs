@@ -93,6 +93,8 @@ async fn run(
     let mut asked_pods: Option<crate::state::PodScope> = None;
     // The diff on screen, answered once per ask (a reconcile makes a new ask).
     let mut asked_diff: Option<crate::model::DiffAsk> = None;
+    // The object whose YAML is on screen: answered at once, then at each tick.
+    let mut asked_object: Option<crate::model::ObjectRef> = None;
     // The container log on screen, and how far it has been sent.
     let mut asked_log: Option<(crate::model::PodLogTarget, chrono::DateTime<chrono::Utc>)> = None;
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
@@ -140,6 +142,11 @@ async fn run(
                 if let Some(scope) = pods {
                     out.extend(sim.below(&scope));
                 }
+                // The object on screen, as its watch would send it.
+                if let Some(t) = &asked_object {
+                    let view = sim.object(t).map(crate::model::object::object_view);
+                    out.push(Update::Object { target: t.clone(), view });
+                }
                 // The open application's resources, as its watch would send them.
                 let tree = demand.borrow().app_tree.clone();
                 if let Some((ns, name)) = tree {
@@ -164,10 +171,19 @@ async fn run(
                 if changed.is_err() {
                     return;
                 }
-                let (pods, log, tree, diff) = {
+                let (pods, log, tree, diff, object) = {
                     let d = demand.borrow_and_update();
-                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone(), d.app_diff.clone())
+                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone(), d.app_diff.clone(), d.object.clone())
                 };
+                if object != asked_object {
+                    asked_object = object;
+                    if let Some(t) = &asked_object {
+                        let view = sim.object(t).map(crate::model::object::object_view);
+                        if !send_all(&tx, vec![Update::Object { target: t.clone(), view }], logs).await {
+                            return;
+                        }
+                    }
+                }
                 if diff != asked_diff {
                     asked_diff = diff;
                     if let Some(ask) = &asked_diff {

@@ -2,6 +2,7 @@
 
 pub mod app_tree;
 pub mod certs;
+pub mod object;
 pub mod parse;
 pub mod pod_logs;
 pub mod pods;

@@ -44,6 +44,8 @@ impl State {
             Intent::Back => self.back(),
             Intent::Pods => self.toggle_pods(),
             Intent::Diff => self.toggle_diff(None),
+            Intent::Yaml => self.toggle_object(false),
+            Intent::AnalysisYaml => self.toggle_object(true),
             Intent::Platform => self.toggle_overlay(Overlay::Platform { selected: 0 }),
             Intent::ToggleNormalEvents => {
                 self.ui.normal_events = !self.ui.normal_events;

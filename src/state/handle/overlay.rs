@@ -13,6 +13,16 @@ impl State {
         {
             return Some(c);
         }
+        if matches!(self.ui.overlay, Some(Overlay::Object { .. })) {
+            if *intent == Intent::Search {
+                self.ui.typing = Some(crate::state::Typing::Search);
+                self.ui.logs.search.clear();
+                return Some(Vec::new());
+            }
+            if let Some(c) = self.on_object(intent) {
+                return Some(c);
+            }
+        }
         match (&self.ui.overlay, intent) {
             (Some(Overlay::Pods { .. }), Intent::Open) => {
                 self.open_pod_log();

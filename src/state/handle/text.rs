@@ -62,6 +62,11 @@ impl State {
 
     fn search_key(&mut self, key: TextKey) {
         match key {
+            TextKey::Enter if matches!(self.ui.overlay, Some(Overlay::Object { .. })) => {
+                // In an object's YAML: to the first match below.
+                self.ui.typing = None;
+                self.on_object(&Intent::SearchNext);
+            }
             TextKey::Enter => {
                 self.ui.typing = None;
                 // The match stays put while new lines arrive; f follows again.

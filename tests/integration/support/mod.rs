@@ -164,6 +164,13 @@ impl Demo {
                 tree,
             });
         }
+        if let Some(target) = demand.object {
+            let view = self
+                .sim
+                .object(&target)
+                .map(opsdeck::model::object::object_view);
+            self.state.apply(Update::Object { target, view });
+        }
         if let Some(ask) = demand.app_diff {
             let diff = self.sim.app_diff(&ask);
             self.state.apply(Update::AppDiff { ask, diff });

@@ -270,6 +270,156 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// An object as the API server would answer for the YAML view, or its `not found`.
+    pub fn object(&self, t: &ObjectRef) -> Result<Value, String> {
+        let not_found = || {
+            let what = if t.group.is_empty() {
+                t.plural.clone()
+            } else {
+                format!("{}.{}", t.plural, t.group)
+            };
+            format!("{what} \"{}\" not found", t.name)
+        };
+        let managed = |uid: &str| {
+            json!([{"manager": "argocd-controller", "operation": "Apply", "apiVersion": format!("{}/{}", t.group, t.version), "fieldsType": "FieldsV1", "time": self.now.to_rfc3339()},
+                   {"manager": uid, "operation": "Update", "subresource": "status"}])
+        };
+        match t.kind.as_str() {
+            "Application" => {
+                let a = self
+                    .apps
+                    .iter()
+                    .find(|a| a.app.namespace == t.namespace && a.app.name == t.name)
+                    .ok_or_else(not_found)?;
+                let app = &a.app;
+                let mut policy = json!({"syncOptions": ["CreateNamespace=true"]});
+                if app.auto_sync {
+                    policy["automated"] = json!({"prune": true, "selfHeal": true});
+                }
+                let history: Vec<Value> = app
+                    .history
+                    .iter()
+                    .map(|h| json!({"id": h.id, "revision": h.revision, "deployedAt": h.deployed_at.to_rfc3339()}))
+                    .collect();
+                Ok(json!({
+                    "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                    "metadata": {"name": app.name, "namespace": app.namespace,
+                        "annotations": {"kubectl.kubernetes.io/last-applied-configuration": format!("{{\"metadata\":{{\"name\":\"{}\"}}}}", app.name)},
+                        "managedFields": managed("argocd-application-controller")},
+                    "spec": {"project": app.project,
+                        "source": {"repoURL": app.repo, "path": app.source, "targetRevision": app.target_revision},
+                        "destination": {"server": "https://kubernetes.default.svc", "namespace": app.destination_namespace},
+                        "syncPolicy": policy},
+                    "status": {"sync": {"status": app.sync.as_str(), "revision": app.revision},
+                        "health": {"status": app.health.as_str()},
+                        "history": history,
+                        "reconciledAt": app.reconciled_at.map(|t| t.to_rfc3339())},
+                }))
+            }
+            "Rollout" => {
+                let a = self
+                    .apps
+                    .iter()
+                    .find(|a| {
+                        a.svc.is_some_and(|si| {
+                            self.svcs[si].rollout.name == t.name
+                                && self.svcs[si].rollout.namespace == t.namespace
+                        })
+                    })
+                    .ok_or_else(not_found)?;
+                let (image, version) = self.live_of(a);
+                let mut o = self
+                    .managed_objects(a, &image, &version)
+                    .into_iter()
+                    .find(|o| o["kind"] == "Rollout")
+                    .ok_or_else(not_found)?;
+                let r = a
+                    .svc
+                    .map(|si| &self.svcs[si].rollout)
+                    .ok_or_else(not_found)?;
+                o["metadata"]["managedFields"] = managed("rollouts-controller");
+                o["status"] = json!({
+                    "phase": r.phase.as_str(), "message": r.message,
+                    "currentStepIndex": r.current_step_index,
+                    "stableRS": r.stable_hash, "currentPodHash": r.canary_hash,
+                    "canary": {"weights": {"canary": {"weight": r.actual_weight, "podTemplateHash": r.canary_hash},
+                        "stable": {"weight": 100 - r.actual_weight.min(100), "podTemplateHash": r.stable_hash}}},
+                    "pauseConditions": if r.pause.is_some() { json!([{"reason": "CanaryPauseStep"}]) } else { Value::Null },
+                    "abort": r.aborted,
+                });
+                Ok(o)
+            }
+            "Pod" => {
+                let s = self
+                    .svcs
+                    .iter()
+                    .find(|s| {
+                        s.rollout.namespace == t.namespace
+                            && t.name.starts_with(&format!("{}-", s.rollout.name))
+                    })
+                    .ok_or_else(not_found)?;
+                let scope = PodScope {
+                    namespace: t.namespace.clone(),
+                    rollout: s.rollout.name.clone(),
+                    ..Default::default()
+                };
+                let pod = self
+                    .below(&scope)
+                    .into_iter()
+                    .find_map(|u| match u {
+                        crate::state::Update::Pods { pods: Ok(p), .. } => {
+                            p.into_iter().find(|p| p.name == t.name)
+                        }
+                        _ => None,
+                    })
+                    .ok_or_else(not_found)?;
+                let image = s.rollout.canary_image.clone();
+                let containers: Vec<Value> = pod
+                    .container_names
+                    .iter()
+                    .map(|c| json!({"name": c, "image": if *c == pod.default_container { image.clone() } else { format!("proxy/{c}:stable") }}))
+                    .collect();
+                let statuses: Vec<Value> = pod
+                    .container_names
+                    .iter()
+                    .map(|c| {
+                        let main = *c == pod.default_container;
+                        let state = match (&pod.reason, main) {
+                            (Some(r), true) => json!({"waiting": {"reason": r, "message": pod.message}}),
+                            _ => json!({"running": {"startedAt": pod.created.map(|t| t.to_rfc3339())}}),
+                        };
+                        let last = match (&pod.last_exit, main) {
+                            (Some(e), true) => {
+                                // The model's words `Error (exit 143)` back into the API's fields.
+                                let (reason, code) = e
+                                    .split_once(" (exit ")
+                                    .map(|(r, c)| (r.to_string(), c.trim_end_matches(')').parse::<i64>().unwrap_or(1)))
+                                    .unwrap_or((e.clone(), 1));
+                                json!({"terminated": {"reason": reason, "exitCode": code, "finishedAt": pod.last_restart.map(|t| t.to_rfc3339())}})
+                            }
+                            _ => json!({}),
+                        };
+                        json!({"name": c, "ready": !main || pod.ready == pod.containers, "restartCount": if main { pod.restarts } else { 0 }, "state": state, "lastState": last})
+                    })
+                    .collect();
+                Ok(json!({
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": pod.name, "namespace": t.namespace,
+                        "labels": {"app.kubernetes.io/name": s.rollout.name, "rollouts-pod-template-hash": pod.hash},
+                        "creationTimestamp": pod.created.map(|t| t.to_rfc3339()),
+                        "managedFields": managed("kubelet")},
+                    "spec": {"nodeName": pod.node, "containers": containers},
+                    "status": {"phase": pod.phase, "qosClass": "Burstable", "podIP": "10.42.0.17",
+                        "conditions": [{"type": "Ready", "status": if pod.ready == pod.containers { "True" } else { "False" }}],
+                        "containerStatuses": statuses},
+                }))
+            }
+            _ => Err(not_found()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
