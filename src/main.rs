@@ -471,6 +471,10 @@ async fn live_setup(
                 demand.clone(),
                 tx.clone(),
             ));
+            tasks.push(opsdeck::sources::kube::image_updater::spawn(
+                client.clone(),
+                tx.clone(),
+            ));
             tasks.push(opsdeck::sources::kube::certs::spawn(
                 client.clone(),
                 tx.clone(),

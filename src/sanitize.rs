@@ -193,6 +193,19 @@ fn needs(s: &str) -> bool {
     matches!(clean(s), Cow::Owned(_))
 }
 
+impl Sanitize for crate::model::ImageUpdater {
+    fn sanitize(&mut self) {
+        fix(&mut self.namespace);
+        fix(&mut self.name);
+        fix(&mut self.message);
+        for r in &mut self.updates {
+            for s in [&mut r.image, &mut r.version, &mut r.app] {
+                fix(s);
+            }
+        }
+    }
+}
+
 impl Sanitize for crate::model::ObjectView {
     fn sanitize(&mut self) {
         self.summary.iter_mut().for_each(fix);

@@ -247,3 +247,51 @@ pub fn short_rev(rev: &str) -> &str {
     let is_sha = rev.len() >= 12 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     if is_sha { &rev[..7] } else { rev }
 }
+
+/// Argo CD Image Updater's `ImageUpdater` resource (v1.x), as its status reports what it did:
+/// each image's version and the applications it last wrote it to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageUpdater {
+    pub namespace: String,
+    pub name: String,
+    /// When it last ran (`status.reconciledAt`).
+    pub reconciled_at: Option<DateTime<Utc>>,
+    /// Its `Ready` condition, when it has one.
+    pub ready: Option<bool>,
+    /// The `Ready` (or an `Error`) condition's message.
+    pub message: String,
+    pub updates: Vec<ImageUpdateRecord>,
+}
+
+/// One image version written to one application.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageUpdateRecord {
+    pub image: String,
+    pub version: String,
+    /// The application, as the status names it (`argocd/store` or `store`).
+    pub app: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl ImageUpdateRecord {
+    pub fn is_for(&self, namespace: &str, name: &str) -> bool {
+        self.app == name
+            || self
+                .app
+                .split_once('/')
+                .is_some_and(|(ns, n)| ns == namespace && n == name)
+    }
+}
+
+/// The newest record for `namespace/name` across the Image Updater resources.
+pub fn last_image_update<'a>(
+    updaters: &'a [ImageUpdater],
+    namespace: &str,
+    name: &str,
+) -> Option<&'a ImageUpdateRecord> {
+    updaters
+        .iter()
+        .flat_map(|u| &u.updates)
+        .filter(|r| r.is_for(namespace, name))
+        .max_by_key(|r| r.at)
+}

@@ -24,8 +24,8 @@ pub use action::{
 };
 pub use alert::{Alert, AlertState, Severity, Silence};
 pub use app::{
-    AppResource, AppTree, ArgoApp, HealthStatus, HistoryEntry, ImageRule, Operation,
-    OperationPhase, ResourceResult, SyncStatus,
+    AppResource, AppTree, ArgoApp, HealthStatus, HistoryEntry, ImageRule, ImageUpdateRecord,
+    ImageUpdater, Operation, OperationPhase, ResourceResult, SyncStatus,
 };
 pub use app_line::{AppLine, parse_app_line};
 pub use cert::{

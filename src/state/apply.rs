@@ -153,6 +153,21 @@ impl State {
                 self.certs_fetch = super::Fetch::Listed;
                 changed
             }
+            Update::ImageUpdaters(Ok(mut v)) => {
+                v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                // What it wrote in the last day enters the timeline, once each.
+                let since = self.now - chrono::Duration::hours(24);
+                for r in v.iter().flat_map(|u| &u.updates) {
+                    if r.at.is_some_and(|t| t >= since) {
+                        self.timeline.note_image(r);
+                    }
+                }
+                let changed = v != self.image_updaters;
+                self.image_updaters = v;
+                changed
+            }
+            // None served, or not readable now: what was read stays.
+            Update::ImageUpdaters(Err(_)) => false,
             Update::TrustBundles(b) => {
                 let changed = b != self.trust;
                 self.trust = b;
@@ -420,6 +435,10 @@ fn clean_update(u: &mut Update) {
             Err(e) => *e = clean_owned(e),
         },
         Update::TrustBundles(v) => v.iter_mut().for_each(Sanitize::sanitize),
+        Update::ImageUpdaters(u) => match u {
+            Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
+            Err(e) => *e = clean_owned(e),
+        },
         Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
             Err(e) => *e = clean_owned(e),

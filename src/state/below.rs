@@ -62,6 +62,10 @@ impl State {
                 _,
             ) => (namespace, name),
             (None, Screen::Cockpit { namespace, name }) => (namespace, name),
+            // An application's details show its rollout's Warning events.
+            (Some(Overlay::AppDetail { name, .. }), _) => {
+                return self.rollouts.iter().find(|r| &r.name == name);
+            }
             _ => return None,
         };
         self.rollout(ns, name)
@@ -117,18 +121,27 @@ impl State {
         let Some(want) = self.pod_scope().filter(|w| *w == scope) else {
             return false;
         };
-        let b = self.below_for(want);
-        let before = b.events_fetch.clone();
+        let before = self.below_for(want.clone()).events_fetch.clone();
         match events {
             Ok(mut e) => {
                 e.sort_by(|a, b| b.last.cmp(&a.last).then_with(|| a.id.cmp(&b.id)));
                 e.truncate(EVENTS_KEPT);
+                // Warnings enter the timeline once each (again when they recur), the last
+                // half hour's on a first read.
+                let since = self.now - chrono::Duration::minutes(super::LOOKBACK_MINUTES);
+                for ev in e.iter().filter(|ev| ev.warning) {
+                    if ev.last.is_some_and(|t| t >= since) {
+                        self.timeline.note_event(&scope.rollout, ev);
+                    }
+                }
+                let b = self.below_for(want);
                 let changed = e != b.events || b.events_fetch != Fetch::Listed;
                 b.events = e;
                 b.events_fetch = Fetch::Listed;
                 changed
             }
             Err(e) => {
+                let b = self.below_for(want);
                 b.events_fetch = Fetch::Failed(e);
                 b.events_fetch != before
             }

@@ -151,6 +151,8 @@ pub struct State {
     /// The object whose YAML view is open.
     pub object: Option<HeldObject>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
+    /// Argo CD Image Updater's resources (empty without: v0.x, or none).
+    pub image_updaters: Vec<crate::model::ImageUpdater>,
     pub certs: Vec<Certificate>,
     pub certs_fetch: Fetch,
     /// The meshes' trust anchors, as X.509.
@@ -188,6 +190,7 @@ impl State {
             app_tree: None,
             app_diff: None,
             object: None,
+            image_updaters: Vec::new(),
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,
             trust: Vec::new(),

@@ -26,6 +26,10 @@ pub enum ChangeKind {
     ErrorSpike,
     /// A VirtualService's weights or retries, or a DestinationRule's circuit breaking, changed.
     Mesh,
+    /// A Warning event about a rollout on screen, its ReplicaSets or pods.
+    Event,
+    /// Argo CD Image Updater wrote a new image version to an application.
+    Image,
 }
 
 impl ChangeKind {
@@ -42,6 +46,8 @@ impl ChangeKind {
             ChangeKind::AlertResolved => "resolved",
             ChangeKind::ErrorSpike => "errors",
             ChangeKind::Mesh => "mesh",
+            ChangeKind::Event => "event",
+            ChangeKind::Image => "image",
         }
     }
 }
@@ -107,7 +113,12 @@ impl ErrorRate {
 pub struct Timeline {
     entries: VecDeque<Change>,
     error_rate: ErrorRate,
+    /// Events and image updates already entered, by identity (bounded: the oldest go).
+    noted: VecDeque<String>,
 }
+
+/// Identities kept to enter each event or image update once.
+const NOTED_KEPT: usize = 2_000;
 
 impl std::ops::Deref for Timeline {
     type Target = VecDeque<Change>;
@@ -141,6 +152,56 @@ impl Timeline {
         while self.entries.len() > TIMELINE_CAP {
             self.entries.pop_front();
         }
+    }
+
+    /// Enters `key` once: false when it was already entered.
+    fn first_time(&mut self, key: String) -> bool {
+        if self.noted.contains(&key) {
+            return false;
+        }
+        self.noted.push_back(key);
+        while self.noted.len() > NOTED_KEPT {
+            self.noted.pop_front();
+        }
+        true
+    }
+
+    /// A Warning event about `rollout`, once; a recurring one again as its count doubles
+    /// (1, 2, 4, 8 …), so a probe failing every ten seconds is a few entries, not hundreds.
+    pub fn note_event(&mut self, rollout: &str, ev: &crate::model::KubeEvent) {
+        let Some(at) = ev.last else {
+            return;
+        };
+        let doubling = u32::BITS - ev.count.max(1).leading_zeros();
+        if !self.first_time(format!("ev {} {doubling}", ev.id)) {
+            return;
+        }
+        let times = if ev.count > 1 {
+            format!(" ×{}", ev.count)
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "{} {}/{}: {}{times}",
+            ev.reason,
+            ev.kind.to_lowercase(),
+            ev.object,
+            ev.note
+        );
+        self.record(at, ChangeKind::Event, rollout, text);
+    }
+
+    /// An image version Image Updater wrote to an application, once.
+    pub fn note_image(&mut self, r: &crate::model::ImageUpdateRecord) {
+        let Some(at) = r.at else {
+            return;
+        };
+        if !self.first_time(format!("img {} {} {}", r.app, r.image, r.version)) {
+            return;
+        }
+        let app = r.app.rsplit('/').next().unwrap_or(&r.app);
+        let text = format!("image bumped by image updater: {} → {}", r.image, r.version);
+        self.record(at, ChangeKind::Image, app, text);
     }
 
     /// Compares an app as it was with how it is now.
@@ -621,5 +682,51 @@ mod tests {
             .filter(|c| c.kind == ChangeKind::AlertFiring)
             .count();
         assert_eq!(firing, 1);
+    }
+
+    #[test]
+    fn a_recurring_warning_enters_as_its_count_doubles_and_an_image_bump_once() {
+        let mut t = super::Timeline::default();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        for count in 1..=9 {
+            let ev = crate::model::KubeEvent {
+                id: "store-abc.17a".into(),
+                warning: true,
+                reason: "Unhealthy".into(),
+                note: "Readiness probe failed".into(),
+                kind: "Pod".into(),
+                object: "store-abc".into(),
+                count,
+                last: Some(at + chrono::Duration::seconds(10 * i64::from(count))),
+                ..Default::default()
+            };
+            t.note_event("store", &ev);
+        }
+        let texts: Vec<&str> = t.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Unhealthy pod/store-abc: Readiness probe failed",
+                "Unhealthy pod/store-abc: Readiness probe failed ×2",
+                "Unhealthy pod/store-abc: Readiness probe failed ×4",
+                "Unhealthy pod/store-abc: Readiness probe failed ×8",
+            ]
+        );
+        let r = crate::model::ImageUpdateRecord {
+            image: "registry/store".into(),
+            version: "1.5.1".into(),
+            app: "argocd/store".into(),
+            at: Some(at),
+        };
+        t.note_image(&r);
+        t.note_image(&r);
+        let images: Vec<_> = t
+            .iter()
+            .filter(|c| c.kind == super::ChangeKind::Image)
+            .collect();
+        assert_eq!(images.len(), 1);
+        assert_eq!(images[0].subject, "store");
     }
 }

@@ -147,6 +147,9 @@ pub enum Update {
     },
     /// The meshes' trust bundles found (none for a mesh not installed), read again each minute.
     TrustBundles(Vec<TrustBundle>),
+    /// Argo CD Image Updater's `ImageUpdater` resources (all of them, at each change), or why
+    /// they cannot be read (none served: v0.x).
+    ImageUpdaters(Result<Vec<crate::model::ImageUpdater>, String>),
     /// cert-manager's Certificates (all of them, at each change), or why they cannot be read.
     Certificates(Result<Vec<Certificate>, String>),
     /// The resource tree of the application whose details are open, or why it cannot be read.

@@ -130,6 +130,8 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
             ChangeKind::Sync => ("◆", t.text),
             ChangeKind::Rollout => ("◆", t.text),
             ChangeKind::Mesh => ("◇", t.text),
+            ChangeKind::Event => ("⚠", t.warn),
+            ChangeKind::Image => ("◆", t.accent),
         };
         let mark = if before.contains(&i) {
             let mins = sel_at.map_or(0, |a| (a - c.at).num_minutes());
@@ -435,6 +437,28 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
             ),
         ));
     }
+    // What Image Updater's resource says it last wrote here, and whether it is well.
+    if let Some(r) = crate::model::app::last_image_update(&s.image_updaters, namespace, name) {
+        let ago =
+            r.at.map(|t| format!(" {} ago", super::fmt_age((s.now - t).num_seconds())))
+                .unwrap_or_default();
+        lines.push(field(
+            "last bump",
+            format!("{} → {}{ago} by image updater", r.image, r.version),
+        ));
+    }
+    for u in s.image_updaters.iter().filter(|u| u.ready == Some(false)) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<12}", ""), t.muted),
+            Span::styled(
+                format!(
+                    "✗ ImageUpdater {}/{} not ready: {}",
+                    u.namespace, u.name, u.message
+                ),
+                t.error,
+            ),
+        ]));
+    }
     for (i, h) in a.history.iter().rev().take(5).enumerate() {
         let rev = crate::model::app::short_rev(&h.revision).to_string();
         lines.push(field(
@@ -447,6 +471,37 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
         ));
     }
     lines.extend(resource_lines(v, namespace, name, body.width >= 100));
+    // Its rollout's newest Warning events (watched while the details are open).
+    if let Some(b) = s
+        .rollouts
+        .iter()
+        .find(|r| r.name == *name)
+        .and_then(|r| s.below(r))
+    {
+        let warnings = b.events.iter().filter(|e| e.warning);
+        for (i, e) in warnings.take(5).enumerate() {
+            let age = e
+                .last
+                .map(|t| super::fmt_age((s.now - t).num_seconds()))
+                .unwrap_or_default();
+            let times = if e.count > 1 {
+                format!(" ×{}", e.count)
+            } else {
+                String::new()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{:<12}", if i == 0 { "events" } else { "" }),
+                    t.muted,
+                ),
+                Span::styled(format!("⚠ {age} {} ", e.reason), t.warn),
+                Span::styled(
+                    format!("{}/{}: {}{times}", e.kind.to_lowercase(), e.object, e.note),
+                    t.text,
+                ),
+            ]));
+        }
+    }
     let area = fitted(body, 110, &lines);
     // Taller than the screen: j/k scroll it, and the border says how much is below.
     let inner_w = area.width.saturating_sub(2).max(1) as usize;

@@ -14,6 +14,7 @@ mod istio;
 mod kube_actions;
 mod kube_app_tree;
 mod kube_certs;
+mod kube_image_updater;
 mod kube_object;
 mod kube_operator;
 mod kube_parse;

@@ -2,15 +2,11 @@
 //! `istio-system`, not in the apps' namespaces): watched, each change sent as the whole list.
 //! A cluster without cert-manager is said once and looked at again every few minutes.
 
-use super::watch::{describe, resilient, resource};
+use super::watch::resource;
 use crate::model::Certificate;
 use crate::net::json::*;
 use crate::state::Update;
-use futures::StreamExt;
-use kube::api::{Api, DynamicObject};
-use kube::runtime::watcher;
 use serde_json::Value;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// One Certificate's status (PROTOCOLS §12); None without a name.
@@ -47,61 +43,16 @@ pub fn parse_certificate(v: &Value) -> Option<Certificate> {
     })
 }
 
-fn not_installed(e: &watcher::Error) -> bool {
-    matches!(
-        e,
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-            | watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 404
-    )
-}
-
 pub fn spawn(client: kube::Client, tx: mpsc::Sender<Update>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let ar = resource("cert-manager.io", "v1", "Certificate", "certificates");
-        loop {
-            let api = Api::<DynamicObject>::all_with(client.clone(), &ar);
-            let mut stream = Box::pin(resilient(api, watcher::Config::default().page_size(100)));
-            let mut held: super::Held<Certificate> = super::Held::default();
-            let mut absent = false;
-            while let Some(ev) = stream.next().await {
-                let update = match ev {
-                    Ok(ev) => held
-                        .apply(
-                            ev,
-                            |v| {
-                                format!(
-                                    "{}/{}",
-                                    str_at(v, &["metadata", "namespace"]),
-                                    str_at(v, &["metadata", "name"])
-                                )
-                            },
-                            parse_certificate,
-                        )
-                        .then(|| Update::Certificates(Ok(held.items.values().cloned().collect()))),
-                    Err(e) if not_installed(&e) => {
-                        absent = true;
-                        Some(Update::Certificates(Err(
-                            crate::model::CERT_MANAGER_ABSENT.into()
-                        )))
-                    }
-                    Err(e) => Some(Update::Certificates(Err(describe(&e)))),
-                };
-                if let Some(u) = update
-                    && tx.send(u).await.is_err()
-                {
-                    return;
-                }
-                if absent {
-                    break;
-                }
-            }
-            // Not installed (or the stream ended): look again later; it may be installed.
-            tokio::time::sleep(Duration::from_secs(if absent { 300 } else { 5 })).await;
-            if tx.is_closed() {
-                return;
-            }
-        }
-    })
+    let ar = resource("cert-manager.io", "v1", "Certificate", "certificates");
+    super::spawn_cluster_list(
+        client,
+        ar,
+        parse_certificate,
+        Update::Certificates,
+        crate::model::CERT_MANAGER_ABSENT,
+        tx,
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod app_tree;
 pub mod certs;
+pub mod image_updater;
 pub mod object;
 pub mod parse;
 pub mod pod_logs;
@@ -124,4 +125,72 @@ impl<T> Held<T> {
             }
         }
     }
+}
+
+fn not_installed(e: &kube::runtime::watcher::Error) -> bool {
+    use kube::runtime::watcher::Error as E;
+    matches!(
+        e,
+        E::InitialListFailed(kube::Error::Api(s)) | E::WatchStartFailed(kube::Error::Api(s)) if s.code == 404
+    )
+}
+
+/// Watches one kind in every namespace (a handful of objects: cert-manager's Certificates,
+/// Image Updater's CRs), sending the whole list at each change through `wrap`. A kind the
+/// cluster does not serve is said once with `absent` and looked for again every five minutes.
+pub(crate) fn spawn_cluster_list<T: Clone + Send + Sync + 'static>(
+    client: kube::Client,
+    ar: kube::api::ApiResource,
+    parse: fn(&serde_json::Value) -> Option<T>,
+    wrap: fn(Result<Vec<T>, String>) -> crate::state::Update,
+    absent: &'static str,
+    tx: tokio::sync::mpsc::Sender<crate::state::Update>,
+) -> tokio::task::JoinHandle<()> {
+    use crate::net::json::str_at;
+    use futures::StreamExt;
+    tokio::spawn(async move {
+        loop {
+            let api = kube::api::Api::<kube::api::DynamicObject>::all_with(client.clone(), &ar);
+            let cfg = kube::runtime::watcher::Config::default().page_size(100);
+            let mut stream = Box::pin(watch::resilient(api, cfg));
+            let mut held: Held<T> = Held::default();
+            let mut gone = false;
+            while let Some(ev) = stream.next().await {
+                let update = match ev {
+                    Ok(ev) => held
+                        .apply(
+                            ev,
+                            |v| {
+                                format!(
+                                    "{}/{}",
+                                    str_at(v, &["metadata", "namespace"]),
+                                    str_at(v, &["metadata", "name"])
+                                )
+                            },
+                            parse,
+                        )
+                        .then(|| wrap(Ok(held.items.values().cloned().collect()))),
+                    Err(e) if not_installed(&e) => {
+                        gone = true;
+                        Some(wrap(Err(absent.into())))
+                    }
+                    Err(e) => Some(wrap(Err(watch::describe(&e)))),
+                };
+                if let Some(u) = update
+                    && tx.send(u).await.is_err()
+                {
+                    return;
+                }
+                if gone {
+                    break;
+                }
+            }
+            // Not installed (or the stream ended): look again later; it may be installed.
+            let secs = if gone { 300 } else { 5 };
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            if tx.is_closed() {
+                return;
+            }
+        }
+    })
 }

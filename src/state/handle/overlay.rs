@@ -119,7 +119,7 @@ impl State {
                     .iter()
                     .find(|a| &a.name == name && &a.namespace == namespace);
                 let tree = self.app_tree(namespace, name);
-                12 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
+                17 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
                     + tree.map_or(1, |t| 1 + t.tree.resources.len() + t.tree.hooks().count())
             }
             // At most this many; the drawing clamps to the last screenful.

@@ -176,6 +176,16 @@ impl Sim {
             self.rng.random_range(20..60)
         };
         let now = self.now;
+        // The image updater's own record of what it wrote.
+        let record = ImageUpdateRecord {
+            image: format!("{}/{}", self.platform.registry, def.name),
+            version: v.tag.clone(),
+            app: format!("argocd/{}", def.name),
+            at: Some(now),
+        };
+        self.image_records.retain(|r| r.app != record.app);
+        self.image_records.push(record);
+        self.dirty_images = true;
         if let Some(a) = self.app_of_svc(si) {
             a.pending = Some((sha, v));
             a.detect_at = Some(now + Duration::seconds(delay));

@@ -69,6 +69,10 @@ pub struct Sim {
     dirty_metrics: bool,
     dirty_cpu: bool,
     dirty_alerts: bool,
+    /// What the platform's Image Updater (v1.x, its `ImageUpdater` resource) wrote: the newest
+    /// version per service, and whether it changed.
+    image_records: Vec<ImageUpdateRecord>,
+    dirty_images: bool,
     /// Istio's objects (an Istio platform), and whether their weights changed.
     virtual_services: Vec<VirtualService>,
     destination_rules: Vec<DestinationRule>,
@@ -196,6 +200,21 @@ impl Sim {
             }
             svcs.push(c);
         }
+        // What the image updater wrote for the versions running now, before their deploys.
+        let image_records: Vec<ImageUpdateRecord> = apps
+            .iter()
+            .filter(|a| a.svc.is_some() && p.image_updater)
+            .filter_map(|a| {
+                let h = a.app.history.last()?;
+                let (image, version) = a.app.images.first()?.rsplit_once(':')?;
+                Some(ImageUpdateRecord {
+                    image: image.into(),
+                    version: version.into(),
+                    app: format!("argocd/{}", a.app.name),
+                    at: Some(h.deployed_at - Duration::seconds(40)),
+                })
+            })
+            .collect();
         let n = svcs.len();
         let (virtual_services, destination_rules) = istio::objects(platform);
         let mut sim = Self {
@@ -224,6 +243,8 @@ impl Sim {
             dirty_metrics: true,
             dirty_cpu: true,
             dirty_alerts: true,
+            image_records,
+            dirty_images: true,
             virtual_services,
             destination_rules,
             dirty_mesh: true,
@@ -294,6 +315,7 @@ impl Sim {
         self.dirty_cpu = true;
         self.dirty_alerts = true;
         self.dirty_mesh = true;
+        self.dirty_images = true;
         let mesh = match self.platform.mesh {
             catalog::Mesh::Linkerd => "linkerd",
             catalog::Mesh::Istio => "istio",
@@ -337,6 +359,16 @@ impl Sim {
         }
         if std::mem::take(&mut self.dirty_alerts) {
             out.push(Update::Alerts(self.firing_alerts()));
+        }
+        if std::mem::take(&mut self.dirty_images) && self.platform.image_updater {
+            out.push(Update::ImageUpdaters(Ok(vec![ImageUpdater {
+                namespace: "argocd".into(),
+                name: "services".into(),
+                reconciled_at: Some(self.now),
+                ready: Some(true),
+                message: format!("reconciled {} applications", self.image_records.len()),
+                updates: self.image_records.clone(),
+            }])));
         }
         out
     }
