@@ -74,6 +74,29 @@ impl LogQuery {
     }
 }
 
+impl LogQuery {
+    /// Every line of one container, whatever its level: the pod log view's query through the
+    /// log store (`{namespace="dev", pod="store-7d9f-abcde", container="store"}`, or the same
+    /// three as Fluentd's Kubernetes metadata filters).
+    pub fn for_pod(&self, namespace: &str, pod: &str, container: &str) -> String {
+        match self.dialect {
+            LogDialect::LogQl => logql::logql(
+                &[
+                    ("namespace", namespace),
+                    ("pod", pod),
+                    ("container", container),
+                ],
+                &[],
+            ),
+            LogDialect::OpenSearch => opensearch::compact(&serde_json::json!({"bool": {"filter": [
+                {"term": {"kubernetes.namespace_name.keyword": namespace}},
+                {"term": {"kubernetes.pod_name.keyword": pod}},
+                {"term": {opensearch::CONTAINER_FIELD: container}},
+            ]}})),
+        }
+    }
+}
+
 impl From<&str> for LogQuery {
     fn from(s: &str) -> Self {
         Self::logql(s)
@@ -89,5 +112,24 @@ impl From<String> for LogQuery {
 impl std::fmt::Display for LogQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_containers_query_names_namespace_pod_and_container_in_each_dialect() {
+        let q = LogQuery::logql(logql::DEFAULT_QUERY);
+        assert_eq!(
+            q.for_pod("dev", "store-7d9f-ab\"c", "store"),
+            r#"{namespace="dev", pod="store-7d9f-ab\"c", container="store"}"#
+        );
+        let os = LogQuery::opensearch(r#"{"match_all":{}}"#);
+        assert_eq!(
+            os.for_pod("shop", "member-6c9-x2", "member"),
+            r#"{"bool":{"filter":[{"term":{"kubernetes.namespace_name.keyword":"shop"}},{"term":{"kubernetes.pod_name.keyword":"member-6c9-x2"}},{"term":{"kubernetes.container_name.keyword":"member"}}]}}"#
+        );
     }
 }

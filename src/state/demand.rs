@@ -54,6 +54,9 @@ pub struct Demand {
     pub pods: Option<super::PodScope>,
     /// The container log to read (none: none is on screen).
     pub pod_log: Option<crate::model::PodLogTarget>,
+    /// That log is read through the log store in use (its current run, once a store answered);
+    /// false: from the API server (a previous run, no store, the demo).
+    pub pod_log_store: bool,
     /// The application (namespace, name) whose resource tree to read: its details are open.
     pub app_tree: Option<(String, String)>,
     /// The diff to read from the Argo CD API server: its view is open.

@@ -528,6 +528,7 @@ impl State {
             replay: self.replay_queries(),
             pods: self.pod_scope(),
             pod_log: self.pod_log_target(),
+            pod_log_store: self.pod_log_via_store(),
             app_tree: self.app_tree_wanted(),
             app_diff: self.app_diff_wanted(),
             object: self.object_wanted(),

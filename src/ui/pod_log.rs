@@ -44,6 +44,9 @@ pub fn draw(
     if target.previous {
         title.push(Span::styled("· previous run ", t.warn));
     }
+    if s.pod_log_via_store() {
+        title.push(Span::styled(format!("· from {} ", s.log_store), t.muted));
+    }
     title.push(if follow && target.previous {
         // A previous run's log is whole: nothing more comes.
         Span::styled("· at its end ", t.muted)

@@ -378,3 +378,55 @@ async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
     );
     task.abort();
 }
+
+/// With Loki as the store, a pod's log view reads that container's every line through it (its
+/// previous run stays the API server's, which alone has it).
+#[tokio::test]
+async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
+    use opsdeck::model::PodLogTarget;
+    use opsdeck::state::Overlay;
+    let fake = FakeLoki::start().await;
+    fake.store(entries(0, 3, Duration::from_secs(5)));
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut s = state(1000);
+    s.apply(Update::LogStore {
+        name: "loki".into(),
+        query: opsdeck::query::logql::DEFAULT_QUERY.into(),
+    });
+    let target = PodLogTarget {
+        namespace: "dev".into(),
+        pod: "store-5f6b8d9c7-wv5mn".into(),
+        container: "store".into(),
+        previous: false,
+    };
+    s.ui.overlay = Some(Overlay::PodLog {
+        rollout: "store".into(),
+        target: target.clone(),
+        containers: vec!["linkerd-proxy".into(), "store".into()],
+        selected: 0,
+        follow: true,
+        expanded: false,
+    });
+    let d = s.demand();
+    assert!(d.pod_log_store, "read through the store");
+    let (demand_tx, demand_rx) = watch::channel(d);
+    let task = loki::spawn(setup(&fake, true), demand_rx, tx);
+    until(&mut rx, &mut s, "the pod's lines", |s| {
+        s.pod_log(&target).is_some_and(|l| l.lines.len() == 3)
+    })
+    .await;
+    let asked: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter_map(|(_, q)| q.get("query").cloned())
+        .collect();
+    let want = r#"{namespace="dev", pod="store-5f6b8d9c7-wv5mn", container="store"}"#;
+    assert!(asked.iter().any(|q| q == want), "{asked:?}");
+    // Its previous run is not in the store's words: the API server reads it.
+    if let Some(Overlay::PodLog { target, .. }) = s.ui.overlay.as_mut() {
+        target.previous = true;
+    }
+    assert!(!s.demand().pod_log_store);
+    let _ = demand_tx.send(s.demand());
+    task.abort();
+}

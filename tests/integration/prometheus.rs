@@ -197,6 +197,7 @@ fn demand() -> Demand {
         app_tree: None,
         app_diff: None,
         object: None,
+        pod_log_store: false,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),
             t("user", "6b7c8d9f4", "6b7c8d9f4"),

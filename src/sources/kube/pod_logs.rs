@@ -31,7 +31,14 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    super::spawn_on_demand!(client, demand, tx, |d| d.pod_log.clone(), follow)
+    // A log store in use reads the current run (sources::logs); the previous run is only here.
+    super::spawn_on_demand!(
+        client,
+        demand,
+        tx,
+        |d| d.pod_log.clone().filter(|_| !d.pod_log_store),
+        follow
+    )
 }
 
 /// Reads one line of at most `cap` bytes into `cur` (the rest of a longer line is counted in
@@ -232,7 +239,8 @@ async fn while_wanted<F: std::future::Future>(
                 if changed.is_err() {
                     return Err(false);
                 }
-                if demand.borrow().pod_log.as_ref() != Some(t) {
+                let d = demand.borrow();
+                if d.pod_log.as_ref() != Some(t) || d.pod_log_store {
                     return Err(true);
                 }
             }

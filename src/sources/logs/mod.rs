@@ -33,6 +33,9 @@ pub struct Sink {
     names: Interner,
     /// The store's configured query (the pane narrows it itself).
     query: LogQuery,
+    /// Feeding one container's log view instead of the pane, and whether its first lines
+    /// are still to come (they replace what the view held).
+    pod: Option<(crate::model::PodLogTarget, bool)>,
 }
 
 impl Sink {
@@ -46,10 +49,35 @@ impl Sink {
             .iter()
             .map(|e| to_log_line(e, &tracked, &mut self.names))
             .collect();
-        self.tx.send(Update::Logs(lines)).await.is_ok()
+        match self.pod.as_mut() {
+            Some((target, first)) => {
+                let reset = std::mem::take(first);
+                let u = Update::PodLog {
+                    target: target.clone(),
+                    lines: Ok(lines),
+                    reset,
+                };
+                self.tx.send(u).await.is_ok()
+            }
+            None => self.tx.send(Update::Logs(lines)).await.is_ok(),
+        }
     }
 
     pub async fn health(&self, health: Health) -> bool {
+        if let Some((target, _)) = &self.pod {
+            // The pod log view says a store's failure itself; the pane's health is not its.
+            return match health {
+                Health::Error(e) | Health::Degraded(e) | Health::Off(e) => {
+                    let u = Update::PodLog {
+                        target: target.clone(),
+                        lines: Err(e),
+                        reset: false,
+                    };
+                    self.tx.send(u).await.is_ok()
+                }
+                Health::Ok | Health::Connecting => !self.tx.is_closed(),
+            };
+        }
         self.tx
             .send(Update::SourceHealth {
                 source: SourceId::Logs,
@@ -61,23 +89,37 @@ impl Sink {
 
     /// The store said it could not deliver `n` lines.
     pub async fn dropped(&self, n: u64) -> bool {
-        n == 0 || self.tx.send(Update::LogsDroppedByServer(n)).await.is_ok()
+        n == 0 || self.pod.is_some() || self.tx.send(Update::LogsDroppedByServer(n)).await.is_ok()
     }
 
-    /// The logs are on screen now.
+    /// What it feeds is on screen now.
     pub fn is_visible(&self) -> bool {
-        self.demand.borrow().logs
+        let d = self.demand.borrow();
+        match &self.pod {
+            Some((t, _)) => d.pod_log.as_ref() == Some(t),
+            None => d.logs,
+        }
     }
 
-    /// Waits until the logs are on screen (a polled store stops while they are not); false
+    /// Waits until what it feeds is on screen (a polled store stops while it is not); false
     /// when opsdeck is quitting.
     pub async fn visible(&mut self) -> bool {
-        self.demand.wait_for(|d| d.logs).await.is_ok()
+        match self.pod.clone() {
+            Some((t, _)) => self
+                .demand
+                .wait_for(|d| d.pod_log.as_ref() == Some(&t))
+                .await
+                .is_ok(),
+            None => self.demand.wait_for(|d| d.logs).await.is_ok(),
+        }
     }
 
     /// The store in use and its version (`opensearch 2.11.0`), for the source health, with
     /// the query the pane shows.
     pub async fn store(&self, name: String) -> bool {
+        if self.pod.is_some() {
+            return !self.tx.is_closed();
+        }
         let query = self.query.clone();
         self.tx.send(Update::LogStore { name, query }).await.is_ok()
     }
@@ -102,7 +144,10 @@ pub fn spawn(
     mut demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
+    // The container log view reads the same store; aborted with this supervisor.
+    let pods = AbortOnDrop(spawn_pod_log(store.clone(), demand.clone(), tx.clone()));
     tokio::spawn(async move {
+        let _pods = pods;
         let query_of = |d: &Demand| store.query().narrowed(d.log_scope.as_ref());
         let mut current = query_of(&demand.borrow_and_update());
         loop {
@@ -111,6 +156,7 @@ pub fn spawn(
                 demand: demand.clone(),
                 names: Interner::default(),
                 query: store.query().clone(),
+                pod: None,
             };
             // Aborted with the supervisor too (a context switch aborts the supervisor).
             let mut worker = AbortOnDrop(tokio::spawn(store.clone().follow(current.clone(), sink)));
@@ -132,4 +178,46 @@ pub fn spawn(
             }
         }
     })
+}
+
+/// Reads the container log on screen through the store (`Demand.pod_log` while
+/// `Demand.pod_log_store`): every line of that container, whatever its level, backfilled and
+/// followed as the pane's lines are; started again for another container, stopped when it
+/// leaves the screen.
+pub fn spawn_pod_log(
+    store: Arc<dyn LogStore>,
+    demand: watch::Receiver<Demand>,
+    tx: mpsc::Sender<Update>,
+) -> tokio::task::JoinHandle<()> {
+    let pick = |d: &Demand| d.pod_log.clone().filter(|_| d.pod_log_store);
+    tokio::spawn(crate::sources::kube::on_demand(
+        demand,
+        pick,
+        move |target, mut demand| {
+            let (store, tx) = (store.clone(), tx.clone());
+            async move {
+                let query =
+                    store
+                        .query()
+                        .for_pod(&target.namespace, &target.pod, &target.container);
+                let sink = Sink {
+                    tx,
+                    demand: demand.clone(),
+                    names: Interner::default(),
+                    query: store.query().clone(),
+                    pod: Some((target.clone(), true)),
+                };
+                let _worker = AbortOnDrop(tokio::spawn(store.follow(query, sink)));
+                let want = Some(target);
+                loop {
+                    if demand.changed().await.is_err() {
+                        return None;
+                    }
+                    if pick(&demand.borrow()) != want {
+                        return Some(demand);
+                    }
+                }
+            }
+        },
+    ))
 }
