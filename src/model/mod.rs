@@ -51,6 +51,14 @@ pub use route::{
     flag_meaning, fmt_rate, fmt_requests,
 };
 
+/// Why a watched list could not be had: it failed (the reason), or the cluster does not serve
+/// the kind at all (the words for it: cert-manager not installed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unread {
+    Failed(String),
+    Absent(String),
+}
+
 /// Which set of pods of a canary rollout a number or a log line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Track {

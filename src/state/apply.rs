@@ -174,8 +174,8 @@ impl State {
                 changed
             }
             Update::Certificates(Err(e)) => {
-                // What was shown stays; the view says why it may be old.
-                let f = super::Fetch::Failed(e);
+                // What was shown stays; the view says why it may be old (or that there is none).
+                let f = super::Fetch::from(e);
                 let changed = f != self.certs_fetch;
                 self.certs_fetch = f;
                 changed
@@ -437,11 +437,11 @@ fn clean_update(u: &mut Update) {
         Update::TrustBundles(v) => v.iter_mut().for_each(Sanitize::sanitize),
         Update::ImageUpdaters(u) => match u {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
-            Err(e) => *e = clean_owned(e),
+            Err(super::Unread::Failed(e) | super::Unread::Absent(e)) => *e = clean_owned(e),
         },
         Update::Certificates(c) => match c {
             Ok(v) => v.iter_mut().for_each(Sanitize::sanitize),
-            Err(e) => *e = clean_owned(e),
+            Err(super::Unread::Failed(e) | super::Unread::Absent(e)) => *e = clean_owned(e),
         },
         Update::Object { view, .. } => match view {
             Ok(v) => v.sanitize(),

@@ -12,6 +12,20 @@ pub enum Fetch {
     Waiting,
     Listed,
     Failed(String),
+    /// The cluster does not serve it at all (cert-manager not installed): said, muted, and
+    /// not a problem.
+    Absent(String),
+}
+
+pub use crate::model::Unread;
+
+impl From<Unread> for Fetch {
+    fn from(u: Unread) -> Fetch {
+        match u {
+            Unread::Failed(e) => Fetch::Failed(e),
+            Unread::Absent(e) => Fetch::Absent(e),
+        }
+    }
 }
 
 /// The pods and events State holds for one scope.

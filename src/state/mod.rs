@@ -34,7 +34,7 @@ pub use crate::model::PodScope;
 pub use app_diff::HeldDiff;
 pub use app_tree::HeldTree;
 pub use audit::AuditEntry;
-pub use below::{Below, Fetch, PodsSummary};
+pub use below::{Below, Fetch, PodsSummary, Unread};
 pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
 pub use demand::{Demand, Tracked};
 pub use editor::LineEditor;

@@ -149,9 +149,9 @@ pub enum Update {
     TrustBundles(Vec<TrustBundle>),
     /// Argo CD Image Updater's `ImageUpdater` resources (all of them, at each change), or why
     /// they cannot be read (none served: v0.x).
-    ImageUpdaters(Result<Vec<crate::model::ImageUpdater>, String>),
+    ImageUpdaters(Result<Vec<crate::model::ImageUpdater>, super::Unread>),
     /// cert-manager's Certificates (all of them, at each change), or why they cannot be read.
-    Certificates(Result<Vec<Certificate>, String>),
+    Certificates(Result<Vec<Certificate>, super::Unread>),
     /// The resource tree of the application whose details are open, or why it cannot be read.
     AppTree {
         namespace: String,

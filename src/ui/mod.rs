@@ -51,6 +51,7 @@ pub(crate) fn fetch_note(
             true,
         )),
         Fetch::Failed(e) => Some((format!("✗ {what} cannot be read: {e}"), true)),
+        Fetch::Absent(e) => Some((e.clone(), false)),
     }
 }
 

@@ -562,6 +562,7 @@ fn resource_lines<'a>(v: &View, namespace: &str, name: &str, wide: bool) -> Vec<
             format!(" · ✗ cannot be read now ({e}): what is shown was read before"),
             t.error,
         )),
+        Fetch::Absent(e) => head.push(Span::styled(format!(" · {e}"), t.muted)),
         Fetch::Waiting => head.push(Span::styled(" · reading…", t.muted)),
         Fetch::Listed => {}
     }

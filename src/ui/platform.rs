@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     let buf = frame.buffer_mut();
     let mut y = inner.y;
     let note = match &s.certs_fetch {
-        Fetch::Failed(e) if e == crate::model::CERT_MANAGER_ABSENT => Some((e.clone(), t.muted)),
+        Fetch::Absent(e) => Some((e.clone(), t.muted)),
         f @ (Fetch::Waiting | Fetch::Failed(_)) => {
             super::fetch_note("cert-manager's Certificates", f, certs.len())
                 .map(|(s, bad)| (s, if bad { t.error } else { t.muted }))

@@ -85,7 +85,7 @@ pub fn draw(
     let n = held.map_or(0, |h| h.lines.len());
     let note = match held.map(|h| &h.fetch) {
         None => super::fetch_note(&what, &Fetch::Waiting, 0).map(|(s, _)| (s, t.muted)),
-        Some(f @ (Fetch::Waiting | Fetch::Failed(_))) => {
+        Some(f @ (Fetch::Waiting | Fetch::Failed(_) | Fetch::Absent(_))) => {
             super::fetch_note(&what, f, n).map(|(s, bad)| (s, if bad { t.error } else { t.muted }))
         }
         Some(Fetch::Listed) if n == 0 => Some((

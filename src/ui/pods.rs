@@ -401,6 +401,7 @@ pub fn summary_spans<'a>(v: &View, r: &Rollout) -> Vec<Span<'a>> {
                 Fetch::Waiting => "reading…".to_string(),
                 Fetch::Listed => "none match the selector".to_string(),
                 Fetch::Failed(e) => format!("✗ {e}"),
+                Fetch::Absent(e) => e.clone(),
             },
             if matches!(b.pods_fetch, Fetch::Failed(_)) {
                 t.error

@@ -130,7 +130,7 @@ async fn a_cluster_without_cert_manager_says_so_and_counts_no_problem() {
     .await;
     assert_eq!(
         s.certs_fetch,
-        Fetch::Failed(opsdeck::model::CERT_MANAGER_ABSENT.into())
+        Fetch::Absent(opsdeck::model::CERT_MANAGER_ABSENT.into())
     );
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     task.abort();

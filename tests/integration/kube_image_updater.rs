@@ -80,7 +80,7 @@ async fn image_updaters_are_watched_and_their_bumps_enter_the_timeline_once() {
     let task = image_updater::spawn(fake.client(), tx);
     let u = next(&mut rx).await;
     assert!(
-        matches!(&u, Update::ImageUpdaters(Err(e)) if e == image_updater::NO_IMAGE_UPDATER_CR),
+        matches!(&u, Update::ImageUpdaters(Err(opsdeck::state::Unread::Absent(e))) if e == image_updater::NO_IMAGE_UPDATER_CR),
         "{u:?}"
     );
     assert!(!s.apply(u));

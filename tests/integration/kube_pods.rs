@@ -244,7 +244,9 @@ async fn the_rollout_on_screen_has_its_pods_and_warnings_watched_with_its_select
     })
     .await;
 
-    // Normal events asked for: a watch without the field selector, and the rollout's own.
+    // Normal events asked for: a watch without the field selector, and the rollout's own;
+    // the pods watch goes on as it was.
+    let pod_reads = l.requests_of("pods").len();
     l.state.handle(Intent::ToggleNormalEvents);
     l.until("the Normal events", |s| {
         s.below
@@ -252,6 +254,11 @@ async fn the_rollout_on_screen_has_its_pods_and_warnings_watched_with_its_select
             .is_some_and(|b| b.events.iter().any(|e| e.reason == "RolloutUpdated"))
     })
     .await;
+    assert_eq!(
+        l.requests_of("pods").len(),
+        pod_reads,
+        "the pods are not read again for Normal events"
+    );
     assert!(
         l.requests_of("events")
             .iter()

@@ -142,7 +142,7 @@ pub(crate) fn spawn_cluster_list<T: Clone + Send + Sync + 'static>(
     client: kube::Client,
     ar: kube::api::ApiResource,
     parse: fn(&serde_json::Value) -> Option<T>,
-    wrap: fn(Result<Vec<T>, String>) -> crate::state::Update,
+    wrap: fn(Result<Vec<T>, crate::state::Unread>) -> crate::state::Update,
     absent: &'static str,
     tx: tokio::sync::mpsc::Sender<crate::state::Update>,
 ) -> tokio::task::JoinHandle<()> {
@@ -172,9 +172,9 @@ pub(crate) fn spawn_cluster_list<T: Clone + Send + Sync + 'static>(
                         .then(|| wrap(Ok(held.items.values().cloned().collect()))),
                     Err(e) if not_installed(&e) => {
                         gone = true;
-                        Some(wrap(Err(absent.into())))
+                        Some(wrap(Err(crate::state::Unread::Absent(absent.into()))))
                     }
-                    Err(e) => Some(wrap(Err(watch::describe(&e)))),
+                    Err(e) => Some(wrap(Err(crate::state::Unread::Failed(watch::describe(&e))))),
                 };
                 if let Some(u) = update
                     && tx.send(u).await.is_err()

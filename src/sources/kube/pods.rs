@@ -204,21 +204,23 @@ async fn follow(
     let pods_cfg = watcher::Config::default()
         .labels(&scope.selector)
         .page_size(100);
-    let mut events_cfg = watcher::Config::default().page_size(100);
-    if !scope.normal {
-        events_cfg = events_cfg.fields("type=Warning");
-    }
-    let pods = resilient(
+    let mut pods = Box::pin(resilient(
         Api::<DynamicObject>::namespaced_with(client.clone(), &scope.namespace, &pods_ar),
         pods_cfg,
-    )
-    .map(|e| (Kind::Pods, e));
-    let events = resilient(
-        Api::<DynamicObject>::namespaced_with(client.clone(), &scope.namespace, &events_ar),
-        events_cfg,
-    )
-    .map(|e| (Kind::Events, e));
-    let mut merged = futures::stream::select(Box::pin(pods), Box::pin(events));
+    ));
+    let namespace = scope.namespace.clone();
+    let events_of = |normal: bool| {
+        let mut cfg = watcher::Config::default().page_size(100);
+        if !normal {
+            cfg = cfg.fields("type=Warning");
+        }
+        Box::pin(resilient(
+            Api::<DynamicObject>::namespaced_with(client.clone(), &namespace, &events_ar),
+            cfg,
+        ))
+    };
+    let mut events = events_of(scope.normal);
+    let mut scope = scope;
     let mut held_pods: super::Held<Pod> = super::Held::default();
     let mut held_events: super::Held<KubeEvent> = super::Held::default();
     let rollout = scope.rollout.clone();
@@ -228,13 +230,25 @@ async fn follow(
                 if changed.is_err() {
                     return false;
                 }
-                if demand.borrow().pods.as_ref() != Some(&scope) {
-                    return true;
+                let now = demand.borrow().pods.clone();
+                match now {
+                    Some(n) if n == scope => {}
+                    // Normal events on or off: the events watch alone starts again.
+                    Some(n) if n.same_pods(&scope) => {
+                        events = events_of(n.normal);
+                        held_events = super::Held::default();
+                        scope = n;
+                    }
+                    _ => return true,
                 }
                 continue;
             }
-            item = merged.next() => match item {
-                Some(item) => item,
+            item = pods.next() => match item {
+                Some(ev) => (Kind::Pods, ev),
+                None => return true,
+            },
+            item = events.next() => match item {
+                Some(ev) => (Kind::Events, ev),
                 None => return true,
             },
         };

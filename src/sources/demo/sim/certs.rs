@@ -9,7 +9,9 @@ use chrono::Duration;
 impl Sim {
     pub fn certificates(&self) -> Update {
         let Some(defs) = self.platform.certificates else {
-            return Update::Certificates(Err(crate::model::CERT_MANAGER_ABSENT.into()));
+            return Update::Certificates(Err(crate::model::Unread::Absent(
+                crate::model::CERT_MANAGER_ABSENT.into(),
+            )));
         };
         let certs = defs
             .iter()
