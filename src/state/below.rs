@@ -350,4 +350,37 @@ mod tests {
         assert_eq!(b.events.len(), 1);
         assert!(!b.events[0].warning);
     }
+
+    #[test]
+    fn d_on_a_route_opens_its_services_rollout_and_app_details_watch_its_events() {
+        let (mut s, _) = demo(Scenario::Steady, false);
+        s.handle(Intent::Focus(crate::layout::Pane::Routes));
+        s.handle(Intent::Top);
+        for _ in 0..s.routes.len() {
+            let svc = s
+                .selected_index(crate::layout::Pane::Routes)
+                .and_then(|i| s.routes.get(i))
+                .map(|r| r.service.clone());
+            if svc.as_deref() == Some("store") {
+                break;
+            }
+            s.handle(Intent::Down);
+        }
+        s.handle(Intent::Pods);
+        assert!(
+            matches!(&s.ui.overlay, Some(Overlay::Pods { name, .. }) if name == "store"),
+            "{:?}",
+            s.ui.overlay
+        );
+        // An application's details ask for its rollout's pods and events too.
+        s.ui.overlay = Some(Overlay::AppDetail {
+            namespace: "argocd".into(),
+            name: "store".into(),
+            scroll: 0,
+        });
+        assert_eq!(
+            s.demand().pods.map(|p| p.rollout),
+            Some("store".to_string())
+        );
+    }
 }

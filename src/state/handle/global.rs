@@ -112,6 +112,11 @@ impl State {
             }
             (None, Screen::Cockpit { namespace, name }) => self.rollout(namespace, name),
             (None, Screen::Main) if self.ui.focus == Pane::Rollouts => self.selected_rollout(),
+            // A route's service: the rollout that runs it.
+            (None, Screen::Main) if self.ui.focus == Pane::Routes => self
+                .selected_index(Pane::Routes)
+                .and_then(|i| self.routes.get(i))
+                .and_then(|r| self.rollout(&r.namespace, &r.service)),
             _ => None,
         };
         match target.map(|r| (r.namespace.clone(), r.name.clone(), r.selector.is_empty())) {
