@@ -171,6 +171,26 @@ fn below(c: &mut Criterion) {
         *scroll = 10_000;
     }
     frame("diff_view_200x60_20000_lines_scrolled", &state);
+    // The YAML view of a 20,000-line object, searched, scrolled to its middle.
+    state.ui.overlay = None;
+    state.handle(Intent::Yaml);
+    if let Some(target) = state.object_wanted() {
+        let data: serde_json::Map<String, serde_json::Value> = (0..19_990)
+            .map(|k| (format!("key-{k}"), serde_json::json!(format!("value {k}"))))
+            .collect();
+        let big =
+            serde_json::json!({"kind": "Rollout", "metadata": {"name": "store"}, "data": data});
+        let view = opsdeck::model::object::object_view(big);
+        state.apply(Update::Object {
+            target,
+            view: Ok(view),
+        });
+    }
+    state.ui.logs.search.set("value 1000");
+    if let Some(opsdeck::state::Overlay::Object { scroll, .. }) = state.ui.overlay.as_mut() {
+        *scroll = 10_000;
+    }
+    frame("object_view_200x60_20000_lines_searched", &state);
 }
 criterion_main!(benches);
 

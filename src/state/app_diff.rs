@@ -55,6 +55,22 @@ impl State {
         self.app_diff.as_ref().filter(|d| d.ask.same_view(&want))
     }
 
+    /// Rows of the diff view's list (as the drawing counts them).
+    pub(super) fn diff_rows(&self) -> usize {
+        self.app_diff().map_or(0, |d| {
+            d.diff
+                .resources
+                .iter()
+                .map(|r| match r.change {
+                    crate::model::Change::InSync => 1,
+                    _ => 1 + usize::from(r.problem.is_some()) + r.lines.len(),
+                })
+                .sum::<usize>()
+                + usize::from(d.diff.truncated)
+                + 1
+        })
+    }
+
     pub(super) fn apply_app_diff(&mut self, ask: DiffAsk, diff: Result<AppDiff, String>) -> bool {
         let Some(want) = self.app_diff_wanted() else {
             return false;

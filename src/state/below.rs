@@ -77,12 +77,29 @@ impl State {
             ) => (namespace, name),
             (None, Screen::Cockpit { namespace, name }) => (namespace, name),
             // An application's details show its rollout's Warning events.
-            (Some(Overlay::AppDetail { name, .. }), _) => {
-                return self.rollouts.iter().find(|r| &r.name == name);
+            (
+                Some(Overlay::AppDetail {
+                    namespace, name, ..
+                }),
+                _,
+            ) => {
+                return self.app_rollout(namespace, name);
             }
             _ => return None,
         };
         self.rollout(ns, name)
+    }
+
+    /// The rollout an application deploys: its name, in the app's destination namespace.
+    pub fn app_rollout(&self, namespace: &str, name: &str) -> Option<&Rollout> {
+        let dest = self
+            .apps
+            .iter()
+            .find(|a| a.namespace == namespace && a.name == name)
+            .map(|a| a.destination_namespace.as_str());
+        self.rollouts
+            .iter()
+            .find(|r| r.name == name && dest.is_none_or(|d| d.is_empty() || r.namespace == d))
     }
 
     /// What the pods and events sources are asked for now.

@@ -342,6 +342,17 @@ impl State {
         self.cpu = CpuData::default();
         self.alerts.clear();
         self.clear_logs();
+        // What came from the old cluster's stores and views is not the new one's.
+        self.log_store.clear();
+        self.image_updaters.clear();
+        self.object = None;
+        self.app_diff = None;
+        self.app_tree = None;
+        self.below = None;
+        self.pod_log = None;
+        self.certs.clear();
+        self.certs_fetch = Fetch::Waiting;
+        self.trust.clear();
         self.sources = [SourceStatus::CONNECTING; 6];
         self.ui.screen = Screen::Main;
         for p in layout::Pane::ALL {

@@ -174,10 +174,16 @@ impl State {
             .collect()
     }
 
+    /// Rows a full-body view shows: the screen less the header, the footer and its border.
+    pub(super) fn view_rows(&self) -> usize {
+        usize::from(self.ui.size.1.saturating_sub(4)).max(1)
+    }
+
     /// What the YAML view does with an intent; None: not its own.
     pub(super) fn on_object(&mut self, intent: &Intent) -> Option<Vec<Command>> {
-        let rows = self.object_rows();
-        let page = self.page();
+        let rows =
+            self.object_rows() + usize::from(self.object().is_some_and(|o| o.view.truncated));
+        let page = self.view_rows();
         let hits = match intent {
             Intent::SearchNext | Intent::SearchPrev => self.object_hits(),
             _ => Vec::new(),
@@ -185,7 +191,8 @@ impl State {
         let Some(Overlay::Object { scroll, back, .. }) = &mut self.ui.overlay else {
             return None;
         };
-        let last = rows.saturating_sub(1);
+        // The last screenful's first row, as the drawing shows it.
+        let last = rows.saturating_sub(page);
         match intent {
             Intent::Up => *scroll = scroll.saturating_sub(1),
             Intent::Down => *scroll = (*scroll + 1).min(last),
@@ -200,7 +207,7 @@ impl State {
                     hits.iter().rev().find(|&&i| i < *scroll).or(hits.last())
                 };
                 match next {
-                    Some(&i) => *scroll = i,
+                    Some(&i) => *scroll = i.min(last),
                     None => {
                         self.flash(FlashKind::Info, "no line matches the search (/ to search)");
                     }
@@ -222,6 +229,7 @@ mod tests {
     #[test]
     fn y_opens_the_selected_objects_yaml_which_searches_and_goes_back() {
         let (mut s, mut sim) = demo(Scenario::Steady, false);
+        s.set_size(120, 20);
         select_rollout(&mut s, "store");
         s.handle(Intent::Yaml);
         let want = ObjectRef::rollout("dev", "store");
@@ -247,8 +255,16 @@ mod tests {
         assert_eq!(held.fetch, Fetch::Failed("forbidden".into()));
         s.ui.logs.search.set("IMAGE");
         s.handle(Intent::SearchNext);
+        // The match is on the last screenful (16 rows of 51): scrolled as far as it goes.
         assert!(
-            matches!(s.ui.overlay, Some(Overlay::Object { scroll: 50, .. })),
+            matches!(s.ui.overlay, Some(Overlay::Object { scroll: 35, .. })),
+            "{:?}",
+            s.ui.overlay
+        );
+        s.handle(Intent::Bottom);
+        s.handle(Intent::Up);
+        assert!(
+            matches!(s.ui.overlay, Some(Overlay::Object { scroll: 34, .. })),
             "{:?}",
             s.ui.overlay
         );

@@ -199,7 +199,6 @@ impl State {
         Some(Vec::new())
     }
 
-    /// The records of the log on screen whose message matches the search.
     /// The container log on screen is read through the log store in use: its current run,
     /// once a store answered, on a live cluster (the previous run only the API server has).
     pub fn pod_log_via_store(&self) -> bool {
@@ -208,6 +207,7 @@ impl State {
             && self.pod_log_target().is_some_and(|t| !t.previous)
     }
 
+    /// The records of the log on screen whose message matches the search.
     fn pod_log_hits(&self) -> Vec<usize> {
         let q = self.ui.logs.search.to_lowercase();
         let Some(log) = self.pod_log_target().and_then(|t| self.pod_log(&t)) else {

@@ -113,8 +113,10 @@ impl ErrorRate {
 pub struct Timeline {
     entries: VecDeque<Change>,
     error_rate: ErrorRate,
-    /// Events and image updates already entered, by identity (bounded: the oldest go).
+    /// Events and image updates already entered, by identity (bounded: the oldest go), and
+    /// the same as a set to look up.
     noted: VecDeque<String>,
+    noted_set: std::collections::HashSet<String>,
 }
 
 /// Identities kept to enter each event or image update once.
@@ -156,12 +158,14 @@ impl Timeline {
 
     /// Enters `key` once: false when it was already entered.
     fn first_time(&mut self, key: String) -> bool {
-        if self.noted.contains(&key) {
+        if !self.noted_set.insert(key.clone()) {
             return false;
         }
         self.noted.push_back(key);
         while self.noted.len() > NOTED_KEPT {
-            self.noted.pop_front();
+            if let Some(old) = self.noted.pop_front() {
+                self.noted_set.remove(&old);
+            }
         }
         true
     }
@@ -196,7 +200,9 @@ impl Timeline {
         let Some(at) = r.at else {
             return;
         };
-        if !self.first_time(format!("img {} {} {}", r.app, r.image, r.version)) {
+        // Keyed by time too: going back to an earlier version is a bump of its own.
+        let key = format!("img {} {} {} {}", r.app, r.image, r.version, at.timestamp());
+        if !self.first_time(key) {
             return;
         }
         let app = r.app.rsplit('/').next().unwrap_or(&r.app);

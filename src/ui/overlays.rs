@@ -447,7 +447,15 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
             format!("{} → {}{ago} by image updater", r.image, r.version),
         ));
     }
-    for u in s.image_updaters.iter().filter(|u| u.ready == Some(false)) {
+    // An Image Updater resource that writes here and is not well.
+    let writes_here =
+        |u: &&crate::model::ImageUpdater| u.updates.iter().any(|r| r.is_for(namespace, name));
+    for u in s
+        .image_updaters
+        .iter()
+        .filter(|u| u.ready == Some(false))
+        .filter(writes_here)
+    {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12}", ""), t.muted),
             Span::styled(
@@ -472,12 +480,7 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
     }
     lines.extend(resource_lines(v, namespace, name, body.width >= 100));
     // Its rollout's newest Warning events (watched while the details are open).
-    if let Some(b) = s
-        .rollouts
-        .iter()
-        .find(|r| r.name == *name)
-        .and_then(|r| s.below(r))
-    {
+    if let Some(b) = s.app_rollout(namespace, name).and_then(|r| s.below(r)) {
         let warnings = b.events.iter().filter(|e| e.warning);
         for (i, e) in warnings.take(5).enumerate() {
             let age = e

@@ -93,7 +93,10 @@ async fn the_object_on_screen_is_watched_by_name_and_folded() {
     let (got, view) = next_object(&mut rx).await;
     assert_eq!(got, sp);
     let e = view.expect_err("not served");
-    assert!(e.contains("404") || e.contains("not found"), "{e}");
+    assert_eq!(
+        e,
+        "this cluster serves no serviceprofiles.linkerd.io (is its controller installed?)"
+    );
     // An object that is not there.
     let none = ObjectRef::pod(&ns, "nope");
     demand.send_modify(|d| d.object = Some(none.clone()));

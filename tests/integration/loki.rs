@@ -430,3 +430,39 @@ async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
     let _ = demand_tx.send(s.demand());
     task.abort();
 }
+
+/// A container quiet through the backfill says so (no lines yet), rather than "reading…".
+#[tokio::test]
+async fn a_quiet_containers_log_through_loki_answers_with_no_lines() {
+    use opsdeck::model::PodLogTarget;
+    use opsdeck::state::{Fetch, Overlay};
+    let fake = FakeLoki::start().await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut s = state(1000);
+    s.apply(Update::LogStore {
+        name: "loki".into(),
+        query: opsdeck::query::logql::DEFAULT_QUERY.into(),
+    });
+    let target = PodLogTarget {
+        namespace: "dev".into(),
+        pod: "store-5f6b8d9c7-wv5mn".into(),
+        container: "store".into(),
+        previous: false,
+    };
+    s.ui.overlay = Some(Overlay::PodLog {
+        rollout: "store".into(),
+        target: target.clone(),
+        containers: vec!["store".into()],
+        selected: 0,
+        follow: true,
+        expanded: false,
+    });
+    let (_demand_tx, demand_rx) = watch::channel(s.demand());
+    let task = loki::spawn(setup(&fake, true), demand_rx, tx);
+    until(&mut rx, &mut s, "the pod log's empty answer", |s| {
+        s.pod_log(&target)
+            .is_some_and(|l| l.fetch == Fetch::Listed && l.lines.is_empty())
+    })
+    .await;
+    task.abort();
+}

@@ -1,6 +1,7 @@
 //! The object whose YAML view is open (`Demand.object`): that one object watched by name
 //! (`fieldSelector=metadata.name=NAME`), each change folded and turned into YAML lines.
-//! A kind the cluster does not serve (a 404 on the list: no Linkerd, no Istio) is said so.
+//! A kind the cluster does not serve (a 404 on the list: no Linkerd, no Istio) is said so, once;
+//! a VirtualService is looked for at `v1`, then Istio's older `v1beta1` and `v1alpha3`.
 
 use super::watch::{describe, into_value, resilient, resource};
 use crate::model::{ObjectRef, object::object_view};
@@ -25,10 +26,19 @@ async fn follow(
     demand: &mut watch::Receiver<Demand>,
     tx: &mpsc::Sender<Update>,
 ) -> bool {
-    let ar = resource(&target.group, &target.version, &target.kind, &target.plural);
-    let api = Api::<DynamicObject>::namespaced_with(client.clone(), &target.namespace, &ar);
-    let cfg = watcher::Config::default().fields(&format!("metadata.name={}", target.name));
-    let mut stream = Box::pin(resilient(api, cfg));
+    // The versions a kind may be served at, newest first.
+    let versions: Vec<&str> = match (target.group.as_str(), target.kind.as_str()) {
+        ("networking.istio.io", "VirtualService") => vec!["v1", "v1beta1", "v1alpha3"],
+        _ => vec![target.version.as_str()],
+    };
+    let mut at = 0;
+    let open = |version: &str| {
+        let ar = resource(&target.group, version, &target.kind, &target.plural);
+        let api = Api::<DynamicObject>::namespaced_with(client.clone(), &target.namespace, &ar);
+        let cfg = watcher::Config::default().fields(&format!("metadata.name={}", target.name));
+        Box::pin(resilient(api, cfg))
+    };
+    let mut stream = open(versions[0]);
     let want = Some(target.clone());
     let mut seen = false;
     loop {
@@ -64,9 +74,39 @@ async fn follow(
                 Ok(object_view(v))
             }
             Ok(Event::Delete(_)) => Err(format!("{} was deleted", target.label())),
-            // Listed and not there: gone, or never was.
+            // Listed and not there: gone, or never was (a relist starts the count again).
             Ok(Event::InitDone) if !seen => Err(format!("there is no {}", target.label())),
-            Ok(Event::Init | Event::InitDone) => continue,
+            Ok(Event::Init) => {
+                seen = false;
+                continue;
+            }
+            Ok(Event::InitDone) => continue,
+            Err(e) if super::not_installed(&e) => {
+                at += 1;
+                if let Some(v) = versions.get(at) {
+                    stream = open(v);
+                    continue;
+                }
+                let u = Update::Object {
+                    target: target.clone(),
+                    view: Err(format!(
+                        "this cluster serves no {}.{} (is its controller installed?)",
+                        target.plural, target.group
+                    )),
+                };
+                if tx.send(u).await.is_err() {
+                    return false;
+                }
+                // Said once; nothing more to read until another object is asked for.
+                loop {
+                    if demand.changed().await.is_err() {
+                        return false;
+                    }
+                    if demand.borrow().object != want {
+                        return true;
+                    }
+                }
+            }
             Err(e) => Err(describe(&e)),
         };
         let u = Update::Object {

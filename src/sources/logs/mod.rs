@@ -41,7 +41,9 @@ pub struct Sink {
 impl Sink {
     /// Sends entries as log lines; false when opsdeck is quitting.
     pub async fn lines(&mut self, entries: Vec<Entry>) -> bool {
-        if entries.is_empty() {
+        // A container quiet through the backfill still answers: an empty first read.
+        let first_of_pod = self.pod.as_ref().is_some_and(|(_, first)| *first);
+        if entries.is_empty() && !first_of_pod {
             return true;
         }
         let tracked = self.demand.borrow().rollouts.clone();
@@ -75,7 +77,16 @@ impl Sink {
                     };
                     self.tx.send(u).await.is_ok()
                 }
-                Health::Ok | Health::Connecting => !self.tx.is_closed(),
+                // Answering again: an earlier failure is over (no lines, nothing reset).
+                Health::Ok => {
+                    let u = Update::PodLog {
+                        target: target.clone(),
+                        lines: Ok(Vec::new()),
+                        reset: false,
+                    };
+                    self.tx.send(u).await.is_ok()
+                }
+                Health::Connecting => !self.tx.is_closed(),
             };
         }
         self.tx

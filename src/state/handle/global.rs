@@ -107,9 +107,12 @@ impl State {
             return;
         }
         let target = match (&self.ui.overlay, &self.ui.screen) {
-            (Some(Overlay::AppDetail { name, .. }), _) => {
-                self.rollouts.iter().find(|r| &r.name == name)
-            }
+            (
+                Some(Overlay::AppDetail {
+                    namespace, name, ..
+                }),
+                _,
+            ) => self.app_rollout(namespace, name),
             (None, Screen::Cockpit { namespace, name }) => self.rollout(namespace, name),
             (None, Screen::Main) if self.ui.focus == Pane::Rollouts => self.selected_rollout(),
             // A route's service: the rollout that runs it.

@@ -119,18 +119,11 @@ impl State {
                     .iter()
                     .find(|a| &a.name == name && &a.namespace == namespace);
                 let tree = self.app_tree(namespace, name);
-                17 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
+                19 + app.map_or(0, |a| a.images.len() + a.history.len().min(5))
                     + tree.map_or(1, |t| 1 + t.tree.resources.len() + t.tree.hooks().count())
             }
-            // At most this many; the drawing clamps to the last screenful.
-            Some(Overlay::Diff { .. }) => self.app_diff().map_or(0, |d| {
-                d.diff
-                    .resources
-                    .iter()
-                    .map(|r| 2 + r.lines.len())
-                    .sum::<usize>()
-                    + 4
-            }),
+            // The last screenful's first row, as the drawing shows it.
+            Some(Overlay::Diff { .. }) => self.diff_rows().saturating_sub(self.view_rows()),
             _ => 0,
         };
         let delta = match i {

@@ -354,10 +354,12 @@ impl Sim {
                 let s = self
                     .svcs
                     .iter()
-                    .find(|s| {
+                    .filter(|s| {
                         s.rollout.namespace == t.namespace
                             && t.name.starts_with(&format!("{}-", s.rollout.name))
                     })
+                    // The longest name the pod's starts with: store-admin's pods are not store's.
+                    .max_by_key(|s| s.rollout.name.len())
                     .ok_or_else(not_found)?;
                 let scope = PodScope {
                     namespace: t.namespace.clone(),
@@ -413,6 +415,42 @@ impl Sim {
                     "status": {"phase": pod.phase, "qosClass": "Burstable", "podIP": "10.42.0.17",
                         "conditions": [{"type": "Ready", "status": if pod.ready == pod.containers { "True" } else { "False" }}],
                         "containerStatuses": statuses},
+                }))
+            }
+            "VirtualService" => {
+                let vs = self
+                    .virtual_services
+                    .iter()
+                    .find(|v| v.namespace == t.namespace && v.name == t.name)
+                    .ok_or_else(not_found)?;
+                let ms = |v: u64| format!("{}ms", v);
+                let http: Vec<Value> = vs
+                    .http
+                    .iter()
+                    .map(|r| {
+                        let mut h = json!({
+                            "name": r.name,
+                            "route": r.destinations.iter().map(|d| json!({
+                                "destination": {"host": d.host, "subset": d.subset},
+                                "weight": d.weight,
+                            })).collect::<Vec<_>>(),
+                        });
+                        if let Some(x) = &r.retries {
+                            h["retries"] = json!({"attempts": x.attempts, "retryOn": x.retry_on});
+                            if let Some(p) = x.per_try_timeout_ms {
+                                h["retries"]["perTryTimeout"] = ms(p).into();
+                            }
+                        }
+                        if let Some(to) = r.timeout_ms {
+                            h["timeout"] = ms(to).into();
+                        }
+                        h
+                    })
+                    .collect();
+                Ok(json!({
+                    "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                    "metadata": {"name": vs.name, "namespace": vs.namespace, "managedFields": managed("argo-rollouts")},
+                    "spec": {"hosts": vs.hosts, "http": http},
                 }))
             }
             _ => Err(not_found()),
