@@ -234,6 +234,20 @@ pub trait Operator: Send + Sync {
 }
 
 /// The CLI command an engineer would type for the same action.
+/// An argocd command's app-namespace, prune and dry-run flags.
+fn argocd_flags(mut c: String, ns: &str, argocd_ns: &str, sync: SyncOptions) -> String {
+    if argocd_ns != ns {
+        c.push_str(&format!(" --app-namespace {ns}"));
+    }
+    if sync.prune {
+        c.push_str(" --prune");
+    }
+    if sync.dry_run {
+        c.push_str(" --dry-run");
+    }
+    c
+}
+
 pub fn cli_equivalent(
     kind: ActionKind,
     target: &Target,
@@ -245,19 +259,7 @@ pub fn cli_equivalent(
     let n = &target.name;
     let ns = &target.namespace;
     match kind {
-        ActionKind::Sync => {
-            let mut c = format!("argocd app sync {n}");
-            if argocd_ns != ns {
-                c.push_str(&format!(" --app-namespace {ns}"));
-            }
-            if sync.prune {
-                c.push_str(" --prune");
-            }
-            if sync.dry_run {
-                c.push_str(" --dry-run");
-            }
-            c
-        }
+        ActionKind::Sync => argocd_flags(format!("argocd app sync {n}"), ns, argocd_ns, sync),
         ActionKind::Refresh => format!("argocd app get {n} --refresh"),
         ActionKind::HardRefresh => format!("argocd app get {n} --hard-refresh"),
         ActionKind::Promote => format!("kubectl argo rollouts promote {n} -n {ns}"),
@@ -278,17 +280,8 @@ pub fn cli_equivalent(
             None => format!("kubectl argo rollouts undo {n} -n {ns}"),
         },
         ActionKind::Rollback => {
-            let mut c = format!("argocd app rollback {n} {}", to_revision.unwrap_or(0));
-            if argocd_ns != ns {
-                c.push_str(&format!(" --app-namespace {ns}"));
-            }
-            if sync.prune {
-                c.push_str(" --prune");
-            }
-            if sync.dry_run {
-                c.push_str(" --dry-run");
-            }
-            c
+            let c = format!("argocd app rollback {n} {}", to_revision.unwrap_or(0));
+            argocd_flags(c, ns, argocd_ns, sync)
         }
         ActionKind::Silence => {
             let mut c = "amtool silence add".to_string();

@@ -379,27 +379,20 @@ async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
     task.abort();
 }
 
-/// With Loki as the store, a pod's log view reads that container's every line through it (its
-/// previous run stays the API server's, which alone has it).
-#[tokio::test]
-async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
-    use opsdeck::model::PodLogTarget;
-    use opsdeck::state::Overlay;
-    let fake = FakeLoki::start().await;
-    fake.store(entries(0, 3, Duration::from_secs(5)));
-    let (tx, mut rx) = mpsc::channel(64);
+/// A State that knows Loki answered, with one container's log on screen.
+fn pod_log_on_screen() -> (State, opsdeck::model::PodLogTarget) {
     let mut s = state(1000);
     s.apply(Update::LogStore {
         name: "loki".into(),
         query: opsdeck::query::logql::DEFAULT_QUERY.into(),
     });
-    let target = PodLogTarget {
+    let target = opsdeck::model::PodLogTarget {
         namespace: "dev".into(),
         pod: "store-5f6b8d9c7-wv5mn".into(),
         container: "store".into(),
         previous: false,
     };
-    s.ui.overlay = Some(Overlay::PodLog {
+    s.ui.overlay = Some(opsdeck::state::Overlay::PodLog {
         rollout: "store".into(),
         target: target.clone(),
         containers: vec!["linkerd-proxy".into(), "store".into()],
@@ -407,6 +400,18 @@ async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
         follow: true,
         expanded: false,
     });
+    (s, target)
+}
+
+/// With Loki as the store, a pod's log view reads that container's every line through it (its
+/// previous run stays the API server's, which alone has it).
+#[tokio::test]
+async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
+    use opsdeck::state::Overlay;
+    let fake = FakeLoki::start().await;
+    fake.store(entries(0, 3, Duration::from_secs(5)));
+    let (tx, mut rx) = mpsc::channel(64);
+    let (mut s, target) = pod_log_on_screen();
     let d = s.demand();
     assert!(d.pod_log_store, "read through the store");
     let (demand_tx, demand_rx) = watch::channel(d);
@@ -434,29 +439,10 @@ async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
 /// A container quiet through the backfill says so (no lines yet), rather than "reading…".
 #[tokio::test]
 async fn a_quiet_containers_log_through_loki_answers_with_no_lines() {
-    use opsdeck::model::PodLogTarget;
-    use opsdeck::state::{Fetch, Overlay};
+    use opsdeck::state::Fetch;
     let fake = FakeLoki::start().await;
     let (tx, mut rx) = mpsc::channel(64);
-    let mut s = state(1000);
-    s.apply(Update::LogStore {
-        name: "loki".into(),
-        query: opsdeck::query::logql::DEFAULT_QUERY.into(),
-    });
-    let target = PodLogTarget {
-        namespace: "dev".into(),
-        pod: "store-5f6b8d9c7-wv5mn".into(),
-        container: "store".into(),
-        previous: false,
-    };
-    s.ui.overlay = Some(Overlay::PodLog {
-        rollout: "store".into(),
-        target: target.clone(),
-        containers: vec!["store".into()],
-        selected: 0,
-        follow: true,
-        expanded: false,
-    });
+    let (mut s, target) = pod_log_on_screen();
     let (_demand_tx, demand_rx) = watch::channel(s.demand());
     let task = loki::spawn(setup(&fake, true), demand_rx, tx);
     until(&mut rx, &mut s, "the pod log's empty answer", |s| {

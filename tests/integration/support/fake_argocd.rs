@@ -20,23 +20,7 @@ pub const MANAGED_GUESTBOOK: &str =
 pub const MANIFESTS_GUESTBOOK: &str =
     include_str!("../../fixtures/argo-cd/manifests-guestbook-ea87599.json");
 
-#[derive(Clone, Debug)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub body: Value,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use super::Seen;
 
 /// One application the fake knows.
 #[derive(Clone, Debug, Default)]

@@ -25,23 +25,7 @@ pub struct Doc {
     pub source: Value,
 }
 
-/// A request as the fake saw it.
-#[derive(Clone, Debug)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub body: Value,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use super::Seen;
 
 struct Inner {
     docs: Vec<Doc>,
@@ -137,6 +121,7 @@ fn record(i: &mut Inner, method: &str, path: String, body: Value, headers: &Head
     i.requests.push(Seen {
         method: method.into(),
         path,
+        query: String::new(),
         body,
         headers: headers
             .iter()

@@ -298,6 +298,26 @@ pub fn error_line(
     }
 }
 
+/// A request as a fake HTTP server saw it (the fake OpenSearch and the fake Argo CD).
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    /// The query string as sent (empty where the fake does not keep it).
+    pub query: String,
+    pub body: serde_json::Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 pub mod fake_argocd;
 pub mod fake_kube;
 pub mod fake_loki;
