@@ -55,7 +55,7 @@ fn revision_before(rev: &str, back: i64) -> String {
         return rev.to_string();
     }
     if rev.contains('.') {
-        return super::argocd::tag_before(rev, back);
+        return tag_before(rev, back);
     }
     let k = (back as usize * 7) % rev.len().max(1);
     format!("{}{}", &rev[k..], &rev[..k])
@@ -339,4 +339,23 @@ impl Sim {
             }
         }
     }
+}
+
+/// A patch release before `tag` by `back` (`1.4.2`, 2 → `1.4.0`; never under 0).
+pub(super) fn tag_before(tag: &str, back: i64) -> String {
+    let (v, tag) = match tag.strip_prefix('v') {
+        Some(rest) => ("v", rest),
+        None => ("", tag),
+    };
+    let mut parts: Vec<i64> = tag.split('.').filter_map(|p| p.parse().ok()).collect();
+    parts.resize(3, 0);
+    let (minor, patch) = (parts[1], parts[2] - back);
+    let (minor, patch) = if patch < 0 && minor > 0 {
+        (minor - 1, (patch + 10).max(0))
+    } else if patch < 0 {
+        (0, 0)
+    } else {
+        (minor, patch)
+    };
+    format!("{v}{}.{minor}.{patch}", parts[0])
 }

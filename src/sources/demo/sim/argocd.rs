@@ -4,28 +4,11 @@
 //! `argocd app rollback` to a history entry (refused while automated sync is on, as there).
 
 use super::Sim;
+#[cfg(test)]
+use super::argo::tag_before;
 use crate::model::diff::{AppDiff, Judged, diff_resource};
 use crate::model::*;
 use serde_json::{Value, json};
-
-/// A patch release before `tag` by `back` (`1.4.2`, 2 → `1.4.0`; never under 0).
-pub(super) fn tag_before(tag: &str, back: i64) -> String {
-    let (v, tag) = match tag.strip_prefix('v') {
-        Some(rest) => ("v", rest),
-        None => ("", tag),
-    };
-    let mut parts: Vec<i64> = tag.split('.').filter_map(|p| p.parse().ok()).collect();
-    parts.resize(3, 0);
-    let (minor, patch) = (parts[1], parts[2] - back);
-    let (minor, patch) = if patch < 0 && minor > 0 {
-        (minor - 1, (patch + 10).max(0))
-    } else if patch < 0 {
-        (0, 0)
-    } else {
-        (minor, patch)
-    };
-    format!("{v}{}.{minor}.{patch}", parts[0])
-}
 
 fn object(api: &str, kind: &str, ns: &str, name: &str, labels: Value, body: Value) -> Value {
     let mut o = json!({

@@ -193,7 +193,7 @@ impl Sim {
             if let Some(a) = apps.last_mut() {
                 for h in &a.app.history {
                     let back = 3 - h.id;
-                    let tag = argocd::tag_before(def.version, back);
+                    let tag = argo::tag_before(def.version, back);
                     a.images_at
                         .insert(h.id, format!("{}/{}:{tag}", p.registry, def.name));
                 }
