@@ -17,6 +17,7 @@ pub mod rollout;
 pub mod route;
 pub mod stats;
 pub mod time;
+pub mod trace;
 
 pub use action::{
     ActionError, ActionKind, ActionOutcome, ActionRequest, Operator, SilenceSpec, SyncOptions,

@@ -9,3 +9,4 @@ pub mod kube;
 pub mod logs;
 pub mod mesh;
 pub mod prometheus;
+pub mod traces;
