@@ -325,7 +325,7 @@ fn app_detail(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &s
         .border_style(t.border_focus)
         .title(Span::styled(format!(" {namespace}/{name} "), t.title))
         .title_bottom(Span::styled(
-            " s sync · r refresh · R hard refresh · Enter cockpit · Esc close ",
+            " s sync · r refresh · D diff · y YAML · d pods · Enter cockpit · Esc close ",
             t.muted,
         ));
     let Some(a) = s
