@@ -55,9 +55,16 @@ pub(crate) fn fetch_note(
     }
 }
 
-/// A full-body view's frame (the pods view, a pod's log, the Platform view): the body cleared,
-/// a double border with `title`; the area inside it.
-pub(crate) fn view_frame(frame: &mut Frame, body: Rect, v: &View, title: Vec<Span<'_>>) -> Rect {
+/// A full-body view's frame (the pods view, a pod's log, the Platform view, the diff, an
+/// object's YAML): the body cleared, a double border with `title`; the area inside it, or None
+/// when it is too small to draw in (no row, or narrower than `min_width`).
+pub(crate) fn view_frame(
+    frame: &mut Frame,
+    body: Rect,
+    v: &View,
+    title: Vec<Span<'_>>,
+    min_width: u16,
+) -> Option<Rect> {
     use ratatui::widgets::{Block, BorderType, Clear};
     frame.render_widget(Clear, body);
     let block = Block::bordered()
@@ -66,7 +73,7 @@ pub(crate) fn view_frame(frame: &mut Frame, body: Rect, v: &View, title: Vec<Spa
         .title(Line::from(title));
     let inner = block.inner(body);
     frame.render_widget(block, body);
-    inner
+    (inner.height > 0 && inner.width >= min_width).then_some(inner)
 }
 
 /// Everything a frame is drawn from.

@@ -36,10 +36,9 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, target: &ObjectRef, scroll:
     if !query.is_empty() {
         title.push(Span::styled(format!("· /{query} "), t.accent));
     }
-    let inner = super::view_frame(frame, body, v, title);
-    if inner.height == 0 || inner.width < 10 {
+    let Some(inner) = super::view_frame(frame, body, v, title, 10) else {
         return;
-    }
+    };
     let buf = frame.buffer_mut();
     let (x, w) = (inner.x, inner.width);
     let mut y = inner.y;

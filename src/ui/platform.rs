@@ -49,10 +49,9 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     if expiring > 0 {
         title.push(Span::styled(format!("· {expiring} expiring "), t.warn));
     }
-    let inner = super::view_frame(frame, body, v, title);
-    if inner.height == 0 || inner.width < 10 {
+    let Some(inner) = super::view_frame(frame, body, v, title, 10) else {
         return;
-    }
+    };
     let buf = frame.buffer_mut();
     let mut y = inner.y;
     let note = match &s.certs_fetch {

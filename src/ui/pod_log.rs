@@ -74,10 +74,9 @@ pub fn draw(
             t.warn,
         ));
     }
-    let inner = super::view_frame(frame, body, v, title);
-    if inner.height == 0 || inner.width < PREFIX + 10 {
+    let Some(inner) = super::view_frame(frame, body, v, title, PREFIX + 10) else {
         return;
-    }
+    };
     let buf = frame.buffer_mut();
     let mut y = inner.y;
     // How the read stands, above the lines when it is not simply flowing.

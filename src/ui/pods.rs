@@ -174,10 +174,10 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, namespace: &str, name: &str
         Some(r) => format!(" {} · pods and events · {} ", r.name, r.selector),
         None => format!(" {name} · pods and events "),
     };
-    let inner = super::view_frame(frame, area, v, vec![Span::styled(title, t.title)]);
-    if inner.height == 0 || inner.width < 10 {
+    let Some(inner) = super::view_frame(frame, area, v, vec![Span::styled(title, t.title)], 10)
+    else {
         return;
-    }
+    };
     let buf = frame.buffer_mut();
     let Some(r) = r else {
         put(

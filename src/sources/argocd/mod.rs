@@ -22,7 +22,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    crate::sources::kube::spawn_on_demand!(api, demand, tx, |d| d.app_diff.clone(), follow)
+    crate::sources::spawn_on_demand!(api, demand, tx, |d| d.app_diff.clone(), follow)
 }
 
 /// An error in the words a user can act on: a refused token, a missing application.
@@ -81,37 +81,23 @@ async fn follow(
     tx: &mpsc::Sender<Update>,
 ) -> bool {
     let want = Some(ask.clone());
-    let asked = ask.clone();
-    let reading = read(api, &asked);
-    tokio::pin!(reading);
-    let diff = loop {
-        tokio::select! {
-            d = &mut reading => break d,
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return false;
-                }
-                // Another view asked for before the answer: that one is read instead. The
-                // same view after a reconcile lets this read finish, then reads again.
-                let now = demand.borrow().app_diff.clone();
-                if !now.as_ref().is_some_and(|n| n.same_view(&ask)) {
-                    return true;
-                }
-            }
-        }
+    // Another view asked for before the answer: that one is read instead. The same view
+    // after a reconcile lets this read finish, then reads again.
+    let same_view = |d: &Demand| d.app_diff.as_ref().is_some_and(|n| n.same_view(&ask));
+    let diff = match crate::sources::while_wanted(demand, same_view, read(api, &ask)).await {
+        Ok(d) => d,
+        Err(moved_on) => return moved_on,
     };
-    if tx.send(Update::AppDiff { ask, diff }).await.is_err() {
+    if tx
+        .send(Update::AppDiff {
+            ask: ask.clone(),
+            diff,
+        })
+        .await
+        .is_err()
+    {
         return false;
     }
-    if demand.borrow().app_diff != want {
-        return true;
-    }
-    loop {
-        if demand.changed().await.is_err() {
-            return false;
-        }
-        if demand.borrow().app_diff != want {
-            return true;
-        }
-    }
+    let wanted = |d: &Demand| d.app_diff == want;
+    !wanted(&demand.borrow()) || crate::sources::until_unwanted(demand, wanted).await
 }

@@ -15,7 +15,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    super::spawn_on_demand!(client, demand, tx, |d| d.app_tree.clone(), follow)
+    crate::sources::spawn_on_demand!(client, demand, tx, |d| d.app_tree.clone(), follow)
 }
 
 /// Watches one Application until the demand asks for another (true) or opsdeck quits (false).
@@ -31,20 +31,12 @@ async fn follow(
     let mut stream = Box::pin(resilient(api, cfg));
     let want = Some((namespace.clone(), name.clone()));
     loop {
-        let ev = tokio::select! {
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return false;
-                }
-                if demand.borrow().app_tree != want {
-                    return true;
-                }
-                continue;
-            }
-            ev = stream.next() => match ev {
-                Some(ev) => ev,
-                None => return true,
-            },
+        let ev = match crate::sources::while_wanted(demand, |d| d.app_tree == want, stream.next())
+            .await
+        {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return true,
+            Err(moved_on) => return moved_on,
         };
         let tree = match ev {
             Ok(Event::InitApply(o) | Event::Apply(o)) => parse_app_tree(&into_value(o)),

@@ -11,58 +11,6 @@ pub mod readyz;
 pub mod trust;
 pub mod watch;
 
-use crate::state::Demand;
-
-/// Spawns a source that follows what `|d| pick` takes from the demand with
-/// `follow(&client, what, &mut demand, &tx) -> bool` (true: the demand moved on; false: quit),
-/// through [`on_demand`].
-macro_rules! spawn_on_demand {
-    ($client:expr, $demand:expr, $tx:expr, |$d:ident| $pick:expr, $follow:path) => {{
-        let (client, tx) = ($client, $tx);
-        tokio::spawn($crate::sources::kube::on_demand(
-            $demand,
-            |$d: &$crate::state::Demand| $pick,
-            move |what, mut demand| {
-                let (client, tx) = (client.clone(), tx.clone());
-                async move {
-                    $follow(&client, what, &mut demand, &tx)
-                        .await
-                        .then_some(demand)
-                }
-            },
-        ))
-    }};
-}
-pub(crate) use spawn_on_demand;
-use tokio::sync::watch::Receiver;
-
-/// Runs `follow` on what `pick` takes from the demand (the rollout on screen, a pod's log),
-/// starting it again whenever that changes and idling while there is none; ends when opsdeck
-/// quits. `follow` hands the receiver back when the demand asks for something else, or None
-/// when opsdeck is quitting.
-pub(crate) async fn on_demand<T, Fut>(
-    mut demand: Receiver<Demand>,
-    pick: impl Fn(&Demand) -> Option<T>,
-    mut follow: impl FnMut(T, Receiver<Demand>) -> Fut,
-) where
-    Fut: std::future::Future<Output = Option<Receiver<Demand>>>,
-{
-    loop {
-        let want = pick(&demand.borrow_and_update());
-        match want {
-            None => {
-                if demand.changed().await.is_err() {
-                    return;
-                }
-            }
-            Some(t) => match follow(t, demand).await {
-                Some(d) => demand = d,
-                None => return,
-            },
-        }
-    }
-}
-
 /// What one kind's watch has: its objects by name, what a (re)list is gathering, whether it
 /// has listed.
 pub(crate) struct Held<T> {

@@ -16,7 +16,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    super::spawn_on_demand!(client, demand, tx, |d| d.object.clone(), follow)
+    crate::sources::spawn_on_demand!(client, demand, tx, |d| d.object.clone(), follow)
 }
 
 /// Watches one object until the demand asks for another (true) or opsdeck quits (false).
@@ -42,20 +42,11 @@ async fn follow(
     let want = Some(target.clone());
     let mut seen = false;
     loop {
-        let ev = tokio::select! {
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return false;
-                }
-                if demand.borrow().object != want {
-                    return true;
-                }
-                continue;
-            }
-            ev = stream.next() => match ev {
-                Some(ev) => ev,
-                None => return true,
-            },
+        let wanted = |d: &Demand| d.object == want;
+        let ev = match crate::sources::while_wanted(demand, wanted, stream.next()).await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return true,
+            Err(moved_on) => return moved_on,
         };
         let view = match ev {
             Ok(Event::InitApply(o) | Event::Apply(o)) => {
@@ -98,14 +89,7 @@ async fn follow(
                     return false;
                 }
                 // Said once; nothing more to read until another object is asked for.
-                loop {
-                    if demand.changed().await.is_err() {
-                        return false;
-                    }
-                    if demand.borrow().object != want {
-                        return true;
-                    }
-                }
+                return crate::sources::until_unwanted(demand, wanted).await;
             }
             Err(e) => Err(describe(&e)),
         };

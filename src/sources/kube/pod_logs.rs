@@ -32,7 +32,7 @@ pub fn spawn(
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
     // A log store in use reads the current run (sources::logs); the previous run is only here.
-    super::spawn_on_demand!(
+    crate::sources::spawn_on_demand!(
         client,
         demand,
         tx,
@@ -224,29 +224,15 @@ async fn follow(
     }
 }
 
-/// Runs `work` to its end while `t` stays the log on screen, through changes of the demand
-/// that leave it so (a resize, a rollout's new hash); Err(true) when the demand moved on to
-/// something else, Err(false) when opsdeck is quitting.
+/// `work` while `t` stays the log this source reads (through demand changes that leave it
+/// so: a resize, a rollout's new hash).
 async fn while_wanted<F: std::future::Future>(
     demand: &mut watch::Receiver<Demand>,
     t: &PodLogTarget,
     work: F,
 ) -> Result<F::Output, bool> {
-    tokio::pin!(work);
-    loop {
-        tokio::select! {
-            changed = demand.changed() => {
-                if changed.is_err() {
-                    return Err(false);
-                }
-                let d = demand.borrow();
-                if d.pod_log.as_ref() != Some(t) || d.pod_log_store {
-                    return Err(true);
-                }
-            }
-            r = &mut work => return Ok(r),
-        }
-    }
+    let wanted = |d: &Demand| d.pod_log.as_ref() == Some(t) && !d.pod_log_store;
+    crate::sources::while_wanted(demand, wanted, work).await
 }
 
 /// opsdeck is quitting (the channel closed).

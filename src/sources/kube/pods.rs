@@ -178,7 +178,7 @@ pub fn spawn(
     demand: watch::Receiver<Demand>,
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
-    super::spawn_on_demand!(client, demand, tx, |d| d.pods.clone(), follow)
+    crate::sources::spawn_on_demand!(client, demand, tx, |d| d.pods.clone(), follow)
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -201,7 +201,7 @@ pub fn spawn_pod_log(
     tx: mpsc::Sender<Update>,
 ) -> tokio::task::JoinHandle<()> {
     let pick = |d: &Demand| d.pod_log.clone().filter(|_| d.pod_log_store);
-    tokio::spawn(crate::sources::kube::on_demand(
+    tokio::spawn(crate::sources::on_demand(
         demand,
         pick,
         move |target, mut demand| {
@@ -220,14 +220,9 @@ pub fn spawn_pod_log(
                 };
                 let _worker = AbortOnDrop(tokio::spawn(store.follow(query, sink)));
                 let want = Some(target);
-                loop {
-                    if demand.changed().await.is_err() {
-                        return None;
-                    }
-                    if pick(&demand.borrow()) != want {
-                        return Some(demand);
-                    }
-                }
+                crate::sources::until_unwanted(&mut demand, |d| pick(d) == want)
+                    .await
+                    .then_some(demand)
             }
         },
     ))
