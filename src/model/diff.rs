@@ -113,6 +113,19 @@ pub struct AppDiff {
 }
 
 impl AppDiff {
+    /// Rows of the view's list: a changed resource's header, its problem and its lines; one
+    /// row for each in sync; one for the note that lines were cut.
+    pub fn rows(&self) -> usize {
+        self.resources
+            .iter()
+            .map(|r| match r.change {
+                Change::InSync => 1,
+                _ => 1 + usize::from(r.problem.is_some()) + r.lines.len(),
+            })
+            .sum::<usize>()
+            + usize::from(self.truncated)
+    }
+
     /// Resources that could not be read.
     pub fn unreadable(&self) -> usize {
         self.resources

@@ -113,6 +113,18 @@ pub struct ObjectView {
     pub truncated: bool,
 }
 
+impl ObjectView {
+    /// Rows before the YAML: the summary and a blank line after it (none without one).
+    pub fn top_rows(&self) -> usize {
+        self.summary.len() + usize::from(!self.summary.is_empty())
+    }
+
+    /// Rows of the view: the summary's, the YAML's, and the note that lines were cut.
+    pub fn rows(&self) -> usize {
+        self.top_rows() + self.yaml.len() + usize::from(self.truncated)
+    }
+}
+
 /// The object as the view shows it: folded, as YAML lines, with a pod's summary.
 pub fn object_view(mut v: Value) -> ObjectView {
     let summary = if v.get("kind").and_then(Value::as_str) == Some("Pod") {

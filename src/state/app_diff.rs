@@ -57,18 +57,8 @@ impl State {
 
     /// Rows of the diff view's list (as the drawing counts them).
     pub(super) fn diff_rows(&self) -> usize {
-        self.app_diff().map_or(0, |d| {
-            d.diff
-                .resources
-                .iter()
-                .map(|r| match r.change {
-                    crate::model::Change::InSync => 1,
-                    _ => 1 + usize::from(r.problem.is_some()) + r.lines.len(),
-                })
-                .sum::<usize>()
-                + usize::from(d.diff.truncated)
-                + 1
-        })
+        // And the note line above the list.
+        self.app_diff().map_or(0, |d| d.diff.rows() + 1)
     }
 
     pub(super) fn apply_app_diff(&mut self, ask: DiffAsk, diff: Result<AppDiff, String>) -> bool {

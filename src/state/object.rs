@@ -148,13 +148,6 @@ impl State {
         }
     }
 
-    /// Rows of the view (the summary, a blank, the YAML).
-    fn object_rows(&self) -> usize {
-        self.object().map_or(0, |o| {
-            o.view.yaml.len() + o.view.summary.len() + usize::from(!o.view.summary.is_empty())
-        })
-    }
-
     /// The YAML lines matching the log search's query, as rows of the view.
     fn object_hits(&self) -> Vec<usize> {
         let q = self.ui.logs.search.to_lowercase();
@@ -164,7 +157,7 @@ impl State {
         if q.is_empty() {
             return Vec::new();
         }
-        let top = o.view.summary.len() + usize::from(!o.view.summary.is_empty());
+        let top = o.view.top_rows();
         o.view
             .yaml
             .iter()
@@ -181,8 +174,7 @@ impl State {
 
     /// What the YAML view does with an intent; None: not its own.
     pub(super) fn on_object(&mut self, intent: &Intent) -> Option<Vec<Command>> {
-        let rows =
-            self.object_rows() + usize::from(self.object().is_some_and(|o| o.view.truncated));
+        let rows = self.object().map_or(0, |o| o.view.rows());
         let page = self.view_rows();
         let hits = match intent {
             Intent::SearchNext | Intent::SearchPrev => self.object_hits(),

@@ -129,16 +129,7 @@ pub fn draw(
     }
     let bottom = inner.bottom();
     // Never scrolled past the last screenful (a shorter diff read again comes back into view).
-    let rows: usize = h
-        .diff
-        .resources
-        .iter()
-        .map(|r| match r.change {
-            Change::InSync => 1,
-            _ => 1 + usize::from(r.problem.is_some()) + r.lines.len(),
-        })
-        .sum::<usize>()
-        + usize::from(h.diff.truncated);
+    let rows = h.diff.rows();
     let scroll = scroll.min(rows.saturating_sub(usize::from(bottom.saturating_sub(y))));
     let mut row = 0usize;
     let changed = h

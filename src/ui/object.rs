@@ -64,8 +64,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, target: &ObjectRef, scroll:
         return;
     };
     let summary = &h.view.summary;
-    let top = summary.len() + usize::from(!summary.is_empty());
-    let rows = top + h.view.yaml.len() + usize::from(h.view.truncated);
+    let (top, rows) = (h.view.top_rows(), h.view.rows());
     let scroll = scroll.min(rows.saturating_sub(usize::from(bottom.saturating_sub(y))));
     let q = query.to_lowercase();
     for row in scroll..rows {

@@ -6,17 +6,17 @@
 //! values, `status.code` 2 for an error. Text is cleaned of escape sequences.
 
 use crate::model::trace::{Span, normalise_span_id, normalise_trace_id};
+use crate::net::json::{array_at, str_at};
 use crate::sanitize::clean_owned;
 use serde_json::Value;
 
+/// A string field, cleaned of escape sequences.
 fn s(v: &Value, k: &str) -> String {
-    clean_owned(v.get(k).and_then(Value::as_str).unwrap_or(""))
+    clean_owned(str_at(v, &[k]))
 }
 
 fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+    array_at(v, &[k])
 }
 
 /// A JSON value as text (a tag's or an attribute's).

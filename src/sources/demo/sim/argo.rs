@@ -141,9 +141,20 @@ pub(super) fn version(rng: &mut ChaCha8Rng, tag: String, bad: bool, replicas: u3
     }
 }
 
+/// A `major.minor.patch` tag's numbers (missing ones are 0).
+fn tag_parts(tag: &str) -> [i64; 3] {
+    let mut parts = [0; 3];
+    for (p, n) in parts
+        .iter_mut()
+        .zip(tag.split('.').filter_map(|p| p.parse().ok()))
+    {
+        *p = n;
+    }
+    parts
+}
+
 fn bump_tag(tag: &str, minor: bool) -> String {
-    let mut parts: Vec<u32> = tag.split('.').filter_map(|p| p.parse().ok()).collect();
-    parts.resize(3, 0);
+    let mut parts = tag_parts(tag);
     if minor {
         parts[1] += 1;
         parts[2] = 0;
@@ -347,8 +358,7 @@ pub(super) fn tag_before(tag: &str, back: i64) -> String {
         Some(rest) => ("v", rest),
         None => ("", tag),
     };
-    let mut parts: Vec<i64> = tag.split('.').filter_map(|p| p.parse().ok()).collect();
-    parts.resize(3, 0);
+    let parts = tag_parts(tag);
     let (minor, patch) = (parts[1], parts[2] - back);
     let (minor, patch) = if patch < 0 && minor > 0 {
         (minor - 1, (patch + 10).max(0))
