@@ -206,7 +206,11 @@ impl Timeline {
             return;
         }
         let app = r.app.rsplit('/').next().unwrap_or(&r.app);
-        let text = format!("image bumped by image updater: {} → {}", r.image, r.version);
+        // The version first: on 80 columns the registry's path is what gets cut.
+        let text = format!(
+            "{} · image bumped by image updater · {}",
+            r.version, r.image
+        );
         self.record(at, ChangeKind::Image, app, text);
     }
 

@@ -54,12 +54,12 @@ async fn image_updaters_are_watched_and_their_bumps_enter_the_timeline_once() {
         [
             (
                 "user".to_string(),
-                "image bumped by image updater: registry.example.com/checkmate/user → 3.1.0"
+                "3.1.0 · image bumped by image updater · registry.example.com/checkmate/user"
                     .to_string()
             ),
             (
                 "store".to_string(),
-                "image bumped by image updater: registry.example.com/checkmate/store → 1.5.1"
+                "1.5.1 · image bumped by image updater · registry.example.com/checkmate/store"
                     .to_string()
             ),
         ]
