@@ -191,6 +191,68 @@ fn below(c: &mut Criterion) {
         *scroll = 10_000;
     }
     frame("object_view_200x60_20000_lines_searched", &state);
+    // A 10,000-span trace: 100 calls of the root, each with 99 spans below it (two levels),
+    // selected in its middle with the span's details open; then filtered.
+    use opsdeck::model::trace::{Span, build};
+    let id = "4bf92f3577b34da6a3ce929d0e0e4736".to_string();
+    let mut spans = vec![Span {
+        span_id: "root".into(),
+        service: "gateway".into(),
+        name: "GET /api/store/products".into(),
+        duration_us: 2_000_000,
+        ..Default::default()
+    }];
+    for c in 0..100 {
+        let call = format!("c{c}");
+        spans.push(Span {
+            span_id: call.clone(),
+            parent: "root".into(),
+            service: format!("svc-{}", c % 7),
+            name: format!("GET /internal/{c}"),
+            start_us: c * 19_000,
+            duration_us: 18_000,
+            attributes: vec![("http.status_code".into(), "200".into())],
+            ..Default::default()
+        });
+        for k in 0..98 {
+            spans.push(Span {
+                span_id: format!("c{c}k{k}"),
+                parent: if k % 2 == 0 {
+                    call.clone()
+                } else {
+                    format!("c{c}k{}", k - 1)
+                },
+                service: format!("svc-{}", c % 7),
+                name: format!("SELECT item {k}"),
+                start_us: c * 19_000 + k * 150,
+                duration_us: 140,
+                error: k == 97,
+                attributes: vec![("db.system".into(), "postgresql".into())],
+                ..Default::default()
+            });
+        }
+    }
+    let trace = build(id.clone(), spans);
+    assert!(trace.spans.len() >= 9_900, "{}", trace.spans.len());
+    state.ui.overlay = Some(opsdeck::state::Overlay::Trace(Box::new(
+        opsdeck::state::TraceView {
+            id: id.clone(),
+            selected: 5_000,
+            offset: 4_990,
+            detail: true,
+            ..Default::default()
+        },
+    )));
+    state.apply(Update::Trace {
+        id,
+        trace: Ok(trace),
+        store: "jaeger at http://jaeger-query:16686/".into(),
+    });
+    frame("trace_view_200x60_10000_spans", &state);
+    if let Some(opsdeck::state::Overlay::Trace(v)) = state.ui.overlay.as_mut() {
+        v.filter.set("item 97");
+    }
+    frame("trace_view_200x60_10000_spans_filtered", &state);
 }
 criterion_main!(benches);
 

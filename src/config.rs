@@ -190,6 +190,18 @@ pub struct Cli {
     /// ARGOCD-NAMESPACE/https:argocd-server:443).
     #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "argocd_server"])]
     pub argocd_server_service: Option<String>,
+    /// The trace store's URL: Jaeger's query service or Tempo (default: the first that answers
+    /// of istio-system/tracing, observability/jaeger-query, monitoring/tempo, … through the
+    /// API server). Credentials from OPSDECK_TRACES_TOKEN or OPSDECK_TRACES_USER/_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub traces: Option<String>,
+    /// The trace store's Service through the API server: NAMESPACE/NAME:PORT.
+    #[arg(long, value_name = "NS/NAME:PORT", conflicts_with_all = ["demo", "traces"])]
+    pub traces_service: Option<String>,
+    /// The trace store's API: auto (told by its answers), jaeger (v1 query API), jaeger-v3
+    /// (OTLP JSON) or tempo.
+    #[arg(long, value_enum, default_value_t = TracesApiArg::Auto, value_name = "API")]
+    pub traces_api: TracesApiArg,
     /// Alertmanager URL (default: monitoring/alertmanager-operated:9093 through the API server).
     #[arg(long, value_name = "URL", conflicts_with = "demo")]
     pub alertmanager: Option<String>,
@@ -381,6 +393,9 @@ pub struct Config {
     pub alertmanager_service: Option<String>,
     pub argocd_server: Option<String>,
     pub argocd_server_service: Option<String>,
+    pub traces: Option<String>,
+    pub traces_service: Option<String>,
+    pub traces_api: TracesApiArg,
     pub alertmanager_token: Option<Secret>,
     pub loki: Option<String>,
     pub loki_service: Option<String>,
@@ -462,6 +477,9 @@ impl Config {
             alertmanager: cli.alertmanager,
             argocd_server: cli.argocd_server,
             argocd_server_service: cli.argocd_server_service,
+            traces: cli.traces,
+            traces_service: cli.traces_service,
+            traces_api: cli.traces_api,
             alertmanager_service: cli.alertmanager_service,
             alertmanager_token: cli.alertmanager_token.map(Secret),
             loki: cli.loki,
@@ -497,6 +515,29 @@ impl From<MeshArg> for crate::sources::mesh::select::MeshChoice {
             MeshArg::Auto => MeshChoice::Auto,
             MeshArg::Linkerd => MeshChoice::Linkerd,
             MeshArg::Istio => MeshChoice::Istio,
+        }
+    }
+}
+
+/// `--traces-api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TracesApiArg {
+    Auto,
+    Jaeger,
+    #[value(name = "jaeger-v3")]
+    JaegerV3,
+    Tempo,
+}
+
+impl TracesApiArg {
+    /// The API it names; None: told by the store's answers.
+    pub fn api(self) -> Option<crate::sources::traces::Api> {
+        use crate::sources::traces::Api;
+        match self {
+            TracesApiArg::Auto => None,
+            TracesApiArg::Jaeger => Some(Api::Jaeger),
+            TracesApiArg::JaegerV3 => Some(Api::JaegerV3),
+            TracesApiArg::Tempo => Some(Api::Tempo),
         }
     }
 }

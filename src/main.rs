@@ -372,6 +372,45 @@ fn argocd_endpoint(cfg: &Config, kube: &kube::Client) -> Result<Option<Endpoint>
     ))
 }
 
+/// Where traces come from: `--traces URL` (credentials from OPSDECK_TRACES_TOKEN, or
+/// OPSDECK_TRACES_USER/_PASSWORD; a Tempo tenant from OPSDECK_TRACES_TENANT),
+/// `--traces-service`, or the usual in-cluster names through the API server.
+fn trace_plan(cfg: &Config, kube: &kube::Client) -> Result<TracePlan, String> {
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let api = cfg.traces_api.api();
+    let endpoint = match (&cfg.traces, &cfg.traces_service) {
+        (Some(url), _) => {
+            let mut e = Endpoint::direct(url, env("OPSDECK_TRACES_TOKEN"))?;
+            if let (Some(u), Some(p)) = (env("OPSDECK_TRACES_USER"), env("OPSDECK_TRACES_PASSWORD"))
+            {
+                e = e.with_basic(&u, &p);
+            }
+            e
+        }
+        (None, Some(s)) => Endpoint::service(kube.clone(), ServiceRef::parse(s)?),
+        (None, None) => {
+            return Ok(TracePlan::Discover {
+                kube: kube.clone(),
+                api,
+                timeout: cfg.query_timeout,
+            });
+        }
+    };
+    let endpoint = match env("OPSDECK_TRACES_TENANT") {
+        Some(t) => endpoint.with_header("X-Scope-OrgID", &t),
+        None => endpoint,
+    };
+    Ok(TracePlan::Store(Arc::new(TraceStore::new(
+        endpoint.with_timeout(opsdeck::sources::traces::TIMEOUT),
+        api,
+    ))))
+}
+
 /// Connects to a context and prepares (but does not start) its watches and pollers.
 async fn live_setup(
     cfg: Config,
@@ -408,6 +447,7 @@ async fn live_setup(
     let am_poll = Alertmanager::new(am_endpoint.clone());
     let argocd = argocd_endpoint(&cfg, &client)?;
     let argocd_api = argocd.clone();
+    let trace_plan = trace_plan(&cfg, &client)?;
     let log_plan = log_plan(&cfg, &client)?;
     let log_query = match &log_plan {
         LogPlan::OpenSearch(s) => LogQuery::opensearch(s.query.clone()),
@@ -466,6 +506,11 @@ async fn live_setup(
                     tx.clone(),
                 ));
             }
+            tasks.push(opsdeck::sources::traces::spawn(
+                trace_plan,
+                demand.clone(),
+                tx.clone(),
+            ));
             tasks.push(opsdeck::sources::kube::object::spawn(
                 client.clone(),
                 demand.clone(),
@@ -914,6 +959,7 @@ use opsdeck::sources::mesh::istio::{
 use opsdeck::sources::mesh::linkerd::Linkerd;
 use opsdeck::sources::mesh::select::{Auto, MeshChoice};
 use opsdeck::sources::prometheus::{self, Location, PromSetup, PromStats};
+use opsdeck::sources::traces::{TracePlan, TraceStore};
 use opsdeck::state::Demand;
 use opsdeck::state::Update;
 use tokio::sync::mpsc;

@@ -165,6 +165,40 @@ impl Sanitize for crate::model::LogLine {
     }
 }
 
+impl Sanitize for crate::model::trace::Trace {
+    fn sanitize(&mut self) {
+        for sp in &mut self.spans {
+            fix(&mut sp.span_id);
+            fix(&mut sp.parent);
+            fix(&mut sp.service);
+            fix(&mut sp.name);
+            for (k, v) in sp.attributes.iter_mut().chain(sp.resource.iter_mut()) {
+                fix(k);
+                fix(v);
+            }
+            sp.events.iter_mut().for_each(|(_, e)| fix(e));
+        }
+        self.rows.iter_mut().for_each(|r| fix(&mut r.missing));
+    }
+}
+
+impl Sanitize for crate::model::trace::TraceMiss {
+    fn sanitize(&mut self) {
+        use crate::model::trace::TraceMiss as M;
+        match self {
+            M::NotFound(s) | M::Failed(s) | M::NoStore(s) => fix(s),
+        }
+    }
+}
+
+impl Sanitize for crate::model::trace::TraceHit {
+    fn sanitize(&mut self) {
+        fix(&mut self.root);
+        fix(&mut self.pod);
+        fix(&mut self.version);
+    }
+}
+
 impl Sanitize for crate::model::Alert {
     fn sanitize(&mut self) {
         fix(&mut self.name);

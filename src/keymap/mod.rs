@@ -46,6 +46,12 @@ impl Binding {
             (Action::Timeline, KeyContext::Timeline) => "close",
             (Action::Up, KeyContext::Timeline) => "older",
             (Action::Down, KeyContext::Timeline) => "newer",
+            (Action::Open, KeyContext::Trace) => "span details",
+            (Action::Expand, KeyContext::Trace) => "fold",
+            (Action::Trace, KeyContext::Trace) => "close",
+            (Action::Search, KeyContext::Trace) => "filter",
+            (Action::Copy, KeyContext::Trace) => "copy id",
+            (Action::Open, KeyContext::Cockpit) => "open trace",
             _ => self.about(),
         }
     }

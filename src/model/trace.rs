@@ -205,6 +205,183 @@ fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Ve
     }
 }
 
+/// Why a trace is not on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceMiss {
+    /// The store answered and has no such trace (not yet flushed, or past its retention).
+    NotFound(String),
+    /// The store did not answer, or refused (down, 403): what it said.
+    Failed(String),
+    /// No trace store is configured or found: how to give one.
+    NoStore(String),
+}
+
+impl TraceMiss {
+    pub fn text(&self) -> &str {
+        match self {
+            TraceMiss::NotFound(s) | TraceMiss::Failed(s) | TraceMiss::NoStore(s) => s,
+        }
+    }
+}
+
+/// The cockpit's search: one service's recent traces, told apart canary / stable by their
+/// pods' template hash or version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceSearch {
+    pub namespace: String,
+    pub service: String,
+    pub canary_hash: String,
+    pub stable_hash: String,
+    pub canary_version: String,
+    pub stable_version: String,
+    /// How far back to look.
+    pub window_secs: u32,
+    /// Slow means slower than this (the stable's p95, coarsened so a new scrape does not make
+    /// a new search); 0: the slowest whatever they took.
+    pub min_duration_ms: u32,
+}
+
+impl TraceSearch {
+    /// Which track a pod name (`store-6d8f9c7b5-x2x9k`) or version attribute belongs to.
+    pub fn track(&self, pod: &str, version: &str) -> Option<crate::model::Track> {
+        use crate::model::Track;
+        let has_hash = |h: &str| !h.is_empty() && pod.split('-').any(|part| part == h);
+        if has_hash(&self.canary_hash) {
+            return Some(Track::Canary);
+        }
+        if has_hash(&self.stable_hash) {
+            return Some(Track::Stable);
+        }
+        if !version.is_empty() {
+            if version == self.canary_version {
+                return Some(Track::Canary);
+            }
+            if version == self.stable_version {
+                return Some(Track::Stable);
+            }
+        }
+        None
+    }
+}
+
+/// One trace a search found: enough to list it and open it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TraceHit {
+    pub trace_id: String,
+    /// The root span's service and operation (`gateway: GET /api/store/products`).
+    pub root: String,
+    pub start_us: i64,
+    pub duration_us: i64,
+    pub error: bool,
+    /// The service's pod and version in the trace (what told its track).
+    pub pod: String,
+    pub version: String,
+    pub track: Option<crate::model::Track>,
+}
+
+/// Worst traces kept per track in the cockpit.
+pub const WORST_PER_TRACK: usize = 3;
+
+/// The canary's first (what the decision is about), then the stable's, then traces of
+/// neither; in each, errors first, then the slowest; at most `keep` of each.
+pub fn worst(mut hits: Vec<TraceHit>, keep: usize) -> Vec<TraceHit> {
+    use crate::model::Track;
+    let rank = |t: Option<Track>| match t {
+        Some(Track::Canary) => 0,
+        Some(Track::Stable) => 1,
+        None => 2,
+    };
+    hits.sort_by(|a, b| {
+        (rank(a.track), b.error, b.duration_us, &a.trace_id).cmp(&(
+            rank(b.track),
+            a.error,
+            a.duration_us,
+            &b.trace_id,
+        ))
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut per_track: HashMap<Option<crate::model::Track>, usize> = HashMap::new();
+    hits.retain(|h| {
+        let n = per_track.entry(h.track).or_default();
+        let keep_it = *n < keep && seen.insert(h.trace_id.clone());
+        *n += usize::from(keep_it);
+        keep_it
+    });
+    hits
+}
+
+/// The trace id in a log line's trace field: `TRACE`, `TRACE-SPAN` (as opsdeck joins them),
+/// Sleuth's `TRACE,SPAN`, or a W3C `traceparent` (`00-TRACE-SPAN-01`).
+pub fn log_trace_id(field: &str) -> Option<String> {
+    let f = field.trim();
+    let parts: Vec<&str> = f.split(['-', ',', ' ']).filter(|p| !p.is_empty()).collect();
+    let candidate = match parts.as_slice() {
+        ["00", t, _, _] if t.len() == 32 => t,
+        [t, ..] => t,
+        [] => return None,
+    };
+    normalise_trace_id(candidate).ok()
+}
+
+impl Trace {
+    /// The rows to show, as indices into [`Trace::rows`]: none under a collapsed row (by
+    /// index), and with a filter only the spans whose service, name or attributes contain it
+    /// (lower-case) and the rows above them.
+    pub fn visible(
+        &self,
+        collapsed: &std::collections::BTreeSet<usize>,
+        filter: &str,
+    ) -> Vec<usize> {
+        let matches = |r: &Row| -> bool {
+            let Some(i) = r.span else {
+                return r.missing.contains(filter);
+            };
+            let s = &self.spans[i];
+            s.service.to_lowercase().contains(filter)
+                || s.name.to_lowercase().contains(filter)
+                || s.attributes
+                    .iter()
+                    .any(|(k, v)| k.contains(filter) || v.to_lowercase().contains(filter))
+        };
+        let keep: Vec<bool> = if filter.is_empty() {
+            vec![true; self.rows.len()]
+        } else {
+            // A match keeps its ancestors: walk back up the depths from each match.
+            let mut keep = vec![false; self.rows.len()];
+            let mut path: Vec<usize> = Vec::new();
+            for (i, r) in self.rows.iter().enumerate() {
+                path.truncate(r.depth);
+                if matches(r) {
+                    keep[i] = true;
+                    for &a in &path {
+                        keep[a] = true;
+                    }
+                }
+                path.push(i);
+            }
+            keep
+        };
+        let mut out = Vec::new();
+        let mut hide_below: Option<usize> = None;
+        for (i, r) in self.rows.iter().enumerate() {
+            if let Some(d) = hide_below {
+                if r.depth > d {
+                    continue;
+                }
+                hide_below = None;
+            }
+            if !keep[i] {
+                continue;
+            }
+            out.push(i);
+            if collapsed.contains(&i) {
+                hide_below = Some(r.depth);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +455,58 @@ mod tests {
         );
         assert_eq!(t.orphans, 1);
         assert_eq!((t.start_us, t.end_us, t.duration_us()), (0, 100, 100));
+        // Collapsing b hides c; a filter keeps a match's ancestors.
+        let collapsed = [2].into_iter().collect();
+        assert_eq!(t.visible(&collapsed, ""), [0, 1, 2, 4, 5]);
+        assert_eq!(t.visible(&Default::default(), "op-c"), [0, 2, 3]);
+    }
+
+    #[test]
+    fn log_fields_give_their_trace_id_and_worst_traces_come_first_per_track() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            log_trace_id(&format!("{id}-00f067aa0ba902b7")).as_deref(),
+            Some(id)
+        );
+        assert_eq!(
+            log_trace_id(&format!("00-{id}-00f067aa0ba902b7-01")).as_deref(),
+            Some(id)
+        );
+        assert_eq!(
+            log_trace_id("69a2f5c1,1f2e3d4c").as_deref(),
+            Some("00000000000000000000000069a2f5c1")
+        );
+        assert_eq!(log_trace_id(""), None);
+        assert_eq!(log_trace_id("not-a-trace"), None);
+        use crate::model::Track;
+        let hit = |id: &str, error, d, track| TraceHit {
+            trace_id: id.into(),
+            error,
+            duration_us: d,
+            track: Some(track),
+            ..Default::default()
+        };
+        let w = worst(
+            vec![
+                hit("slow", false, 900, Track::Canary),
+                hit("err", true, 10, Track::Canary),
+                hit("fast", false, 5, Track::Canary),
+                hit("s1", false, 50, Track::Stable),
+            ],
+            2,
+        );
+        let ids: Vec<&str> = w.iter().map(|h| h.trace_id.as_str()).collect();
+        assert_eq!(ids, ["err", "slow", "s1"]);
+        let ask = TraceSearch {
+            canary_hash: "6d8f9c7b5".into(),
+            stable_hash: "5c7d8e9f1".into(),
+            canary_version: "1.5.1".into(),
+            ..Default::default()
+        };
+        assert_eq!(ask.track("store-6d8f9c7b5-x2x9k", ""), Some(Track::Canary));
+        assert_eq!(ask.track("store-5c7d8e9f1-abcde", ""), Some(Track::Stable));
+        assert_eq!(ask.track("", "1.5.1"), Some(Track::Canary));
+        assert_eq!(ask.track("other", "9"), None);
     }
 
     #[test]

@@ -146,6 +146,8 @@ impl State {
             } => self.apply_app_tree(namespace, name, tree),
             Update::AppDiff { ask, diff } => self.apply_app_diff(ask, diff),
             Update::Object { target, view } => self.apply_object(target, view),
+            Update::Trace { id, trace, store } => self.apply_trace(id, trace, store),
+            Update::TraceHits { ask, hits } => self.apply_trace_hits(ask, hits),
             Update::Certificates(Ok(mut certs)) => {
                 certs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                 let changed = certs != self.certs || self.certs_fetch != super::Fetch::Listed;
@@ -445,6 +447,19 @@ fn clean_update(u: &mut Update) {
         },
         Update::Object { view, .. } => match view {
             Ok(v) => v.sanitize(),
+            Err(e) => *e = clean_owned(e),
+        },
+        Update::Trace { trace, store, .. } => {
+            *store = clean_owned(store);
+            match trace {
+                Ok(t) => t.sanitize(),
+                Err(m) => m.sanitize(),
+            }
+        }
+        Update::TraceHits { hits, .. } => match hits {
+            Ok(v) => v
+                .iter_mut()
+                .for_each(crate::model::trace::TraceHit::sanitize),
             Err(e) => *e = clean_owned(e),
         },
         Update::AppDiff { diff, .. } => match diff {

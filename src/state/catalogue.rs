@@ -98,6 +98,8 @@ pub enum Action {
     Yaml,
     /// The cockpit's analysis run's YAML.
     AnalysisYaml,
+    /// The trace of the selected log line or worst trace (palette: by id).
+    Trace,
     Open,
     /// A rollout's pods and the events about it.
     Pods,
@@ -205,6 +207,9 @@ impl Action {
             Undo => info("undo").palette(Arg::Rollout, "roll a rollout back a revision"),
             Yaml => info("YAML").hint(45),
             AnalysisYaml => info("analysis run YAML"),
+            Trace => info("its trace")
+                .hint(35)
+                .palette(Arg::Name, "open a trace by id (hex or base64)"),
             Rollback => info("rollback").palette(
                 Arg::App,
                 "deploy an application's history entry again (NAME ID)",
@@ -301,6 +306,7 @@ impl Action {
             Diff => Intent::Diff,
             Yaml => Intent::Yaml,
             AnalysisYaml => Intent::AnalysisYaml,
+            Trace => Intent::Trace,
             Silence => Intent::Act(ActionKind::Silence),
             ExpireSilence => Intent::Act(ActionKind::Expire),
             Open | GoTo => Intent::Open,
@@ -403,6 +409,7 @@ pub enum KeyContext {
     Platform,
     Diff,
     Object,
+    Trace,
     Confirm,
     SyncOptions,
 }

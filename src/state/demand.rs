@@ -63,6 +63,10 @@ pub struct Demand {
     pub app_diff: Option<crate::model::DiffAsk>,
     /// The object whose YAML to read: its view is open.
     pub object: Option<crate::model::ObjectRef>,
+    /// The trace to read (its id, 32 hex digits): its view is open.
+    pub trace: Option<String>,
+    /// The service whose worst recent traces to find: its rollout's cockpit is open.
+    pub trace_search: Option<crate::model::trace::TraceSearch>,
 }
 
 impl Demand {

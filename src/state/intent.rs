@@ -55,6 +55,9 @@ pub enum Intent {
     Yaml,
     /// The YAML of the cockpit's analysis run.
     AnalysisYaml,
+    /// The trace of what is selected: a log line's, the cockpit's worst trace (closes the
+    /// trace view when open).
+    Trace,
     /// Normal events as well as Warnings, or Warnings only again.
     ToggleNormalEvents,
     /// A pod's log: the container's previous run (the one that crashed), or its current one.

@@ -26,6 +26,7 @@ mod pod_log;
 mod problems;
 mod sort;
 mod timeline;
+mod trace;
 mod ui;
 mod update;
 mod view;
@@ -48,6 +49,7 @@ pub use pod_log::PodLog;
 pub use problems::{FAILING_SUCCESS, Item as ProblemItem, Problems};
 pub use sort::{SortKey, parse_sort};
 pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES, Timeline};
+pub use trace::{HeldHits, HeldTrace, TraceView};
 pub use ui::{
     AlertsView, CPU_WINDOWS, Flash, FlashKind, ListView, LogsView, Overlay, PaletteView, PaneMap,
     ROUTE_WINDOWS, Screen, Typing, Ui, Windowed,
@@ -150,6 +152,10 @@ pub struct State {
     pub app_diff: Option<HeldDiff>,
     /// The object whose YAML view is open.
     pub object: Option<HeldObject>,
+    /// The trace whose view is open.
+    pub trace: Option<HeldTrace>,
+    /// The cockpit's worst recent traces of its service.
+    pub trace_hits: Option<HeldHits>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
     /// Argo CD Image Updater's resources (empty without: v0.x, or none).
     pub image_updaters: Vec<crate::model::ImageUpdater>,
@@ -190,6 +196,8 @@ impl State {
             app_tree: None,
             app_diff: None,
             object: None,
+            trace: None,
+            trace_hits: None,
             image_updaters: Vec::new(),
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,
@@ -346,6 +354,8 @@ impl State {
         self.log_store.clear();
         self.image_updaters.clear();
         self.object = None;
+        self.trace = None;
+        self.trace_hits = None;
         self.app_diff = None;
         self.app_tree = None;
         self.below = None;

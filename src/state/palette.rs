@@ -248,6 +248,11 @@ impl State {
                     namespaces: Some(list),
                 }]
             }
+            Action::Trace if !rest.is_empty() => {
+                self.open_trace(rest);
+                Vec::new()
+            }
+            Action::Trace => self.handle(Intent::Trace),
             Action::Ctx | Action::Ns => {
                 self.flash(FlashKind::Error, format!("✗ :{name} needs a name"));
                 Vec::new()

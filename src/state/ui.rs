@@ -122,6 +122,8 @@ pub enum Typing {
     Filter(Pane),
     Search,
     Command,
+    /// The trace view's span filter.
+    TraceFilter,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +181,8 @@ pub enum Overlay {
         name: String,
         selected: usize,
     },
+    /// One trace's spans as a waterfall (boxed: the view's own state is the largest).
+    Trace(Box<super::trace::TraceView>),
     /// One container's log (opened from the pods view of `rollout`): the selected record, and
     /// whether the newest is followed and the selected one's stack shown.
     PodLog {
@@ -218,6 +222,8 @@ pub struct Ui {
     pub layout_spec: layout::LayoutSpec,
     /// Normal events shown too, not only Warnings (`e` in the pods view).
     pub normal_events: bool,
+    /// The cockpit's selected worst trace.
+    pub cockpit_trace: usize,
 }
 
 impl Default for Ui {
@@ -245,6 +251,7 @@ impl Default for Ui {
             layout: ScreenLayout::default(),
             layout_spec: layout::LayoutSpec::default(),
             normal_events: false,
+            cockpit_trace: 0,
         }
     }
 }

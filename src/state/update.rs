@@ -175,6 +175,17 @@ pub enum Update {
         lines: Result<Vec<LogLine>, String>,
         reset: bool,
     },
+    /// The trace whose view is open (`store`: which answered, in words), or why it is not.
+    Trace {
+        id: String,
+        trace: Result<crate::model::trace::Trace, crate::model::trace::TraceMiss>,
+        store: String,
+    },
+    /// The cockpit's worst recent traces, as asked, or why they cannot be searched.
+    TraceHits {
+        ask: crate::model::trace::TraceSearch,
+        hits: Result<Vec<crate::model::trace::TraceHit>, String>,
+    },
     /// The cockpit's analysis queries, run again now.
     Replay(Vec<crate::model::replay::Replay>),
     /// The checks the API server's `/readyz` reports failing; empty when it is ready.

@@ -532,6 +532,8 @@ impl State {
             app_tree: self.app_tree_wanted(),
             app_diff: self.app_diff_wanted(),
             object: self.object_wanted(),
+            trace: self.trace_wanted(),
+            trace_search: self.trace_search_wanted(),
         }
     }
 }

@@ -83,18 +83,30 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
         0
     };
     room -= analysis_h;
+    // The worst traces: a rule and a row each (at most six), while the charts keep five rows
+    // (the traces come before the charts' extra height), or in what the charts would not use.
+    let traces_wanted = s.cockpit_hits().map_or(1, |h| h.hits.len().max(1)) as u16 + 1;
+    let traces_h = if room >= 7 {
+        traces_wanted.min(7).min(room - 5)
+    } else if (2..5).contains(&room) {
+        traces_wanted.min(room)
+    } else {
+        0
+    };
+    room -= traces_h;
     let charts_h = if room >= 5 { room } else { 0 };
     if charts_h == 0 {
         // No room for the charts: the analysis takes what is left.
         analysis_h += room;
     }
-    let [status, pods, verdict, mid, bottom, analysis] = Layout::vertical([
+    let [status, pods, verdict, mid, bottom, analysis, traces] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(concerns),
         Constraint::Length(mid_h),
         Constraint::Length(charts_h),
         Constraint::Length(analysis_h),
+        Constraint::Length(traces_h),
     ])
     .areas(inner);
 
@@ -280,6 +292,95 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     }
     if analysis.height > 0 {
         draw_analysis(frame, analysis, v, r);
+    }
+    if traces.height > 0 {
+        draw_traces(frame, traces, v);
+    }
+}
+
+/// The worst recent traces of the service, canary and stable: errors first, then the
+/// slowest; j/k choose one, Enter (or x) opens it.
+fn draw_traces(frame: &mut Frame, area: Rect, v: &View) {
+    use super::text::put;
+    let s = v.state;
+    let t = v.theme;
+    let buf = frame.buffer_mut();
+    let (x, w) = (area.x, area.width);
+    let held = s.cockpit_hits();
+    let slow = held
+        .map(|h| h.ask.min_duration_ms)
+        .filter(|&ms| ms > 0)
+        .map_or(String::new(), |ms| format!(" over {ms}ms"));
+    let head = format!("─ worst traces: errors, then slowest{slow}, last 15 min · j/k Enter ");
+    let fill = usize::from(w).saturating_sub(head.chars().count());
+    put(
+        buf,
+        x,
+        area.y,
+        &format!("{head}{}", "─".repeat(fill)),
+        w,
+        t.muted,
+    );
+    let mut y = area.y + 1;
+    let Some(h) = held.filter(|h| h.searched) else {
+        put(buf, x, y, "searching the trace store…", w, t.muted);
+        return;
+    };
+    if let Some(e) = &h.error {
+        let text = if h.hits.is_empty() {
+            format!("✗ {e}")
+        } else {
+            format!("✗ cannot search now ({e}): these were found before")
+        };
+        put(buf, x, y, &text, w, t.error);
+        y += 1;
+    }
+    if h.hits.is_empty() && h.error.is_none() {
+        put(
+            buf,
+            x,
+            y,
+            &format!("✓ no failing or slow traces of {}", h.ask.service),
+            w,
+            t.ok,
+        );
+        return;
+    }
+    for (i, hit) in h.hits.iter().enumerate() {
+        if y >= area.bottom() {
+            break;
+        }
+        let selected = i == s.ui.cockpit_trace;
+        let base = if selected {
+            t.selection
+        } else {
+            ratatui::style::Style::default()
+        };
+        let (track, track_st) = match hit.track {
+            Some(crate::model::Track::Canary) => ("canary", t.canary),
+            Some(crate::model::Track::Stable) => ("stable", t.stable),
+            None => ("?     ", t.muted),
+        };
+        let spans = [
+            Span::styled(if selected { "▶ " } else { "  " }, t.accent.patch(base)),
+            Span::styled(if hit.error { "✗ " } else { "  " }, t.error.patch(base)),
+            Span::styled(format!("{track} "), track_st.patch(base)),
+            Span::styled(
+                format!("{:>7} ", super::trace::fmt_us(hit.duration_us)),
+                t.text.patch(base),
+            ),
+            Span::styled(format!("{}  ", hit.root), t.text.patch(base)),
+            Span::styled(format!("{} ", hit.pod), t.muted.patch(base)),
+            Span::styled(
+                hit.trace_id.get(..8).unwrap_or(&hit.trace_id),
+                t.muted.patch(base),
+            ),
+        ];
+        if selected {
+            buf.set_style(Rect::new(x, y, w, 1), t.selection);
+        }
+        super::text::put_spans(buf, x, y, &spans, w);
+        y += 1;
     }
 }
 

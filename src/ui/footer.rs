@@ -26,6 +26,14 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled(format!(" /{}▌", s.ui.lists[p].filter), t.text),
             Span::styled("  Enter keep · Esc clear", t.muted),
         ])
+    } else if s.typing() == Some(Typing::TraceFilter) {
+        Line::from(vec![
+            Span::styled(" filter spans ", t.badge),
+            Span::styled(
+                "  service, operation or attribute · Enter keep · Esc clear",
+                t.muted,
+            ),
+        ])
     } else if let Some(f) = s
         .flash
         .as_ref()

@@ -22,6 +22,7 @@ mod routes;
 mod routes_istio;
 pub mod status;
 mod text;
+pub(crate) mod trace;
 
 use crate::keymap::Keymap;
 use crate::layout::{self, Pane};
@@ -166,7 +167,8 @@ pub fn ascii_of(c: char) -> char {
         '◀' => '<',
         '▾' | '▽' => 'v',
         '▲' => '^',
-        '·' | '…' => '.',
+        '·' | '…' | '⋯' => '.',
+        '▒' | '░' => ':',
         '↻' => 'r',
         '⚠' => '!',
         '↑' => '^',

@@ -31,6 +31,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Some(Overlay::Object { target, scroll, .. }) => {
             super::object::draw(frame, body, v, target, *scroll)
         }
+        Some(Overlay::Trace(tv)) => super::trace::draw(frame, body, v, tv),
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
         Some(Overlay::Platform { selected }) => super::platform::draw(frame, body, v, *selected),

@@ -27,3 +27,4 @@ mod opensearch;
 mod prometheus;
 mod render;
 mod tmux_e2e;
+mod traces;

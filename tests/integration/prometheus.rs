@@ -197,6 +197,8 @@ fn demand() -> Demand {
         app_tree: None,
         app_diff: None,
         object: None,
+        trace: None,
+        trace_search: None,
         pod_log_store: false,
         rollouts: std::sync::Arc::new(vec![
             t("store", STABLE, CANARY),

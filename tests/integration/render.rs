@@ -1142,3 +1142,123 @@ fn the_yaml_view_of_a_crashing_pod() {
         assert!(text.contains(want), "{want}:\n{text}");
     }
 }
+
+#[test]
+fn the_trace_of_a_bad_canarys_failing_request_from_the_cockpit() {
+    let mut d = Demo::new(1, Scenario::BadCanary);
+    d.run(400);
+    snap("trace_bad_canary", &mut d, |d| {
+        d.state.ui.overlay = None;
+        select_rollout(d, "store");
+        d.state.handle(Intent::Open);
+        d.answer_demand();
+        // The canary's worst trace (the list puts the canary's first), its spans, the failing
+        // one's details.
+        d.state.handle(Intent::Top);
+        d.state.handle(Intent::Open);
+        d.answer_demand();
+        d.state.handle(Intent::Bottom);
+        d.state.handle(Intent::Open);
+    });
+    let text = render(&d.state, &dark(), 120, 40);
+    for want in [
+        "✗ 4 errors",
+        "PriceMapper.toDto",
+        "exception.message=java.lang.IllegalStateException: Product price is null",
+        "k8s.pod.name = store-",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    // The cockpit it came from lists canary and stable traces, worst first.
+    d.state.handle(Intent::Trace);
+    let cockpit = render(&d.state, &dark(), 120, 40);
+    assert!(cockpit.contains("▶ ✗ canary"), "{cockpit}");
+    assert!(cockpit.contains("stable"), "{cockpit}");
+}
+
+#[test]
+fn a_trace_with_hostile_names_an_orphan_and_ten_thousand_spans_draws_in_its_box() {
+    use opsdeck::model::trace::{Span, build};
+    let mut d = Demo::new(1, Scenario::Steady);
+    let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let span = |sid: &str, parent: &str, start: i64, dur: i64, name: &str| Span {
+        span_id: sid.into(),
+        parent: parent.into(),
+        service: "store\u{1b}[2J\u{7}".into(),
+        name: name.into(),
+        start_us: start,
+        duration_us: dur,
+        error: name.contains("fail"),
+        attributes: vec![("http.url".into(), "/x?\u{1b}]52;c;cm0gLXJm\u{7}".into())],
+        ..Default::default()
+    };
+    let spans = vec![
+        span("a", "", 0, 1_000_000, "GET /\u{1b}[31mred"),
+        span(
+            "b",
+            "a",
+            10,
+            400_000,
+            "文字化け 日本語の長いスパン名前がここにあります fail",
+        ),
+        span("c", "gone", 500_000, 20_000, "orphan"),
+        span("z", "a", 999_999, 0, "zero width at the very end"),
+    ];
+    d.state.set_size(80, 24);
+    d.state.handle(Intent::CommandLine);
+    for c in format!("trace {id}").chars() {
+        d.state.handle(Intent::Text(TextKey::Char(c)));
+    }
+    d.state.handle(Intent::Text(TextKey::Enter));
+    assert_eq!(d.state.demand().trace.as_deref(), Some(id));
+    // State cleans what it is given: the escape sequences never reach the screen.
+    let u = Update::Trace {
+        id: id.into(),
+        trace: Ok(build(id.into(), spans)),
+        store: "tempo at http://t/\u{1b}[H".into(),
+    };
+    d.state.apply(u);
+    d.state.handle(Intent::Down);
+    d.state.handle(Intent::Open);
+    for (w, h) in SIZES {
+        d.state.set_size(w, h);
+        let text = render(&d.state, &dark(), w, h);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("missing parent"), "{text}");
+        assert!(text.contains("incomplete: 1 span"), "{text}");
+        insta::assert_snapshot!(format!("trace_hostile_{w}x{h}"), text);
+    }
+    // 10,000 spans in one chain: drawn (only the rows on screen), moved through, folded.
+    let chain: Vec<Span> = (0..10_000)
+        .map(|i| {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                format!("s{}", i - 1)
+            };
+            span(
+                &format!("s{i}"),
+                &parent,
+                i * 10,
+                200_000 - i * 10,
+                &format!("op {i}"),
+            )
+        })
+        .collect();
+    d.state.apply(Update::Trace {
+        id: id.into(),
+        trace: Ok(build(id.into(), chain)),
+        store: String::new(),
+    });
+    d.state.handle(Intent::Open);
+    d.state.handle(Intent::Bottom);
+    let text = render(&d.state, &dark(), 120, 40);
+    assert!(text.contains("op 9999"), "{text}");
+    assert!(!text.contains("op 100 "), "only the rows on screen: {text}");
+    d.state.handle(Intent::Top);
+    d.state.handle(Intent::Expand);
+    assert_eq!(d.state.trace_rows().len(), 1, "the root folds all");
+}

@@ -95,6 +95,10 @@ async fn run(
     let mut asked_diff: Option<crate::model::DiffAsk> = None;
     // The object whose YAML is on screen: answered at once, then at each tick.
     let mut asked_object: Option<crate::model::ObjectRef> = None;
+    // The trace on screen (answered once), and the cockpit's search (again every 30 s).
+    let mut asked_trace: Option<String> = None;
+    let mut asked_search: Option<crate::model::trace::TraceSearch> = None;
+    let mut searched_at = cfg.start;
     // The container log on screen, and how far it has been sent.
     let mut asked_log: Option<(crate::model::PodLogTarget, chrono::DateTime<chrono::Utc>)> = None;
     let mut sim = Sim::on(cfg.platform, cfg.seed, cfg.scenario, cfg.start);
@@ -142,6 +146,13 @@ async fn run(
                 if let Some(scope) = pods {
                     out.extend(sim.below(&scope));
                 }
+                // The cockpit's worst traces, searched again as the store would be.
+                if let Some(ask) = &asked_search
+                    && sim.now - searched_at >= chrono::Duration::seconds(30)
+                {
+                    searched_at = sim.now;
+                    out.push(Update::TraceHits { ask: ask.clone(), hits: Ok(sim.trace_search(ask)) });
+                }
                 // The object on screen, as its watch would send it.
                 if let Some(t) = &asked_object {
                     let view = sim.object(t).map(crate::model::object::object_view);
@@ -171,10 +182,41 @@ async fn run(
                 if changed.is_err() {
                     return;
                 }
-                let (pods, log, tree, diff, object) = {
+                let (pods, log, tree, diff, object, trace, search) = {
                     let d = demand.borrow_and_update();
-                    (d.pods.clone(), d.pod_log.clone(), d.app_tree.clone(), d.app_diff.clone(), d.object.clone())
+                    (
+                        d.pods.clone(),
+                        d.pod_log.clone(),
+                        d.app_tree.clone(),
+                        d.app_diff.clone(),
+                        d.object.clone(),
+                        d.trace.clone(),
+                        d.trace_search.clone(),
+                    )
                 };
+                if trace != asked_trace {
+                    asked_trace = trace;
+                    if let Some(id) = &asked_trace {
+                        let u = Update::Trace {
+                            id: id.clone(),
+                            trace: sim.trace(id),
+                            store: "the demo's Jaeger".into(),
+                        };
+                        if !send_all(&tx, vec![u], logs).await {
+                            return;
+                        }
+                    }
+                }
+                if search != asked_search {
+                    asked_search = search;
+                    searched_at = sim.now;
+                    if let Some(ask) = &asked_search {
+                        let u = Update::TraceHits { ask: ask.clone(), hits: Ok(sim.trace_search(ask)) };
+                        if !send_all(&tx, vec![u], logs).await {
+                            return;
+                        }
+                    }
+                }
                 if object != asked_object {
                     asked_object = object;
                     if let Some(t) = &asked_object {

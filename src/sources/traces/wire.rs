@@ -5,7 +5,7 @@
 //! `/api/v2/traces`) send it: nanosecond strings, hex or base64 ids, `attributes` as typed
 //! values, `status.code` 2 for an error. Text is cleaned of escape sequences.
 
-use crate::model::trace::{Span, normalise_span_id, normalise_trace_id};
+use crate::model::trace::{Span, TraceHit, normalise_span_id, normalise_trace_id};
 use crate::net::json::{array_at, str_at};
 use crate::sanitize::clean_owned;
 use serde_json::Value;
@@ -56,6 +56,14 @@ fn kv(tags: &[Value]) -> Vec<(String, String)> {
 
 /// Jaeger's v1 `GET /api/traces/{id}`: the trace's id and its spans.
 pub fn jaeger_v1(body: &str) -> Result<(String, Vec<Span>), String> {
+    jaeger_traces(body)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "Jaeger has no such trace".into())
+}
+
+/// Jaeger's v1 answer with any number of traces (a search's `GET /api/traces?service=…`).
+pub fn jaeger_traces(body: &str) -> Result<Vec<(String, Vec<Span>)>, String> {
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
     if let Some(e) = list(&v, "errors").first() {
         return Err(clean_owned(&format!(
@@ -63,12 +71,18 @@ pub fn jaeger_v1(body: &str) -> Result<(String, Vec<Span>), String> {
             e.get("msg").map_or_else(|| e.to_string(), text)
         )));
     }
-    let Some(t) = list(&v, "data").first() else {
-        return Err("Jaeger has no such trace".into());
-    };
-    let id = normalise_trace_id(&s(t, "traceID"))?;
+    if !v.get("data").is_some_and(|d| d.is_array() || d.is_null()) {
+        return Err("not a Jaeger answer (no \"data\")".into());
+    }
+    list(&v, "data")
+        .iter()
+        .map(|t| Ok((normalise_trace_id(&s(t, "traceID"))?, jaeger_spans(t))))
+        .collect()
+}
+
+fn jaeger_spans(t: &Value) -> Vec<Span> {
     let processes = t.get("processes");
-    let spans = list(t, "spans")
+    list(t, "spans")
         .iter()
         .map(|sp| {
             let process = processes.and_then(|p| p.get(s(sp, "processID")));
@@ -105,8 +119,7 @@ pub fn jaeger_v1(body: &str) -> Result<(String, Vec<Span>), String> {
                 resource: process.map(|p| kv(list(p, "tags"))).unwrap_or_default(),
             }
         })
-        .collect();
-    Ok((id, spans))
+        .collect()
 }
 
 fn nanos(v: &Value, k: &str) -> i64 {
@@ -131,6 +144,22 @@ fn otlp_attrs(v: &Value) -> Vec<(String, String)> {
 
 /// OTLP JSON resource spans, from Jaeger v3 or Tempo: the trace's id and its spans.
 pub fn otlp(body: &str) -> Result<(String, Vec<Span>), String> {
+    let mut traces = otlp_traces(body)?;
+    if traces.is_empty() {
+        return Err("the store has no spans for this trace".into());
+    }
+    let (id, mut spans) = traces.swap_remove(0);
+    // One trace asked for: spans of any other id are the same trace's to a store that
+    // rewrote ids (never in practice), so they are kept rather than dropped.
+    for (_, more) in traces {
+        spans.extend(more);
+    }
+    Ok((id, spans))
+}
+
+/// OTLP JSON resource spans grouped by trace id, in the order they first appear (Jaeger
+/// v3's search answers many traces in one `resourceSpans`).
+pub fn otlp_traces(body: &str) -> Result<Vec<(String, Vec<Span>)>, String> {
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
     if let Some(e) = v.get("error") {
         let code = e.get("httpCode").and_then(Value::as_i64).unwrap_or(0);
@@ -146,8 +175,7 @@ pub fn otlp(body: &str) -> Result<(String, Vec<Span>), String> {
     .flatten()
     .find(|b| !b.is_empty())
     .unwrap_or(&[]);
-    let mut id = String::new();
-    let mut spans = Vec::new();
+    let mut traces: Vec<(String, Vec<Span>)> = Vec::new();
     for rs in batches {
         let resource = rs.get("resource").map(otlp_attrs).unwrap_or_default();
         let service = resource
@@ -161,9 +189,7 @@ pub fn otlp(body: &str) -> Result<(String, Vec<Span>), String> {
             .chain(list(rs, "instrumentationLibrarySpans"));
         for sc in scopes {
             for sp in list(sc, "spans") {
-                if id.is_empty() {
-                    id = normalise_trace_id(&s(sp, "traceId")).unwrap_or_default();
-                }
+                let id = normalise_trace_id(&s(sp, "traceId")).unwrap_or_default();
                 let start = nanos(sp, "startTimeUnixNano");
                 let end = nanos(sp, "endTimeUnixNano");
                 let attributes = otlp_attrs(sp);
@@ -185,7 +211,7 @@ pub fn otlp(body: &str) -> Result<(String, Vec<Span>), String> {
                 if let Some(m) = status.map(|st| s(st, "message")).filter(|m| !m.is_empty()) {
                     events.push((end / 1000, format!("status: {m}")));
                 }
-                spans.push(Span {
+                let span = Span {
                     span_id: normalise_span_id(&s(sp, "spanId")),
                     parent: normalise_span_id(&s(sp, "parentSpanId")),
                     service: service.clone(),
@@ -196,14 +222,91 @@ pub fn otlp(body: &str) -> Result<(String, Vec<Span>), String> {
                     attributes,
                     events,
                     resource: resource.clone(),
-                });
+                };
+                match traces.iter_mut().rev().find(|(t, _)| *t == id) {
+                    Some((_, spans)) => spans.push(span),
+                    None => traces.push((id, vec![span])),
+                }
             }
         }
     }
-    if spans.is_empty() {
-        return Err("the store has no spans for this trace".into());
+    Ok(traces)
+}
+
+/// Tempo's `GET /api/search` answer (`{"traces":[{"traceID","rootServiceName",
+/// "rootTraceName","startTimeUnixNano","durationMs","spanSet"|"spanSets"}]}`) as hits; the
+/// pod and version come from the spans' selected attributes (`k8s.pod.name`,
+/// `service.version`). `error`: the search asked for errors only.
+pub fn tempo_search(body: &str, error: bool) -> Result<Vec<TraceHit>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.get("traces").is_some_and(|t| t.is_array() || t.is_null()) {
+        return Err("not a Tempo search answer (no \"traces\")".into());
     }
-    Ok((id, spans))
+    Ok(list(&v, "traces")
+        .iter()
+        .filter_map(|t| {
+            let trace_id = normalise_trace_id(&s(t, "traceID")).ok()?;
+            let sets = v_sets(t);
+            let attr = |names: &[&str]| -> String {
+                sets.iter()
+                    .flat_map(|set| list(set, "spans"))
+                    .flat_map(otlp_attrs)
+                    .find(|(k, _)| names.contains(&k.as_str()))
+                    .map(|(_, v)| v)
+                    .unwrap_or_default()
+            };
+            Some(TraceHit {
+                trace_id,
+                root: format!("{}: {}", s(t, "rootServiceName"), s(t, "rootTraceName")),
+                start_us: nanos(t, "startTimeUnixNano") / 1000,
+                duration_us: t.get("durationMs").and_then(Value::as_i64).unwrap_or(0) * 1000,
+                error,
+                pod: attr(&["k8s.pod.name", "resource.k8s.pod.name"]),
+                version: attr(&["service.version", "resource.service.version"]),
+                track: None,
+            })
+        })
+        .collect())
+}
+
+/// A Tempo search result's span sets (`spanSets`, or the older single `spanSet`).
+fn v_sets(t: &Value) -> Vec<&Value> {
+    let mut sets: Vec<&Value> = list(t, "spanSets").iter().collect();
+    if let Some(one) = t.get("spanSet") {
+        sets.push(one);
+    }
+    sets
+}
+
+/// A whole trace (from Jaeger's search, or grouped OTLP) as a hit: its root, extent, whether
+/// any span failed, and the pod and version of the service's spans (by any of its `names`:
+/// `store`, Istio's `store.dev`).
+pub fn hit_of(trace_id: String, spans: &[Span], names: &[&str]) -> TraceHit {
+    let start = spans.iter().map(|s| s.start_us).min().unwrap_or(0);
+    let end = spans.iter().map(Span::end_us).max().unwrap_or(0);
+    let ids: std::collections::HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+    let root = spans
+        .iter()
+        .filter(|s| s.parent.is_empty() || !ids.contains(s.parent.as_str()))
+        .min_by_key(|s| s.start_us);
+    let mine = || spans.iter().filter(|s| names.contains(&s.service.as_str()));
+    let find = |names: &[&str]| -> String {
+        mine()
+            .flat_map(|s| s.resource.iter().chain(&s.attributes))
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    TraceHit {
+        trace_id,
+        root: root.map_or_else(String::new, |r| format!("{}: {}", r.service, r.name)),
+        start_us: start,
+        duration_us: (end - start).max(0),
+        error: spans.iter().any(|s| s.error),
+        pod: find(&["k8s.pod.name", "hostname", "pod", "pod_name"]),
+        version: find(&["service.version", "version"]),
+        track: None,
+    }
 }
 
 #[cfg(test)]

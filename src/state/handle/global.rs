@@ -11,6 +11,9 @@ impl State {
     /// The pane that owns an intent takes it: the logs theirs, the alerts theirs, the focused
     /// list its motion and filter, the focused pane Enter and its window.
     pub(super) fn on_pane(&mut self, intent: &Intent) -> Option<Vec<Command>> {
+        if let Some(c) = self.on_cockpit_traces(intent) {
+            return Some(c);
+        }
         if let Some(c) = self.on_logs(intent) {
             return Some(c);
         }
@@ -46,6 +49,7 @@ impl State {
             Intent::Diff => self.toggle_diff(None),
             Intent::Yaml => self.toggle_object(false),
             Intent::AnalysisYaml => self.toggle_object(true),
+            Intent::Trace => self.open_trace_here(),
             Intent::Platform => self.toggle_overlay(Overlay::Platform { selected: 0 }),
             Intent::ToggleNormalEvents => {
                 self.ui.normal_events = !self.ui.normal_events;

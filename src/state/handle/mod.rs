@@ -59,6 +59,7 @@ impl State {
             Some(Overlay::Pods { .. }) => return vec![K::Pods, K::Global],
             Some(Overlay::Diff { .. }) => return vec![K::Diff, K::Global],
             Some(Overlay::Object { .. }) => return vec![K::Object, K::Global],
+            Some(Overlay::Trace(_)) => return vec![K::Trace, K::Global],
             Some(Overlay::Platform { .. }) => return vec![K::Platform, K::Global],
             Some(Overlay::PodLog { .. }) => return vec![K::PodLog, K::Global],
             None => {}

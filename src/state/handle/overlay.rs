@@ -13,6 +13,9 @@ impl State {
         {
             return Some(c);
         }
+        if let Some(c) = self.on_trace(intent) {
+            return Some(c);
+        }
         if matches!(self.ui.overlay, Some(Overlay::Object { .. })) {
             if *intent == Intent::Search {
                 self.ui.typing = Some(crate::state::Typing::Search);

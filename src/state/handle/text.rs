@@ -18,6 +18,10 @@ impl State {
                 self.filter_key(pane, key);
                 return Vec::new();
             }
+            Some(Typing::TraceFilter) => {
+                self.trace_filter_key(key);
+                return Vec::new();
+            }
             None => {}
         }
         if let Some(Overlay::Confirm(p)) = &mut self.ui.overlay {

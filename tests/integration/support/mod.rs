@@ -175,6 +175,18 @@ impl Demo {
             let diff = self.sim.app_diff(&ask);
             self.state.apply(Update::AppDiff { ask, diff });
         }
+        if let Some(id) = demand.trace {
+            let trace = self.sim.trace(&id);
+            self.state.apply(Update::Trace {
+                id,
+                trace,
+                store: "the demo's Jaeger".into(),
+            });
+        }
+        if let Some(ask) = demand.trace_search {
+            let hits = Ok(self.sim.trace_search(&ask));
+            self.state.apply(Update::TraceHits { ask, hits });
+        }
         if let Some(target) = demand.pod_log {
             let lines = self
                 .sim
@@ -322,6 +334,7 @@ pub mod fake_argocd;
 pub mod fake_kube;
 pub mod fake_loki;
 pub mod fake_opensearch;
+pub mod fake_traces;
 pub mod promgen;
 pub mod servers;
 

@@ -43,6 +43,7 @@ impl Sim {
                 self.logs.push(line);
             }
         }
+        self.sample_requests(now);
         self.errors.push_back((sec, counts));
         while self.errors.front().is_some_and(|(t, _)| *t <= sec - 60) {
             self.errors.pop_front();
@@ -90,18 +91,22 @@ impl Sim {
             stack.push("    ... 12 more".to_string());
         }
         let ms = self.rng.random_range(0..1000);
-        LogLine {
+        let line = LogLine {
             ts: now + Duration::milliseconds(ms),
             level: Level::Error,
             service: svc.into(),
-            pod: pod.into(),
+            pod: pod.clone().into(),
             track: Some(track),
             logger: fill(tpl.logger).into(),
             message: fill(tpl.message),
             trace_id: hex(&mut self.rng, 32),
             thread: format!("{}{}", style.thread, self.rng.random_range(1..200)).into(),
             stack,
-        }
+        };
+        // The request behind the line, so its trace id resolves.
+        let failure = super::traces::failure_of(&line.stack, bad);
+        self.remember_request(si, track, &pod, &line.trace_id, line.ts, failure);
+        line
     }
 
     fn warn_line(&mut self, si: usize, now: DateTime<Utc>) -> LogLine {
@@ -110,18 +115,21 @@ impl Sim {
         let style = self.platform.logs;
         let (logger, msg) = style.warnings[self.rng.random_range(0..style.warnings.len())];
         let ms = self.rng.random_range(0..1000);
-        LogLine {
+        let line = LogLine {
             ts: now + Duration::milliseconds(ms),
             level: Level::Warn,
             service: svc.into(),
-            pod: pod.into(),
+            pod: pod.clone().into(),
             track: Some(Track::Stable),
             logger: logger.replace("{svc}", svc).into(),
             message: msg.to_string(),
             trace_id: hex(&mut self.rng, 32),
             thread: format!("{}{}", style.thread, self.rng.random_range(1..200)).into(),
             stack: vec![],
-        }
+        };
+        let failure = super::traces::Failure::None;
+        self.remember_request(si, Track::Stable, &pod, &line.trace_id, line.ts, failure);
+        line
     }
 }
 

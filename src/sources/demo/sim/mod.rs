@@ -14,6 +14,7 @@ mod logs;
 mod metrics;
 mod pod_log;
 mod pods;
+mod traces;
 
 use super::canary::CanarySim;
 use super::catalog::{self, Platform};
@@ -77,6 +78,10 @@ pub struct Sim {
     virtual_services: Vec<VirtualService>,
     destination_rules: Vec<DestinationRule>,
     dirty_mesh: bool,
+    /// The requests behind recent log lines and a sample of the rest: their traces.
+    requests: VecDeque<traces::DemoRequest>,
+    /// The traces' own random draws, apart from the simulation's.
+    trace_rng: ChaCha8Rng,
 }
 
 impl Sim {
@@ -248,6 +253,8 @@ impl Sim {
             virtual_services,
             destination_rules,
             dirty_mesh: true,
+            requests: VecDeque::new(),
+            trace_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7472_6163_6573),
         };
         for _ in 0..(WARMUP_SECS - CANARY_LEAD_SECS) {
             sim.step();
