@@ -383,6 +383,7 @@ fn trace_plan(cfg: &Config, kube: &kube::Client) -> Result<TracePlan, String> {
             .filter(|v| !v.is_empty())
     };
     let api = cfg.traces_api.api();
+    let tenant = env("OPSDECK_TRACES_TENANT").map(|t| ("X-Scope-OrgID".to_string(), t));
     let endpoint = match (&cfg.traces, &cfg.traces_service) {
         (Some(url), _) => {
             let mut e = Endpoint::direct(url, env("OPSDECK_TRACES_TOKEN"))?;
@@ -398,11 +399,12 @@ fn trace_plan(cfg: &Config, kube: &kube::Client) -> Result<TracePlan, String> {
                 kube: kube.clone(),
                 api,
                 timeout: cfg.query_timeout,
+                headers: tenant.into_iter().collect(),
             });
         }
     };
-    let endpoint = match env("OPSDECK_TRACES_TENANT") {
-        Some(t) => endpoint.with_header("X-Scope-OrgID", &t),
+    let endpoint = match tenant {
+        Some((k, v)) => endpoint.with_header(&k, &v),
         None => endpoint,
     };
     Ok(TracePlan::Store(Arc::new(TraceStore::new(

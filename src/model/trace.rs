@@ -59,7 +59,7 @@ pub struct Trace {
 
 impl Trace {
     pub fn duration_us(&self) -> i64 {
-        (self.end_us - self.start_us).max(0)
+        self.end_us.saturating_sub(self.start_us).max(0)
     }
 
     pub fn errors(&self) -> usize {
@@ -76,7 +76,10 @@ pub fn normalise_trace_id(id: &str) -> Result<String, String> {
         return Ok(format!("{:0>32}", id.to_ascii_lowercase()));
     }
     use base64::Engine;
-    match base64::engine::general_purpose::STANDARD.decode(id) {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(id)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(id));
+    match decoded {
         Ok(b) if b.len() == 16 || b.len() == 8 => {
             let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
             Ok(format!("{h:0>32}"))
@@ -145,7 +148,7 @@ pub fn build(trace_id: String, mut spans: Vec<Span>) -> Trace {
                 missing: String::new(),
                 depth: d,
                 children: children[i].len(),
-                critical: critical.contains(&i),
+                critical: critical[i],
             });
             for &c in children[i].iter().rev() {
                 stack.push((c, d + 1));
@@ -181,28 +184,40 @@ pub fn build(trace_id: String, mut spans: Vec<Span>) -> Trace {
     }
 }
 
-/// The critical path: from the root that ends last, down through the child that ends last
-/// before its parent resumes, repeatedly (children starting before their parent — clock skew
-/// between hosts — are taken as they are).
-fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Vec<usize> {
-    let mut path = Vec::new();
-    let Some(mut cur) = roots.iter().copied().max_by_key(|&r| spans[r].end_us()) else {
-        return path;
+/// The critical path, as Jaeger's UI draws it: from the root that ends last, its child that
+/// ends last (children starting after their parent ended, a `FOLLOWS_FROM`, do not hold it
+/// up), then the child that ended before that one started, and so on; each chosen child's
+/// own path likewise. Children starting before their parent (clock skew between hosts) are
+/// taken as they are. Marked per span.
+fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Vec<bool> {
+    let mut on = vec![false; spans.len()];
+    let Some(top) = roots.iter().copied().max_by_key(|&r| spans[r].end_us()) else {
+        return on;
     };
-    loop {
-        path.push(cur);
-        let limit = spans[cur].end_us();
-        let next = children[cur]
-            .iter()
-            .copied()
-            // A child that starts after its parent ended (a FOLLOWS_FROM) does not hold it up.
-            .filter(|&c| spans[c].start_us <= limit)
-            .max_by_key(|&c| spans[c].end_us().min(limit));
-        match next {
-            Some(n) if !path.contains(&n) => cur = n,
-            _ => return path,
+    let mut stack = vec![top];
+    while let Some(cur) = stack.pop() {
+        if std::mem::replace(&mut on[cur], true) {
+            continue; // a cycle of parents
+        }
+        let mut kids: Vec<usize> = children[cur].clone();
+        kids.sort_by_key(|&c| std::cmp::Reverse(spans[c].end_us()));
+        let end = spans[cur].end_us();
+        let mut limit: Option<i64> = None;
+        for c in kids {
+            let sp = &spans[c];
+            let fits = match limit {
+                // The last to finish of those that started while the parent ran.
+                None => sp.start_us <= end,
+                // Then one that had finished before the chosen one started.
+                Some(l) => sp.end_us() <= l,
+            };
+            if fits {
+                stack.push(c);
+                limit = Some(sp.start_us);
+            }
         }
     }
+    on
 }
 
 /// Why a trace is not on screen.
@@ -320,7 +335,15 @@ pub fn log_trace_id(field: &str) -> Option<String> {
         [t, ..] => t,
         [] => return None,
     };
-    normalise_trace_id(candidate).ok()
+    // From a log, hex means 16 or 32 digits (a shorter number is something else); never all
+    // zeros (W3C's invalid id).
+    let hex = candidate.chars().all(|c| c.is_ascii_hexdigit());
+    if hex && !matches!(candidate.len(), 16 | 32) {
+        return None;
+    }
+    normalise_trace_id(candidate)
+        .ok()
+        .filter(|id| id.chars().any(|c| c != '0'))
 }
 
 impl Trace {
@@ -339,9 +362,9 @@ impl Trace {
             let s = &self.spans[i];
             s.service.to_lowercase().contains(filter)
                 || s.name.to_lowercase().contains(filter)
-                || s.attributes
-                    .iter()
-                    .any(|(k, v)| k.contains(filter) || v.to_lowercase().contains(filter))
+                || s.attributes.iter().any(|(k, v)| {
+                    k.to_lowercase().contains(filter) || v.to_lowercase().contains(filter)
+                })
         };
         let keep: Vec<bool> = if filter.is_empty() {
             vec![true; self.rows.len()]
@@ -353,8 +376,11 @@ impl Trace {
                 path.truncate(r.depth);
                 if matches(r) {
                     keep[i] = true;
-                    for &a in &path {
-                        keep[a] = true;
+                    // Those above were kept by an earlier match as far as one is kept.
+                    for &a in path.iter().rev() {
+                        if std::mem::replace(&mut keep[a], true) {
+                            break;
+                        }
                     }
                 }
                 path.push(i);
@@ -473,8 +499,16 @@ mod tests {
             Some(id)
         );
         assert_eq!(
-            log_trace_id("69a2f5c1,1f2e3d4c").as_deref(),
-            Some("00000000000000000000000069a2f5c1")
+            log_trace_id("463ac35c9f6413ad,a2fb4a1d1a96d312").as_deref(),
+            Some("0000000000000000463ac35c9f6413ad"),
+            "Sleuth's 64-bit id, left-padded"
+        );
+        assert_eq!(log_trace_id("12345"), None, "a number, not a trace id");
+        assert_eq!(log_trace_id("00000000000000000000000000000000"), None);
+        assert_eq!(
+            normalise_trace_id("S/kvNXezTaajzpKdDg5HNg").as_deref(),
+            Ok("4bf92f3577b34da6a3ce929d0e0e4736"),
+            "base64 without its padding"
         );
         assert_eq!(log_trace_id(""), None);
         assert_eq!(log_trace_id("not-a-trace"), None);
@@ -507,6 +541,27 @@ mod tests {
         assert_eq!(ask.track("store-5c7d8e9f1-abcde", ""), Some(Track::Stable));
         assert_eq!(ask.track("", "1.5.1"), Some(Track::Canary));
         assert_eq!(ask.track("other", "9"), None);
+    }
+
+    #[test]
+    fn sequential_calls_are_all_on_the_critical_path_overlapping_ones_are_not() {
+        // The root calls A then B one after the other, and C alongside B.
+        let t = build(
+            "t".into(),
+            vec![
+                span("r", "", 0, 100),
+                span("A", "r", 0, 40),
+                span("B", "r", 50, 50),
+                span("C", "r", 45, 30),
+            ],
+        );
+        let critical: Vec<&str> = t
+            .rows
+            .iter()
+            .filter(|r| r.critical)
+            .filter_map(|r| r.span.map(|i| t.spans[i].span_id.as_str()))
+            .collect();
+        assert_eq!(critical, ["r", "A", "B"]);
     }
 
     #[test]

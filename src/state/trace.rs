@@ -46,6 +46,28 @@ pub struct TraceView {
     pub back: Option<Box<Overlay>>,
 }
 
+/// What a row is, whatever its place: its span's id, or its missing parent's.
+fn row_key(t: &Trace, i: usize) -> Option<(bool, &str)> {
+    let r = t.rows.get(i)?;
+    Some(match r.span {
+        Some(s) => (true, t.spans.get(s)?.span_id.as_str()),
+        None => (false, r.missing.as_str()),
+    })
+}
+
+/// The view's selection and folds, from the rows of `old` to the same spans' rows in `new`.
+fn remap(v: &mut TraceView, old: &Trace, new: &Trace) {
+    if old.rows == new.rows && old.spans.len() == new.spans.len() {
+        return;
+    }
+    let index: std::collections::HashMap<(bool, &str), usize> = (0..new.rows.len())
+        .filter_map(|i| row_key(new, i).map(|k| (k, i)))
+        .collect();
+    let find = |i: usize| row_key(old, i).and_then(|k| index.get(&k).copied());
+    v.selected = find(v.selected).unwrap_or(0);
+    v.collapsed = v.collapsed.iter().filter_map(|&i| find(i)).collect();
+}
+
 /// Coarse steps for "slower than the stable's p95": a new scrape does not make a new search.
 fn coarse_ms(ms: f64) -> u32 {
     const STEPS: [u32; 12] = [
@@ -109,18 +131,28 @@ impl State {
         }
         match trace {
             Ok(t) => {
-                held.trace = Some(t);
+                // A read again (spans arrived) moves rows: the selection and the folds stay
+                // on their spans.
+                let old = held.trace.replace(t);
                 held.miss = None;
+                if let (Some(old), Some(new), Some(Overlay::Trace(v))) =
+                    (old.as_ref(), held.trace.as_ref(), self.ui.overlay.as_mut())
+                {
+                    remap(v, old, new);
+                }
             }
             Err(m) => held.miss = Some(m),
         }
-        *held != before
+        let changed = self.trace.as_ref() != Some(&before);
+        self.keep_trace_selection_in_view();
+        changed
     }
 
     /// The cockpit's search: its service, canary and stable told apart, slow meaning slower
     /// than the stable's p95 on its busiest route.
     pub fn trace_search_wanted(&self) -> Option<TraceSearch> {
-        if self.ui.overlay.is_some() {
+        // Kept behind a trace opened from the cockpit, so closing it does not search again.
+        if !matches!(self.ui.overlay, None | Some(Overlay::Trace(_))) {
             return None;
         }
         let Screen::Cockpit { namespace, name } = &self.ui.screen else {
@@ -165,9 +197,13 @@ impl State {
         hits: Result<Vec<TraceHit>, String>,
     ) -> bool {
         let same_service =
-            |h: &HeldHits| h.ask.namespace == ask.namespace && h.ask.service == ask.service;
+            |h: &TraceSearch| h.namespace == ask.namespace && h.service == ask.service;
+        // A late answer for a cockpit no longer open is not this one's.
+        if !self.trace_search_wanted().is_some_and(|w| same_service(&w)) {
+            return false;
+        }
         let held = match self.trace_hits.as_mut() {
-            Some(h) if same_service(h) => h,
+            Some(h) if same_service(&h.ask) => h,
             _ => self.trace_hits.insert(HeldHits::default()),
         };
         let before = held.clone();
@@ -260,7 +296,7 @@ impl State {
             return None;
         }
         let rows = self.trace_rows();
-        let page = self.view_rows().saturating_sub(3).max(1);
+        let page = self.trace_list_rows();
         let children = |i: usize| {
             self.held_trace()
                 .and_then(|h| h.trace.as_ref())
@@ -437,6 +473,31 @@ mod tests {
         assert_eq!(h.trace.as_ref(), Some(&t));
         assert_eq!(h.miss, Some(TraceMiss::Failed("down".into())));
         assert_eq!(h.store, "jaeger at http://j/");
+        // The parent arrives (a read again): the selection and the folds stay on their spans.
+        let mut more = t.spans.clone();
+        more.push(span("early", "r", 0, 1));
+        s.apply(Update::Trace {
+            id: want.clone(),
+            trace: Ok(build(want.clone(), more)),
+            store: String::new(),
+        });
+        let Some(Overlay::Trace(v)) = &s.ui.overlay else {
+            panic!("{:?}", s.ui.overlay)
+        };
+        let held = s
+            .held_trace()
+            .and_then(|h| h.trace.as_ref())
+            .expect("trace");
+        let sel = held.rows[v.selected]
+            .span
+            .map(|i| held.spans[i].span_id.clone());
+        assert_eq!(sel.as_deref(), Some("c"), "still on c");
+        let folded: Vec<String> = v
+            .collapsed
+            .iter()
+            .filter_map(|&i| held.rows[i].span.map(|k| held.spans[k].span_id.clone()))
+            .collect();
+        assert_eq!(folded, ["a"]);
         s.handle(Intent::Back);
         assert!(s.ui.overlay.is_none());
         assert_eq!(s.demand().trace, None);
@@ -480,9 +541,18 @@ mod tests {
         s.handle(Intent::Up);
         s.handle(Intent::Open);
         assert_eq!(s.demand().trace.as_deref(), Some(ID));
-        assert_eq!(s.demand().trace_search, None, "no search behind the view");
+        // The search stays behind the trace, so going back does not search again.
+        assert_eq!(s.demand().trace_search, Some(ask.clone()));
         s.handle(Intent::Back);
         assert!(matches!(s.ui.screen, Screen::Cockpit { .. }));
+        // A late answer for another service's cockpit is not this one's.
+        let mut other = ask.clone();
+        other.service = "user".into();
+        assert!(!s.apply(Update::TraceHits {
+            ask: other,
+            hits: Ok(Vec::new())
+        }));
+        assert_eq!(s.cockpit_hits().map(|h| h.hits.len()), Some(2));
     }
 
     #[test]

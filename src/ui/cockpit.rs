@@ -85,7 +85,10 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
     room -= analysis_h;
     // The worst traces: a rule and a row each (at most six), while the charts keep five rows
     // (the traces come before the charts' extra height), or in what the charts would not use.
-    let traces_wanted = s.cockpit_hits().map_or(1, |h| h.hits.len().max(1)) as u16 + 1;
+    let traces_wanted = s.cockpit_hits().map_or(1, |h| {
+        h.hits.len().max(1) + usize::from(h.error.is_some() && !h.hits.is_empty())
+    }) as u16
+        + 1;
     let traces_h = if room >= 7 {
         traces_wanted.min(7).min(room - 5)
     } else if (2..5).contains(&room) {
@@ -299,7 +302,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View, namespace: &str, name: &str
 }
 
 /// The worst recent traces of the service, canary and stable: errors first, then the
-/// slowest; j/k choose one, Enter (or x) opens it.
+/// slowest; j/k choose one (the list scrolls to it), Enter opens it.
 fn draw_traces(frame: &mut Frame, area: Rect, v: &View) {
     use super::text::put;
     let s = v.state;
@@ -346,7 +349,10 @@ fn draw_traces(frame: &mut Frame, area: Rect, v: &View) {
         );
         return;
     }
-    for (i, hit) in h.hits.iter().enumerate() {
+    // The rows there is room for, scrolled so the selected one is among them.
+    let room = usize::from(area.bottom().saturating_sub(y)).max(1);
+    let first = s.ui.cockpit_trace.saturating_sub(room - 1);
+    for (i, hit) in h.hits.iter().enumerate().skip(first) {
         if y >= area.bottom() {
             break;
         }

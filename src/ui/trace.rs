@@ -38,8 +38,12 @@ pub fn fmt_us(us: i64) -> String {
 
 /// A short trace id for titles: its first and last six digits.
 fn short_id(id: &str) -> String {
-    if id.len() > 16 {
-        format!("{}…{}", &id[..8], &id[id.len() - 6..])
+    // By characters: an id the store sent may be anything.
+    let n = id.chars().count();
+    if n > 16 {
+        let head: String = id.chars().take(8).collect();
+        let tail: String = id.chars().skip(n - 6).collect();
+        format!("{head}…{tail}")
     } else {
         id.to_string()
     }
@@ -109,8 +113,8 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, tv: &TraceView) {
         (None, None) => Some((format!("reading trace {}…", tv.id), t.muted)),
         (Some(TraceMiss::NotFound(m)), None) => Some((
             format!(
-                "✗ {m}: asked again every few seconds (a trace can take a while to reach the \
-                 store, or may be past its retention)"
+                "✗ {m}: asked again every 5 s for half a minute (a trace can take a while to \
+                 reach the store, or may be past its retention)"
             ),
             t.warn,
         )),
@@ -205,6 +209,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, tv: &TraceView) {
 
 /// Where the name, the bar and the duration go across the width.
 struct Columns {
+    width: u16,
     name_w: u16,
     bar_x: u16,
     bar_w: u16,
@@ -217,6 +222,7 @@ impl Columns {
         let bar_x = name_w + 1;
         let bar_w = w.saturating_sub(bar_x + 8).max(1);
         Columns {
+            width: w,
             name_w,
             bar_x,
             bar_w,
@@ -233,7 +239,7 @@ fn axis(buf: &mut Buffer, x: u16, y: u16, c: &Columns, tr: &Trace, t: &crate::th
         let label = if k == 0 {
             "0".to_string()
         } else {
-            fmt_us(d * k / ticks)
+            fmt_us(d.saturating_mul(k) / ticks)
         };
         let at = u32::from(c.bar_w) * k as u32 / ticks as u32;
         let lx = (u32::from(x + c.bar_x) + at).saturating_sub(if k == ticks {
@@ -315,7 +321,7 @@ fn draw_row(
     // The bar, on the trace's axis.
     let d = tr.duration_us().max(1) as f64;
     let bw = f64::from(c.bar_w);
-    let off = (((sp.start_us - tr.start_us).max(0) as f64 / d) * bw).floor() as u16;
+    let off = ((sp.start_us.saturating_sub(tr.start_us).max(0) as f64 / d) * bw).floor() as u16;
     let off = off.min(c.bar_w.saturating_sub(1));
     let len = ((sp.duration_us.max(0) as f64 / d) * bw).round().max(1.0) as u16;
     let len = len.min(c.bar_w - off);
@@ -330,10 +336,20 @@ fn draw_row(
     }
     let bar = glyph.repeat(usize::from(len));
     let bx = x + c.bar_x + off;
-    put(buf, bx, y, &bar, len, bar_style);
+    put(
+        buf,
+        bx,
+        y,
+        &bar,
+        len.min((x + c.width).saturating_sub(bx)),
+        bar_style,
+    );
     let label = fmt_us(sp.duration_us);
     let lx = bx + len + 1;
-    let room = (x + c.bar_x + c.bar_w + 8).saturating_sub(lx);
+    // Never past the view's edge, however narrow.
+    let room = (x + c.bar_x + c.bar_w + 8)
+        .min(x + c.width)
+        .saturating_sub(lx);
     if room as usize >= label.chars().count() {
         put(buf, lx, y, &label, room, t.muted);
     } else if off as usize > label.chars().count() + 1 {
@@ -358,7 +374,7 @@ fn details(buf: &mut Buffer, area: Rect, v: &View, tr: &Trace, sp: &TraceSpan) {
             format!(
                 "· {} at +{} · span {}",
                 fmt_us(sp.duration_us),
-                fmt_us(sp.start_us - tr.start_us),
+                fmt_us(sp.start_us.saturating_sub(tr.start_us)),
                 sp.span_id
             ),
             t.muted,
@@ -383,7 +399,10 @@ fn details(buf: &mut Buffer, area: Rect, v: &View, tr: &Trace, sp: &TraceSpan) {
             } else {
                 t.text
             };
-            lines.push((format!("  +{} {what}", fmt_us(at - tr.start_us)), st));
+            lines.push((
+                format!("  +{} {what}", fmt_us(at.saturating_sub(tr.start_us))),
+                st,
+            ));
         }
     }
     if !sp.resource.is_empty() {
@@ -427,5 +446,6 @@ mod tests {
             super::short_id("4bf92f3577b34da6a3ce929d0e0e4736"),
             "4bf92f35…0e4736"
         );
+        assert_eq!(super::short_id("€€€€€€€€€€€€€€€€€€"), "€€€€€€€€…€€€€€€");
     }
 }

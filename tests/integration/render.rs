@@ -1201,7 +1201,7 @@ fn a_trace_with_hostile_names_an_orphan_and_ten_thousand_spans_draws_in_its_box(
             400_000,
             "文字化け 日本語の長いスパン名前がここにあります fail",
         ),
-        span("c", "gone", 500_000, 20_000, "orphan"),
+        span("c", "€€€€€€€€€€€€€€€€€€€€", 500_000, 20_000, "orphan"),
         span("z", "a", 999_999, 0, "zero width at the very end"),
     ];
     d.state.set_size(80, 24);

@@ -75,7 +75,8 @@ async fn jaeger_v1_by_id_is_told_by_its_shape_and_builds_the_tree() {
             (0, "GET /api/store/products", true),
             (1, "HTTP GET", true),
             (2, "GET /products/{id}", true),
-            (3, "SELECT catalog.products", false),
+            // The query, then the mapping that threw: one after the other, both on the path.
+            (3, "SELECT catalog.products", true),
             (3, "PriceMapper.toDto", true),
             // FOLLOWS_FROM sits under its parent, after it ended: off the critical path.
             (3, "audit publish", false),
@@ -269,7 +270,12 @@ async fn the_worst_traces_are_searched_in_each_stores_words_and_split_by_track()
         .await
         .expect("hits");
     let seen = v3.requests();
-    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.len(), 2, "the failing, then the slow");
+    assert_eq!(
+        query_value(&seen[0].query, "query.attributes").as_deref(),
+        Some(r#"{"error":"true"}"#)
+    );
+    assert_eq!(query_value(&seen[1].query, "query.attributes"), None);
     assert_eq!(
         query_value(&seen[0].query, "query.service_name").as_deref(),
         Some("auth-service")
@@ -279,7 +285,7 @@ async fn the_worst_traces_are_searched_in_each_stores_words_and_split_by_track()
         Some("2025-12-01T09:50:00Z")
     );
     assert_eq!(
-        query_value(&seen[0].query, "query.duration_min"),
+        query_value(&seen[1].query, "query.duration_min"),
         None,
         "no p95 yet"
     );
@@ -376,5 +382,69 @@ async fn the_source_reads_the_trace_on_screen_and_again_while_its_spans_arrive()
     // Whole: no more reads while it stays on screen.
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     assert_eq!(paths(&fake).len(), reads);
+    task.abort();
+}
+
+#[tokio::test]
+async fn found_through_the_api_server_under_istios_jaeger_base_path() {
+    use crate::support::fake_kube::{FakeKube, Proxy};
+    let fake = FakeTraces::start_under(Speaks::Jaeger, "/jaeger").await;
+    fake.add(JAEGER_ID, JAEGER_TRACE);
+    let kube = FakeKube::start().await;
+    kube.proxy("istio-system/tracing:80", Proxy::To(fake.origin()));
+    let headers = [("X-Scope-OrgID".to_string(), "team-a".to_string())];
+    let s =
+        opsdeck::sources::traces::discover(&kube.client(), None, Duration::from_secs(5), &headers)
+            .await
+            .expect("found");
+    assert!(
+        s.describe().contains("istio-system/tracing:80") && s.describe().ends_with("jaeger/"),
+        "{}",
+        s.describe()
+    );
+    let t = s.fetch(JAEGER_ID).await.expect("trace");
+    assert_eq!(t.spans.len(), 6);
+    let seen = fake.requests();
+    assert_eq!(
+        seen.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+        [
+            "/api/services",
+            "/api/echo",
+            "/jaeger/api/services",
+            &format!("/jaeger/api/traces/{JAEGER_ID}"),
+        ]
+    );
+    assert!(
+        seen.iter()
+            .all(|r| r.header("x-scope-orgid") == Some("team-a"))
+    );
+}
+
+#[tokio::test]
+async fn with_no_store_anywhere_the_view_is_told_where_it_looked() {
+    use crate::support::fake_kube::FakeKube;
+    let kube = FakeKube::start().await;
+    let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let plan = TracePlan::Discover {
+        kube: kube.client(),
+        api: None,
+        timeout: Duration::from_secs(2),
+        headers: Vec::new(),
+    };
+    let task = opsdeck::sources::traces::spawn(plan, drx, tx);
+    // Nothing asked: nothing looked for.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(kube.requests().is_empty(), "{:?}", kube.requests());
+    dtx.send_modify(|d| d.trace = Some(JAEGER_ID.into()));
+    match next_trace(&mut rx).await {
+        (Err(TraceMiss::NoStore(why)), _) => {
+            assert!(
+                why.contains("istio-system/tracing:80") && why.contains("--traces URL"),
+                "{why}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     task.abort();
 }

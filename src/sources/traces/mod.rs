@@ -44,6 +44,9 @@ impl Api {
 /// Where traces come from: an endpoint found or given, and the API (None: not known yet).
 pub struct TraceStore {
     endpoint: Endpoint,
+    /// Where the API is under the endpoint: empty, or `jaeger/` (Istio's Jaeger addon serves
+    /// its UI and API under `--query.base-path=/jaeger`).
+    prefix: String,
     api: Mutex<Option<Api>>,
 }
 
@@ -65,6 +68,8 @@ pub enum TracePlan {
         kube: kube::Client,
         api: Option<Api>,
         timeout: Duration,
+        /// Headers every request carries (a Tempo tenant's `X-Scope-OrgID`).
+        headers: Vec<(String, String)>,
     },
 }
 
@@ -80,8 +85,25 @@ impl TraceStore {
     pub fn new(endpoint: Endpoint, api: Option<Api>) -> Self {
         Self {
             endpoint,
+            prefix: String::new(),
             api: Mutex::new(api),
         }
+    }
+
+    /// The API under a path of the endpoint (`jaeger/`).
+    pub fn under(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<crate::net::http::Response, HttpError> {
+        self.endpoint
+            .get(&format!("{}{path}", self.prefix), query)
+            .await
     }
 
     pub fn api(&self) -> Option<Api> {
@@ -96,9 +118,10 @@ impl TraceStore {
 
     /// The store in words, for titles (`jaeger at http://…`).
     pub fn describe(&self) -> String {
+        let at = format!("{}{}", self.endpoint.describe(), self.prefix);
         match self.api() {
-            Some(a) => format!("{} at {}", a.name(), self.endpoint.describe()),
-            None => self.endpoint.describe(),
+            Some(a) => format!("{} at {at}", a.name()),
+            None => at,
         }
     }
 
@@ -142,7 +165,7 @@ impl TraceStore {
             Api::Jaeger | Api::Tempo => format!("api/traces/{id}"),
         };
         let not_found = || TraceMiss::NotFound(format!("{} has no trace {id}", api.name()));
-        let r = match self.endpoint.get(&path, &[]).await {
+        let r = match self.get(&path, &[]).await {
             Ok(r) => r,
             Err(e) if e.status == Some(404) => return Err(not_found()),
             Err(e) => return Err(self.failed(&e)),
@@ -155,7 +178,7 @@ impl TraceStore {
         &self,
         id: &str,
     ) -> Result<(String, Vec<crate::model::trace::Span>), TraceMiss> {
-        let first = self.endpoint.get(&format!("api/traces/{id}"), &[]).await;
+        let first = self.get(&format!("api/traces/{id}"), &[]).await;
         let shape = |body: &str| -> Option<Api> {
             let v: serde_json::Value = serde_json::from_str(body).ok()?;
             if v.get("data").is_some() || v.get("errors").is_some() {
@@ -181,7 +204,7 @@ impl TraceStore {
             Err(e) if e.status != Some(404) => return Err(self.failed(e)),
             Err(_) => {}
         }
-        match self.endpoint.get(&format!("api/v3/traces/{id}"), &[]).await {
+        match self.get(&format!("api/v3/traces/{id}"), &[]).await {
             Ok(r) if wire::otlp(&r.body).is_ok() => {
                 self.learn(Api::JaegerV3);
                 parse(Api::JaegerV3, id, &r.body)
@@ -193,14 +216,20 @@ impl TraceStore {
             // Tempo answers an unknown id 404 with plain text; so does a store that is not
             // one of these: the first answer speaks.
             _ => match first {
-                Err(e) if e.status == Some(404) => Err(TraceMiss::NotFound(format!(
-                    "the trace store has no trace {id} ({})",
-                    crate::net::http::short_body(if e.body.is_empty() {
-                        &e.message
-                    } else {
-                        &e.body
-                    })
-                ))),
+                Err(e) if e.status == Some(404) => {
+                    if e.body.trim() == "trace not found" {
+                        // Tempo's words.
+                        self.learn(Api::Tempo);
+                    }
+                    Err(TraceMiss::NotFound(format!(
+                        "the trace store has no trace {id} ({})",
+                        crate::net::http::short_body(if e.body.is_empty() {
+                            &e.message
+                        } else {
+                            &e.body
+                        })
+                    )))
+                }
                 _ => Err(TraceMiss::Failed(format!(
                     "{} answers neither Jaeger's nor Tempo's API; give --traces-api",
                     self.endpoint.describe()
@@ -238,14 +267,14 @@ impl TraceStore {
     /// Which API the store speaks, when nothing has said yet: Jaeger's `/api/services`,
     /// Tempo's `/api/echo`.
     async fn detect(&self) -> Result<Api, String> {
-        if let Ok(r) = self.endpoint.get("api/services", &[]).await
+        if let Ok(r) = self.get("api/services", &[]).await
             && serde_json::from_str::<serde_json::Value>(&r.body)
                 .is_ok_and(|v| v.get("data").is_some())
         {
             self.learn(Api::Jaeger);
             return Ok(Api::Jaeger);
         }
-        match self.endpoint.get("api/echo", &[]).await {
+        match self.get("api/echo", &[]).await {
             Ok(r) if r.body.trim() == "echo" => {
                 self.learn(Api::Tempo);
                 Ok(Api::Tempo)
@@ -261,7 +290,6 @@ impl TraceStore {
     /// The name the store knows the service by: `store`, or Istio's `store.dev`.
     async fn jaeger_service(&self, ask: &TraceSearch) -> Result<String, String> {
         let r = self
-            .endpoint
             .get("api/services", &[])
             .await
             .map_err(|e| self.failed(&e).text().to_string())?;
@@ -308,7 +336,6 @@ impl TraceStore {
         let mut hits = Vec::new();
         for q in [errors, slow] {
             let r = self
-                .endpoint
                 .get("api/traces", &q)
                 .await
                 .map_err(|e| self.failed(&e).text().to_string())?;
@@ -331,24 +358,32 @@ impl TraceStore {
                 .unwrap_or_default()
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         };
-        let mut q = vec![
+        let base = vec![
             ("query.service_name", ask.service.clone()),
             ("query.start_time_min", rfc(start)),
             ("query.start_time_max", rfc(end)),
-            ("query.search_depth", "40".to_string()),
+            ("query.search_depth", "20".to_string()),
         ];
+        // The failing ones, whatever they took; then the slow.
+        let mut errors = base.clone();
+        errors.push(("query.attributes", r#"{"error":"true"}"#.to_string()));
+        let mut slow = base;
         if min_ms > 0 {
-            q.push(("query.duration_min", format!("{min_ms}ms")));
+            slow.push(("query.duration_min", format!("{min_ms}ms")));
         }
-        let r = self
-            .endpoint
-            .get("api/v3/traces", &q)
-            .await
-            .map_err(|e| self.failed(&e).text().to_string())?;
-        Ok(wire::otlp_traces(&r.body)?
-            .into_iter()
-            .map(|(id, spans)| wire::hit_of(id, &spans, &[&ask.service]))
-            .collect())
+        let mut hits = Vec::new();
+        for q in [errors, slow] {
+            let r = self
+                .get("api/v3/traces", &q)
+                .await
+                .map_err(|e| self.failed(&e).text().to_string())?;
+            hits.extend(
+                wire::otlp_traces(&r.body)?
+                    .into_iter()
+                    .map(|(id, spans)| wire::hit_of(id, &spans, &[&ask.service])),
+            );
+        }
+        Ok(hits)
     }
 
     async fn search_tempo(
@@ -383,7 +418,6 @@ impl TraceStore {
                 ("limit", "20".to_string()),
             ];
             let r = self
-                .endpoint
                 .get("api/search", &query)
                 .await
                 .map_err(|e| self.failed(&e).text().to_string())?;
@@ -415,18 +449,30 @@ fn parse(
     }
 }
 
-/// The first of [`DISCOVER`] that answers as Jaeger (`/api/services`) or Tempo (`/api/echo`).
+/// The first of [`DISCOVER`] that answers as Jaeger (`/api/services`) or Tempo (`/api/echo`),
+/// each asked at its root and under `jaeger/` (Istio's addon).
 pub async fn discover(
     kube: &kube::Client,
     api: Option<Api>,
     timeout: Duration,
+    headers: &[(String, String)],
 ) -> Option<TraceStore> {
     for (ns, name, port) in DISCOVER {
-        let e =
-            Endpoint::service(kube.clone(), ServiceRef::new(ns, name, port)).with_timeout(timeout);
-        let store = TraceStore::new(e, api);
-        if store.detect().await.is_ok() {
-            tracing::info!("traces: found {ns}/{name}:{port}");
+        for prefix in ["", "jaeger/"] {
+            let mut e = Endpoint::service(kube.clone(), ServiceRef::new(ns, name, port))
+                .with_timeout(timeout);
+            for (k, v) in headers {
+                e = e.with_header(k, v);
+            }
+            let store = TraceStore::new(e, None).under(prefix);
+            let Ok(spoken) = store.detect().await else {
+                continue;
+            };
+            tracing::info!(
+                "traces: found {ns}/{name}:{port}/{prefix} ({})",
+                spoken.name()
+            );
+            // `--traces-api` says what to speak, whatever answered the probe.
             if let Some(a) = api {
                 store.learn(a);
             }
@@ -445,12 +491,15 @@ pub fn spawn(
     tokio::spawn(async move {
         let store = match plan {
             TracePlan::Store(s) => s,
-            TracePlan::Discover { kube, api, timeout } => {
-                match find(&kube, api, timeout, demand.clone(), &tx).await {
-                    Some(s) => Arc::new(s),
-                    None => return,
-                }
-            }
+            TracePlan::Discover {
+                kube,
+                api,
+                timeout,
+                headers,
+            } => match find(&kube, api, timeout, &headers, demand.clone(), &tx).await {
+                Some(s) => Arc::new(s),
+                None => return,
+            },
         };
         run(store, demand, tx).await;
     })
@@ -462,6 +511,7 @@ async fn find(
     kube: &kube::Client,
     api: Option<Api>,
     timeout: Duration,
+    headers: &[(String, String)],
     mut demand: watch::Receiver<Demand>,
     tx: &mpsc::Sender<Update>,
 ) -> Option<TraceStore> {
@@ -474,7 +524,7 @@ async fn find(
         while !asked(&demand.borrow_and_update()) {
             demand.changed().await.ok()?;
         }
-        if let Some(s) = discover(kube, api, timeout).await {
+        if let Some(s) = discover(kube, api, timeout, headers).await {
             return Some(s);
         }
         let why = format!(
@@ -501,8 +551,23 @@ async fn find(
             .await
             .ok()?;
         }
-        // Again in a minute, or at once for another ask.
-        let _ = tokio::time::timeout(Duration::from_secs(60), demand.changed()).await;
+        // Again in a minute, or at once for another ask (not for any other change of the
+        // screen).
+        let asks = |d: &Demand| (d.trace.clone(), d.trace_search.clone());
+        let now = asks(&demand.borrow());
+        let another = async {
+            loop {
+                if demand.changed().await.is_err() {
+                    return false;
+                }
+                if asks(&demand.borrow()) != now {
+                    return true;
+                }
+            }
+        };
+        if let Ok(false) = tokio::time::timeout(Duration::from_secs(60), another).await {
+            return None;
+        }
     }
 }
 
@@ -538,10 +603,12 @@ async fn follow_trace(
             Ok(t) => t,
             Err(moved_on) => return moved_on,
         };
+        // Whole, or no store to ask: done. Not found yet, spans missing their parent, or a
+        // store that failed: asked again.
         let complete = match &trace {
             Ok(t) => t.orphans == 0,
-            Err(TraceMiss::NotFound(_)) => false,
-            Err(_) => true,
+            Err(TraceMiss::NoStore(_)) => true,
+            Err(_) => false,
         };
         let u = Update::Trace {
             id: id.clone(),

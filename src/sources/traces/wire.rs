@@ -74,10 +74,11 @@ pub fn jaeger_traces(body: &str) -> Result<Vec<(String, Vec<Span>)>, String> {
     if !v.get("data").is_some_and(|d| d.is_array() || d.is_null()) {
         return Err("not a Jaeger answer (no \"data\")".into());
     }
-    list(&v, "data")
+    // A trace whose id cannot be read is left out, not the whole answer.
+    Ok(list(&v, "data")
         .iter()
-        .map(|t| Ok((normalise_trace_id(&s(t, "traceID"))?, jaeger_spans(t))))
-        .collect()
+        .filter_map(|t| Some((normalise_trace_id(&s(t, "traceID")).ok()?, jaeger_spans(t))))
+        .collect())
 }
 
 fn jaeger_spans(t: &Value) -> Vec<Span> {
@@ -217,7 +218,7 @@ pub fn otlp_traces(body: &str) -> Result<Vec<(String, Vec<Span>)>, String> {
                     service: service.clone(),
                     name: s(sp, "name"),
                     start_us: start / 1000,
-                    duration_us: (end - start).max(0) / 1000,
+                    duration_us: end.saturating_sub(start).max(0) / 1000,
                     error: failed || errs(&attributes),
                     attributes,
                     events,
@@ -259,7 +260,11 @@ pub fn tempo_search(body: &str, error: bool) -> Result<Vec<TraceHit>, String> {
                 trace_id,
                 root: format!("{}: {}", s(t, "rootServiceName"), s(t, "rootTraceName")),
                 start_us: nanos(t, "startTimeUnixNano") / 1000,
-                duration_us: t.get("durationMs").and_then(Value::as_i64).unwrap_or(0) * 1000,
+                duration_us: t
+                    .get("durationMs")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    .saturating_mul(1000),
                 error,
                 pod: attr(&["k8s.pod.name", "resource.k8s.pod.name"]),
                 version: attr(&["service.version", "resource.service.version"]),
@@ -301,7 +306,7 @@ pub fn hit_of(trace_id: String, spans: &[Span], names: &[&str]) -> TraceHit {
         trace_id,
         root: root.map_or_else(String::new, |r| format!("{}: {}", r.service, r.name)),
         start_us: start,
-        duration_us: (end - start).max(0),
+        duration_us: end.saturating_sub(start).max(0),
         error: spans.iter().any(|s| s.error),
         pod: find(&["k8s.pod.name", "hostname", "pod", "pod_name"]),
         version: find(&["service.version", "version"]),

@@ -579,6 +579,13 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    // A tenant header (Loki's, Tempo's) goes through too.
+    let tenant = req
+        .headers()
+        .get("x-scope-orgid")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let bytes = axum::body::to_bytes(req.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
@@ -623,7 +630,7 @@ async fn handle(State((inner, events)): State<Shared>, req: Request) -> Response
         &method,
         &path,
         &query,
-        (&content_type, &cookie),
+        (&content_type, &cookie, &tenant),
         bytes.to_vec(),
     )
     .await
@@ -1090,7 +1097,7 @@ async fn service_proxy(
     method: &Method,
     path: &str,
     query: &str,
-    (content_type, cookie): (&str, &str),
+    (content_type, cookie, tenant): (&str, &str, &str),
     body: Vec<u8>,
 ) -> Option<Response> {
     let rest = path.strip_prefix("/api/v1/namespaces/")?;
@@ -1127,6 +1134,9 @@ async fn service_proxy(
             }
             if !cookie.is_empty() {
                 req = req.header("cookie", cookie);
+            }
+            if !tenant.is_empty() {
+                req = req.header("x-scope-orgid", tenant);
             }
             match req.send().await {
                 Ok(r) => {

@@ -33,6 +33,8 @@ pub enum Speaks {
 
 struct Inner {
     speaks: Speaks,
+    /// Where the API is (`/jaeger` for Istio's addon); empty: at the root.
+    base: String,
     /// Trace bodies by id as asked (32 hex digits).
     traces: BTreeMap<String, String>,
     /// What a search answers.
@@ -67,8 +69,14 @@ fn text(status: StatusCode, body: &str) -> Response {
 
 impl FakeTraces {
     pub async fn start(speaks: Speaks) -> FakeTraces {
+        Self::start_under(speaks, "").await
+    }
+
+    /// The API under a base path, as Jaeger's `--query.base-path=/jaeger` serves it.
+    pub async fn start_under(speaks: Speaks, base: &str) -> FakeTraces {
         let inner = Arc::new(Mutex::new(Inner {
             speaks,
+            base: base.into(),
             traces: BTreeMap::new(),
             search: String::new(),
             services: vec!["gateway".into(), "store".into()],
@@ -91,6 +99,11 @@ impl FakeTraces {
 
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// The address for a service proxy to forward to (no trailing slash).
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn add(&self, id: &str, body: &str) {
@@ -153,6 +166,9 @@ async fn answer(
         return text(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
     let not_found = || text(StatusCode::NOT_FOUND, "404 page not found");
+    let Some(path) = path.strip_prefix(i.base.as_str()).map(str::to_string) else {
+        return not_found();
+    };
     let id_of = |prefix: &str| path.strip_prefix(prefix).map(str::to_string);
     match i.speaks {
         Speaks::Jaeger => {

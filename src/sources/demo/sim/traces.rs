@@ -190,7 +190,8 @@ impl Sim {
         let def = self.svcs[req.service].def;
         let ns = self.platform.namespace_of(def);
         let start = req.at.timestamp_micros();
-        let total = req.duration_us.max(1000);
+        // Room for the gateway's own time and the service's spans inside it.
+        let total = req.duration_us.max(4_000);
         let failed = req.failure != Failure::None;
         let status = if failed { "500" } else { "200" };
         let gateway = self
@@ -408,11 +409,9 @@ impl Sim {
 /// last).
 pub(super) fn failure_of(stack: &[String], bad_build: bool) -> Failure {
     let python = stack.first().is_some_and(|l| l.starts_with("Traceback"));
-    let exception = if python {
-        stack.last().cloned().unwrap_or_default()
-    } else {
-        stack.first().cloned().unwrap_or_default()
-    };
+    let exception = if python { stack.last() } else { stack.first() }
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default();
     if !bad_build {
         return Failure::Downstream(exception);
     }
