@@ -129,6 +129,19 @@ pub struct SwitchRequest {
 pub type Switcher =
     Arc<dyn Fn(SwitchRequest) -> BoxFuture<'static, Result<LiveSetup, String>> + Send + Sync>;
 
+/// A cluster of the fleet out of focus: its own State, sources, operator and demand, fed by
+/// its own channel. Only its watches (and the routes, which its canaries' verdicts read) run
+/// while it is out of focus; it is drawn only as its cell in the strip.
+pub struct Member {
+    pub state: State,
+    pub operator: Arc<dyn Operator>,
+    pub updates_tx: mpsc::Sender<Update>,
+    pub updates_rx: mpsc::Receiver<Update>,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    pub switcher: Option<Switcher>,
+    pub demand: watch::Sender<Demand>,
+}
+
 pub struct App {
     pub state: State,
     pub theme: Theme,
@@ -145,6 +158,10 @@ pub struct App {
     pub demand: watch::Sender<Demand>,
     /// How long an action may go unanswered before it is reported as such (`--action-timeout`).
     pub action_timeout: Duration,
+    /// The other clusters of the fleet, in the strip's order with the focused one taken out
+    /// at `focus_pos`.
+    pub fleet: Vec<Member>,
+    pub focus_pos: usize,
 }
 
 impl App {
@@ -170,7 +187,7 @@ impl App {
     }
 
     /// Runs commands from State; returns false when it is time to quit.
-    fn run_commands(
+    pub fn run_commands(
         &mut self,
         cmds: Vec<Command>,
         switched: &mpsc::Sender<Result<LiveSetup, String>>,
@@ -178,6 +195,7 @@ impl App {
         for c in cmds {
             match c {
                 Command::Quit => return false,
+                Command::FocusCluster(name) => self.focus_cluster(&name),
                 Command::Switch {
                     context,
                     namespaces,
@@ -322,6 +340,16 @@ impl App {
                     while let Ok(u) = self.updates_rx.try_recv() {
                         dirty |= self.apply(u);
                     }
+                    // The focused cluster's own cell in the strip.
+                    dirty |= self.refresh_strip();
+                }
+                Some((i, u)) = recv_any(&mut self.fleet) => {
+                    // A cluster out of focus: drawn again only when its cell changes.
+                    self.apply_to_member(i, u);
+                    while let Ok(u) = self.fleet[i].updates_rx.try_recv() {
+                        self.apply_to_member(i, u);
+                    }
+                    dirty |= self.refresh_strip();
                 }
                 Some(result) = switched_rx.recv() => {
                     self.switch_to(result);
@@ -329,7 +357,12 @@ impl App {
                 }
                 _ = tick.tick() => {
                     tui_logger::move_events();
-                    dirty |= self.state.tick(chrono::Utc::now());
+                    let now = chrono::Utc::now();
+                    dirty |= self.state.tick(now);
+                    for m in &mut self.fleet {
+                        m.state.tick(now);
+                    }
+                    dirty |= self.refresh_strip();
                 }
                 _ = tokio::time::sleep_until(next_frame), if dirty => {}
                 _ = recv_signal(&mut sigterm) => {
@@ -343,7 +376,107 @@ impl App {
     }
 }
 
+/// The next update of any cluster out of focus, with its index; pending while there is none.
+async fn recv_any(fleet: &mut [Member]) -> Option<(usize, Update)> {
+    if fleet.is_empty() {
+        return std::future::pending().await;
+    }
+    std::future::poll_fn(|cx| {
+        for (i, m) in fleet.iter_mut().enumerate() {
+            if let std::task::Poll::Ready(Some(u)) = m.updates_rx.poll_recv(cx) {
+                return std::task::Poll::Ready(Some((i, u)));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
 impl App {
+    /// Applies an update to a cluster out of focus; an action's outcome is audited with its
+    /// cluster's context.
+    fn apply_to_member(&mut self, i: usize, u: Update) {
+        let Some(m) = self.fleet.get_mut(i) else {
+            return;
+        };
+        if let Update::ActionDone(o) = &u {
+            let entry = AuditEntry::outcome(&m.state.context, o);
+            self.write_audit(entry);
+        }
+        if let Some(m) = self.fleet.get_mut(i) {
+            m.state.apply(u);
+            // Its rollouts changed: its pollers follow them even out of focus.
+            let want = m.state.background_demand();
+            m.demand.send_if_modified(|d| {
+                let changed = *d != want;
+                *d = want;
+                changed
+            });
+        }
+    }
+
+    /// Every cluster's cell, in the strip's order.
+    pub fn fleet_cells(&self) -> Vec<crate::state::FleetCell> {
+        if self.fleet.is_empty() {
+            return Vec::new();
+        }
+        let mut cells: Vec<_> = self
+            .fleet
+            .iter()
+            .map(|m| m.state.fleet_cell(false))
+            .collect();
+        let at = self.focus_pos.min(cells.len());
+        cells.insert(at, self.state.fleet_cell(true));
+        cells
+    }
+
+    /// Hands the focused State the strip; true when it changed.
+    pub fn refresh_strip(&mut self) -> bool {
+        let cells = self.fleet_cells();
+        self.state.set_fleet(cells)
+    }
+
+    /// Moves the focus to the cluster of context `name`: its State is shown, the one shown
+    /// goes out of focus (its demand down to its watches and routes).
+    pub fn focus_cluster(&mut self, name: &str) {
+        let cells = self.fleet_cells();
+        let Some(p) = cells.iter().position(|c| c.name == name) else {
+            self.state
+                .flash(FlashKind::Error, format!("✗ {name} is not in the fleet"));
+            return;
+        };
+        if p == self.focus_pos {
+            return;
+        }
+        let idx = if p < self.focus_pos { p } else { p - 1 };
+        let (w, h) = self.state.ui.size;
+        let m = &mut self.fleet[idx];
+        std::mem::swap(&mut self.state, &mut m.state);
+        std::mem::swap(&mut self.operator, &mut m.operator);
+        std::mem::swap(&mut self.updates_tx, &mut m.updates_tx);
+        std::mem::swap(&mut self.updates_rx, &mut m.updates_rx);
+        std::mem::swap(&mut self.tasks, &mut m.tasks);
+        std::mem::swap(&mut self.switcher, &mut m.switcher);
+        std::mem::swap(&mut self.demand, &mut m.demand);
+        // The one that was shown keeps its place in the strip.
+        let old = self.fleet.remove(idx);
+        let at = if self.focus_pos < p {
+            self.focus_pos
+        } else {
+            self.focus_pos - 1
+        };
+        old.demand.send_replace(old.state.background_demand());
+        self.fleet.insert(at, old);
+        self.focus_pos = p;
+        self.state.set_size(w, h);
+        self.refresh_strip();
+        let ctx = &self.state.context;
+        self.state.flash(
+            FlashKind::Ok,
+            format!("✓ {} · ns {}", ctx.name, ctx.namespace),
+        );
+    }
+
     /// Cancels the old watches, forgets their data and queued updates, starts the new ones.
     fn switch_to(&mut self, result: Result<LiveSetup, String>) {
         let setup = match result {

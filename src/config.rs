@@ -108,9 +108,10 @@ pub struct Cli {
     #[arg(long)]
     pub once: bool,
     /// Demo platform: checkmate (k3d, Linkerd, Loki), titanium (Istio, Loki) or shop (EKS,
-    /// Istio, Fluentd into OpenSearch).
-    #[arg(long, default_value = "checkmate", value_parser = ["checkmate", "titanium", "shop"], requires = "demo", value_name = "NAME")]
-    pub platform: String,
+    /// Istio, Fluentd into OpenSearch); several (`checkmate,titanium`) run as a fleet of
+    /// clusters.
+    #[arg(long, default_value = "checkmate", value_delimiter = ',', value_parser = ["checkmate", "titanium", "shop"], requires = "demo", value_name = "NAME")]
+    pub platform: Vec<String>,
     /// Demo scenario.
     #[arg(long, value_enum, default_value_t = ScenarioArg::Steady, requires = "demo")]
     pub scenario: ScenarioArg,
@@ -123,9 +124,24 @@ pub struct Cli {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
     #[arg(long, conflicts_with = "demo")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, conflicts_with = "demo")]
-    pub context: Option<String>,
+    /// Kubeconfig context (default: the current context); several (`prod,stage`, or the flag
+    /// repeated) are watched at once as a fleet, the first in focus.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "demo",
+        value_name = "NAME"
+    )]
+    pub context: Vec<String>,
+    /// More contexts to watch beside --context, as a fleet (`fleet = ["prod", "stage"]` in
+    /// config.toml).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "demo",
+        value_name = "NAME"
+    )]
+    pub fleet: Vec<String>,
     /// Namespace of Rollouts to watch; repeat for more (default: all namespaces).
     #[arg(short = 'n', long = "namespace", conflicts_with = "demo")]
     pub namespaces: Vec<String>,
@@ -350,10 +366,14 @@ pub struct Config {
     pub demo: bool,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// The other contexts watched beside the first (`--context a,b`, `--fleet`), in order.
+    pub fleet: Vec<String>,
     pub namespaces: Vec<String>,
     pub argocd_namespace: String,
     pub scenario: Scenario,
     pub platform: &'static crate::sources::demo::Platform,
+    /// The other demo platforms run beside the first, each a cluster of the fleet.
+    pub fleet_platforms: Vec<&'static crate::sources::demo::Platform>,
     pub seed: u64,
     pub speed: f64,
     pub read_only: bool,
@@ -424,12 +444,36 @@ impl Config {
         Config {
             demo: cli.demo,
             kubeconfig: cli.kubeconfig,
-            context: cli.context,
+            context: cli.context.first().cloned(),
+            fleet: {
+                let mut f: Vec<String> = Vec::new();
+                for c in cli.context.iter().skip(1).chain(&cli.fleet) {
+                    if !f.contains(c) && cli.context.first() != Some(c) {
+                        f.push(c.clone());
+                    }
+                }
+                f
+            },
             namespaces: cli.namespaces,
             argocd_namespace: cli.argocd_namespace,
             scenario: cli.scenario.into(),
-            platform: crate::sources::demo::platform(&cli.platform)
+            platform: cli
+                .platform
+                .first()
+                .and_then(|p| crate::sources::demo::platform(p))
                 .unwrap_or(crate::sources::demo::PLATFORMS[0]),
+            fleet_platforms: {
+                let mut f: Vec<&'static crate::sources::demo::Platform> = Vec::new();
+                for p in cli.platform.iter().skip(1) {
+                    if let Some(p) = crate::sources::demo::platform(p)
+                        && !f.iter().any(|q| q.name == p.name)
+                        && cli.platform.first().map(String::as_str) != Some(p.name)
+                    {
+                        f.push(p);
+                    }
+                }
+                f
+            },
             seed: cli.seed,
             speed: cli.speed,
             read_only: cli.read_only,

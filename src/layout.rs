@@ -77,6 +77,8 @@ pub const FULL_MIN_HEIGHT: u16 = 40;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScreenLayout {
     pub header: Rect,
+    /// The fleet strip (no rows with one cluster).
+    pub strip: Rect,
     pub body: Rect,
     pub footer: Rect,
     pub compact: bool,
@@ -103,6 +105,8 @@ pub struct LayoutSpec {
     /// (row height %, [(pane, width %)]).
     pub rows: Vec<(u16, Vec<(Pane, u16)>)>,
     pub compact_below: (u16, u16),
+    /// Rows under the header for the fleet strip (1 while several clusters are watched).
+    pub strip: u16,
 }
 
 pub const DEFAULT_LAYOUT: &str =
@@ -113,6 +117,7 @@ impl Default for LayoutSpec {
         LayoutSpec::parse(DEFAULT_LAYOUT).unwrap_or(LayoutSpec {
             rows: Vec::new(),
             compact_below: (FULL_MIN_WIDTH, FULL_MIN_HEIGHT),
+            strip: 0,
         })
     }
 }
@@ -179,6 +184,7 @@ impl LayoutSpec {
         Ok(LayoutSpec {
             rows,
             compact_below: (FULL_MIN_WIDTH, FULL_MIN_HEIGHT),
+            strip: 0,
         })
     }
 
@@ -204,8 +210,9 @@ pub fn compute(area: Rect, focus: Pane, zoom: bool) -> ScreenLayout {
 }
 
 pub fn compute_with(area: Rect, focus: Pane, zoom: bool, spec: &LayoutSpec) -> ScreenLayout {
-    let [header, body, footer] = Layout::vertical([
+    let [header, strip, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(spec.strip),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
@@ -247,6 +254,7 @@ pub fn compute_with(area: Rect, focus: Pane, zoom: bool, spec: &LayoutSpec) -> S
     };
     ScreenLayout {
         header,
+        strip,
         body,
         footer,
         compact,

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
-use opsdeck::app::{App, LiveSetup, SwitchRequest, Switcher};
+use opsdeck::app::{App, LiveSetup, Member, SwitchRequest, Switcher};
 use opsdeck::config::{Cli, Config, ConfigAction, StatusFormat, Sub};
 use opsdeck::config_file;
 use opsdeck::keymap::Keymap;
@@ -249,12 +249,118 @@ struct Platform {
     switcher: Option<Switcher>,
 }
 
+/// A cluster's State, set up from the flags.
+fn new_state(cfg: &Config, context: Context, start: chrono::DateTime<chrono::Utc>) -> State {
+    let mut state = State::new(context, start, cfg.log_lines);
+    state.theme_names = opsdeck::theme::names();
+    state.judge = cfg.judge;
+    state.cert_horizon_secs = cfg.cert_horizon_secs;
+    state.ui.layout_spec = cfg.layout.clone();
+    state.ui.cpu.index = cfg.cpu_window;
+    state.ui.routes.index = cfg.route_window;
+    for (pane, key) in &cfg.sort {
+        state.ui.sort[*pane] = *key;
+    }
+    state
+}
+
+/// The clusters watched beside the first (`--context a,b`, `--fleet`, or the demo's
+/// `--platform a,b`), each with its own channel, demand, sources and operator, connected at
+/// once. One that cannot be reached is in the fleet all the same, its sources down with why
+/// and its actions refused, so the strip says so and nothing else is disturbed.
+async fn fleet_members(cfg: &Config) -> Vec<Member> {
+    let member = |platform: Platform, tx, rx, demand: tokio::sync::watch::Sender<Demand>| {
+        let state = new_state(cfg, platform.context, platform.start);
+        demand.send_replace(state.background_demand());
+        Member {
+            state,
+            operator: platform.operator,
+            updates_tx: tx,
+            updates_rx: rx,
+            tasks: platform.tasks,
+            switcher: platform.switcher,
+            demand,
+        }
+    };
+    if cfg.demo {
+        return cfg
+            .fleet_platforms
+            .iter()
+            .map(|p| {
+                let (tx, rx) = mpsc::channel(1024);
+                let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
+                member(demo_platform(cfg, p, tx.clone(), drx), tx, rx, dtx)
+            })
+            .collect();
+    }
+    let setups = futures::future::join_all(
+        cfg.fleet
+            .iter()
+            .map(|ctx| live_setup(cfg.clone(), Some(ctx.clone()), cfg.namespaces.clone())),
+    )
+    .await;
+    cfg.fleet
+        .iter()
+        .zip(setups)
+        .map(|(name, setup)| {
+            let (tx, rx) = mpsc::channel(1024);
+            let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
+            let mut down = None;
+            let platform = match setup {
+                Ok(s) => Platform {
+                    operator: s.operator,
+                    context: s.context,
+                    start: chrono::Utc::now(),
+                    tasks: (s.start)(tx.clone(), drx),
+                    switcher: Some(switcher(cfg)),
+                },
+                Err(e) => {
+                    tracing::error!(context = %name, "cannot watch: {e}");
+                    let why = format!("{name} could not be reached at start: {e}");
+                    down = Some(why.clone());
+                    Platform {
+                        operator: Arc::new(opsdeck::ops::Unreachable(why)),
+                        context: Context {
+                            name: name.clone(),
+                            namespace: "—".into(),
+                            argocd_namespace: cfg.argocd_namespace.clone(),
+                            argocd_server: None,
+                            demo: false,
+                            read_only: true,
+                            log_query: LogQuery::logql(cfg.log_query.clone()),
+                            protected: cfg.policy(name).protected,
+                            user: local_user(),
+                        },
+                        start: chrono::Utc::now(),
+                        tasks: Vec::new(),
+                        switcher: Some(switcher(cfg)),
+                    }
+                }
+            };
+            let mut m = member(platform, tx, rx, dtx);
+            if let Some(why) = down {
+                for source in opsdeck::state::SourceId::ALL {
+                    m.state.apply(Update::SourceHealth {
+                        source,
+                        health: opsdeck::state::Health::Error(why.clone()),
+                    });
+                }
+            }
+            m
+        })
+        .collect()
+}
+
 /// The embedded demo platform.
 fn demo_platform(
     cfg: &Config,
+    platform: &'static demo::Platform,
     tx: mpsc::Sender<Update>,
     demand: tokio::sync::watch::Receiver<Demand>,
 ) -> Platform {
+    let mut cfg = cfg.clone();
+    cfg.platform = platform;
+    let cfg = &cfg;
     let start = chrono::Utc::now()
         .with_nanosecond(0)
         .unwrap_or_else(chrono::Utc::now);
@@ -867,7 +973,7 @@ fn main() -> color_eyre::Result<()> {
         let (tx, rx) = mpsc::channel(1024);
         let (demand_tx, demand_rx) = tokio::sync::watch::channel(Demand::default());
         let platform = if cfg.demo {
-            demo_platform(&cfg, tx.clone(), demand_rx)
+            demo_platform(&cfg, cfg.platform, tx.clone(), demand_rx)
         } else {
             match live_platform(&cfg, tx.clone(), demand_rx).await {
                 Ok(p) => p,
@@ -884,16 +990,7 @@ fn main() -> color_eyre::Result<()> {
                 }
             }
         };
-        let mut state = State::new(platform.context, platform.start, cfg.log_lines);
-        state.theme_names = opsdeck::theme::names();
-        state.judge = cfg.judge;
-        state.cert_horizon_secs = cfg.cert_horizon_secs;
-        state.ui.layout_spec = cfg.layout.clone();
-        state.ui.cpu.index = cfg.cpu_window;
-        state.ui.routes.index = cfg.route_window;
-        for (pane, key) in &cfg.sort {
-            state.ui.sort[*pane] = *key;
-        }
+        let state = new_state(&cfg, platform.context, platform.start);
         if let Some(mode) = status {
             let code = headless(
                 state,
@@ -906,7 +1003,14 @@ fn main() -> color_eyre::Result<()> {
             .await;
             std::process::exit(code);
         }
+        let fleet = if status.is_some() {
+            Vec::new()
+        } else {
+            fleet_members(&cfg).await
+        };
         let app = App {
+            fleet,
+            focus_pos: 0,
             state,
             theme,
             keymap,

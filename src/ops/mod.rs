@@ -14,6 +14,20 @@ pub mod router;
 
 pub use crate::model::action::Operator;
 
+/// The operator of a cluster that could not be reached at start: every action is refused with
+/// why, so nothing is sent anywhere else.
+pub struct Unreachable(pub String);
+
+impl Operator for Unreachable {
+    fn run(
+        &self,
+        _req: crate::model::ActionRequest,
+    ) -> futures::future::BoxFuture<'static, Result<String, ActionError>> {
+        let why = self.0.clone();
+        Box::pin(async move { Err(ActionError::Unreachable(why)) })
+    }
+}
+
 use crate::model::ActionError;
 
 /// An action's answer, or — after `deadline` without one — [`ActionError::Unanswered`]: no

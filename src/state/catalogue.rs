@@ -112,6 +112,9 @@ pub enum Action {
     Theme,
     Ctx,
     Ns,
+    /// The next / previous cluster of the fleet.
+    NextCluster,
+    PrevCluster,
     Timeline,
     Help,
     Quit,
@@ -234,6 +237,10 @@ impl Action {
             Ns => {
                 info("other namespaces").palette(Arg::Name, "watch other namespaces (a,b or all)")
             }
+            NextCluster => {
+                info("next cluster").palette(Arg::None, "show the next cluster of the fleet")
+            }
+            PrevCluster => info("previous cluster"),
             Timeline => info("change timeline")
                 .hint_in(54, KeyContext::Timeline)
                 .palette(Arg::None, "the change timeline"),
@@ -318,6 +325,8 @@ impl Action {
             Logs => Intent::Open,
             // Commands that take a name open the command line with the command typed.
             App | Pane | Theme | Ctx | Ns => Intent::CommandWith(self.name()),
+            NextCluster => Intent::Cluster(1),
+            PrevCluster => Intent::Cluster(-1),
             Timeline => Intent::Timeline,
             Help => Intent::Help,
             Quit => Intent::Quit,

@@ -10,6 +10,8 @@ pub enum Intent {
     Back,
     FocusNext,
     FocusPrev,
+    /// The next (1) or previous (-1) cluster of the fleet.
+    Cluster(i8),
     Focus(Pane),
     Zoom,
     Up,

@@ -13,6 +13,7 @@ mod below;
 pub mod catalogue;
 mod demand;
 mod editor;
+mod fleet;
 pub mod gate;
 mod handle;
 mod intent;
@@ -39,6 +40,7 @@ pub use below::{Below, Fetch, PodsSummary, Unread};
 pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
 pub use demand::{Demand, Tracked};
 pub use editor::LineEditor;
+pub use fleet::FleetCell;
 pub use handle::Command;
 pub use intent::{Intent, TextKey};
 pub use log_search::SearchHits;
@@ -154,6 +156,8 @@ pub struct State {
     pub object: Option<HeldObject>,
     /// The trace whose view is open.
     pub trace: Option<HeldTrace>,
+    /// Every watched cluster's cell for the strip (empty or one: no strip).
+    pub fleet: Vec<FleetCell>,
     /// The cockpit's worst recent traces of its service.
     pub trace_hits: Option<HeldHits>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
@@ -198,6 +202,7 @@ impl State {
             object: None,
             trace: None,
             trace_hits: None,
+            fleet: Vec::new(),
             image_updaters: Vec::new(),
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,

@@ -169,7 +169,7 @@ impl State {
 
     /// Rows a full-body view shows: the screen less the header, the footer and its border.
     pub(super) fn view_rows(&self) -> usize {
-        usize::from(self.ui.size.1.saturating_sub(4)).max(1)
+        usize::from(self.ui.size.1.saturating_sub(4 + self.ui.layout_spec.strip)).max(1)
     }
 
     /// What the YAML view does with an intent; None: not its own.

@@ -230,6 +230,11 @@ impl State {
             }
             Action::Timeline => self.handle(Intent::Timeline),
             Action::Platform => self.handle(Intent::Platform),
+            // A cluster of the fleet is shown as it is, not connected to again.
+            Action::Ctx if self.fleet.iter().any(|c| c.name == rest) => {
+                vec![Command::FocusCluster(rest.to_string())]
+            }
+            Action::NextCluster | Action::PrevCluster => self.handle(c.0.intent()),
             Action::Ctx if !rest.is_empty() => vec![Command::Switch {
                 context: Some(rest.to_string()),
                 namespaces: None,

@@ -494,6 +494,26 @@ impl State {
         self.context.log_query.narrowed(self.log_scope().as_ref())
     }
 
+    /// What a cluster out of focus asks of its pollers: nothing on screen but the routes its
+    /// canaries' verdicts read (the strip shows them); no window, pod, log or view.
+    pub fn background_demand(&self) -> crate::state::Demand {
+        crate::state::Demand {
+            cpu: false,
+            logs: false,
+            replay: Vec::new(),
+            pods: None,
+            pod_log: None,
+            pod_log_store: false,
+            app_tree: None,
+            app_diff: None,
+            object: None,
+            trace: None,
+            trace_search: None,
+            log_scope: None,
+            ..self.demand()
+        }
+    }
+
     /// What the polling sources should fetch for the screen as it is now.
     pub fn demand(&self) -> crate::state::Demand {
         use super::Demand;

@@ -7,6 +7,7 @@ mod apps;
 mod cockpit;
 mod cpu;
 mod diff;
+mod fleet;
 mod footer;
 mod header;
 mod logs;
@@ -96,6 +97,8 @@ pub enum Region {
     Cockpit,
     /// Key hints, the flash, or what is being typed.
     Footer,
+    /// One cell per cluster of the fleet, under the header (several clusters only).
+    Fleet,
     /// The open overlay and the palette's suggestions, over the body.
     Overlays,
 }
@@ -105,6 +108,9 @@ pub fn regions(area: Rect, v: &View) -> Vec<(Region, Rect)> {
     let s = v.state;
     let l = layout::compute_with(area, s.ui.focus, s.ui.zoom, &s.ui.layout_spec);
     let mut out = vec![(Region::Header { compact: l.compact }, l.header)];
+    if l.strip.height > 0 {
+        out.push((Region::Fleet, l.strip));
+    }
     match &s.ui.screen {
         Screen::Main => out.extend(l.panes.iter().map(|(p, r)| (Region::Pane(*p), *r))),
         Screen::Cockpit { .. } => out.push((Region::Cockpit, l.body)),
@@ -125,6 +131,7 @@ pub fn draw_region(frame: &mut Frame, region: Region, area: Rect, v: &View) {
             }
         }
         Region::Footer => footer::draw(frame, area, v),
+        Region::Fleet => fleet::draw(frame, area, v),
         Region::Overlays => overlays::draw(frame, area, v),
     }
 }

@@ -8,6 +8,7 @@ mod alertmanager;
 mod argocd_api;
 mod config_files;
 mod demo_platform;
+mod fleet;
 mod fuzz;
 mod http_limits;
 mod istio;

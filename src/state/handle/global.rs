@@ -60,6 +60,7 @@ impl State {
                 };
                 self.flash(FlashKind::Info, what);
             }
+            Intent::Cluster(step) => return self.step_cluster(step),
             Intent::FocusNext => self.focus(self.ui.focus.next()),
             Intent::FocusPrev => self.focus(self.ui.focus.prev()),
             Intent::Focus(p) => self.focus(p),
@@ -101,6 +102,20 @@ impl State {
             | Intent::Window => {}
         }
         Vec::new()
+    }
+
+    /// The cluster `step` places after (or before) the one shown, round the fleet.
+    fn step_cluster(&mut self, step: i8) -> Vec<Command> {
+        let n = self.fleet.len();
+        let Some(here) = self.fleet.iter().position(|c| c.focused).filter(|_| n > 1) else {
+            self.flash(
+                FlashKind::Info,
+                "one cluster: watch more with --context a,b or fleet = [..] in config.toml",
+            );
+            return Vec::new();
+        };
+        let to = (here + n).saturating_add_signed(isize::from(step)) % n;
+        vec![Command::FocusCluster(self.fleet[to].name.clone())]
     }
 
     /// The pods view of the rollout in view: the cockpit's, the selected one, or the

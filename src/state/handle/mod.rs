@@ -29,6 +29,8 @@ pub enum Command {
     Copy(String),
     /// Switch to another colour theme (`:theme NAME`).
     Theme(String),
+    /// Show another cluster of the fleet (its context's name).
+    FocusCluster(String),
 }
 
 impl State {
