@@ -162,6 +162,11 @@ pub struct App {
     /// at `focus_pos`.
     pub fleet: Vec<Member>,
     pub focus_pos: usize,
+    /// A `:ctx`/`:ns` of the focused cluster is on its way: the focus stays until it answers,
+    /// so its answer is the focused cluster's.
+    pub switching: bool,
+    /// Which cluster out of focus is read first next (each in turn).
+    pub fleet_turn: usize,
 }
 
 impl App {
@@ -219,6 +224,7 @@ impl App {
                     };
                     self.state
                         .flash(FlashKind::Info, format!("… connecting to {}", req.context));
+                    self.switching = true;
                     let tx = switched.clone();
                     tokio::spawn(async move {
                         let _ = tx.send(switcher(req).await).await;
@@ -343,12 +349,22 @@ impl App {
                     // The focused cluster's own cell in the strip.
                     dirty |= self.refresh_strip();
                 }
-                Some((i, u)) = recv_any(&mut self.fleet) => {
-                    // A cluster out of focus: drawn again only when its cell changes.
-                    self.apply_to_member(i, u);
+                Some((i, u)) = recv_any(&mut self.fleet, self.fleet_turn) => {
+                    // A cluster out of focus: drawn again only when its cell changes (or an
+                    // action of its answers).
+                    self.fleet_turn = i + 1;
+                    dirty |= self.apply_to_member(i, u);
                     while let Ok(u) = self.fleet[i].updates_rx.try_recv() {
-                        self.apply_to_member(i, u);
+                        dirty |= self.apply_to_member(i, u);
                     }
+                    // Its rollouts may have changed: its pollers follow them out of focus.
+                    let m = &self.fleet[i];
+                    let want = m.state.background_demand();
+                    m.demand.send_if_modified(|d| {
+                        let changed = *d != want;
+                        *d = want;
+                        changed
+                    });
                     dirty |= self.refresh_strip();
                 }
                 Some(result) = switched_rx.recv() => {
@@ -376,14 +392,17 @@ impl App {
     }
 }
 
-/// The next update of any cluster out of focus, with its index; pending while there is none.
-async fn recv_any(fleet: &mut [Member]) -> Option<(usize, Update)> {
+/// The next update of any cluster out of focus, with its index, asking from `turn` on so
+/// each gets its turn; pending while there is none.
+async fn recv_any(fleet: &mut [Member], turn: usize) -> Option<(usize, Update)> {
     if fleet.is_empty() {
         return std::future::pending().await;
     }
+    let n = fleet.len();
     std::future::poll_fn(|cx| {
-        for (i, m) in fleet.iter_mut().enumerate() {
-            if let std::task::Poll::Ready(Some(u)) = m.updates_rx.poll_recv(cx) {
+        for k in 0..n {
+            let i = (turn + k) % n;
+            if let std::task::Poll::Ready(Some(u)) = fleet[i].updates_rx.poll_recv(cx) {
                 return std::task::Poll::Ready(Some((i, u)));
             }
         }
@@ -394,24 +413,32 @@ async fn recv_any(fleet: &mut [Member]) -> Option<(usize, Update)> {
 
 impl App {
     /// Applies an update to a cluster out of focus; an action's outcome is audited with its
-    /// cluster's context.
-    fn apply_to_member(&mut self, i: usize, u: Update) {
+    /// cluster's context and said on the screen, named after its cluster (true: say it).
+    fn apply_to_member(&mut self, i: usize, u: Update) -> bool {
         let Some(m) = self.fleet.get_mut(i) else {
-            return;
+            return false;
         };
+        let done = matches!(u, Update::ActionDone(_));
         if let Update::ActionDone(o) = &u {
             let entry = AuditEntry::outcome(&m.state.context, o);
             self.write_audit(entry);
         }
-        if let Some(m) = self.fleet.get_mut(i) {
-            m.state.apply(u);
-            // Its rollouts changed: its pollers follow them even out of focus.
-            let want = m.state.background_demand();
-            m.demand.send_if_modified(|d| {
-                let changed = *d != want;
-                *d = want;
-                changed
-            });
+        let Some(m) = self.fleet.get_mut(i) else {
+            return false;
+        };
+        m.state.apply(u);
+        let said = m
+            .state
+            .flash
+            .as_ref()
+            .filter(|_| done)
+            .map(|f| (f.kind, format!("{}: {}", m.state.context.name, f.text)));
+        match said {
+            Some((kind, text)) => {
+                self.state.flash(kind, text);
+                true
+            }
+            None => false,
         }
     }
 
@@ -448,6 +475,13 @@ impl App {
         if p == self.focus_pos {
             return;
         }
+        if self.switching {
+            self.state.flash(
+                FlashKind::Info,
+                "… still connecting: the focus moves once the switch has answered",
+            );
+            return;
+        }
         let idx = if p < self.focus_pos { p } else { p - 1 };
         let (w, h) = self.state.ui.size;
         let m = &mut self.fleet[idx];
@@ -479,6 +513,7 @@ impl App {
 
     /// Cancels the old watches, forgets their data and queued updates, starts the new ones.
     fn switch_to(&mut self, result: Result<LiveSetup, String>) {
+        self.switching = false;
         let setup = match result {
             Ok(s) => s,
             Err(e) => {
@@ -515,6 +550,7 @@ impl App {
         self.operator = setup.operator;
         self.state.switch_context(setup.context);
         self.tasks = (setup.start)(self.updates_tx.clone(), self.demand.subscribe());
+        self.refresh_strip();
     }
 
     /// Tells the pollers what is on screen now, if that changed.

@@ -444,16 +444,13 @@ impl Config {
         Config {
             demo: cli.demo,
             kubeconfig: cli.kubeconfig,
-            context: cli.context.first().cloned(),
-            fleet: {
-                let mut f: Vec<String> = Vec::new();
-                for c in cli.context.iter().skip(1).chain(&cli.fleet) {
-                    if !f.contains(c) && cli.context.first() != Some(c) {
-                        f.push(c.clone());
-                    }
-                }
-                f
-            },
+            context: contexts(&cli.context, &[]).first().cloned(),
+            // Without --context the first context is the kubeconfig's current one, and every
+            // --fleet entry is another.
+            fleet: contexts(&cli.context, &cli.fleet)
+                .into_iter()
+                .skip(usize::from(!contexts(&cli.context, &[]).is_empty()))
+                .collect(),
             namespaces: cli.namespaces,
             argocd_namespace: cli.argocd_namespace,
             scenario: cli.scenario.into(),
@@ -561,6 +558,18 @@ impl From<MeshArg> for crate::sources::mesh::select::MeshChoice {
             MeshArg::Istio => MeshChoice::Istio,
         }
     }
+}
+
+/// The contexts named by `--context a,b` and `--fleet`, in order: each trimmed, none empty,
+/// none twice.
+pub fn contexts(context: &[String], fleet: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in context.iter().chain(fleet).map(|c| c.trim()) {
+        if !c.is_empty() && !out.iter().any(|o| o == c) {
+            out.push(c.to_string());
+        }
+    }
+    out
 }
 
 /// `--traces-api`.

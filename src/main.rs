@@ -268,7 +268,7 @@ fn new_state(cfg: &Config, context: Context, start: chrono::DateTime<chrono::Utc
 /// `--platform a,b`), each with its own channel, demand, sources and operator, connected at
 /// once. One that cannot be reached is in the fleet all the same, its sources down with why
 /// and its actions refused, so the strip says so and nothing else is disturbed.
-async fn fleet_members(cfg: &Config) -> Vec<Member> {
+async fn fleet_members(cfg: &Config, first: &str) -> Vec<Member> {
     let member = |platform: Platform, tx, rx, demand: tokio::sync::watch::Sender<Demand>| {
         let state = new_state(cfg, platform.context, platform.start);
         demand.send_replace(state.background_demand());
@@ -293,14 +293,15 @@ async fn fleet_members(cfg: &Config) -> Vec<Member> {
             })
             .collect();
     }
+    let names: Vec<&String> = cfg.fleet.iter().filter(|c| c.as_str() != first).collect();
     let setups = futures::future::join_all(
-        cfg.fleet
+        names
             .iter()
-            .map(|ctx| live_setup(cfg.clone(), Some(ctx.clone()), cfg.namespaces.clone())),
+            .map(|ctx| live_setup(cfg.clone(), Some(ctx.to_string()), cfg.namespaces.clone())),
     )
     .await;
-    cfg.fleet
-        .iter()
+    names
+        .into_iter()
         .zip(setups)
         .map(|(name, setup)| {
             let (tx, rx) = mpsc::channel(1024);
@@ -322,7 +323,11 @@ async fn fleet_members(cfg: &Config) -> Vec<Member> {
                         operator: Arc::new(opsdeck::ops::Unreachable(why)),
                         context: Context {
                             name: name.clone(),
-                            namespace: "—".into(),
+                            namespace: if cfg.namespaces.is_empty() {
+                                "all".into()
+                            } else {
+                                cfg.namespaces.join(",")
+                            },
                             argocd_namespace: cfg.argocd_namespace.clone(),
                             argocd_server: None,
                             demo: false,
@@ -992,6 +997,14 @@ fn main() -> color_eyre::Result<()> {
         };
         let state = new_state(&cfg, platform.context, platform.start);
         if let Some(mode) = status {
+            let more = cfg.fleet.len() + cfg.fleet_platforms.len();
+            if more > 0 {
+                eprintln!(
+                    "opsdeck: status, gate and --once read one cluster: {} ({more} more given, \
+                     not read)",
+                    state.context.name
+                );
+            }
             let code = headless(
                 state,
                 rx,
@@ -1003,14 +1016,15 @@ fn main() -> color_eyre::Result<()> {
             .await;
             std::process::exit(code);
         }
-        let fleet = if status.is_some() {
-            Vec::new()
-        } else {
-            fleet_members(&cfg).await
-        };
+        // The first context as it resolved (the kubeconfig's current one, unnamed) is not
+        // watched twice.
+        let mut fleet = fleet_members(&cfg, &state.context.name).await;
+        fleet.retain(|m| m.state.context.name != state.context.name);
         let app = App {
             fleet,
             focus_pos: 0,
+            switching: false,
+            fleet_turn: 0,
             state,
             theme,
             keymap,

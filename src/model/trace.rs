@@ -408,20 +408,26 @@ impl Trace {
     }
 }
 
+/// A span of service `store` named `op-ID`, for tests.
+#[cfg(test)]
+pub(crate) fn test_span(id: &str, parent: &str, start: i64, dur: i64) -> Span {
+    Span {
+        span_id: id.into(),
+        parent: parent.into(),
+        service: "store".into(),
+        name: format!("op-{id}"),
+        start_us: start,
+        duration_us: dur,
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn span(id: &str, parent: &str, start: i64, dur: i64) -> Span {
-        Span {
-            span_id: id.into(),
-            parent: parent.into(),
-            service: "store".into(),
-            name: format!("op-{id}"),
-            start_us: start,
-            duration_us: dur,
-            ..Default::default()
-        }
+        test_span(id, parent, start, dur)
     }
 
     #[test]

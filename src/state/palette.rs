@@ -231,7 +231,7 @@ impl State {
             Action::Timeline => self.handle(Intent::Timeline),
             Action::Platform => self.handle(Intent::Platform),
             // A cluster of the fleet is shown as it is, not connected to again.
-            Action::Ctx if self.fleet.iter().any(|c| c.name == rest) => {
+            Action::Ctx if self.fleet.iter().any(|c| c.name == rest && !c.focused) => {
                 vec![Command::FocusCluster(rest.to_string())]
             }
             Action::NextCluster | Action::PrevCluster => self.handle(c.0.intent()),

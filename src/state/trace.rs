@@ -408,15 +408,7 @@ mod tests {
     use crate::state::{Overlay, Screen, TextKey, Update};
 
     fn span(id: &str, parent: &str, start: i64, dur: i64) -> Span {
-        Span {
-            span_id: id.into(),
-            parent: parent.into(),
-            service: "store".into(),
-            name: format!("op-{id}"),
-            start_us: start,
-            duration_us: dur,
-            ..Default::default()
-        }
+        crate::model::trace::test_span(id, parent, start, dur)
     }
 
     const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -494,12 +494,14 @@ impl State {
         self.context.log_query.narrowed(self.log_scope().as_ref())
     }
 
-    /// What a cluster out of focus asks of its pollers: nothing on screen but the routes its
-    /// canaries' verdicts read (the strip shows them); no window, pod, log or view.
+    /// What a cluster out of focus asks of its pollers: nothing on screen but what its
+    /// canaries' verdicts read (the strip shows them): the routes, and the error logs while a
+    /// canary runs; no CPU, window, pod, log view or other view.
     pub fn background_demand(&self) -> crate::state::Demand {
         crate::state::Demand {
             cpu: false,
-            logs: false,
+            routes: true,
+            logs: self.rollouts.iter().any(|r| r.canary_active()),
             replay: Vec::new(),
             pods: None,
             pod_log: None,

@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         let each = widths[i];
         // The name keeps what room it needs first; the words get the rest.
         let fixed = 4;
-        let name = super::ellipsize(&c.name, each.saturating_sub(fixed).max(4));
+        let name = super::ellipsize(&c.name, each.saturating_sub(fixed).max(1));
         let rest =
             each.saturating_sub(fixed + unicode_width::UnicodeWidthStr::width(name.as_str()) + 1);
         spans.push(Span::styled(lead, t.accent));

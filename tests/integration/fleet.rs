@@ -6,7 +6,7 @@
 use crate::support::fake_kube::FakeKube;
 use crate::support::{context, fixture as load, render};
 use opsdeck::app::{App, Member};
-use opsdeck::model::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
+use opsdeck::model::{ActionKind, ActionRequest, Operator};
 use opsdeck::ops::kube::KubeOperator;
 use opsdeck::state::{Command, Demand, FleetCell, Health, Intent, SourceId, State, Update};
 use std::sync::Arc;
@@ -34,21 +34,7 @@ fn state(name: &str) -> State {
 }
 
 fn promote() -> ActionRequest {
-    ActionRequest {
-        id: 7,
-        kind: ActionKind::Promote,
-        target: Target {
-            namespace: "dev".into(),
-            name: "store".into(),
-        },
-        sync: SyncOptions::default(),
-        before: String::new(),
-        effect: String::new(),
-        command: String::new(),
-        silence: None,
-        user: "alice".into(),
-        to_revision: None,
-    }
+    crate::support::request(ActionKind::Promote, "dev", "store")
 }
 
 fn patches(fake: &FakeKube) -> usize {
@@ -96,6 +82,8 @@ fn app(prod: &FakeKube, stage: &FakeKube, dir: &std::path::Path) -> App {
             demand: mdtx,
         }],
         focus_pos: 0,
+        switching: false,
+        fleet_turn: 0,
     }
 }
 
@@ -151,6 +139,16 @@ async fn an_action_goes_to_the_focused_clusters_server_only_and_focus_keeps_both
     assert!(app.run_commands(vec![Command::Run(promote())], &switched));
     until(|| patches(&prod) > 0).await;
     assert_eq!(patches(&stage), 1);
+}
+
+#[test]
+fn contexts_are_trimmed_deduplicated_and_never_empty() {
+    let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        opsdeck::config::contexts(&v(&["prod", "", " stage", "prod"]), &v(&["dev", "stage"])),
+        ["prod", "stage", "dev"]
+    );
+    assert!(opsdeck::config::contexts(&v(&[""]), &[]).is_empty());
 }
 
 #[test]

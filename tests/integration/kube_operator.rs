@@ -2,7 +2,7 @@
 //! the 404 fallback, conflict re-reads for sync, and errors in the user's words.
 
 use crate::support::fake_kube::FakeKube;
-use opsdeck::model::{ActionKind, ActionRequest, Operator, SyncOptions, Target};
+use opsdeck::model::{ActionKind, ActionRequest, Operator, SyncOptions};
 use opsdeck::ops::kube::KubeOperator;
 use serde_json::{Value, json};
 
@@ -10,19 +10,8 @@ use crate::support::fixture as load;
 
 fn req(kind: ActionKind, ns: &str, name: &str, sync: SyncOptions) -> ActionRequest {
     ActionRequest {
-        id: 1,
-        kind,
-        target: Target {
-            namespace: ns.into(),
-            name: name.into(),
-        },
         sync,
-        before: String::new(),
-        effect: String::new(),
-        command: String::new(),
-        silence: None,
-        user: "alice".into(),
-        to_revision: None,
+        ..crate::support::request(kind, ns, name)
     }
 }
 

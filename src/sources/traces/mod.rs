@@ -327,21 +327,40 @@ impl TraceStore {
             ("end", end.to_string()),
             ("limit", "20".to_string()),
         ];
-        let mut errors = base.clone();
-        errors.push(("tags", r#"{"error":"true"}"#.to_string()));
-        let mut slow = base;
-        if min_ms > 0 {
-            slow.push(("minDuration", format!("{min_ms}ms")));
-        }
+        let slow = (min_ms > 0).then(|| ("minDuration", format!("{min_ms}ms")));
+        let errors = ("tags", r#"{"error":"true"}"#.to_string());
+        let names = [service.as_str(), ask.service.as_str()];
+        self.failing_then_slow("api/traces", base, errors, slow, |body| {
+            Ok(wire::jaeger_traces(body)?
+                .into_iter()
+                .map(|(id, spans)| wire::hit_of(id, &spans, &names))
+                .collect())
+        })
+        .await
+    }
+
+    /// Two searches of `path`: `base` with `errors` (the failing ones, whatever they took),
+    /// then `base` with `slow` (when there is a threshold), each answer read by `read`.
+    async fn failing_then_slow(
+        &self,
+        path: &str,
+        base: Vec<(&'static str, String)>,
+        errors: (&'static str, String),
+        slow: Option<(&'static str, String)>,
+        read: impl Fn(&str) -> Result<Vec<TraceHit>, String>,
+    ) -> Result<Vec<TraceHit>, String> {
         let mut hits = Vec::new();
-        for q in [errors, slow] {
+        let with = |extra: Option<(&'static str, String)>| {
+            let mut q = base.clone();
+            q.extend(extra);
+            q
+        };
+        for q in [with(Some(errors)), with(slow)] {
             let r = self
-                .get("api/traces", &q)
+                .get(path, &q)
                 .await
                 .map_err(|e| self.failed(&e).text().to_string())?;
-            for (id, spans) in wire::jaeger_traces(&r.body)? {
-                hits.push(wire::hit_of(id, &spans, &[&service, &ask.service]));
-            }
+            hits.extend(read(&r.body)?);
         }
         Ok(hits)
     }
@@ -364,26 +383,15 @@ impl TraceStore {
             ("query.start_time_max", rfc(end)),
             ("query.search_depth", "20".to_string()),
         ];
-        // The failing ones, whatever they took; then the slow.
-        let mut errors = base.clone();
-        errors.push(("query.attributes", r#"{"error":"true"}"#.to_string()));
-        let mut slow = base;
-        if min_ms > 0 {
-            slow.push(("query.duration_min", format!("{min_ms}ms")));
-        }
-        let mut hits = Vec::new();
-        for q in [errors, slow] {
-            let r = self
-                .get("api/v3/traces", &q)
-                .await
-                .map_err(|e| self.failed(&e).text().to_string())?;
-            hits.extend(
-                wire::otlp_traces(&r.body)?
-                    .into_iter()
-                    .map(|(id, spans)| wire::hit_of(id, &spans, &[&ask.service])),
-            );
-        }
-        Ok(hits)
+        let slow = (min_ms > 0).then(|| ("query.duration_min", format!("{min_ms}ms")));
+        let errors = ("query.attributes", r#"{"error":"true"}"#.to_string());
+        self.failing_then_slow("api/v3/traces", base, errors, slow, |body| {
+            Ok(wire::otlp_traces(body)?
+                .into_iter()
+                .map(|(id, spans)| wire::hit_of(id, &spans, &[&ask.service]))
+                .collect())
+        })
+        .await
     }
 
     async fn search_tempo(

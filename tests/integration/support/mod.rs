@@ -85,6 +85,29 @@ pub fn start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// An action as State would prepare it, by alice, with no options.
+pub fn request(
+    kind: opsdeck::model::ActionKind,
+    namespace: &str,
+    name: &str,
+) -> opsdeck::model::ActionRequest {
+    opsdeck::model::ActionRequest {
+        id: 1,
+        kind,
+        target: opsdeck::model::Target {
+            namespace: namespace.into(),
+            name: name.into(),
+        },
+        sync: Default::default(),
+        before: String::new(),
+        effect: String::new(),
+        command: String::new(),
+        silence: None,
+        user: "alice".into(),
+        to_revision: None,
+    }
+}
+
 pub fn context() -> Context {
     Context {
         name: "k3d-dev (demo)".into(),
