@@ -575,3 +575,51 @@ fn copying_a_log_line_inside_tmux_fills_its_buffer_and_says_so() {
     tmux.wait_for("set-clipboard is off");
     tmux.keys(&["q"]);
 }
+
+#[test]
+fn x_on_an_error_line_opens_its_trace_and_the_fleet_strip_moves_between_clusters_at_80x24() {
+    let dir = temp_dir("trace");
+    let state = dir.to_string_lossy().to_string();
+    let tmux = Tmux::new("trace");
+    tmux.start(
+        80,
+        24,
+        &[
+            ("XDG_STATE_HOME", &state),
+            ("NO_COLOR", "1"),
+            ("TERM", "xterm-256color"),
+        ],
+        &[
+            "--demo",
+            "--platform",
+            "checkmate,titanium",
+            "--scenario",
+            "bad-canary",
+            "--speed",
+            "0",
+        ],
+    );
+    // Two clusters: the strip, the focused one first.
+    let screen = tmux.wait_for_all(&["▶ ✗ k3d-dev", "titanium"]);
+    tmux.assert_plain_within(&screen, 80);
+    // The newest of the bad canary's error lines (filtered to them), and its trace: its
+    // spans on one axis, the mapping that threw marked.
+    tmux.keys(&["5"]);
+    tmux.wait_for("Error logs");
+    tmux.keys(&["/", "ProductController", "Enter"]);
+    tmux.keys(&["x"]);
+    let screen = tmux.wait_for_all(&["trace ", "spans", "✗", "█", "PriceMapper"]);
+    tmux.assert_plain_within(&screen, 80);
+    // The root span's details, then back to the logs.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_all(&["attributes", "http.status_code = 500"]);
+    tmux.keys(&["x"]);
+    tmux.wait_for("Error logs");
+    // The other cluster, and back.
+    tmux.keys(&["]"]);
+    let screen = tmux.wait_for("▶ ✗ solid-titanium");
+    assert!(screen.contains("blog-service"), "{screen}");
+    tmux.keys(&["["]);
+    tmux.wait_for("▶ ✗ k3d-dev");
+    tmux.keys(&["q"]);
+}
