@@ -55,6 +55,8 @@ pub struct Trace {
     pub end_us: i64,
     /// Spans whose parent is not in the trace (still arriving, or dropped by a sampler).
     pub orphans: usize,
+    /// How many services its spans come from.
+    pub services: usize,
 }
 
 impl Trace {
@@ -174,6 +176,11 @@ pub fn build(trace_id: String, mut spans: Vec<Span>) -> Trace {
     for i in 0..spans.len() {
         walk(&mut rows, i, 0);
     }
+    let services = spans
+        .iter()
+        .map(|s| s.service.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     Trace {
         trace_id,
         spans,
@@ -181,6 +188,7 @@ pub fn build(trace_id: String, mut spans: Vec<Span>) -> Trace {
         start_us,
         end_us,
         orphans,
+        services,
     }
 }
 

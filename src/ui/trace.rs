@@ -71,8 +71,6 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, tv: &TraceView) {
         t.title,
     )];
     if let Some(tr) = trace {
-        let services: std::collections::HashSet<&str> =
-            tr.spans.iter().map(|s| s.service.as_str()).collect();
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         title.push(Span::styled(
@@ -80,7 +78,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View, tv: &TraceView) {
                 "· {} · {} · {} ",
                 fmt_us(tr.duration_us()),
                 plural(tr.spans.len(), "span", "spans"),
-                plural(services.len(), "service", "services")
+                plural(tr.services, "service", "services")
             ),
             t.text,
         ));

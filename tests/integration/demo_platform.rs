@@ -368,21 +368,7 @@ fn the_timeline_puts_what_changed_before_what_broke() {
     // Promote the bad canary: a step, errors, an alert, the analysis aborts.
     let result = d.act(ActionKind::Promote, "store");
     // The loop reports an action's outcome to State; the timeline records it as ours.
-    let req = opsdeck::model::ActionRequest {
-        id: 1,
-        kind: ActionKind::Promote,
-        target: opsdeck::model::Target {
-            namespace: "dev".into(),
-            name: "store".into(),
-        },
-        sync: Default::default(),
-        before: String::new(),
-        effect: String::new(),
-        command: String::new(),
-        silence: None,
-        user: "alice".into(),
-        to_revision: None,
-    };
+    let req = crate::support::request(ActionKind::Promote, "dev", "store");
     d.state.apply(opsdeck::state::Update::ActionDone(
         opsdeck::model::ActionOutcome {
             request: req,

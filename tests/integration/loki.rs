@@ -365,11 +365,7 @@ async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
         s.logs.len() == 3
     })
     .await;
-    let asked: Vec<String> = fake
-        .requests()
-        .into_iter()
-        .filter_map(|(_, q)| q.get("query").cloned())
-        .collect();
+    let asked = queries_asked(&fake);
     assert!(asked.contains(&want), "{asked:?}");
     assert!(
         s.logs
@@ -377,6 +373,14 @@ async fn narrowing_the_pane_asks_loki_for_that_service_and_track() {
             .all(|l: &LogLine| l.level == Level::Error && l.track == Some(Track::Canary))
     );
     task.abort();
+}
+
+/// The LogQL queries the fake was asked, in order.
+fn queries_asked(fake: &FakeLoki) -> Vec<String> {
+    fake.requests()
+        .into_iter()
+        .filter_map(|(_, q)| q.get("query").cloned())
+        .collect()
 }
 
 /// A State that knows Loki answered, with one container's log on screen.
@@ -420,11 +424,7 @@ async fn a_pods_log_is_read_through_loki_narrowed_to_that_container() {
         s.pod_log(&target).is_some_and(|l| l.lines.len() == 3)
     })
     .await;
-    let asked: Vec<String> = fake
-        .requests()
-        .into_iter()
-        .filter_map(|(_, q)| q.get("query").cloned())
-        .collect();
+    let asked = queries_asked(&fake);
     let want = r#"{namespace="dev", pod="store-5f6b8d9c7-wv5mn", container="store"}"#;
     assert!(asked.iter().any(|q| q == want), "{asked:?}");
     // Its previous run is not in the store's words: the API server reads it.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::keymap::Keymap;
-use opsdeck::model::{ActionKind, ActionRequest, SyncOptions, Target};
+use opsdeck::model::{ActionKind, ActionRequest, Target};
 use opsdeck::sources::demo::{Scenario, Sim};
 use opsdeck::state::{Context, State, Update};
 use opsdeck::theme::Theme;
@@ -86,15 +86,11 @@ pub fn start() -> DateTime<Utc> {
 }
 
 /// An action as State would prepare it, by alice, with no options.
-pub fn request(
-    kind: opsdeck::model::ActionKind,
-    namespace: &str,
-    name: &str,
-) -> opsdeck::model::ActionRequest {
-    opsdeck::model::ActionRequest {
+pub fn request(kind: ActionKind, namespace: &str, name: &str) -> ActionRequest {
+    ActionRequest {
         id: 1,
         kind,
-        target: opsdeck::model::Target {
+        target: Target {
             namespace: namespace.into(),
             name: name.into(),
         },
@@ -233,24 +229,14 @@ impl Demo {
         name: &str,
         to_revision: Option<i64>,
     ) -> Result<String, String> {
+        let namespace = if kind.on_app() {
+            "argocd"
+        } else {
+            self.namespace
+        };
         let req = ActionRequest {
-            id: 1,
-            kind,
-            target: Target {
-                namespace: if kind.on_app() {
-                    "argocd".into()
-                } else {
-                    self.namespace.into()
-                },
-                name: name.into(),
-            },
-            sync: SyncOptions::default(),
-            before: String::new(),
-            effect: String::new(),
-            command: String::new(),
-            silence: None,
-            user: "alice".into(),
             to_revision,
+            ..request(kind, namespace, name)
         };
         let r = self.sim.act(&req).map_err(|e| e.to_string());
         for u in self.sim.drain() {
