@@ -5,6 +5,7 @@ pub mod certs;
 pub mod image_updater;
 pub mod object;
 pub mod parse;
+mod partial;
 pub mod pod_logs;
 pub mod pods;
 pub mod readyz;

@@ -3,11 +3,14 @@
 //! resourceVersion, with bookmarks and backoff. Steady state makes no LIST calls.
 
 use super::parse::{parse_application, parse_rollout};
+pub(crate) use super::partial::IntoValue;
+use super::partial::{AnalysisRunShape, AppShape, Partial, ReplicaSetShape, RolloutShape};
 use crate::state::{Health, SourceId, Update};
 use futures::{Stream, StreamExt};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{Api, ApiResource, GroupVersionKind};
+use kube::core::{DynamicResourceScope, Resource};
 use kube::runtime::watcher::{self, Event, watcher};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use tokio::sync::mpsc;
@@ -27,9 +30,43 @@ pub(crate) fn resource(group: &str, version: &str, kind: &str, plural: &str) -> 
 pub(crate) type Key = (String, String);
 
 const PAGE: u32 = 25;
-/// A watch's events, each tagged with what it is a watch of.
+/// A watch's events (each object as JSON), each tagged with what it is a watch of.
 pub(crate) type Events<T> =
-    Pin<Box<dyn Stream<Item = (T, Result<Event<DynamicObject>, watcher::Error>)> + Send>>;
+    Pin<Box<dyn Stream<Item = (T, Result<Event<Value>, watcher::Error>)> + Send>>;
+
+/// What can be watched: kube's `DynamicObject`, or a [`Partial`] read with only its shape's
+/// fields.
+pub(crate) trait Watched:
+    Resource<DynamicType = ApiResource, Scope = DynamicResourceScope>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + IntoValue
+    + 'static
+{
+}
+impl<K> Watched for K where
+    K: Resource<DynamicType = ApiResource, Scope = DynamicResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + IntoValue
+        + 'static
+{
+}
+
+/// An event's object as JSON.
+fn event_value<K: IntoValue>(ev: Event<K>) -> Event<Value> {
+    match ev {
+        Event::Init => Event::Init,
+        Event::InitApply(o) => Event::InitApply(o.into_value()),
+        Event::InitDone => Event::InitDone,
+        Event::Apply(o) => Event::Apply(o.into_value()),
+        Event::Delete(o) => Event::Delete(o.into_value()),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -48,79 +85,14 @@ pub(crate) fn key(v: &Value) -> Key {
 
 /// The object as JSON, moving its (large) data rather than copying it: a 12 KB object held as
 /// a `serde_json::Value` is ~120 KB, so copies of thousands of them add up.
-pub(crate) fn into_value(o: DynamicObject) -> Value {
-    let mut v = o.data;
-    if !v.is_object() {
-        v = json!({});
-    }
-    v["metadata"] = serde_json::to_value(&o.metadata).unwrap_or(Value::Null);
-    v
+pub(crate) fn into_value(o: impl IntoValue) -> Value {
+    o.into_value()
 }
 
-/// Copies only `paths` of `v` (each a list of keys) into a new object.
-fn keep(v: &Value, paths: &[&[&str]]) -> Value {
-    let mut out = json!({});
-    for path in paths {
-        let Some(found) = path.iter().try_fold(v, |v, k| v.get(k)) else {
-            continue;
-        };
-        // Indexing a null with a key makes it an object; `out` only ever holds objects here.
-        let slot = path.iter().fold(&mut out, |cur, k| &mut cur[*k]);
-        *slot = found.clone();
-    }
-    out
-}
-
-/// What the plugin's computation reads of each kind; the rest (pod templates, managedFields,
-/// every measurement but the last) is dropped so a thousand rollouts stay small.
-fn slim(kind: Kind, v: &Value) -> Value {
-    let mut out = match kind {
-        Kind::Rollout => keep(
-            v,
-            &[
-                &["metadata", "name"],
-                &["metadata", "namespace"],
-                &["metadata", "uid"],
-                &["metadata", "generation"],
-                &["metadata", "annotations"],
-                &["spec", "replicas"],
-                &["spec", "selector"],
-                &["spec", "paused"],
-                &["spec", "restartAt"],
-                &["spec", "workloadRef"],
-                &["spec", "strategy"],
-                &["status"],
-            ],
-        ),
-        Kind::ReplicaSet => keep(
-            v,
-            &[
-                &["metadata", "name"],
-                &["metadata", "namespace"],
-                &["metadata", "ownerReferences"],
-                &["metadata", "labels", "rollouts-pod-template-hash"],
-                &["status", "availableReplicas"],
-            ],
-        ),
-        Kind::AnalysisRun => keep(
-            v,
-            &[
-                &["metadata", "name"],
-                &["metadata", "namespace"],
-                &["metadata", "ownerReferences"],
-                &["spec", "metrics"],
-                &["status"],
-            ],
-        ),
-    };
-    // Images: only each container's image.
-    let images: Vec<Value> = v["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .map(|cs| cs.iter().map(|c| json!({"image": c["image"]})).collect())
-        .unwrap_or_default();
-    if !images.is_empty() {
-        out["spec"]["template"] = json!({"spec": {"containers": images}});
-    }
+/// What the plugin's computation reads of each kind, from what its [`Partial`] shape kept:
+/// the Rollout's own annotations and each metric's newest measurements, so a thousand rollouts
+/// stay small.
+fn slim(kind: Kind, mut out: Value) -> Value {
     if kind == Kind::Rollout
         && let Some(a) = out["metadata"]["annotations"].as_object_mut()
     {
@@ -174,13 +146,13 @@ fn retry_delay(n: u32) -> std::time::Duration {
 /// A watch that lists again at once when its resourceVersion is gone (in the stream or at its
 /// start) and retries other failures after [`retry_delay`]; bookmarks keep a resumed watch's
 /// resourceVersion fresh so it rarely expires.
-pub(crate) fn resilient(
-    api: Api<DynamicObject>,
+pub(crate) fn resilient<K: Watched>(
+    api: Api<K>,
     cfg: watcher::Config,
-) -> impl Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send {
-    type Inner = Pin<Box<dyn Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send>>;
-    struct St {
-        inner: Option<Inner>,
+) -> impl Stream<Item = Result<Event<K>, watcher::Error>> + Send {
+    type Inner<K> = Pin<Box<dyn Stream<Item = Result<Event<K>, watcher::Error>> + Send>>;
+    struct St<K> {
+        inner: Option<Inner<K>>,
         failures: u32,
         /// 410s in a row: the first relists at once, a repeated one waits like any failure.
         gone: u32,
@@ -239,17 +211,17 @@ pub(crate) fn resilient(
 
 /// One watcher per namespace (or one over all namespaces), each event tagged with `tag` and
 /// the namespace's place in `namespaces` (0 for the watch over all).
-pub(crate) fn watch_all<T: Copy + Send + 'static>(
+pub(crate) fn watch_all<K: Watched, T: Copy + Send + 'static>(
     client: &kube::Client,
     ar: &ApiResource,
     namespaces: &[String],
     tag: T,
 ) -> Vec<Events<(T, usize)>> {
-    let make = |api: Api<DynamicObject>, i: usize| -> Events<(T, usize)> {
+    let make = |api: Api<K>, i: usize| -> Events<(T, usize)> {
         // Pages of PAGE (25): a list of thousands arrives in small pieces, so the first rows
         // show early and the peak memory of one page stays small.
         let cfg = watcher::Config::default().page_size(PAGE);
-        Box::pin(resilient(api, cfg).map(move |e| ((tag, i), e)))
+        Box::pin(resilient(api, cfg).map(move |e| ((tag, i), e.map(event_value))))
     };
     if namespaces.is_empty() {
         vec![make(Api::all_with(client.clone(), ar), 0)]
@@ -282,7 +254,7 @@ async fn health(tx: &mpsc::Sender<Update>, source: SourceId, health: Health) -> 
 
 async fn watch_apps(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender<Update>) {
     let ar = resource("argoproj.io", "v1alpha1", "Application", "applications");
-    let mut stream = watch_all(
+    let mut stream = watch_all::<Partial<AppShape>, _>(
         &client,
         &ar,
         std::slice::from_ref(&cfg.argocd_namespace),
@@ -461,13 +433,27 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
     let ro = resource("argoproj.io", "v1alpha1", "Rollout", "rollouts");
     let rs = resource("apps", "v1", "ReplicaSet", "replicasets");
     let ar = resource("argoproj.io", "v1alpha1", "AnalysisRun", "analysisruns");
-    let mut streams = watch_all(&client, &ro, &cfg.namespaces, Kind::Rollout);
-    streams.extend(watch_all(&client, &rs, &cfg.namespaces, Kind::ReplicaSet));
-    streams.extend(watch_all(&client, &ar, &cfg.namespaces, Kind::AnalysisRun));
+    // Each kind read with only the fields the computation uses (its `Partial` shape).
+    let mut streams =
+        watch_all::<Partial<RolloutShape>, _>(&client, &ro, &cfg.namespaces, Kind::Rollout);
+    streams.extend(watch_all::<Partial<ReplicaSetShape>, _>(
+        &client,
+        &rs,
+        &cfg.namespaces,
+        Kind::ReplicaSet,
+    ));
+    streams.extend(watch_all::<Partial<AnalysisRunShape>, _>(
+        &client,
+        &ar,
+        &cfg.namespaces,
+        Kind::AnalysisRun,
+    ));
     let mut merged = futures::stream::select_all(streams);
     let mut s = RolloutStores::default();
     // What each (kind, namespace) stream has listed so far, and which have listed once.
-    let mut initial: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
+    // Held as compact text until the list is complete: as `Value`s a list of 3,000 objects
+    // would hold ~22 MB at once.
+    let mut initial: HashMap<(usize, usize), Vec<Box<str>>> = HashMap::new();
     let mut done: BTreeSet<(usize, usize)> = BTreeSet::new();
     // The stream (its index in `cfg.namespaces`, 0 for all) a namespace's objects come from.
     let scope_of = |ns: &str| cfg.namespaces.iter().position(|n| n == ns).unwrap_or(0);
@@ -488,7 +474,7 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 initial
                     .entry((slot, scope))
                     .or_default()
-                    .push(slim(kind, &into_value(o)));
+                    .push(text(&slim(kind, into_value(o))));
                 continue;
             }
             Ok(Event::InitDone) => {
@@ -502,8 +488,8 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                     None => {
                         s.rollouts.retain(|k, _| !mine(k));
                         s.uids.retain(|_, k| !mine(k));
-                        for v in items {
-                            s.insert_rollout(v);
+                        for t in items {
+                            s.insert_rollout(parsed(&t));
                         }
                     }
                     Some(c) => {
@@ -512,8 +498,8 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                         for k in gone {
                             s.remove_child(c, &k);
                         }
-                        for v in items {
-                            s.insert_child(c, v);
+                        for t in items {
+                            s.insert_child(c, parsed(&t));
                         }
                     }
                 }
@@ -523,7 +509,7 @@ async fn watch_rollouts(client: kube::Client, cfg: WatchConfig, tx: mpsc::Sender
                 snapshot = done.iter().any(|(k, _)| *k == Kind::Rollout as usize);
             }
             Ok(Event::Apply(o)) => {
-                let v = slim(kind, &into_value(o));
+                let v = slim(kind, into_value(o));
                 match child {
                     None => touched = Some(s.insert_rollout(v)),
                     Some(c) => {

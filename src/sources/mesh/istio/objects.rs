@@ -213,8 +213,18 @@ async fn run(
     };
     for (i, ns) in scopes.iter().enumerate() {
         let only: Vec<String> = ns.iter().cloned().collect();
-        streams.extend(watch_all(&client, &vs, &only, (Kind::Vs, i)));
-        streams.extend(watch_all(&client, &dr, &only, (Kind::Dr, i)));
+        streams.extend(watch_all::<kube::api::DynamicObject, _>(
+            &client,
+            &vs,
+            &only,
+            (Kind::Vs, i),
+        ));
+        streams.extend(watch_all::<kube::api::DynamicObject, _>(
+            &client,
+            &dr,
+            &only,
+            (Kind::Dr, i),
+        ));
     }
     let mut merged = futures::stream::select_all(streams);
     let mut initial: BTreeMap<(Kind, usize), IstioObjects> = BTreeMap::new();
