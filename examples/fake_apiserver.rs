@@ -10,6 +10,13 @@
 //! `storage-down` / `storage-up` (`/readyz` fails `etcd`, writes hang), `app NAME`,
 //! `rollout NAME` (created as a controller would), `bad-rollout NAME` (its steps a string).
 //!
+//! `--context NAME` names the kubeconfig's context and cluster (default `fake`), so several
+//! fakes can be merged into one kubeconfig as a fleet. `--log-requests` prints every request
+//! it answered, a line each (`REQ GET /apis/...?watch=true...`), once a second
+//! (scripts/measure-fleet.sh counts the LISTs). `--proxy NS/NAME:PORT=URL` (repeatable)
+//! forwards the service proxy of that Service to a real server, such as a Prometheus on
+//! loopback.
+//!
 //! `--pods N` adds N pods to `dev`: four of them the first rollout's (one canary, three stable,
 //! selected by its `app` label), the rest another workload's — for measuring that the pods of
 //! the rollout on screen cost what they are, however many the namespace holds
@@ -41,6 +48,13 @@ async fn main() {
     let kubeconfig = arg("--kubeconfig", "kubeconfig.yaml");
     let pods: usize = arg("--pods", "0").parse().unwrap_or(0);
     let mut fake = fake_kube::FakeKube::start().await;
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(2).filter(|w| w[0] == "--proxy") {
+        match pair[1].split_once('=') {
+            Some((service, url)) => fake.proxy(service, fake_kube::Proxy::To(url.to_string())),
+            None => panic!("--proxy wants NS/NAME:PORT=URL, not {:?}", pair[1]),
+        }
+    }
     let t = Templates {
         app: load("argo-cd/application-synced-healthy-with-history.yaml"),
         rollout: load("argo-rollouts/kubectl-plugin-canary-set/rollout.yaml"),
@@ -67,8 +81,9 @@ async fn main() {
     for i in 0..rollouts {
         t.put_rollout(&fake, &format!("ro-{i:04}"), false);
     }
+    let ctx = arg("--context", "fake");
     let kc = format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
+        "apiVersion: v1\nkind: Config\ncurrent-context: {ctx}\nclusters:\n- name: {ctx}\n  cluster:\n    server: {}\ncontexts:\n- name: {ctx}\n  context:\n    cluster: {ctx}\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
         fake.url()
     );
     std::fs::write(&kubeconfig, kc).unwrap_or_else(|e| panic!("{kubeconfig}: {e}"));
@@ -76,6 +91,20 @@ async fn main() {
         "serving {apps} applications and {rollouts} rollouts at {}",
         fake.url()
     );
+    if std::env::args().any(|a| a == "--log-requests") {
+        let requests = fake.request_log();
+        tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let all = requests();
+                for r in all.iter().skip(seen) {
+                    println!("REQ {} {}?{}", r.method, r.path, r.query);
+                }
+                seen = all.len();
+            }
+        });
+    }
     if std::env::args().any(|a| a == "--control") {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(16);
         std::thread::spawn(move || {

@@ -13,10 +13,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
-/// The longest wait between retries after errors.
 /// The longest wait between retries. The poller runs only while its pane is on screen, so it
 /// retries soon: back within ~2 s of its Prometheus (hidden, it makes no requests at all).
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// The longest wait between searches that found no Prometheus (none installed, or none with
+/// the mesh's metrics): one that is not there seldom appears within seconds, and each search
+/// probes every candidate through the API server.
+const SEARCH_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the Services found by label stay the candidates: a search again within it lists
+/// nothing (so a cluster without a mesh Prometheus costs its API server no LIST a minute).
+const CANDIDATES_KEPT: Duration = Duration::from_secs(300);
+
+/// The Services found by label at the last search, and when.
+type Candidates = Option<(Instant, Vec<ServiceRef>)>;
 /// Earliest refresh after a change of what is on screen.
 const MIN_GAP: Duration = Duration::from_secs(2);
 
@@ -98,6 +107,7 @@ pub async fn run(
     let mut failures = 0u32;
     let mut last_key: Option<String> = None;
     let mut last_run: Option<Instant> = None;
+    let mut candidates: Candidates = None;
     loop {
         let d = demand.borrow_and_update().clone();
         if !job.wanted(&d) {
@@ -110,6 +120,11 @@ pub async fn run(
         let key = job.key(&d);
         let target = if last_run.is_none() {
             Duration::ZERO
+        } else if failures > 0
+            && prom.is_none()
+            && matches!(job.location(&setup), Location::Discover)
+        {
+            backoff(failures - 1, SEARCH_BACKOFF)
         } else if failures > 0 {
             backoff(failures - 1, MAX_BACKOFF)
         } else if last_key.as_ref() != Some(&key) {
@@ -128,7 +143,7 @@ pub async fn run(
         last_run = Some(Instant::now());
         last_key = Some(key);
         if prom.is_none() {
-            match connect(&job, &setup).await {
+            match connect(&job, &setup, &mut candidates).await {
                 Ok(p) => prom = Some(p),
                 Err(e) => {
                     failures += 1;
@@ -233,7 +248,11 @@ async fn probe(e: &Endpoint) -> Result<(), (Option<u16>, String)> {
     })
 }
 
-async fn connect(job: &Job, setup: &PromSetup) -> Result<Prometheus, String> {
+async fn connect(
+    job: &Job,
+    setup: &PromSetup,
+    candidates: &mut Candidates,
+) -> Result<Prometheus, String> {
     let endpoint = match job.location(setup) {
         Location::Url(e) => e.clone().with_timeout(setup.timeout),
         Location::Service(s) => {
@@ -243,7 +262,7 @@ async fn connect(job: &Job, setup: &PromSetup) -> Result<Prometheus, String> {
                 .ok_or("a Prometheus service needs a cluster connection")?;
             Endpoint::service(client, s.clone()).with_timeout(setup.timeout)
         }
-        Location::Discover => discover(job, setup).await?,
+        Location::Discover => discover(job, setup, candidates).await?,
     };
     if let Location::Url(_) | Location::Service(_) = job.location(setup) {
         probe(&endpoint)
@@ -261,8 +280,10 @@ async fn connect(job: &Job, setup: &PromSetup) -> Result<Prometheus, String> {
 }
 
 /// kube-prometheus-stack's Prometheus: the operator's `prometheus-operated`, then Services
-/// labelled as Prometheus, in the monitoring namespace.
-async fn main_candidates(client: &kube::Client, ns: &str) -> Vec<ServiceRef> {
+/// labelled as Prometheus, in the monitoring namespace; false when a list failed (what it
+/// found then is not kept).
+async fn main_candidates(client: &kube::Client, ns: &str) -> (Vec<ServiceRef>, bool) {
+    let mut listed = true;
     let mut out = vec![ServiceRef::new(ns, "prometheus-operated", "9090")];
     let api: kube::Api<k8s_openapi::api::core::v1::Service> =
         kube::Api::namespaced(client.clone(), ns);
@@ -271,37 +292,50 @@ async fn main_candidates(client: &kube::Client, ns: &str) -> Vec<ServiceRef> {
         "app.kubernetes.io/name=prometheus",
     ] {
         let lp = kube::api::ListParams::default().labels(selector);
-        if let Ok(list) = api.list(&lp).await {
-            for s in list.items {
-                let name = s.metadata.name.unwrap_or_default();
-                let port = s
-                    .spec
-                    .and_then(|sp| sp.ports)
-                    .and_then(|ports| {
-                        ports
-                            .iter()
-                            .find(|p| p.port == 9090 || p.name.as_deref() == Some("http-web"))
-                            .or(ports.first())
-                            .map(|p| p.port.to_string())
-                    })
-                    .unwrap_or_else(|| "9090".into());
-                let r = ServiceRef::new(ns, &name, &port);
-                if !name.is_empty() && !out.contains(&r) {
-                    out.push(r);
-                }
+        let Ok(list) = api.list(&lp).await else {
+            listed = false;
+            continue;
+        };
+        for s in list.items {
+            let name = s.metadata.name.unwrap_or_default();
+            let port = s
+                .spec
+                .and_then(|sp| sp.ports)
+                .and_then(|ports| {
+                    ports
+                        .iter()
+                        .find(|p| p.port == 9090 || p.name.as_deref() == Some("http-web"))
+                        .or(ports.first())
+                        .map(|p| p.port.to_string())
+                })
+                .unwrap_or_else(|| "9090".into());
+            let r = ServiceRef::new(ns, &name, &port);
+            if !name.is_empty() && !out.contains(&r) {
+                out.push(r);
             }
         }
     }
-    out
+    (out, listed)
 }
 
 /// The mesh's own Prometheus first, then the main one — for the mesh only if it holds the
 /// mesh's metrics.
-async fn discover(job: &Job, setup: &PromSetup) -> Result<Endpoint, String> {
+async fn discover(
+    job: &Job,
+    setup: &PromSetup,
+    candidates: &mut Candidates,
+) -> Result<Endpoint, String> {
     let client = setup.kube.clone().ok_or(
         "no Prometheus: give --prometheus URL (there is no cluster connection to discover one)",
     )?;
-    let main = main_candidates(&client, &setup.monitoring_namespace).await;
+    let main = match candidates {
+        Some((at, found)) if at.elapsed() < CANDIDATES_KEPT => found.clone(),
+        _ => {
+            let (found, listed) = main_candidates(&client, &setup.monitoring_namespace).await;
+            *candidates = listed.then(|| (Instant::now(), found.clone()));
+            found
+        }
+    };
     let (own, candidates) = match job {
         Job::Mesh(mesh) => (mesh.own_prometheus(), mesh.prometheus_candidates(main)),
         Job::Cpu(_) | Job::Replay => {

@@ -238,6 +238,12 @@ impl FakeKube {
         lock(&self.inner).requests.clone()
     }
 
+    /// Reads the request log from elsewhere (another task) while the fake stays where it is.
+    pub fn request_log(&self) -> impl Fn() -> Vec<Recorded> + Send + 'static {
+        let inner = self.inner.clone();
+        move || lock(&inner).requests.clone()
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.inner).requests.clear();
     }
