@@ -142,6 +142,43 @@ pub struct Member {
     pub demand: watch::Sender<Demand>,
 }
 
+/// Connects one more cluster of the fleet (`:fleet add NAME`), or again one that could not be
+/// reached: a context of the kubeconfig, or in the demo a platform.
+pub type Joiner = Arc<dyn Fn(String) -> BoxFuture<'static, Result<Member, String>> + Send + Sync>;
+
+/// What the loop keeps for the fleet beyond its members: how to add one, the clusters on their
+/// way, and when the all-clusters view last had its rows.
+pub struct FleetCtl {
+    pub joiner: Option<Joiner>,
+    joined_tx: mpsc::Sender<(String, Result<Member, String>)>,
+    joined_rx: mpsc::Receiver<(String, Result<Member, String>)>,
+    /// Contexts being connected, so a second `:fleet add` of one does not start another.
+    joining: Vec<String>,
+    rows_at: Option<Instant>,
+}
+
+impl FleetCtl {
+    pub fn new(joiner: Option<Joiner>) -> FleetCtl {
+        let (joined_tx, joined_rx) = mpsc::channel(4);
+        FleetCtl {
+            joiner,
+            joined_tx,
+            joined_rx,
+            joining: Vec::new(),
+            rows_at: None,
+        }
+    }
+}
+
+impl Default for FleetCtl {
+    fn default() -> FleetCtl {
+        FleetCtl::new(None)
+    }
+}
+
+/// How often the all-clusters view's rows are gathered again while it is open.
+const ROWS_EVERY: Duration = Duration::from_secs(1);
+
 pub struct App {
     pub state: State,
     pub theme: Theme,
@@ -167,6 +204,7 @@ pub struct App {
     pub switching: bool,
     /// Which cluster out of focus is read first next (each in turn).
     pub fleet_turn: usize,
+    pub fleet_ctl: FleetCtl,
 }
 
 impl App {
@@ -200,36 +238,19 @@ impl App {
         for c in cmds {
             match c {
                 Command::Quit => return false,
-                Command::FocusCluster(name) => self.focus_cluster(&name),
+                Command::FocusCluster { name, reveal } => {
+                    self.focus_cluster(&name);
+                    if let Some(r) = reveal
+                        && self.state.context.name == name
+                    {
+                        self.state.reveal(&r);
+                    }
+                }
+                Command::AddCluster(name) => self.add_cluster(name, switched),
                 Command::Switch {
                     context,
                     namespaces,
-                } => {
-                    let Some(switcher) = self.switcher.clone() else {
-                        self.state.flash(
-                            FlashKind::Error,
-                            "✗ the demo platform has one context and one namespace",
-                        );
-                        continue;
-                    };
-                    let current = &self.state.context;
-                    let req = SwitchRequest {
-                        context: context.unwrap_or_else(|| current.name.clone()),
-                        namespaces: namespaces.unwrap_or_else(|| {
-                            match current.namespace.as_str() {
-                                "all" => Vec::new(),
-                                ns => ns.split(',').map(str::to_string).collect(),
-                            }
-                        }),
-                    };
-                    self.state
-                        .flash(FlashKind::Info, format!("… connecting to {}", req.context));
-                    self.switching = true;
-                    let tx = switched.clone();
-                    tokio::spawn(async move {
-                        let _ = tx.send(switcher(req).await).await;
-                    });
-                }
+                } => self.start_switch(context, namespaces, switched),
                 Command::Audit(e) => self.write_audit(e),
                 Command::Theme(name) => match crate::theme::Theme::load(&name) {
                     Ok(mut t) => {
@@ -327,6 +348,7 @@ impl App {
                             if !self.run_commands(cmds, &switched_tx) {
                                 return Ok(if ctrl_c { Ending::Interrupt } else { Ending::Quit });
                             }
+                            self.refresh_fleet_rows(false);
                         }
                     }
                     Some(Ok(Event::Resize(w, h))) => {
@@ -348,6 +370,7 @@ impl App {
                     }
                     // The focused cluster's own cell in the strip.
                     dirty |= self.refresh_strip();
+                    dirty |= self.refresh_fleet_rows(false);
                 }
                 Some((i, u)) = recv_any(&mut self.fleet, self.fleet_turn) => {
                     // A cluster out of focus: drawn again only when its cell changes (or an
@@ -366,6 +389,11 @@ impl App {
                         changed
                     });
                     dirty |= self.refresh_strip();
+                    dirty |= self.refresh_fleet_rows(false);
+                }
+                Some((name, joined)) = self.fleet_ctl.joined_rx.recv() => {
+                    self.joined(name, joined);
+                    dirty = true;
                 }
                 Some(result) = switched_rx.recv() => {
                     self.switch_to(result);
@@ -379,6 +407,7 @@ impl App {
                         m.state.tick(now);
                     }
                     dirty |= self.refresh_strip();
+                    dirty |= self.refresh_fleet_rows(true);
                 }
                 _ = tokio::time::sleep_until(next_frame), if dirty => {}
                 _ = recv_signal(&mut sigterm) => {
@@ -457,10 +486,190 @@ impl App {
         cells
     }
 
+    /// Starts a `:ctx`/`:ns` of the focused cluster; its answer comes on `switched`.
+    fn start_switch(
+        &mut self,
+        context: Option<String>,
+        namespaces: Option<Vec<String>>,
+        switched: &mpsc::Sender<Result<LiveSetup, String>>,
+    ) {
+        let Some(switcher) = self.switcher.clone() else {
+            self.state.flash(
+                FlashKind::Error,
+                "✗ the demo platform has one context and one namespace",
+            );
+            return;
+        };
+        let current = &self.state.context;
+        let req = SwitchRequest {
+            context: context.unwrap_or_else(|| current.name.clone()),
+            namespaces: namespaces.unwrap_or_else(|| match current.namespace.as_str() {
+                "all" => Vec::new(),
+                ns => ns.split(',').map(str::to_string).collect(),
+            }),
+        };
+        self.state
+            .flash(FlashKind::Info, format!("… connecting to {}", req.context));
+        self.switching = true;
+        let tx = switched.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(switcher(req).await).await;
+        });
+    }
+
     /// Hands the focused State the strip; true when it changed.
     pub fn refresh_strip(&mut self) -> bool {
         let cells = self.fleet_cells();
         self.state.set_fleet(cells)
+    }
+
+    /// Every cluster's rows for the all-clusters view, in the strip's order of clusters.
+    pub fn fleet_rows(&self) -> Vec<crate::state::FleetRow> {
+        let mut states: Vec<&State> = self.fleet.iter().map(|m| &m.state).collect();
+        states.insert(self.focus_pos.min(states.len()), &self.state);
+        states
+            .iter()
+            .enumerate()
+            .flat_map(|(pos, s)| s.fleet_rows(pos))
+            .collect()
+    }
+
+    /// While the all-clusters view is open, hands it every cluster's rows: at once when it has
+    /// just opened, else at most once a second (`due`: the tick's turn); true when it changed.
+    pub fn refresh_fleet_rows(&mut self, due: bool) -> bool {
+        if !self.state.fleet_view_open() {
+            self.fleet_ctl.rows_at = None;
+            return false;
+        }
+        let fresh = self
+            .fleet_ctl
+            .rows_at
+            .is_some_and(|at| at.elapsed() < ROWS_EVERY && !due);
+        if fresh {
+            return false;
+        }
+        self.fleet_ctl.rows_at = Some(Instant::now());
+        let rows = self.fleet_rows();
+        self.state.set_fleet_rows(rows)
+    }
+
+    /// `:fleet add NAME`: connects one more context beside the others (in the demo, a
+    /// platform). One already watched is shown; one that could not be reached is tried again
+    /// in its place.
+    pub fn add_cluster(
+        &mut self,
+        name: String,
+        switched: &mpsc::Sender<Result<LiveSetup, String>>,
+    ) {
+        let cells = self.fleet_cells();
+        let known = cells.iter().find(|c| c.name == name).cloned();
+        let here = self.state.context.name == name;
+        let unreachable = |s: &State| {
+            s.sources
+                .iter()
+                .all(|x| matches!(&x.health, crate::state::Health::Error(e) if e.contains("could not be reached")))
+        };
+        match known {
+            Some(_) if here && unreachable(&self.state) => {
+                // The cluster on screen: `:ctx` reconnects it where it is.
+                self.start_switch(Some(name), None, switched);
+                return;
+            }
+            Some(_)
+                if !here
+                    && !self
+                        .fleet
+                        .iter()
+                        .any(|m| m.state.context.name == name && unreachable(&m.state)) =>
+            {
+                self.focus_cluster(&name);
+                return;
+            }
+            _ if here => {
+                self.state
+                    .flash(FlashKind::Info, format!("{name} is the cluster on screen"));
+                return;
+            }
+            _ => {}
+        }
+        let Some(joiner) = self.fleet_ctl.joiner.clone() else {
+            self.state
+                .flash(FlashKind::Error, "✗ no more clusters can be added here");
+            return;
+        };
+        if self.fleet_ctl.joining.contains(&name) {
+            self.state
+                .flash(FlashKind::Info, format!("… still connecting to {name}"));
+            return;
+        }
+        self.fleet_ctl.joining.push(name.clone());
+        self.state
+            .flash(FlashKind::Info, format!("… connecting to {name}"));
+        let tx = self.fleet_ctl.joined_tx.clone();
+        tokio::spawn(async move {
+            let m = joiner(name.clone()).await;
+            let _ = tx.send((name, m)).await;
+        });
+    }
+
+    /// A cluster `:fleet add` connected: into the strip, at the end or in the place of the
+    /// unreachable one it retries. Its sources run as any cluster's out of focus.
+    fn joined(&mut self, name: String, joined: Result<Member, String>) {
+        self.fleet_ctl.joining.retain(|n| n != &name);
+        let mut m = match joined {
+            Ok(m) => m,
+            Err(e) => {
+                self.state
+                    .flash(FlashKind::Error, format!("✗ cannot add {name}: {e}"));
+                return;
+            }
+        };
+        let (w, h) = self.state.ui.size;
+        m.state.set_size(w, h);
+        m.demand.send_replace(m.state.background_demand());
+        let down = m
+            .state
+            .sources
+            .iter()
+            .all(|s| matches!(&s.health, crate::state::Health::Error(_)));
+        let said = if down {
+            let name = &m.state.context.name;
+            let reason = m.state.fleet_cell(false).down_reason;
+            let why = reason
+                .strip_prefix(&format!("{name} could not be reached: "))
+                .unwrap_or(&reason);
+            format!("✗ still cannot reach {name}: {why}")
+        } else {
+            format!(
+                "✓ watching {} beside the others (] [ to show it)",
+                m.state.context.name
+            )
+        };
+        let ctx = m.state.context.name.clone();
+        match self.fleet.iter().position(|x| x.state.context.name == ctx) {
+            Some(i) => {
+                for t in self.fleet[i].tasks.drain(..) {
+                    t.abort();
+                }
+                self.fleet[i] = m;
+            }
+            None if self.state.context.name == ctx => {
+                for t in m.tasks.drain(..) {
+                    t.abort();
+                }
+                self.state
+                    .flash(FlashKind::Info, format!("{ctx} is the cluster on screen"));
+                return;
+            }
+            None => self.fleet.push(m),
+        }
+        self.refresh_strip();
+        let kind = if down {
+            FlashKind::Error
+        } else {
+            FlashKind::Ok
+        };
+        self.state.flash(kind, said);
     }
 
     /// Moves the focus to the cluster of context `name`: its State is shown, the one shown
@@ -484,6 +693,11 @@ impl App {
         }
         let idx = if p < self.focus_pos { p } else { p - 1 };
         let (w, h) = self.state.ui.size;
+        // The all-clusters view stays open across `]`/`[`: it is every cluster's.
+        let all = match &self.state.ui.overlay {
+            Some(crate::state::Overlay::Fleet { selected }) => Some(*selected),
+            _ => None,
+        };
         let m = &mut self.fleet[idx];
         std::mem::swap(&mut self.state, &mut m.state);
         std::mem::swap(&mut self.operator, &mut m.operator);
@@ -493,7 +707,12 @@ impl App {
         std::mem::swap(&mut self.switcher, &mut m.switcher);
         std::mem::swap(&mut self.demand, &mut m.demand);
         // The one that was shown keeps its place in the strip.
-        let old = self.fleet.remove(idx);
+        let mut old = self.fleet.remove(idx);
+        if let Some(selected) = all {
+            old.state.ui.overlay = None;
+            self.state.fleet_rows = std::mem::take(&mut old.state.fleet_rows);
+            self.state.ui.overlay = Some(crate::state::Overlay::Fleet { selected });
+        }
         let at = if self.focus_pos < p {
             self.focus_pos
         } else {

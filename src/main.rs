@@ -269,91 +269,120 @@ fn new_state(cfg: &Config, context: Context, start: chrono::DateTime<chrono::Utc
 /// once. One that cannot be reached is in the fleet all the same, its sources down with why
 /// and its actions refused, so the strip says so and nothing else is disturbed.
 async fn fleet_members(cfg: &Config, first: &str) -> Vec<Member> {
-    let member = |platform: Platform, tx, rx, demand: tokio::sync::watch::Sender<Demand>| {
-        let state = new_state(cfg, platform.context, platform.start);
-        demand.send_replace(state.background_demand());
-        Member {
-            state,
-            operator: platform.operator,
-            updates_tx: tx,
-            updates_rx: rx,
-            tasks: platform.tasks,
-            switcher: platform.switcher,
-            demand,
-        }
-    };
     if cfg.demo {
         return cfg
             .fleet_platforms
             .iter()
-            .map(|p| {
-                let (tx, rx) = mpsc::channel(1024);
-                let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
-                member(demo_platform(cfg, p, tx.clone(), drx), tx, rx, dtx)
-            })
+            .map(|p| demo_member(cfg, p))
             .collect();
     }
     let names: Vec<&String> = cfg.fleet.iter().filter(|c| c.as_str() != first).collect();
-    let setups = futures::future::join_all(
-        names
-            .iter()
-            .map(|ctx| live_setup(cfg.clone(), Some(ctx.to_string()), cfg.namespaces.clone())),
-    )
-    .await;
-    names
-        .into_iter()
-        .zip(setups)
-        .map(|(name, setup)| {
-            let (tx, rx) = mpsc::channel(1024);
-            let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
-            let mut down = None;
-            let platform = match setup {
-                Ok(s) => Platform {
-                    operator: s.operator,
-                    context: s.context,
-                    start: chrono::Utc::now(),
-                    tasks: (s.start)(tx.clone(), drx),
-                    switcher: Some(switcher(cfg)),
+    futures::future::join_all(names.into_iter().map(|name| live_member(cfg, name))).await
+}
+
+/// A cluster's Member around its platform, its demand down to what runs out of focus.
+fn member(
+    cfg: &Config,
+    platform: Platform,
+    tx: mpsc::Sender<Update>,
+    rx: mpsc::Receiver<Update>,
+    demand: tokio::sync::watch::Sender<Demand>,
+) -> Member {
+    let state = new_state(cfg, platform.context, platform.start);
+    demand.send_replace(state.background_demand());
+    Member {
+        state,
+        operator: platform.operator,
+        updates_tx: tx,
+        updates_rx: rx,
+        tasks: platform.tasks,
+        switcher: platform.switcher,
+        demand,
+    }
+}
+
+/// One of the demo's platforms as a cluster of the fleet.
+fn demo_member(cfg: &Config, p: &'static opsdeck::sources::demo::Platform) -> Member {
+    let (tx, rx) = mpsc::channel(1024);
+    let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
+    member(cfg, demo_platform(cfg, p, tx.clone(), drx), tx, rx, dtx)
+}
+
+/// A kubeconfig context as a cluster of the fleet, connected now. One that cannot be reached
+/// is a member all the same, its sources down with why and its actions refused.
+async fn live_member(cfg: &Config, name: &String) -> Member {
+    let setup = live_setup(cfg.clone(), Some(name.to_string()), cfg.namespaces.clone()).await;
+    let (tx, rx) = mpsc::channel(1024);
+    let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
+    let mut down = None;
+    let platform = match setup {
+        Ok(s) => Platform {
+            operator: s.operator,
+            context: s.context,
+            start: chrono::Utc::now(),
+            tasks: (s.start)(tx.clone(), drx),
+            switcher: Some(switcher(cfg)),
+        },
+        Err(e) => {
+            tracing::error!(context = %name, "cannot watch: {e}");
+            let why = format!("{name} could not be reached: {e}");
+            down = Some(why.clone());
+            Platform {
+                operator: Arc::new(opsdeck::ops::Unreachable(why)),
+                context: Context {
+                    name: name.clone(),
+                    namespace: if cfg.namespaces.is_empty() {
+                        "all".into()
+                    } else {
+                        cfg.namespaces.join(",")
+                    },
+                    argocd_namespace: cfg.argocd_namespace.clone(),
+                    argocd_server: None,
+                    demo: false,
+                    read_only: true,
+                    log_query: LogQuery::logql(cfg.log_query.clone()),
+                    protected: cfg.policy(name).protected,
+                    user: local_user(),
                 },
-                Err(e) => {
-                    tracing::error!(context = %name, "cannot watch: {e}");
-                    let why = format!("{name} could not be reached at start: {e}");
-                    down = Some(why.clone());
-                    Platform {
-                        operator: Arc::new(opsdeck::ops::Unreachable(why)),
-                        context: Context {
-                            name: name.clone(),
-                            namespace: if cfg.namespaces.is_empty() {
-                                "all".into()
-                            } else {
-                                cfg.namespaces.join(",")
-                            },
-                            argocd_namespace: cfg.argocd_namespace.clone(),
-                            argocd_server: None,
-                            demo: false,
-                            read_only: true,
-                            log_query: LogQuery::logql(cfg.log_query.clone()),
-                            protected: cfg.policy(name).protected,
-                            user: local_user(),
-                        },
-                        start: chrono::Utc::now(),
-                        tasks: Vec::new(),
-                        switcher: Some(switcher(cfg)),
-                    }
-                }
-            };
-            let mut m = member(platform, tx, rx, dtx);
-            if let Some(why) = down {
-                for source in opsdeck::state::SourceId::ALL {
-                    m.state.apply(Update::SourceHealth {
-                        source,
-                        health: opsdeck::state::Health::Error(why.clone()),
-                    });
-                }
+                start: chrono::Utc::now(),
+                tasks: Vec::new(),
+                switcher: Some(switcher(cfg)),
             }
-            m
+        }
+    };
+    let mut m = member(cfg, platform, tx, rx, dtx);
+    if let Some(why) = down {
+        for source in opsdeck::state::SourceId::ALL {
+            m.state.apply(Update::SourceHealth {
+                source,
+                health: opsdeck::state::Health::Error(why.clone()),
+            });
+        }
+    }
+    m
+}
+
+/// How `:fleet add NAME` connects one more cluster: a kubeconfig context, or in the demo one
+/// of its platforms.
+fn joiner(cfg: &Config) -> opsdeck::app::Joiner {
+    let cfg = cfg.clone();
+    Arc::new(move |name: String| {
+        let cfg = cfg.clone();
+        Box::pin(async move {
+            if cfg.demo {
+                let p = opsdeck::sources::demo::platform(&name).ok_or_else(|| {
+                    let names: Vec<&str> = opsdeck::sources::demo::PLATFORMS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect();
+                    format!("the demo has no platform {name} ({})", names.join(", "))
+                })?;
+                Ok(demo_member(&cfg, p))
+            } else {
+                Ok(live_member(&cfg, &name).await)
+            }
         })
-        .collect()
+    })
 }
 
 /// The embedded demo platform.
@@ -1025,6 +1054,7 @@ fn main() -> color_eyre::Result<()> {
             focus_pos: 0,
             switching: false,
             fleet_turn: 0,
+            fleet_ctl: opsdeck::app::FleetCtl::new(Some(joiner(&cfg))),
             state,
             theme,
             keymap,

@@ -46,6 +46,8 @@ impl Binding {
             (Action::Timeline, KeyContext::Timeline) => "close",
             (Action::Up, KeyContext::Timeline) => "older",
             (Action::Down, KeyContext::Timeline) => "newer",
+            (Action::Open, KeyContext::Fleet) => "show it in its cluster",
+            (Action::Fleet, KeyContext::Fleet) => "close",
             (Action::Open, KeyContext::Trace) => "span details",
             (Action::Expand, KeyContext::Trace) => "fold",
             (Action::Trace, KeyContext::Trace) => "close",

@@ -115,6 +115,9 @@ pub enum Action {
     /// The next / previous cluster of the fleet.
     NextCluster,
     PrevCluster,
+    /// Every cluster's applications, rollouts and alerts in one view (`:fleet add NAME` adds a
+    /// context).
+    Fleet,
     Timeline,
     Help,
     Quit,
@@ -241,6 +244,9 @@ impl Action {
                 info("next cluster").palette(Arg::None, "show the next cluster of the fleet")
             }
             PrevCluster => info("previous cluster"),
+            Fleet => info("all clusters")
+                .hint_in(31, KeyContext::Fleet)
+                .palette(Arg::Name, "all clusters at once (add NAME: watch one more)"),
             Timeline => info("change timeline")
                 .hint_in(54, KeyContext::Timeline)
                 .palette(Arg::None, "the change timeline"),
@@ -327,6 +333,7 @@ impl Action {
             App | Pane | Theme | Ctx | Ns => Intent::CommandWith(self.name()),
             NextCluster => Intent::Cluster(1),
             PrevCluster => Intent::Cluster(-1),
+            Fleet => Intent::AllClusters,
             Timeline => Intent::Timeline,
             Help => Intent::Help,
             Quit => Intent::Quit,
@@ -419,6 +426,8 @@ pub enum KeyContext {
     Diff,
     Object,
     Trace,
+    /// The all-clusters view.
+    Fleet,
     Confirm,
     SyncOptions,
 }

@@ -12,6 +12,8 @@ pub enum Intent {
     FocusPrev,
     /// The next (1) or previous (-1) cluster of the fleet.
     Cluster(i8),
+    /// The all-clusters view: every cluster's applications, rollouts and alerts.
+    AllClusters,
     Focus(Pane),
     Zoom,
     Up,

@@ -40,7 +40,7 @@ pub use below::{Below, Fetch, PodsSummary, Unread};
 pub use catalogue::{Action, ActionInfo, Arg, KeyContext};
 pub use demand::{Demand, Tracked};
 pub use editor::LineEditor;
-pub use fleet::FleetCell;
+pub use fleet::{FleetCell, FleetRow, Reveal, RowKind, order_rows, problem_rows};
 pub use handle::Command;
 pub use intent::{Intent, TextKey};
 pub use log_search::SearchHits;
@@ -158,6 +158,8 @@ pub struct State {
     pub trace: Option<HeldTrace>,
     /// Every watched cluster's cell for the strip (empty or one: no strip).
     pub fleet: Vec<FleetCell>,
+    /// The all-clusters view's rows, every cluster's, ordered (set by the loop while open).
+    pub fleet_rows: Vec<FleetRow>,
     /// The cockpit's worst recent traces of its service.
     pub trace_hits: Option<HeldHits>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
@@ -203,6 +205,7 @@ impl State {
             trace: None,
             trace_hits: None,
             fleet: Vec::new(),
+            fleet_rows: Vec::new(),
             image_updaters: Vec::new(),
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,

@@ -232,9 +232,30 @@ impl State {
             Action::Platform => self.handle(Intent::Platform),
             // A cluster of the fleet is shown as it is, not connected to again.
             Action::Ctx if self.fleet.iter().any(|c| c.name == rest && !c.focused) => {
-                vec![Command::FocusCluster(rest.to_string())]
+                vec![Command::FocusCluster {
+                    name: rest.to_string(),
+                    reveal: None,
+                }]
             }
             Action::NextCluster | Action::PrevCluster => self.handle(c.0.intent()),
+            Action::Fleet => match rest.split_once(' ') {
+                Some(("add", name)) if !name.trim().is_empty() => {
+                    vec![Command::AddCluster(name.trim().to_string())]
+                }
+                _ if rest.is_empty() => {
+                    if !self.fleet_view_open() {
+                        self.toggle_fleet_view();
+                    }
+                    Vec::new()
+                }
+                _ => {
+                    self.flash(
+                        FlashKind::Error,
+                        "✗ :fleet shows every cluster; :fleet add NAME watches one more context",
+                    );
+                    Vec::new()
+                }
+            },
             Action::Ctx if !rest.is_empty() => vec![Command::Switch {
                 context: Some(rest.to_string()),
                 namespaces: None,

@@ -171,6 +171,11 @@ pub enum Overlay {
     Timeline {
         selected: usize,
     },
+    /// Every cluster's applications, rollouts and alerts, problems first, with the selected
+    /// row (an index into `State::fleet_rows`).
+    Fleet {
+        selected: usize,
+    },
     /// The platform's certificates, with the selected one.
     Platform {
         selected: usize,

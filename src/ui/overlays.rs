@@ -35,6 +35,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Some(Overlay::InternalLog) => internal_log(frame, body, v),
         Some(Overlay::Timeline { selected }) => timeline(frame, body, v, *selected),
         Some(Overlay::Platform { selected }) => super::platform::draw(frame, body, v, *selected),
+        Some(Overlay::Fleet { selected }) => super::fleet::draw_all(frame, body, v, *selected),
         Some(Overlay::Pods {
             namespace,
             name,

@@ -84,6 +84,7 @@ fn app(prod: &FakeKube, stage: &FakeKube, dir: &std::path::Path) -> App {
         focus_pos: 0,
         switching: false,
         fleet_turn: 0,
+        fleet_ctl: Default::default(),
     }
 }
 
@@ -102,7 +103,13 @@ async fn an_action_goes_to_the_focused_clusters_server_only_and_focus_keeps_both
     );
     // `]` names the next cluster; the loop moves the focus.
     let cmds = app.state.handle(Intent::Cluster(1));
-    assert_eq!(cmds, [Command::FocusCluster("stage".into())]);
+    assert_eq!(
+        cmds,
+        [Command::FocusCluster {
+            name: "stage".into(),
+            reveal: None
+        }]
+    );
     app.run_commands(cmds, &switched);
     assert_eq!(app.state.context.name, "stage");
     assert_eq!(app.state.ui.size, (120, 40), "the size goes with the focus");
@@ -133,7 +140,13 @@ async fn an_action_goes_to_the_focused_clusters_server_only_and_focus_keeps_both
     let cmds = app
         .state
         .handle(Intent::Text(opsdeck::state::TextKey::Enter));
-    assert_eq!(cmds, [Command::FocusCluster("prod".into())]);
+    assert_eq!(
+        cmds,
+        [Command::FocusCluster {
+            name: "prod".into(),
+            reveal: None
+        }]
+    );
     app.run_commands(cmds, &switched);
     assert_eq!(app.state.context.name, "prod");
     assert!(app.run_commands(vec![Command::Run(promote())], &switched));
@@ -185,5 +198,97 @@ fn the_strip_at_80_120_and_200_columns() {
         assert!(strip.contains("▶ ✗ k3d-prod"), "{strip}");
         assert!(strip.contains("! stage"), "{strip}");
         insta::assert_snapshot!(format!("fleet_strip_{w}x{h}"), strip);
+    }
+}
+
+/// Two alerts as Alertmanager's `GET /api/v2/alerts` answers them (kube-prometheus-stack's
+/// rules: the labels and annotations they carry).
+const ALERTS: &str = r#"[
+ {"labels": {"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "store",
+   "pod": "store-7c9f8b6d5-x2x9q", "container": "store", "job": "kube-state-metrics"},
+  "annotations": {"summary": "Pod is crash looping.",
+   "description": "Pod store/store-7c9f8b6d5-x2x9q (store) is in waiting state (reason: \"CrashLoopBackOff\")."},
+  "startsAt": "2026-12-01T09:30:00.000Z", "endsAt": "2026-12-01T10:30:00.000Z",
+  "fingerprint": "3c2a6f9e1b7d4a05", "receivers": [{"name": "null"}],
+  "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], "mutedBy": []},
+  "updatedAt": "2026-12-01T09:41:00.000Z", "generatorURL": "http://prometheus/graph"},
+ {"labels": {"alertname": "TargetDown", "severity": "critical", "namespace": "monitoring",
+   "job": "store", "service": "store"},
+  "annotations": {"summary": "One or more targets are unreachable.",
+   "description": "100% of the store/store targets in monitoring namespace are down."},
+  "startsAt": "2026-12-01T09:35:00.000Z", "endsAt": "2026-12-01T10:35:00.000Z",
+  "fingerprint": "9e8d7c6b5a493827", "receivers": [{"name": "null"}],
+  "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], "mutedBy": []},
+  "updatedAt": "2026-12-01T09:41:00.000Z", "generatorURL": "http://prometheus/graph"}
+]"#;
+
+#[test]
+fn the_all_clusters_view_at_80_120_and_200_columns() {
+    use opsdeck::sources::kube::parse::{parse_application, parse_rollout};
+    let named = |f: &str, name: &str| {
+        let mut v = load(f);
+        v["metadata"]["name"] = name.into();
+        v["metadata"]["namespace"] = "argocd".into();
+        parse_application(&v).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let app = |f: &str| named(f, "velero-test");
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    let rollout = parse_rollout(
+        &load(&format!("{dir}/rollout.yaml")),
+        &[
+            load(&format!("{dir}/canary-rs.yaml")),
+            load(&format!("{dir}/stable-rs.yaml")),
+        ],
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut prod = state("k3d-prod");
+    prod.apply(Update::Apps(vec![
+        app("argo-cd/application-synced-healthy-with-history.yaml"),
+        named("argo-cd/application-minimal-degraded.yaml", "payments"),
+        named(
+            "argo-cd/application-helm-automated-no-status.yaml",
+            "ingress-nginx",
+        ),
+    ]));
+    prod.apply(Update::Rollouts(vec![rollout]));
+    let alerts =
+        opsdeck::sources::alertmanager::parse_alerts(ALERTS).unwrap_or_else(|e| panic!("{e}"));
+    prod.apply(Update::Alerts(alerts));
+    let mut stage = state("stage-eu-west-1");
+    stage.apply(Update::Apps(vec![app(
+        "argo-cd/application-synced-healthy-with-history.yaml",
+    )]));
+    let cells = vec![prod.fleet_cell(true), stage.fleet_cell(false)];
+    let mut rows = prod.fleet_rows(0);
+    rows.extend(stage.fleet_rows(1));
+    prod.set_fleet(cells);
+    prod.handle(Intent::AllClusters);
+    prod.set_fleet_rows(rows);
+    let order: Vec<(String, String)> = prod
+        .fleet_rows
+        .iter()
+        .map(|r| (r.cluster.clone(), r.name.clone()))
+        .collect();
+    // The critical alert, then the degraded rollout and application, then the warning; the
+    // healthy ones of both clusters last.
+    assert_eq!(
+        order[0],
+        ("k3d-prod".into(), "TargetDown".into()),
+        "{order:?}"
+    );
+    assert_eq!(order[1].1, "canary-demo", "{order:?}");
+    assert!(
+        order.last().is_some_and(|(c, _)| c == "stage-eu-west-1"),
+        "{order:?}"
+    );
+    let theme = opsdeck::theme::Theme::builtin("dark").unwrap_or_else(|e| panic!("{e}"));
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        prod.set_size(w, h);
+        let text = render(&prod, &theme, w, h);
+        assert!(text.contains("All clusters · 2 clusters"), "{text}");
+        // Without the header's clock.
+        let body: Vec<&str> = text.lines().skip(1).collect();
+        insta::assert_snapshot!(format!("fleet_all_{w}x{h}"), body.join("\n"));
     }
 }

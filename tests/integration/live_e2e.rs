@@ -81,9 +81,14 @@ struct Tmux(String);
 
 /// opsdeck on the kubeconfig `kc`, in a 160×45 tmux pane on its own server.
 fn launch(tag: &str, tmp: &std::path::Path, kc: &std::path::Path) -> Tmux {
+    launch_with(tag, tmp, kc, "")
+}
+
+/// … with more arguments.
+fn launch_with(tag: &str, tmp: &std::path::Path, kc: &std::path::Path, args: &str) -> Tmux {
     let tmux = Tmux(format!("{tag}-{}", std::process::id()));
     let cmd = format!(
-        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}'",
+        "env XDG_STATE_HOME='{}' '{}' --kubeconfig '{}' {args}",
         tmp.display(),
         env!("CARGO_BIN_EXE_opsdeck"),
         kc.display()
@@ -292,6 +297,109 @@ async fn switching_namespace_and_context_inside_the_app() {
         "names the context that failed:\n{screen}"
     );
     assert!(screen.contains("store"), "{screen}");
+    tmux.run(&["send-keys", "-t", "app", "q"]);
+}
+
+/// Three contexts at start: `prod` healthy, `stage` refusing Rollouts (403), `dev` not there at
+/// all. Each says so in its own cell and panes and none disturbs another; moving the focus
+/// lists nothing again; the unreachable one refuses actions and `:fleet add dev` tries it
+/// again in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_healthy() {
+    let dir = "argo-rollouts/kubectl-plugin-canary-set";
+    let (prod, stage) = (FakeKube::start().await, FakeKube::start().await);
+    prod.put("rollouts", load(&format!("{dir}/rollout.yaml")));
+    let mut app = load("argo-cd/application-synced-healthy-with-history.yaml");
+    app["metadata"]["namespace"] = "argocd".into();
+    stage.put("applications", app);
+    stage.forbid("GET", "/apis/argoproj.io/v1alpha1/rollouts");
+    let tmp = temp_dir("fleet-start");
+    let kc = tmp.join("kubeconfig");
+    let mut text = String::from("apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n");
+    let servers = [
+        ("prod", prod.url()),
+        ("stage", stage.url()),
+        ("dev", "https://127.0.0.1:9".to_string()),
+    ];
+    for (name, url) in &servers {
+        text.push_str(&format!("- name: {name}\n  cluster:\n    server: {url}\n"));
+    }
+    text.push_str("contexts:\n");
+    for (name, _) in &servers {
+        text.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: dev\n"
+        ));
+    }
+    text.push_str("users:\n- name: dev\n  user:\n    token: test-token\n");
+    std::fs::write(&kc, text).unwrap_or_else(|e| panic!("{e}"));
+    let tmux = launch_with("opsdeck-fleet", &tmp, &kc, "--context prod,stage,dev");
+    // The healthy cluster on screen, the strip with all three in order.
+    let screen = tmux
+        .wait_for_all(&["canary-demo", "▶", "stage", "dev"])
+        .await;
+    let strip = screen.lines().nth(1).unwrap_or_default().to_string();
+    let at = |name: &str| strip.find(name).unwrap_or(usize::MAX);
+    assert!(
+        at("prod") < at("stage") && at("stage") < at("dev"),
+        "{strip}"
+    );
+    assert!(strip.contains("sources down"), "{strip}");
+    let lists = |f: &FakeKube| {
+        f.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "GET"
+                    && r.path.ends_with("/rollouts")
+                    && !r.query.contains("watch=true")
+            })
+            .count()
+    };
+    let before = lists(&prod);
+    // stage: its Applications are there, its Rollouts refused with why.
+    tmux.run(&["send-keys", "-t", "app", "]"]);
+    let screen = tmux
+        .wait_for_all(&["▶ ! stage", "velero-test", "403"])
+        .await;
+    assert!(
+        !screen.contains("canary-demo"),
+        "prod's rollout is not stage's:\n{screen}"
+    );
+    // dev: down from the start, every source says why.
+    tmux.run(&["send-keys", "-t", "app", "]"]);
+    let screen = tmux.wait_for("could not be reached").await;
+    assert!(screen.contains("▶ ! dev"), "{screen}");
+    // Back to prod: what it showed is still there, and nothing was listed again.
+    tmux.run(&["send-keys", "-t", "app", "]"]);
+    tmux.wait_for_all(&["▶ ", "canary-demo"]).await;
+    assert_eq!(lists(&prod), before, "a focus change lists nothing again");
+    assert!(
+        stage.requests().iter().all(|r| r.method == "GET"),
+        "nothing but reads went to stage"
+    );
+    // `:fleet add dev` tries the unreachable one again, in its place in the strip.
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "app",
+        ":",
+        "f",
+        "l",
+        "e",
+        "e",
+        "t",
+        " ",
+        "a",
+        "d",
+        "d",
+        " ",
+        "d",
+        "e",
+        "v",
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("still cannot reach dev").await;
+    let strip = screen.lines().nth(1).unwrap_or_default();
+    assert!(strip.find("stage") < strip.find("dev"), "{strip}");
     tmux.run(&["send-keys", "-t", "app", "q"]);
 }
 

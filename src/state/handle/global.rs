@@ -61,6 +61,7 @@ impl State {
                 self.flash(FlashKind::Info, what);
             }
             Intent::Cluster(step) => return self.step_cluster(step),
+            Intent::AllClusters => self.toggle_fleet_view(),
             Intent::FocusNext => self.focus(self.ui.focus.next()),
             Intent::FocusPrev => self.focus(self.ui.focus.prev()),
             Intent::Focus(p) => self.focus(p),
@@ -115,7 +116,10 @@ impl State {
             return Vec::new();
         };
         let to = (here + n).saturating_add_signed(isize::from(step)) % n;
-        vec![Command::FocusCluster(self.fleet[to].name.clone())]
+        vec![Command::FocusCluster {
+            name: self.fleet[to].name.clone(),
+            reveal: None,
+        }]
     }
 
     /// The pods view of the rollout in view: the cockpit's, the selected one, or the

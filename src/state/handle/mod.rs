@@ -29,8 +29,14 @@ pub enum Command {
     Copy(String),
     /// Switch to another colour theme (`:theme NAME`).
     Theme(String),
-    /// Show another cluster of the fleet (its context's name).
-    FocusCluster(String),
+    /// Show another cluster of the fleet (its context's name), and there what a row of the
+    /// all-clusters view was about.
+    FocusCluster {
+        name: String,
+        reveal: Option<super::Reveal>,
+    },
+    /// Watch one more kubeconfig context beside the others (`:fleet add NAME`).
+    AddCluster(String),
 }
 
 impl State {
@@ -63,6 +69,7 @@ impl State {
             Some(Overlay::Object { .. }) => return vec![K::Object, K::Global],
             Some(Overlay::Trace(_)) => return vec![K::Trace, K::Global],
             Some(Overlay::Platform { .. }) => return vec![K::Platform, K::Global],
+            Some(Overlay::Fleet { .. }) => return vec![K::Fleet, K::Global],
             Some(Overlay::PodLog { .. }) => return vec![K::PodLog, K::Global],
             None => {}
         }

@@ -16,6 +16,9 @@ impl State {
         if let Some(c) = self.on_trace(intent) {
             return Some(c);
         }
+        if let Some(c) = self.on_fleet_view(intent) {
+            return Some(c);
+        }
         if matches!(self.ui.overlay, Some(Overlay::Object { .. })) {
             if *intent == Intent::Search {
                 self.ui.typing = Some(crate::state::Typing::Search);
