@@ -421,6 +421,21 @@ impl App {
     }
 }
 
+/// Every source of the cluster down.
+fn all_down(s: &State) -> bool {
+    s.sources
+        .iter()
+        .all(|x| matches!(&x.health, crate::state::Health::Error(_)))
+}
+
+/// A cluster that could not be reached (at start, or when `:fleet add` tried it): every source
+/// down with that reason.
+fn unreachable(s: &State) -> bool {
+    s.sources.iter().all(
+        |x| matches!(&x.health, crate::state::Health::Error(e) if e.contains("could not be reached")),
+    )
+}
+
 /// The next update of any cluster out of focus, with its index, asking from `turn` on so
 /// each gets its turn; pending while there is none.
 async fn recv_any(fleet: &mut [Member], turn: usize) -> Option<(usize, Update)> {
@@ -564,11 +579,6 @@ impl App {
         let cells = self.fleet_cells();
         let known = cells.iter().find(|c| c.name == name).cloned();
         let here = self.state.context.name == name;
-        let unreachable = |s: &State| {
-            s.sources
-                .iter()
-                .all(|x| matches!(&x.health, crate::state::Health::Error(e) if e.contains("could not be reached")))
-        };
         match known {
             Some(_) if here && unreachable(&self.state) => {
                 // The cluster on screen: `:ctx` reconnects it where it is.
@@ -612,8 +622,9 @@ impl App {
         });
     }
 
-    /// A cluster `:fleet add` connected: into the strip, at the end or in the place of the
-    /// unreachable one it retries. Its sources run as any cluster's out of focus.
+    /// A cluster `:fleet add` connected: into the strip at the end, or in the place of the
+    /// unreachable one it retries (the one on screen too). One already watched and answering
+    /// keeps what it has, and gets the focus. Its sources run as any cluster's out of focus.
     fn joined(&mut self, name: String, joined: Result<Member, String>) {
         self.fleet_ctl.joining.retain(|n| n != &name);
         let mut m = match joined {
@@ -627,49 +638,72 @@ impl App {
         let (w, h) = self.state.ui.size;
         m.state.set_size(w, h);
         m.demand.send_replace(m.state.background_demand());
-        let down = m
-            .state
-            .sources
-            .iter()
-            .all(|s| matches!(&s.health, crate::state::Health::Error(_)));
-        let said = if down {
-            let name = &m.state.context.name;
-            let reason = m.state.fleet_cell(false).down_reason;
-            let why = reason
-                .strip_prefix(&format!("{name} could not be reached: "))
-                .unwrap_or(&reason);
-            format!("✗ still cannot reach {name}: {why}")
-        } else {
-            format!(
-                "✓ watching {} beside the others (] [ to show it)",
-                m.state.context.name
-            )
-        };
+        let down = all_down(&m.state);
         let ctx = m.state.context.name.clone();
-        match self.fleet.iter().position(|x| x.state.context.name == ctx) {
-            Some(i) => {
-                for t in self.fleet[i].tasks.drain(..) {
-                    t.abort();
-                }
-                self.fleet[i] = m;
+        let known = self.fleet.iter().position(|x| x.state.context.name == ctx);
+        let here = self.state.context.name == ctx;
+        let retried = match known {
+            _ if here && !unreachable(&self.state) => false,
+            Some(i) if !unreachable(&self.fleet[i].state) => false,
+            _ => true,
+        };
+        if (here || known.is_some()) && !retried {
+            // Already watched and answering: what it shows stays.
+            for t in m.tasks.drain(..) {
+                t.abort();
             }
-            None if self.state.context.name == ctx => {
-                for t in m.tasks.drain(..) {
-                    t.abort();
-                }
-                self.state
-                    .flash(FlashKind::Info, format!("{ctx} is the cluster on screen"));
-                return;
+            self.focus_cluster(&ctx);
+            return;
+        }
+        if here {
+            // The cluster on screen, unreachable until now: its new sources replace the dead.
+            for t in self.tasks.drain(..) {
+                t.abort();
             }
-            None => self.fleet.push(m),
+            self.state = m.state;
+            self.operator = m.operator;
+            self.updates_tx = m.updates_tx;
+            self.updates_rx = m.updates_rx;
+            self.tasks = m.tasks;
+            self.switcher = m.switcher;
+            self.demand = m.demand;
+        } else if let Some(i) = known {
+            for t in self.fleet[i].tasks.drain(..) {
+                t.abort();
+            }
+            self.fleet[i] = m;
+        } else {
+            self.fleet.push(m);
         }
         self.refresh_strip();
-        let kind = if down {
-            FlashKind::Error
+        let said = if down {
+            let reason = self
+                .fleet_cells()
+                .into_iter()
+                .find(|c| c.name == ctx)
+                .map(|c| c.down_reason)
+                .unwrap_or_default();
+            let why = reason
+                .strip_prefix(&format!("{ctx} could not be reached: "))
+                .unwrap_or(&reason);
+            let still = if retried && (here || known.is_some()) {
+                "still "
+            } else {
+                ""
+            };
+            (
+                FlashKind::Error,
+                format!("✗ {still}cannot reach {ctx}: {why}"),
+            )
+        } else if here {
+            (FlashKind::Ok, format!("✓ {ctx} reached"))
         } else {
-            FlashKind::Ok
+            (
+                FlashKind::Ok,
+                format!("✓ watching {ctx} beside the others (] [ to show it)"),
+            )
         };
-        self.state.flash(kind, said);
+        self.state.flash(said.0, said.1);
     }
 
     /// Moves the focus to the cluster of context `name`: its State is shown, the one shown

@@ -312,6 +312,11 @@ fn demo_member(cfg: &Config, p: &'static opsdeck::sources::demo::Platform) -> Me
 /// is a member all the same, its sources down with why and its actions refused.
 async fn live_member(cfg: &Config, name: &String) -> Member {
     let setup = live_setup(cfg.clone(), Some(name.to_string()), cfg.namespaces.clone()).await;
+    member_from(cfg, name, setup)
+}
+
+/// The member of a context from its connection's outcome.
+fn member_from(cfg: &Config, name: &String, setup: Result<LiveSetup, String>) -> Member {
     let (tx, rx) = mpsc::channel(1024);
     let (dtx, drx) = tokio::sync::watch::channel(Demand::default());
     let mut down = None;
@@ -379,7 +384,13 @@ fn joiner(cfg: &Config) -> opsdeck::app::Joiner {
                 })?;
                 Ok(demo_member(&cfg, p))
             } else {
-                Ok(live_member(&cfg, &name).await)
+                // A context the kubeconfig does not have is refused, not kept as a dead cell.
+                let setup =
+                    live_setup(cfg.clone(), Some(name.clone()), cfg.namespaces.clone()).await;
+                match setup {
+                    Err(e) if e.contains("is not in the kubeconfig") => Err(e),
+                    setup => Ok(member_from(&cfg, &name, setup)),
+                }
             }
         })
     })

@@ -14,7 +14,8 @@ pub mod router;
 
 pub use crate::model::action::Operator;
 
-/// The operator of a cluster that could not be reached at start: every action is refused with
+/// The operator of a cluster that could not be reached (at start, or by `:fleet add`): every
+/// action is refused with
 /// why, so nothing is sent anywhere else.
 pub struct Unreachable(pub String);
 

@@ -128,11 +128,16 @@ type RowKey = (String, RowKind, String, String);
 
 impl FleetRow {
     fn key(&self) -> RowKey {
+        // Alerts of one name (one per pod) are told apart by their fingerprint.
+        let name = match &self.reveal {
+            Reveal::Alert { fingerprint } => fingerprint,
+            _ => &self.name,
+        };
         (
             self.cluster.clone(),
             self.kind,
             self.namespace.clone(),
-            self.name.clone(),
+            name.clone(),
         )
     }
 }
@@ -302,11 +307,13 @@ impl State {
         true
     }
 
-    /// Opens the all-clusters view on its first row (the worst), or closes it.
+    /// Opens the all-clusters view on its first row (the worst, once the loop hands it the
+    /// rows), or closes it.
     pub(super) fn toggle_fleet_view(&mut self) {
         if self.fleet_view_open() {
             self.ui.overlay = None;
         } else {
+            self.fleet_rows.clear();
             self.ui.overlay = Some(Overlay::Fleet { selected: 0 });
         }
     }

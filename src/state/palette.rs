@@ -81,12 +81,13 @@ pub struct Suggestion {
 }
 
 impl State {
-    fn objects(&self, arg: Arg) -> Vec<String> {
+    fn objects(&self, action: Action, arg: Arg) -> Vec<String> {
         match arg {
             Arg::App => self.apps.iter().map(|a| a.name.clone()).collect(),
             Arg::Rollout => self.rollouts.iter().map(|r| r.name.clone()).collect(),
             Arg::Pane => Pane::ALL.iter().map(|p| p.word().to_string()).collect(),
             Arg::Theme => self.theme_names.clone(),
+            Arg::Name if action == Action::Fleet => vec!["add".to_string()],
             Arg::Name if !self.context.namespace.is_empty() => vec!["all".to_string()],
             Arg::None | Arg::Name => Vec::new(),
         }
@@ -113,7 +114,7 @@ impl State {
                 let Some(c) = resolve(verb) else {
                     return Vec::new();
                 };
-                let objects = self.objects(c.1);
+                let objects = self.objects(c.0, c.1);
                 rank(rest.trim(), objects.iter().map(String::as_str))
                     .into_iter()
                     .take(n)
@@ -213,7 +214,7 @@ impl State {
             if rest.is_empty() {
                 return Err(format!(":{name} needs a name"));
             }
-            let objects = s.objects(c.1);
+            let objects = s.objects(c.0, c.1);
             if objects.iter().any(|o| o == rest) {
                 return Ok(rest.to_string());
             }

@@ -332,7 +332,7 @@ async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_heal
     }
     text.push_str("users:\n- name: dev\n  user:\n    token: test-token\n");
     std::fs::write(&kc, text).unwrap_or_else(|e| panic!("{e}"));
-    let tmux = launch_with("opsdeck-fleet", &tmp, &kc, "--context prod,stage,dev");
+    let tmux = launch_with("opsdeck-fleet", &tmp, &kc, "--context prod,dev,stage");
     // The healthy cluster on screen, the strip with all three in order.
     let screen = tmux
         .wait_for_all(&["canary-demo", "▶", "stage", "dev"])
@@ -340,7 +340,7 @@ async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_heal
     let strip = screen.lines().nth(1).unwrap_or_default().to_string();
     let at = |name: &str| strip.find(name).unwrap_or(usize::MAX);
     assert!(
-        at("prod") < at("stage") && at("stage") < at("dev"),
+        at("prod") < at("dev") && at("dev") < at("stage") && at("stage") < usize::MAX,
         "{strip}"
     );
     assert!(strip.contains("sources down"), "{strip}");
@@ -355,6 +355,10 @@ async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_heal
             .count()
     };
     let before = lists(&prod);
+    // dev: down from the start, every source says why.
+    tmux.run(&["send-keys", "-t", "app", "]"]);
+    let screen = tmux.wait_for("could not be reached").await;
+    assert!(screen.contains("▶ ! dev"), "{screen}");
     // stage: its Applications are there, its Rollouts refused with why.
     tmux.run(&["send-keys", "-t", "app", "]"]);
     let screen = tmux
@@ -364,10 +368,6 @@ async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_heal
         !screen.contains("canary-demo"),
         "prod's rollout is not stage's:\n{screen}"
     );
-    // dev: down from the start, every source says why.
-    tmux.run(&["send-keys", "-t", "app", "]"]);
-    let screen = tmux.wait_for("could not be reached").await;
-    assert!(screen.contains("▶ ! dev"), "{screen}");
     // Back to prod: what it showed is still there, and nothing was listed again.
     tmux.run(&["send-keys", "-t", "app", "]"]);
     tmux.wait_for_all(&["▶ ", "canary-demo"]).await;
@@ -398,8 +398,13 @@ async fn a_fleet_starts_with_one_cluster_down_one_refusing_rollouts_and_one_heal
         "Enter",
     ]);
     let screen = tmux.wait_for("still cannot reach dev").await;
-    let strip = screen.lines().nth(1).unwrap_or_default();
-    assert!(strip.find("stage") < strip.find("dev"), "{strip}");
+    let strip = screen.lines().nth(1).unwrap_or_default().to_string();
+    let at = |name: &str| strip.find(name).unwrap_or(usize::MAX);
+    assert!(
+        at("prod") < at("dev") && at("dev") < at("stage") && at("stage") < usize::MAX,
+        "in its place, not at the end: {strip}"
+    );
+    assert_eq!(strip.matches("dev").count(), 1, "once: {strip}");
     tmux.run(&["send-keys", "-t", "app", "q"]);
 }
 

@@ -621,5 +621,41 @@ fn x_on_an_error_line_opens_its_trace_and_the_fleet_strip_moves_between_clusters
     assert!(screen.contains("blog-service"), "{screen}");
     tmux.keys(&["["]);
     tmux.wait_for("▶ ✗ k3d-dev");
+    // All clusters in one table, problems first; Enter shows the titanium canary's cockpit.
+    tmux.keys(&["F"]);
+    let screen = tmux.wait_for_all(&["All clusters · 2 clusters", "blog-service", "roll"]);
+    tmux.assert_plain_within(&screen, 80);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("║✗")).collect();
+    assert!(
+        rows.len() >= 2 && rows.iter().any(|l| l.contains("solid-titani")),
+        "{screen}"
+    );
+    tmux.keys(&["j", "Enter"]);
+    let screen = tmux.wait_for("▶ ✗ solid-titanium");
+    assert!(
+        screen.contains("blog-service canary"),
+        "its cockpit:\n{screen}"
+    );
+    // One more platform while running; asked again, it is shown, not added twice.
+    tmux.keys(&[":", "fleet add shop", "Enter"]);
+    let screen = tmux.wait_for("watching arn:aws:eks");
+    assert_eq!(
+        screen
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .matches("│")
+            .count(),
+        2,
+        "{screen}"
+    );
+    tmux.keys(&[":", "fleet add shop", "Enter"]);
+    let screen = tmux.wait_for("ns shop-api");
+    let strip = screen.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        strip.contains("arn:aws") && strip.find("▶") > strip.find("solid"),
+        "{strip}"
+    );
+    assert_eq!(strip.matches("│").count(), 2, "{strip}");
     tmux.keys(&["q"]);
 }

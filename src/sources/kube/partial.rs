@@ -90,13 +90,16 @@ impl Shape for ReplicaSetShape {
     ];
 }
 
-/// An AnalysisRun's owner, metrics and results.
+/// An AnalysisRun's owner, its labels (the revision's pod-template hash, `rollout-type`,
+/// `step-index`), metrics, dry-run metrics and results.
 #[derive(Clone, Debug)]
 pub(crate) struct AnalysisRunShape;
 impl Shape for AnalysisRunShape {
     const KEEP: &'static [&'static [&'static str]] = &[
         &["metadata", "ownerReferences"],
+        &["metadata", "labels"],
         &["spec", "metrics"],
+        &["spec", "dryRun"],
         &["status"],
     ];
 }
@@ -405,5 +408,69 @@ mod tests {
             list.items[0].data,
             json!({"status": {"health": {"status": "Degraded"}}})
         );
+    }
+
+    fn fixture(path: &str) -> Value {
+        let p = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+    }
+
+    /// Every field the parsers read survives: each fixture parses to the same model whole and
+    /// read through its shape.
+    #[test]
+    fn the_parsers_read_the_same_from_the_kept_fields_as_from_the_whole_object() {
+        use crate::sources::kube::parse::{parse_analysis_run, parse_application, parse_rollout};
+        for f in [
+            "argo-cd/application-synced-healthy-with-history.yaml",
+            "argo-cd/application-helm-automated-no-status.yaml",
+        ] {
+            let whole = fixture(f);
+            assert_eq!(
+                parse_application(&read::<AppShape>(&whole)),
+                parse_application(&whole),
+                "{f}"
+            );
+        }
+        let set = "argo-rollouts/kubectl-plugin-canary-set";
+        let plugin_set = format!("{set}/rollout.yaml");
+        let cases: [(&str, Vec<String>, Vec<&str>); 3] = [
+            (
+                "argo-rollouts/rollout-canary-aborted-by-background-analysis.yaml",
+                vec![],
+                vec!["argo-rollouts/analysisrun-failed-background.yaml"],
+            ),
+            (
+                "argo-rollouts/rollout-canary-paused-inconclusive-analysis.yaml",
+                vec![],
+                vec!["argo-rollouts/analysisrun-prometheus-step.yaml"],
+            ),
+            (
+                plugin_set.as_str(),
+                ["canary-rs", "stable-rs", "old-rs"]
+                    .iter()
+                    .map(|r| format!("{set}/{r}.yaml"))
+                    .collect(),
+                vec![],
+            ),
+        ];
+        for (ro, rss, ars) in cases {
+            let ro = fixture(ro);
+            let rss: Vec<Value> = rss.iter().map(|f| fixture(f)).collect();
+            let ars: Vec<Value> = ars.iter().map(|f| fixture(f)).collect();
+            let whole = parse_rollout(&ro, &rss, &ars);
+            let kept = parse_rollout(
+                &read::<RolloutShape>(&ro),
+                &rss.iter().map(read::<ReplicaSetShape>).collect::<Vec<_>>(),
+                &ars.iter().map(read::<AnalysisRunShape>).collect::<Vec<_>>(),
+            );
+            assert_eq!(kept, whole);
+            for ar in &ars {
+                assert_eq!(
+                    parse_analysis_run(&read::<AnalysisRunShape>(ar)),
+                    parse_analysis_run(ar)
+                );
+            }
+        }
     }
 }

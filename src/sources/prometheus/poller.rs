@@ -16,10 +16,14 @@ use tokio::sync::{mpsc, watch};
 /// The longest wait between retries. The poller runs only while its pane is on screen, so it
 /// retries soon: back within ~2 s of its Prometheus (hidden, it makes no requests at all).
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-/// The longest wait between searches that found no Prometheus (none installed, or none with
-/// the mesh's metrics): one that is not there seldom appears within seconds, and each search
-/// probes every candidate through the API server.
+/// The wait between searches once [`SEARCHES_SOON`] failures in a row found no Prometheus
+/// (none installed, or none with the mesh's metrics): one that is not there seldom appears
+/// within seconds, and each search probes every candidate through the API server. A
+/// Prometheus that restarts is found again within ~2 s of its return for the first searches.
 const SEARCH_BACKOFF: Duration = Duration::from_secs(30);
+/// Failures (of queries, then of searches) retried within [`MAX_BACKOFF`] before searches
+/// slow to [`SEARCH_BACKOFF`]: about 15 s of retries.
+const SEARCHES_SOON: u32 = 8;
 /// How long the Services found by label stay the candidates: a search again within it lists
 /// nothing (so a cluster without a mesh Prometheus costs its API server no LIST a minute).
 const CANDIDATES_KEPT: Duration = Duration::from_secs(300);
@@ -120,11 +124,11 @@ pub async fn run(
         let key = job.key(&d);
         let target = if last_run.is_none() {
             Duration::ZERO
-        } else if failures > 0
+        } else if failures > SEARCHES_SOON
             && prom.is_none()
             && matches!(job.location(&setup), Location::Discover)
         {
-            backoff(failures - 1, SEARCH_BACKOFF)
+            SEARCH_BACKOFF
         } else if failures > 0 {
             backoff(failures - 1, MAX_BACKOFF)
         } else if last_key.as_ref() != Some(&key) {
@@ -174,6 +178,7 @@ pub async fn run(
                 // Rediscover after repeated failures: the Service may have moved.
                 if failures >= 3 && !matches!(job.location(&setup), Location::Url(_)) {
                     prom = None;
+                    candidates = None;
                 }
             }
         }
