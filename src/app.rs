@@ -552,7 +552,8 @@ impl App {
     /// While the all-clusters view is open, hands it every cluster's rows: at once when it has
     /// just opened, else at most once a second (`due`: the tick's turn); true when it changed.
     pub fn refresh_fleet_rows(&mut self, due: bool) -> bool {
-        if !self.state.fleet_view_open() {
+        let timeline = self.state.fleet_timeline_open();
+        if !self.state.fleet_view_open() && !timeline {
             self.fleet_ctl.rows_at = None;
             return false;
         }
@@ -564,6 +565,16 @@ impl App {
             return false;
         }
         self.fleet_ctl.rows_at = Some(Instant::now());
+        if timeline {
+            let mut entries: Vec<(String, crate::state::Change)> = Vec::new();
+            let mut states: Vec<&State> = self.fleet.iter().map(|m| &m.state).collect();
+            states.insert(self.focus_pos.min(states.len()), &self.state);
+            for s in states {
+                let name = &s.context.name;
+                entries.extend(s.timeline.iter().map(|c| (name.clone(), c.clone())));
+            }
+            return self.state.set_fleet_timeline(entries);
+        }
         let rows = self.fleet_rows();
         self.state.set_fleet_rows(rows)
     }

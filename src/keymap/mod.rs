@@ -48,6 +48,7 @@ impl Binding {
             (Action::Down, KeyContext::Timeline) => "newer",
             (Action::Open, KeyContext::Fleet) => "show it in its cluster",
             (Action::Fleet, KeyContext::Fleet) => "close",
+            (Action::Fleet, KeyContext::Timeline) => "all clusters / this one",
             (Action::Open, KeyContext::Trace) => "span details",
             (Action::Expand, KeyContext::Trace) => "fold",
             (Action::Trace, KeyContext::Trace) => "close",

@@ -100,9 +100,19 @@ impl RowKind {
 /// What Enter on a row of the all-clusters view shows once its cluster has the focus.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reveal {
-    App { namespace: String, name: String },
-    Rollout { namespace: String, name: String },
-    Alert { fingerprint: String },
+    App {
+        namespace: String,
+        name: String,
+    },
+    Rollout {
+        namespace: String,
+        name: String,
+    },
+    Alert {
+        fingerprint: String,
+    },
+    /// What a timeline entry is about (an app, a rollout, an alert's service).
+    Subject(String),
 }
 
 /// One application, rollout or alert of one cluster, in the all-clusters view.
@@ -307,6 +317,50 @@ impl State {
         true
     }
 
+    /// Whether the timeline is open on every cluster's entries (the loop then hands them).
+    pub fn fleet_timeline_open(&self) -> bool {
+        self.ui.timeline_all && matches!(self.ui.overlay, Some(Overlay::Timeline { .. }))
+    }
+
+    /// How many entries the timeline lists: this cluster's, or every cluster's.
+    pub fn timeline_len(&self) -> usize {
+        if self.ui.timeline_all {
+            self.fleet_timeline.len()
+        } else {
+            self.timeline.len()
+        }
+    }
+
+    /// Every cluster's timeline entries, put in time order; the selection stays on its entry,
+    /// or on the newest when it was there. Returns whether the screen changed.
+    pub fn set_fleet_timeline(&mut self, mut entries: Vec<(String, crate::state::Change)>) -> bool {
+        entries.sort_by_key(|(_, c)| c.at);
+        if entries == self.fleet_timeline {
+            return false;
+        }
+        if let Some(Overlay::Timeline { selected }) = &mut self.ui.overlay {
+            let newest = *selected + 1 >= self.fleet_timeline.len();
+            let was = self.fleet_timeline.get(*selected).cloned();
+            *selected = match was {
+                Some(w) if !newest => entries.iter().position(|e| *e == w).unwrap_or(*selected),
+                _ => entries.len().saturating_sub(1),
+            }
+            .min(entries.len().saturating_sub(1));
+        }
+        self.fleet_timeline = entries;
+        true
+    }
+
+    /// `F` in the timeline: every cluster's entries, or this cluster's again.
+    pub(super) fn toggle_timeline_all(&mut self) {
+        self.ui.timeline_all = !self.ui.timeline_all;
+        self.fleet_timeline.clear();
+        let last = self.timeline_len().saturating_sub(1);
+        if let Some(Overlay::Timeline { selected }) = &mut self.ui.overlay {
+            *selected = last;
+        }
+    }
+
     /// Opens the all-clusters view on its first row (the worst, once the loop hands it the
     /// rows), or closes it.
     pub(super) fn toggle_fleet_view(&mut self) {
@@ -368,6 +422,7 @@ impl State {
                     scroll: 0,
                 });
             }
+            Reveal::Subject(name) => self.jump_to(name),
             Reveal::Alert { fingerprint } => {
                 self.ui.screen = Screen::Main;
                 self.focus(Pane::Alerts);
@@ -545,5 +600,56 @@ mod tests {
         s.handle(Intent::AllClusters);
         s.handle(Intent::AllClusters);
         assert!(!s.fleet_view_open());
+    }
+
+    #[test]
+    fn the_timeline_shows_every_clusters_entries_with_f_and_enter_goes_to_the_entrys_cluster() {
+        use crate::state::{Change, ChangeKind, Command, Overlay, Reveal};
+        let (mut s, _sim) = demo(Scenario::BadCanary, false);
+        let at = start();
+        s.timeline
+            .record(at, ChangeKind::Sync, "store", "synced to 8822e4c".into());
+        let here = s.context.name.clone();
+        let mine: Vec<(String, Change)> = s
+            .timeline
+            .iter()
+            .map(|c| (here.clone(), c.clone()))
+            .collect();
+        s.handle(Intent::Timeline);
+        s.handle(Intent::AllClusters);
+        assert!(s.fleet_timeline_open() && s.fleet_timeline.is_empty());
+        let theirs = Change {
+            at: at + chrono::Duration::minutes(2),
+            kind: ChangeKind::AlertFiring,
+            subject: "blog-service".into(),
+            text: "BlogErrors (critical)".into(),
+        };
+        let mut all = vec![("solid-titanium".to_string(), theirs.clone())];
+        all.extend(mine.clone());
+        assert!(s.set_fleet_timeline(all.clone()));
+        assert_eq!(s.timeline_len(), mine.len() + 1);
+        // In time order: the newest (the other cluster's alert) last, and selected.
+        assert_eq!(
+            s.fleet_timeline.last(),
+            Some(&("solid-titanium".to_string(), theirs))
+        );
+        assert!(
+            matches!(s.ui.overlay, Some(Overlay::Timeline { selected }) if selected == mine.len())
+        );
+        // The same entries again: nothing to draw.
+        assert!(!s.set_fleet_timeline(all));
+        let cmds = s.handle(Intent::Open);
+        assert_eq!(
+            cmds,
+            [Command::FocusCluster {
+                name: "solid-titanium".into(),
+                reveal: Some(Reveal::Subject("blog-service".into())),
+            }]
+        );
+        // `F` again: this cluster's own entries.
+        s.handle(Intent::Timeline);
+        s.handle(Intent::AllClusters);
+        assert!(!s.ui.timeline_all);
+        assert_eq!(s.timeline_len(), mine.len());
     }
 }

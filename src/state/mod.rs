@@ -50,7 +50,7 @@ pub use pending::{PendingAction, SILENCE_DURATIONS, SilenceForm, parse_silence_d
 pub use pod_log::PodLog;
 pub use problems::{FAILING_SUCCESS, Item as ProblemItem, Problems};
 pub use sort::{SortKey, parse_sort};
-pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES, Timeline};
+pub use timeline::{Change, ChangeKind, LOOKBACK_MINUTES, Timeline, changes_before};
 pub use trace::{HeldHits, HeldTrace, TraceView};
 pub use ui::{
     AlertsView, CPU_WINDOWS, Flash, FlashKind, ListView, LogsView, Overlay, PaletteView, PaneMap,
@@ -160,6 +160,9 @@ pub struct State {
     pub fleet: Vec<FleetCell>,
     /// The all-clusters view's rows, every cluster's, ordered (set by the loop while open).
     pub fleet_rows: Vec<FleetRow>,
+    /// Every cluster's timeline entries with their cluster, by time (set by the loop while
+    /// the timeline shows all clusters).
+    pub fleet_timeline: Vec<(String, Change)>,
     /// The cockpit's worst recent traces of its service.
     pub trace_hits: Option<HeldHits>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
@@ -206,6 +209,7 @@ impl State {
             trace_hits: None,
             fleet: Vec::new(),
             fleet_rows: Vec::new(),
+            fleet_timeline: Vec::new(),
             image_updaters: Vec::new(),
             certs: Vec::new(),
             certs_fetch: Fetch::Waiting,

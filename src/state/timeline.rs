@@ -534,20 +534,24 @@ impl Timeline {
 
     /// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i`.
     pub fn changes_before(&self, i: usize) -> Vec<usize> {
-        let Some(b) = self.entries.get(i) else {
-            return Vec::new();
-        };
-        let from = b.at - Duration::minutes(LOOKBACK_MINUTES);
-        (0..i)
-            .filter(|&k| {
-                let c = &self.entries[k];
-                !c.kind.breaks()
-                    && c.kind != ChangeKind::AlertResolved
-                    && c.at >= from
-                    && c.at <= b.at
-            })
-            .collect()
+        let all: Vec<&Change> = self.entries.iter().collect();
+        changes_before(&all, i)
     }
+}
+
+/// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i` of `entries` (one
+/// cluster's timeline, or every cluster's in time order).
+pub fn changes_before(entries: &[&Change], i: usize) -> Vec<usize> {
+    let Some(b) = entries.get(i) else {
+        return Vec::new();
+    };
+    let from = b.at - Duration::minutes(LOOKBACK_MINUTES);
+    (0..i)
+        .filter(|&k| {
+            let c = entries[k];
+            !c.kind.breaks() && c.kind != ChangeKind::AlertResolved && c.at >= from && c.at <= b.at
+        })
+        .collect()
 }
 
 #[cfg(test)]

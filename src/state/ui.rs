@@ -210,6 +210,8 @@ pub enum Screen {
 pub struct Ui {
     pub focus: Pane,
     pub zoom: bool,
+    /// The timeline lists every cluster's entries (`F` in it), not only this one's.
+    pub timeline_all: bool,
     pub screen: Screen,
     pub overlay: Option<Overlay>,
     pub lists: PaneMap<ListView>,
@@ -236,6 +238,7 @@ impl Default for Ui {
         Self {
             focus: Pane::Rollouts,
             zoom: false,
+            timeline_all: false,
             screen: Screen::Main,
             overlay: None,
             lists: PaneMap::default(),

@@ -52,16 +52,33 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
 }
 
 /// What changed and what broke on one time axis, newest at the bottom; for a breakage, the
-/// changes of the half hour before it are marked with how long before they came.
+/// changes of the half hour before it are marked with how long before they came. With `F`,
+/// every cluster's entries, each with its cluster.
 fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
-    use crate::state::{ChangeKind, LOOKBACK_MINUTES};
+    use crate::state::{ChangeKind, LOOKBACK_MINUTES, changes_before};
     let t = v.theme;
     let s = v.state;
+    // The entries listed, each with its cluster when they are every cluster's.
+    let entries: Vec<(Option<&str>, &crate::state::Change)> = if s.ui.timeline_all {
+        s.fleet_timeline
+            .iter()
+            .map(|(c, e)| (Some(c.as_str()), e))
+            .collect()
+    } else {
+        s.timeline.iter().map(|e| (None, e)).collect()
+    };
     let w = body.width.saturating_sub(4).max(20);
     // As tall as its entries (a heading, a blank, the rows, the border), at most the body.
-    let rows = s.timeline.len().max(1) as u16 + 4;
+    let rows = entries.len().max(1) as u16 + 4;
     let area = centered(body, w, rows.min(body.height.saturating_sub(2)));
-    let title = format!(" Change timeline · {} entries ", s.timeline.len());
+    let title = if s.ui.timeline_all {
+        format!(
+            " Change timeline · all clusters · {} entries ",
+            entries.len()
+        )
+    } else {
+        format!(" Change timeline · {} entries ", entries.len())
+    };
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(t.border_focus)
@@ -72,9 +89,12 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     if inner.height < 3 {
         return;
     }
-    let sel = s.timeline.get(selected);
+    let sel = entries.get(selected).map(|(_, c)| *c);
     let before: Vec<usize> = match sel {
-        Some(c) if c.kind.breaks() => s.timeline.changes_before(selected),
+        Some(c) if c.kind.breaks() => {
+            let all: Vec<&crate::state::Change> = entries.iter().map(|(_, c)| *c).collect();
+            changes_before(&all, selected)
+        }
         _ => Vec::new(),
     };
     let head = match sel {
@@ -109,20 +129,26 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
         Rect::new(inner.x, inner.y, inner.width, 1),
     );
     let rows = inner.height.saturating_sub(2) as usize;
-    let n = s.timeline.len();
+    let n = entries.len();
     // Keep the selection visible, near the bottom like a log.
     let end = (selected + 1).max(rows.min(n)).min(n);
     let start = end.saturating_sub(rows);
     // The subject column takes the room the names need, up to a quarter of the width.
     let subject_w = (start..end)
-        .map(|i| unicode_width::UnicodeWidthStr::width(s.timeline[i].subject.as_str()))
+        .map(|i| unicode_width::UnicodeWidthStr::width(entries[i].1.subject.as_str()))
         .max()
         .unwrap_or(8)
         .clamp(8, (inner.width as usize / 4).max(14));
+    // Every cluster's: the cluster's name first, as wide as the names need, up to a sixth.
+    let cluster_w = (start..end)
+        .filter_map(|i| entries[i].0)
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .map(|w| w.clamp(4, (inner.width as usize / 6).max(8)));
     let buf = frame.buffer_mut();
     let sel_at = sel.map(|c| c.at);
     for (line, i) in (start..end).enumerate() {
-        let c = &s.timeline[i];
+        let (cluster, c) = entries[i];
         let y = inner.y + 2 + line as u16;
         let (glyph, style) = match c.kind {
             ChangeKind::AlertFiring => ("▲", t.error),
@@ -147,8 +173,12 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
         } else {
             c.at.format("%m-%d %H:%M").to_string()
         };
+        let tag = match (cluster, cluster_w) {
+            (Some(name), Some(cw)) => format!("{:<cw$} ", super::ellipsize(name, cw)),
+            _ => String::new(),
+        };
         let text = format!(
-            "{when:>11} {glyph} {:<8} {:<subject_w$} {mark}{}",
+            "{when:>11} {glyph} {tag}{:<8} {:<subject_w$} {mark}{}",
             c.kind.label(),
             super::ellipsize(&c.subject, subject_w),
             c.text

@@ -621,6 +621,14 @@ fn x_on_an_error_line_opens_its_trace_and_the_fleet_strip_moves_between_clusters
     assert!(screen.contains("blog-service"), "{screen}");
     tmux.keys(&["["]);
     tmux.wait_for("▶ ✗ k3d-dev");
+    // The timeline of every cluster, each entry with its cluster; F again: this one's.
+    tmux.keys(&["t", "F"]);
+    let screen = tmux.wait_for_all(&["Change timeline · all clusters", "k3d-dev"]);
+    tmux.assert_plain_within(&screen, 80);
+    tmux.keys(&["F"]);
+    let screen = tmux.wait_for("Change timeline · ");
+    assert!(!screen.contains("all clusters"), "{screen}");
+    tmux.keys(&["t"]);
     // All clusters in one table, problems first; Enter shows the titanium canary's cockpit.
     tmux.keys(&["F"]);
     let screen = tmux.wait_for_all(&["All clusters · 2 clusters", "blog-service", "roll"]);

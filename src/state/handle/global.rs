@@ -42,7 +42,7 @@ impl State {
             Intent::Help => self.toggle_overlay(Overlay::Help { scroll: 0 }),
             Intent::InternalLog => self.toggle_overlay(Overlay::InternalLog),
             Intent::Timeline => self.toggle_overlay(Overlay::Timeline {
-                selected: self.timeline.len().saturating_sub(1),
+                selected: self.timeline_len().saturating_sub(1),
             }),
             Intent::Back => self.back(),
             Intent::Pods => self.toggle_pods(),

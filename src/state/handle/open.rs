@@ -41,7 +41,7 @@ impl State {
     }
 
     /// Goes to what a name is about: its rollout's cockpit, else its app, else says so.
-    pub(super) fn jump_to(&mut self, name: &str) {
+    pub(in crate::state) fn jump_to(&mut self, name: &str) {
         self.ui.overlay = None;
         if let Some(r) = self.rollouts.iter().find(|r| r.name == name) {
             self.ui.screen = Screen::Cockpit {

@@ -48,6 +48,25 @@ impl State {
                 self.move_overlay(i);
                 Some(Vec::new())
             }
+            (Some(Overlay::Timeline { .. }), Intent::AllClusters) => {
+                self.toggle_timeline_all();
+                Some(Vec::new())
+            }
+            (Some(Overlay::Timeline { selected }), Intent::Open) if self.ui.timeline_all => {
+                // Another cluster's entry: the loop focuses it, and it goes there.
+                let Some((cluster, c)) = self.fleet_timeline.get(*selected).cloned() else {
+                    return Some(Vec::new());
+                };
+                if cluster == self.context.name {
+                    self.jump_to(&c.subject);
+                    return Some(Vec::new());
+                }
+                self.ui.overlay = None;
+                Some(vec![Command::FocusCluster {
+                    name: cluster,
+                    reveal: Some(crate::state::Reveal::Subject(c.subject)),
+                }])
+            }
             (Some(Overlay::Timeline { selected }), Intent::Open) => {
                 if let Some(c) = self.timeline.get(*selected) {
                     let name = c.subject.clone();
@@ -108,7 +127,7 @@ impl State {
     /// Help scrolls; the timeline moves its selection.
     fn move_overlay(&mut self, i: &Intent) {
         let page = self.page() as isize;
-        let last = self.timeline.len().saturating_sub(1);
+        let last = self.timeline_len().saturating_sub(1);
         let rows = self
             .pods_rollout()
             .and_then(|r| self.below(r))
