@@ -154,7 +154,9 @@ pub struct FleetCtl {
     joined_rx: mpsc::Receiver<(String, Result<Member, String>)>,
     /// Contexts being connected, so a second `:fleet add` of one does not start another.
     joining: Vec<String>,
-    rows_at: Option<Instant>,
+    /// When the all-clusters view (false) or the timeline of every cluster (true) last had
+    /// its entries.
+    rows_at: Option<(bool, Instant)>,
 }
 
 impl FleetCtl {
@@ -555,16 +557,20 @@ impl App {
         let timeline = self.state.fleet_timeline_open();
         if !self.state.fleet_view_open() && !timeline {
             self.fleet_ctl.rows_at = None;
+            // Closed: every cluster's entries are not kept (each up to 1,000 per cluster).
+            if !self.state.fleet_timeline.is_empty() {
+                self.state.fleet_timeline = Vec::new();
+            }
             return false;
         }
         let fresh = self
             .fleet_ctl
             .rows_at
-            .is_some_and(|at| at.elapsed() < ROWS_EVERY && !due);
+            .is_some_and(|(view, at)| view == timeline && at.elapsed() < ROWS_EVERY && !due);
         if fresh {
             return false;
         }
-        self.fleet_ctl.rows_at = Some(Instant::now());
+        self.fleet_ctl.rows_at = Some((timeline, Instant::now()));
         if timeline {
             let mut entries: Vec<(String, crate::state::Change)> = Vec::new();
             let mut states: Vec<&State> = self.fleet.iter().map(|m| &m.state).collect();
@@ -587,28 +593,39 @@ impl App {
         name: String,
         switched: &mpsc::Sender<Result<LiveSetup, String>>,
     ) {
-        let cells = self.fleet_cells();
-        let known = cells.iter().find(|c| c.name == name).cloned();
-        let here = self.state.context.name == name;
+        // On the demo a platform's name stands for its cluster (`shop` for its EKS context,
+        // `· time frozen` and all).
+        let platform = crate::sources::demo::platform(&name).filter(|_| self.state.context.demo);
+        let is = |c: &str| match platform {
+            Some(p) => c == p.context || c.starts_with(&format!("{} · ", p.context)),
+            None => c == name,
+        };
+        let known = self
+            .fleet_cells()
+            .into_iter()
+            .map(|c| c.name)
+            .find(|c| is(c));
+        let here = is(&self.state.context.name);
         match known {
-            Some(_) if here && unreachable(&self.state) => {
+            Some(ctx) if here && unreachable(&self.state) => {
                 // The cluster on screen: `:ctx` reconnects it where it is.
-                self.start_switch(Some(name), None, switched);
+                self.start_switch(Some(ctx), None, switched);
                 return;
             }
-            Some(_)
+            Some(ctx)
                 if !here
                     && !self
                         .fleet
                         .iter()
-                        .any(|m| m.state.context.name == name && unreachable(&m.state)) =>
+                        .any(|m| m.state.context.name == ctx && unreachable(&m.state)) =>
             {
-                self.focus_cluster(&name);
+                self.focus_cluster(&ctx);
                 return;
             }
             _ if here => {
+                let ctx = &self.state.context.name;
                 self.state
-                    .flash(FlashKind::Info, format!("{name} is the cluster on screen"));
+                    .flash(FlashKind::Info, format!("{ctx} is the cluster on screen"));
                 return;
             }
             _ => {}
@@ -631,6 +648,14 @@ impl App {
             let m = joiner(name.clone()).await;
             let _ = tx.send((name, m)).await;
         });
+    }
+
+    /// Waits for the next `:fleet add` to connect and puts it in the strip, as the loop does
+    /// while it runs (for tests and tools driving an App without its loop).
+    pub async fn next_join(&mut self) {
+        if let Some((name, m)) = self.fleet_ctl.joined_rx.recv().await {
+            self.joined(name, m);
+        }
     }
 
     /// A cluster `:fleet add` connected: into the strip at the end, or in the place of the
@@ -666,12 +691,23 @@ impl App {
             self.focus_cluster(&ctx);
             return;
         }
+        if here && self.switching {
+            // A `:ctx` of it is on its way too: that one answers for the cluster on screen.
+            for t in m.tasks.drain(..) {
+                t.abort();
+            }
+            return;
+        }
         if here {
-            // The cluster on screen, unreachable until now: its new sources replace the dead.
+            // The cluster on screen, unreachable until now: its new sources replace the dead;
+            // what the screen shows (overlays, typing, sorts) stays.
             for t in self.tasks.drain(..) {
                 t.abort();
             }
+            let ui = std::mem::take(&mut self.state.ui);
             self.state = m.state;
+            self.state.ui = ui;
+            self.state.set_size(w, h);
             self.operator = m.operator;
             self.updates_tx = m.updates_tx;
             self.updates_rx = m.updates_rx;
@@ -753,6 +789,7 @@ impl App {
         std::mem::swap(&mut self.demand, &mut m.demand);
         // The one that was shown keeps its place in the strip.
         let mut old = self.fleet.remove(idx);
+        old.state.fleet_timeline = Vec::new();
         if let Some(selected) = all {
             old.state.ui.overlay = None;
             self.state.fleet_rows = std::mem::take(&mut old.state.fleet_rows);

@@ -119,6 +119,10 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
             ),
             t.warn,
         ),
+        Some(_) if s.fleet.len() > 1 => Line::styled(
+            "select an alert or an error spike (j/k) to see what changed just before it · Enter goes to it · F all clusters / this one",
+            t.muted,
+        ),
         Some(_) => Line::styled(
             "select an alert or an error spike (j/k) to see what changed just before it · Enter goes to it",
             t.muted,
@@ -290,8 +294,14 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, p: &PendingAction) {
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(if danger { t.error } else { t.border_focus })
+        // The cluster it goes to, always: with several watched, the one in focus.
         .title(Span::styled(
-            format!(" {} {} ", p.kind.title(), p.target),
+            format!(
+                " {} {} · {} ",
+                p.kind.title(),
+                p.target,
+                v.state.context.name
+            ),
             if danger { t.error } else { t.title },
         ));
     frame.render_widget(Clear, area);

@@ -292,3 +292,70 @@ fn the_all_clusters_view_at_80_120_and_200_columns() {
         insta::assert_snapshot!(format!("fleet_all_{w}x{h}"), body.join("\n"));
     }
 }
+
+/// `:fleet add NAME` on a cluster that could not be reached connects it again in its place; on
+/// one that answers, it only moves the focus there (nothing connected, nothing dropped).
+#[tokio::test]
+async fn fleet_add_retries_an_unreachable_cluster_in_place_and_keeps_one_that_answers() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (prod, stage) = (cluster().await, cluster().await);
+    let dir = crate::support::temp_dir("fleet-add");
+    let mut app = app(&prod, &stage, &dir);
+    let down = "stage could not be reached: connection refused";
+    for source in SourceId::ALL {
+        app.fleet[0].state.apply(Update::SourceHealth {
+            source,
+            health: Health::Error(down.into()),
+        });
+    }
+    let joins = Arc::new(AtomicUsize::new(0));
+    let (count, client) = (joins.clone(), stage.client());
+    let joiner: opsdeck::app::Joiner = Arc::new(move |name: String| {
+        count.fetch_add(1, Ordering::SeqCst);
+        let client = client.clone();
+        Box::pin(async move {
+            let (tx, rx) = mpsc::channel(64);
+            let (dtx, _) = watch::channel(Demand::default());
+            let mut s = state(&name);
+            for source in SourceId::ALL {
+                s.apply(Update::SourceHealth {
+                    source,
+                    health: Health::Ok,
+                });
+            }
+            Ok(Member {
+                state: s,
+                operator: Arc::new(KubeOperator { client }),
+                updates_tx: tx,
+                updates_rx: rx,
+                tasks: Vec::new(),
+                switcher: None,
+                demand: dtx,
+            })
+        })
+    });
+    app.fleet_ctl = opsdeck::app::FleetCtl::new(Some(joiner));
+    let (switched, _rx) = mpsc::channel(1);
+    app.refresh_strip();
+    assert_eq!(app.fleet_cells()[1].down_reason, down);
+    app.run_commands(vec![Command::AddCluster("stage".into())], &switched);
+    app.next_join().await;
+    assert_eq!(joins.load(Ordering::SeqCst), 1);
+    let names: Vec<String> = app.fleet_cells().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["prod", "stage"], "in its place, once");
+    assert_eq!(app.fleet_cells()[1].sources_down, 0, "reached this time");
+    assert!(
+        app.state
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("watching stage"))
+    );
+    // Asked again: it answers, so it is shown, not connected again.
+    app.run_commands(vec![Command::AddCluster("stage".into())], &switched);
+    assert_eq!(joins.load(Ordering::SeqCst), 1);
+    assert_eq!(app.state.context.name, "stage");
+    // A cluster of the fleet is not added twice, and the one on screen not at all.
+    app.run_commands(vec![Command::AddCluster("stage".into())], &switched);
+    assert_eq!(joins.load(Ordering::SeqCst), 1);
+    assert_eq!(app.fleet_cells().len(), 2);
+}

@@ -459,6 +459,7 @@ mod tests {
             let rss: Vec<Value> = rss.iter().map(|f| fixture(f)).collect();
             let ars: Vec<Value> = ars.iter().map(|f| fixture(f)).collect();
             let whole = parse_rollout(&ro, &rss, &ars);
+            assert!(whole.is_ok(), "{whole:?}");
             let kept = parse_rollout(
                 &read::<RolloutShape>(&ro),
                 &rss.iter().map(read::<ReplicaSetShape>).collect::<Vec<_>>(),
