@@ -423,19 +423,9 @@ impl App {
     }
 }
 
-/// Every source of the cluster down.
-fn all_down(s: &State) -> bool {
-    s.sources
-        .iter()
-        .all(|x| matches!(&x.health, crate::state::Health::Error(_)))
-}
-
-/// A cluster that could not be reached (at start, or when `:fleet add` tried it): every source
-/// down with that reason.
+/// A cluster that could not be reached (at start, or when `:fleet add` tried it).
 fn unreachable(s: &State) -> bool {
-    s.sources.iter().all(
-        |x| matches!(&x.health, crate::state::Health::Error(e) if e.contains("could not be reached")),
-    )
+    s.unreachable.is_some()
 }
 
 /// The next update of any cluster out of focus, with its index, asking from `turn` on so
@@ -674,7 +664,8 @@ impl App {
         let (w, h) = self.state.ui.size;
         m.state.set_size(w, h);
         m.demand.send_replace(m.state.background_demand());
-        let down = all_down(&m.state);
+        // Why it could not be reached this time, if it could not.
+        let down = m.state.unreachable.clone();
         let ctx = m.state.context.name.clone();
         let known = self.fleet.iter().position(|x| x.state.context.name == ctx);
         let here = self.state.context.name == ctx;
@@ -723,16 +714,7 @@ impl App {
             self.fleet.push(m);
         }
         self.refresh_strip();
-        let said = if down {
-            let reason = self
-                .fleet_cells()
-                .into_iter()
-                .find(|c| c.name == ctx)
-                .map(|c| c.down_reason)
-                .unwrap_or_default();
-            let why = reason
-                .strip_prefix(&format!("{ctx} could not be reached: "))
-                .unwrap_or(&reason);
+        let said = if let Some(why) = &down {
             let still = if retried && (here || known.is_some()) {
                 "still "
             } else {

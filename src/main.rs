@@ -331,7 +331,7 @@ fn member_from(cfg: &Config, name: &String, setup: Result<LiveSetup, String>) ->
         Err(e) => {
             tracing::error!(context = %name, "cannot watch: {e}");
             let why = format!("{name} could not be reached: {e}");
-            down = Some(why.clone());
+            down = Some(e);
             Platform {
                 operator: Arc::new(opsdeck::ops::Unreachable(why)),
                 context: Context {
@@ -357,12 +357,7 @@ fn member_from(cfg: &Config, name: &String, setup: Result<LiveSetup, String>) ->
     };
     let mut m = member(cfg, platform, tx, rx, dtx);
     if let Some(why) = down {
-        for source in opsdeck::state::SourceId::ALL {
-            m.state.apply(Update::SourceHealth {
-                source,
-                health: opsdeck::state::Health::Error(why.clone()),
-            });
-        }
+        m.state.mark_unreachable(&why);
     }
     m
 }

@@ -39,6 +39,18 @@ impl FleetCell {
 }
 
 impl State {
+    /// This cluster could not be reached, for `why`: every source says so.
+    pub fn mark_unreachable(&mut self, why: &str) {
+        let text = format!("{} could not be reached: {why}", self.context.name);
+        for source in super::SourceId::ALL {
+            self.apply(super::Update::SourceHealth {
+                source,
+                health: Health::Error(text.clone()),
+            });
+        }
+        self.unreachable = Some(why.to_string());
+    }
+
     /// This cluster's cell in the strip.
     pub fn fleet_cell(&self, focused: bool) -> FleetCell {
         let down: Vec<&str> = self

@@ -165,6 +165,9 @@ pub struct State {
     pub fleet_timeline: Vec<(String, Change)>,
     /// The cockpit's worst recent traces of its service.
     pub trace_hits: Option<HeldHits>,
+    /// Why this cluster could not be reached (at start, or when `:fleet add` tried it): its
+    /// sources are down with it and its actions refused, until it is connected again.
+    pub unreachable: Option<String>,
     /// cert-manager's Certificates, by namespace and name, and how their read stands.
     /// Argo CD Image Updater's resources (empty without: v0.x, or none).
     pub image_updaters: Vec<crate::model::ImageUpdater>,
@@ -207,6 +210,7 @@ impl State {
             object: None,
             trace: None,
             trace_hits: None,
+            unreachable: None,
             fleet: Vec::new(),
             fleet_rows: Vec::new(),
             fleet_timeline: Vec::new(),
@@ -349,6 +353,7 @@ impl State {
             format!("✓ watching {} · ns {}", context.name, context.namespace),
         );
         self.context = context;
+        self.unreachable = None;
         self.apps.clear();
         self.rollouts.clear();
         self.tracked = Arc::default();

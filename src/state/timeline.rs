@@ -534,23 +534,23 @@ impl Timeline {
 
     /// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i`.
     pub fn changes_before(&self, i: usize) -> Vec<usize> {
-        let all: Vec<&Change> = self.entries.iter().collect();
-        changes_before(&all, i)
+        changes_before(|k| self.entries.get(k), i)
     }
 }
 
-/// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i` of `entries` (one
-/// cluster's timeline, or every cluster's in time order).
-pub fn changes_before(entries: &[&Change], i: usize) -> Vec<usize> {
-    let Some(b) = entries.get(i) else {
+/// The changes (not breakages) in the `LOOKBACK_MINUTES` before entry `i`, each entry `k` being
+/// `entry(k)` (one cluster's timeline, or every cluster's in time order).
+pub fn changes_before<'a>(entry: impl Fn(usize) -> Option<&'a Change>, i: usize) -> Vec<usize> {
+    let Some(b) = entry(i) else {
         return Vec::new();
     };
     let from = b.at - Duration::minutes(LOOKBACK_MINUTES);
     (0..i)
-        .filter(|&k| {
-            let c = entries[k];
+        .filter_map(|k| entry(k).map(|c| (k, c)))
+        .filter(|&(_, c)| {
             !c.kind.breaks() && c.kind != ChangeKind::AlertResolved && c.at >= from && c.at <= b.at
         })
+        .map(|(k, _)| k)
         .collect()
 }
 

@@ -59,25 +59,23 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     let t = v.theme;
     let s = v.state;
     // The entries listed, each with its cluster when they are every cluster's.
-    let entries: Vec<(Option<&str>, &crate::state::Change)> = if s.ui.timeline_all {
-        s.fleet_timeline
-            .iter()
-            .map(|(c, e)| (Some(c.as_str()), e))
-            .collect()
-    } else {
-        s.timeline.iter().map(|e| (None, e)).collect()
+    let all = s.ui.timeline_all;
+    let entry = |i: usize| -> Option<(Option<&str>, &crate::state::Change)> {
+        if all {
+            s.fleet_timeline.get(i).map(|(c, e)| (Some(c.as_str()), e))
+        } else {
+            s.timeline.get(i).map(|e| (None, e))
+        }
     };
+    let n = s.timeline_len();
     let w = body.width.saturating_sub(4).max(20);
     // As tall as its entries (a heading, a blank, the rows, the border), at most the body.
-    let rows = entries.len().max(1) as u16 + 4;
+    let rows = n.max(1) as u16 + 4;
     let area = centered(body, w, rows.min(body.height.saturating_sub(2)));
-    let title = if s.ui.timeline_all {
-        format!(
-            " Change timeline · all clusters · {} entries ",
-            entries.len()
-        )
+    let title = if all {
+        format!(" Change timeline · all clusters · {n} entries ")
     } else {
-        format!(" Change timeline · {} entries ", entries.len())
+        format!(" Change timeline · {n} entries ")
     };
     let block = Block::bordered()
         .border_type(BorderType::Double)
@@ -89,12 +87,9 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
     if inner.height < 3 {
         return;
     }
-    let sel = entries.get(selected).map(|(_, c)| *c);
+    let sel = entry(selected).map(|(_, c)| c);
     let before: Vec<usize> = match sel {
-        Some(c) if c.kind.breaks() => {
-            let all: Vec<&crate::state::Change> = entries.iter().map(|(_, c)| *c).collect();
-            changes_before(&all, selected)
-        }
+        Some(c) if c.kind.breaks() => changes_before(|k| entry(k).map(|(_, c)| c), selected),
         _ => Vec::new(),
     };
     let head = match sel {
@@ -133,26 +128,28 @@ fn timeline(frame: &mut Frame, body: Rect, v: &View, selected: usize) {
         Rect::new(inner.x, inner.y, inner.width, 1),
     );
     let rows = inner.height.saturating_sub(2) as usize;
-    let n = entries.len();
     // Keep the selection visible, near the bottom like a log.
     let end = (selected + 1).max(rows.min(n)).min(n);
     let start = end.saturating_sub(rows);
     // The subject column takes the room the names need, up to a quarter of the width.
     let subject_w = (start..end)
-        .map(|i| unicode_width::UnicodeWidthStr::width(entries[i].1.subject.as_str()))
+        .filter_map(entry)
+        .map(|(_, c)| unicode_width::UnicodeWidthStr::width(c.subject.as_str()))
         .max()
         .unwrap_or(8)
         .clamp(8, (inner.width as usize / 4).max(14));
     // Every cluster's: the cluster's name first, as wide as the names need, up to a sixth.
     let cluster_w = (start..end)
-        .filter_map(|i| entries[i].0)
+        .filter_map(|i| entry(i).and_then(|(cluster, _)| cluster))
         .map(unicode_width::UnicodeWidthStr::width)
         .max()
         .map(|w| w.clamp(4, (inner.width as usize / 6).max(8)));
     let buf = frame.buffer_mut();
     let sel_at = sel.map(|c| c.at);
     for (line, i) in (start..end).enumerate() {
-        let (cluster, c) = entries[i];
+        let Some((cluster, c)) = entry(i) else {
+            continue;
+        };
         let y = inner.y + 2 + line as u16;
         let (glyph, style) = match c.kind {
             ChangeKind::AlertFiring => ("▲", t.error),

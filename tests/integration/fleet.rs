@@ -302,12 +302,7 @@ async fn fleet_add_retries_an_unreachable_cluster_in_place_and_keeps_one_that_an
     let dir = crate::support::temp_dir("fleet-add");
     let mut app = app(&prod, &stage, &dir);
     let down = "stage could not be reached: connection refused";
-    for source in SourceId::ALL {
-        app.fleet[0].state.apply(Update::SourceHealth {
-            source,
-            health: Health::Error(down.into()),
-        });
-    }
+    app.fleet[0].state.mark_unreachable("connection refused");
     let joins = Arc::new(AtomicUsize::new(0));
     let (count, client) = (joins.clone(), stage.client());
     let joiner: opsdeck::app::Joiner = Arc::new(move |name: String| {

@@ -47,6 +47,16 @@ impl Tmux {
         self.start_with_exit_file(w, h, env, args, None)
     }
 
+    /// opsdeck as a user with `NO_COLOR` runs it, its state in `state`.
+    fn start_plain(&self, w: u16, h: u16, state: &str, args: &[&str]) {
+        let env = [
+            ("XDG_STATE_HOME", state),
+            ("NO_COLOR", "1"),
+            ("TERM", "xterm-256color"),
+        ];
+        self.start(w, h, &env, args)
+    }
+
     /// With `exit_file`, a shell runs opsdeck and writes its exit status there.
     fn start_with_exit_file(
         &self,
@@ -240,14 +250,10 @@ fn no_color_writes_no_colour_codes_and_fits_80x24() {
     let dir = temp_dir("nocolor");
     let state = dir.to_string_lossy().to_string();
     let tmux = Tmux::new("nocolor");
-    tmux.start(
+    tmux.start_plain(
         80,
         24,
-        &[
-            ("XDG_STATE_HOME", &state),
-            ("NO_COLOR", "1"),
-            ("TERM", "xterm-256color"),
-        ],
+        &state,
         &["--demo", "--scenario", "bad-canary", "--speed", "0"],
     );
     let screen = tmux.wait_for_all(&["⏸ Paused", "store"]);
@@ -288,16 +294,7 @@ fn themes_switch_live_map_to_256_colours_and_ascii_draws_no_box_or_braille() {
 
     // NO_COLOR at 120×40: the full layout, not a single colour code.
     let tmux = Tmux::new("nocolor120");
-    tmux.start(
-        120,
-        40,
-        &[
-            ("XDG_STATE_HOME", &state),
-            ("NO_COLOR", "1"),
-            ("TERM", "xterm-256color"),
-        ],
-        &["--demo", "--speed", "0"],
-    );
+    tmux.start_plain(120, 40, &state, &["--demo", "--speed", "0"]);
     // Wait for the data (a paused rollout), not a pane title: a screen still loading would
     // pass the colour check without showing anything.
     tmux.wait_for("⏸ Paused");
@@ -518,14 +515,10 @@ fn the_shop_platform_shows_opensearch_logs_at_80x24_without_colour_and_at_200x60
     tmux.keys(&["q"]);
     drop(tmux);
     let tmux = Tmux::new("shop80");
-    tmux.start(
+    tmux.start_plain(
         80,
         24,
-        &[
-            ("XDG_STATE_HOME", &state),
-            ("NO_COLOR", "1"),
-            ("TERM", "xterm-256color"),
-        ],
+        &state,
         &[
             "--demo",
             "--platform",
@@ -581,14 +574,10 @@ fn x_on_an_error_line_opens_its_trace_and_the_fleet_strip_moves_between_clusters
     let dir = temp_dir("trace");
     let state = dir.to_string_lossy().to_string();
     let tmux = Tmux::new("trace");
-    tmux.start(
+    tmux.start_plain(
         80,
         24,
-        &[
-            ("XDG_STATE_HOME", &state),
-            ("NO_COLOR", "1"),
-            ("TERM", "xterm-256color"),
-        ],
+        &state,
         &[
             "--demo",
             "--platform",

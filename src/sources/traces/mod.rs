@@ -330,7 +330,7 @@ impl TraceStore {
         let slow = (min_ms > 0).then(|| ("minDuration", format!("{min_ms}ms")));
         let errors = ("tags", r#"{"error":"true"}"#.to_string());
         let names = [service.as_str(), ask.service.as_str()];
-        self.failing_then_slow("api/traces", base, errors, slow, |body| {
+        self.failing_then_slow("api/traces", base, errors, slow, |body, _| {
             Ok(wire::jaeger_traces(body)?
                 .into_iter()
                 .map(|(id, spans)| wire::hit_of(id, &spans, &names))
@@ -340,14 +340,15 @@ impl TraceStore {
     }
 
     /// Two searches of `path`: `base` with `errors` (the failing ones, whatever they took),
-    /// then `base` with `slow` (when there is a threshold), each answer read by `read`.
+    /// then `base` with `slow` (when there is a threshold), each answer read by `read` (told
+    /// whether it answers the search for errors).
     async fn failing_then_slow(
         &self,
         path: &str,
         base: Vec<(&'static str, String)>,
         errors: (&'static str, String),
         slow: Option<(&'static str, String)>,
-        read: impl Fn(&str) -> Result<Vec<TraceHit>, String>,
+        read: impl Fn(&str, bool) -> Result<Vec<TraceHit>, String>,
     ) -> Result<Vec<TraceHit>, String> {
         let mut hits = Vec::new();
         let with = |extra: Option<(&'static str, String)>| {
@@ -355,12 +356,12 @@ impl TraceStore {
             q.extend(extra);
             q
         };
-        for q in [with(Some(errors)), with(slow)] {
+        for (q, failing) in [(with(Some(errors)), true), (with(slow), false)] {
             let r = self
                 .get(path, &q)
                 .await
                 .map_err(|e| self.failed(&e).text().to_string())?;
-            hits.extend(read(&r.body)?);
+            hits.extend(read(&r.body, failing)?);
         }
         Ok(hits)
     }
@@ -385,7 +386,7 @@ impl TraceStore {
         ];
         let slow = (min_ms > 0).then(|| ("query.duration_min", format!("{min_ms}ms")));
         let errors = ("query.attributes", r#"{"error":"true"}"#.to_string());
-        self.failing_then_slow("api/v3/traces", base, errors, slow, |body| {
+        self.failing_then_slow("api/v3/traces", base, errors, slow, |body, _| {
             Ok(wire::otlp_traces(body)?
                 .into_iter()
                 .map(|(id, spans)| wire::hit_of(id, &spans, &[&ask.service]))
@@ -408,30 +409,22 @@ impl TraceStore {
         } else {
             String::new()
         };
-        let mut hits = Vec::new();
-        for (q, error) in [
-            (
-                format!(r#"{{ resource.service.name = "{svc}" && status = error }} | {select}"#),
-                true,
-            ),
-            (
-                format!(r#"{{ resource.service.name = "{svc}"{slow} }} | {select}"#),
-                false,
-            ),
-        ] {
-            let query = [
-                ("q", q),
-                ("start", (start / 1_000_000).to_string()),
-                ("end", (end / 1_000_000).to_string()),
-                ("limit", "20".to_string()),
-            ];
-            let r = self
-                .get("api/search", &query)
-                .await
-                .map_err(|e| self.failed(&e).text().to_string())?;
-            hits.extend(wire::tempo_search(&r.body, error)?);
-        }
-        Ok(hits)
+        let base = vec![
+            ("start", (start / 1_000_000).to_string()),
+            ("end", (end / 1_000_000).to_string()),
+            ("limit", "20".to_string()),
+        ];
+        let errors = (
+            "q",
+            format!(r#"{{ resource.service.name = "{svc}" && status = error }} | {select}"#),
+        );
+        // The second search always has its TraceQL: without a threshold, any trace.
+        let slow = (
+            "q",
+            format!(r#"{{ resource.service.name = "{svc}"{slow} }} | {select}"#),
+        );
+        self.failing_then_slow("api/search", base, errors, Some(slow), wire::tempo_search)
+            .await
     }
 }
 
